@@ -1,0 +1,208 @@
+//! Backup ages, RPO and the one-word chain state of a database.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use super::chain::{BreakReason, ChainAnalysis};
+use super::window::Window;
+use crate::model::{BackupSet, BackupType, Database, MirroringRole, RecoveryModel};
+
+/// The state shown in the databases table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum ChainState {
+    /// Latest backups restorable, no break inside the horizon.
+    Ok,
+    /// SIMPLE recovery: fulls/diffs only, by design.
+    Simple,
+    /// Restorable now, but a break or a second producer inside the horizon.
+    Degraded,
+    /// The newest backups cannot be restored (gap, fork, switch after the last base).
+    Broken,
+    /// FULL/BULK_LOGGED but no log backups: the log is not protected.
+    NoLogBackups,
+    /// No full backup in history to start any restore.
+    NoFull,
+    /// No backup history at all for this database.
+    NoHistory,
+    /// A mirror or an AG secondary that does not take backups itself.
+    Passive,
+    /// Dropped or detached: only history and files remain.
+    Dropped,
+    /// The history table was not collected.
+    Unknown,
+}
+
+impl ChainState {
+    pub fn label(self) -> &'static str {
+        match self {
+            ChainState::Ok => "OK",
+            ChainState::Simple => "SIMPLE",
+            ChainState::Degraded => "DEGRADED",
+            ChainState::Broken => "BROKEN",
+            ChainState::NoLogBackups => "NO LOGS",
+            ChainState::NoFull => "NO FULL",
+            ChainState::NoHistory => "NO BACKUPS",
+            ChainState::Passive => "PASSIVE",
+            ChainState::Dropped => "DROPPED",
+            ChainState::Unknown => "UNKNOWN",
+        }
+    }
+}
+
+/// An interval with no recoverable point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Uncovered {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+}
+
+impl Uncovered {
+    pub fn length(&self) -> Duration {
+        self.to - self.from
+    }
+}
+
+/// Ages and recoverability at `now`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Health {
+    pub state: ChainState,
+    pub last_full: Option<DateTime<Utc>>,
+    pub last_diff: Option<DateTime<Utc>>,
+    pub last_log: Option<DateTime<Utc>>,
+    pub latest_recoverable: Option<DateTime<Utc>>,
+    /// How much would be lost restoring now: now − latest recoverable point.
+    pub rpo_now_seconds: Option<i64>,
+    /// The largest stretch inside the horizon with no recoverable point,
+    /// counting a chain gap as loss however often backups ran.
+    pub worst_uncovered: Option<Uncovered>,
+    pub horizon_start: DateTime<Utc>,
+    /// Breaks inside the horizon (excluding the unanchored oldest logs).
+    pub recent_breaks: usize,
+}
+
+/// How far back breaks count against a database without Managed Backup retention.
+pub const DEFAULT_HORIZON_DAYS: i64 = 14;
+
+pub fn newest(rows: &[&BackupSet], kind: BackupType) -> Option<DateTime<Utc>> {
+    rows.iter()
+        .filter(|b| b.backup_type == kind)
+        .filter_map(|b| b.finish)
+        .max()
+}
+
+pub fn assess(
+    db: &Database,
+    history_collected: bool,
+    rows: &[&BackupSet],
+    chain: &ChainAnalysis<'_>,
+    windows: &[Window],
+    now: DateTime<Utc>,
+) -> Health {
+    let horizon_days = db
+        .managed_backup
+        .as_ref()
+        .filter(|m| m.enabled)
+        .and_then(|m| m.retention_days)
+        .map(i64::from)
+        .unwrap_or(DEFAULT_HORIZON_DAYS);
+    let horizon = now - Duration::days(horizon_days);
+    let last_full = newest(rows, BackupType::Full);
+    let last_diff = newest(rows, BackupType::Diff);
+    let last_log = rows
+        .iter()
+        .filter(|b| b.is_log() && !b.is_copy_only)
+        .filter_map(|b| b.finish)
+        .max();
+    let latest_recoverable = windows.iter().map(|w| w.to).max();
+    let recent_breaks = chain
+        .breaks
+        .iter()
+        .filter(|b| b.reason != BreakReason::HistoryMissing)
+        .filter(|b| b.to_time.or(b.from_time).is_some_and(|t| t >= horizon))
+        .count();
+    let newest_backup = rows
+        .iter()
+        .filter(|b| !b.is_copy_only || b.is_full())
+        .filter_map(|b| b.finish)
+        .max();
+    let model = db.recovery_model.or_else(|| {
+        rows.iter()
+            .filter(|b| b.finish.is_some())
+            .max_by_key(|b| b.finish)
+            .and_then(|b| b.recovery_model)
+    });
+
+    let state = if !history_collected {
+        ChainState::Unknown
+    } else if !db.exists
+        && db.database_id.is_none()
+        && (db.managed_backup.as_ref().is_some_and(|m| m.is_dropped) || !rows.is_empty())
+    {
+        ChainState::Dropped
+    } else if db.mirroring_role == Some(MirroringRole::Mirror)
+        || db.is_primary_replica == Some(false) && rows.is_empty()
+    {
+        ChainState::Passive
+    } else if rows.is_empty() {
+        ChainState::NoHistory
+    } else if windows.is_empty() {
+        ChainState::NoFull
+    } else if model == Some(RecoveryModel::Simple) {
+        ChainState::Simple
+    } else if last_log.is_none() {
+        ChainState::NoLogBackups
+    } else if newest_backup
+        .zip(latest_recoverable)
+        .is_some_and(|(b, r)| r < b)
+    {
+        ChainState::Broken
+    } else if recent_breaks > 0 {
+        ChainState::Degraded
+    } else {
+        ChainState::Ok
+    };
+
+    let horizon_start = windows
+        .iter()
+        .map(|w| w.from)
+        .min()
+        .map(|first| first.max(horizon))
+        .unwrap_or(horizon);
+    Health {
+        state,
+        last_full,
+        last_diff,
+        last_log,
+        latest_recoverable,
+        rpo_now_seconds: latest_recoverable.map(|t| (now - t).num_seconds().max(0)),
+        worst_uncovered: worst_uncovered(windows, horizon_start, now),
+        horizon_start,
+        recent_breaks,
+    }
+}
+
+/// The longest interval in [start, now] that no window covers.
+pub fn worst_uncovered(
+    windows: &[Window],
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Option<Uncovered> {
+    let mut sorted: Vec<&Window> = windows.iter().filter(|w| w.to >= start).collect();
+    sorted.sort_by_key(|w| w.from);
+    let mut cursor = sorted.first().map(|w| w.from.max(start))?;
+    let mut worst: Option<Uncovered> = None;
+    let mut consider = |from: DateTime<Utc>, to: DateTime<Utc>| {
+        if to > from && worst.is_none_or(|w| to - from > w.length()) {
+            worst = Some(Uncovered { from, to });
+        }
+    };
+    for w in sorted {
+        if w.from > cursor {
+            consider(cursor, w.from);
+        }
+        cursor = cursor.max(w.to);
+    }
+    consider(cursor, now);
+    worst
+}

@@ -1,0 +1,113 @@
+//! Pure analysis: chains, breaks, windows, plans, RPO and findings.
+//! No I/O and no clock: the caller passes `now`, and the same input always
+//! gives the same output.
+
+pub mod chain;
+pub mod findings;
+pub mod health;
+pub mod history;
+pub mod plan;
+pub mod report;
+pub mod window;
+
+use chrono::{DateTime, Utc};
+
+use crate::model::{Database, Estate, Instance};
+
+pub use chain::{Break, BreakReason, ChainAnalysis};
+pub use findings::{Finding, Severity};
+pub use health::{ChainState, Health};
+pub use history::History;
+pub use plan::{plan, PlanStep, RestorePlan, Target};
+pub use report::{analyze_estate, DatabaseReport, EstateReport, TimelineItem};
+pub use window::{StartPoint, Window};
+
+/// Everything known about one database's backups.
+#[derive(Debug, Clone)]
+pub struct DatabaseAnalysis<'a> {
+    pub instance: String,
+    pub database: Database,
+    pub history: History<'a>,
+    pub chain: ChainAnalysis<'a>,
+    pub starts: Vec<StartPoint<'a>>,
+    pub windows: Vec<Window>,
+    pub health: Health,
+}
+
+/// Analyses one database of an instance (with AG replicas' history merged in).
+pub fn analyze_database<'a>(
+    estate: &'a Estate,
+    instance: &'a Instance,
+    database: &Database,
+    now: DateTime<Utc>,
+) -> DatabaseAnalysis<'a> {
+    let history = history::history_for(estate, instance, database);
+    analyze_history(
+        instance.name.clone(),
+        database.clone(),
+        instance.history_collected,
+        history,
+        now,
+    )
+}
+
+/// Analyses an already selected history.
+pub fn analyze_history<'a>(
+    instance: String,
+    database: Database,
+    history_collected: bool,
+    history: History<'a>,
+    now: DateTime<Utc>,
+) -> DatabaseAnalysis<'a> {
+    let chain = chain::analyze_chain(&history.rows);
+    let starts = window::start_points(&history.rows);
+    let windows = window::recoverable_windows(&chain, &starts);
+    let health = health::assess(
+        &database,
+        history_collected,
+        &history.rows,
+        &chain,
+        &windows,
+        now,
+    );
+    DatabaseAnalysis {
+        instance,
+        database,
+        history,
+        chain,
+        starts,
+        windows,
+        health,
+    }
+}
+
+/// Finds a database by name, on one instance or (when `instance` is None)
+/// wherever the name is unique.
+pub fn find_database<'a>(
+    estate: &'a Estate,
+    instance: Option<&str>,
+    database: &str,
+) -> Result<(&'a Instance, &'a Database), String> {
+    let matches: Vec<(&Instance, &Database)> = estate
+        .instances
+        .iter()
+        .filter(|i| instance.is_none_or(|n| i.name.eq_ignore_ascii_case(n)))
+        .flat_map(|i| i.databases.iter().map(move |d| (i, d)))
+        .filter(|(_, d)| d.name.eq_ignore_ascii_case(database))
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(*one),
+        [] => match instance {
+            Some(i) if estate.instance(i).is_none() => Err(format!("no instance named {i:?}")),
+            Some(i) => Err(format!("no database {database:?} on instance {i:?}")),
+            None => Err(format!("no database named {database:?}")),
+        },
+        many => Err(format!(
+            "database {database:?} exists on several instances ({}): add --instance",
+            many.iter()
+                .map(|(i, _)| i.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}

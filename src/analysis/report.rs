@@ -1,0 +1,176 @@
+//! Owned summaries of the analysis, for the console and `check`.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::chain::Break;
+use super::findings::{chain_findings, Finding, Severity};
+use super::health::{ChainState, Health};
+use super::window::Window;
+use super::{analyze_database, DatabaseAnalysis};
+use crate::model::{BackupType, Database, Estate, Lsn};
+
+/// One backup as the timeline draws it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimelineItem {
+    pub backup_set_id: i64,
+    pub backup_type: BackupType,
+    pub start: Option<DateTime<Utc>>,
+    pub finish: Option<DateTime<Utc>>,
+    pub first_lsn: Option<Lsn>,
+    pub last_lsn: Option<Lsn>,
+    pub is_copy_only: bool,
+    pub has_bulk_logged_data: bool,
+    pub is_empty_log: bool,
+    pub stripes: usize,
+    /// In the restorable log chain (logs) or a usable start (fulls, diffs).
+    pub in_chain: bool,
+    pub producer: String,
+    pub files: Vec<String>,
+    pub user_name: Option<String>,
+    pub source_instance: String,
+}
+
+/// Everything the console shows for one database.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DatabaseReport {
+    pub instance: String,
+    pub database: Database,
+    pub health: Health,
+    pub breaks: Vec<Break>,
+    pub windows: Vec<Window>,
+    pub findings: Vec<Finding>,
+    pub timeline: Vec<TimelineItem>,
+    pub history_sources: Vec<String>,
+    pub excluded: Vec<super::chain::Excluded>,
+}
+
+impl DatabaseReport {
+    pub fn worst_severity(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+}
+
+/// Per-instance collection status as far as the snapshot tells it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InstanceStatus {
+    pub instance: String,
+    pub version: String,
+    pub databases: usize,
+    pub history_collected: bool,
+    pub missing_tables: Vec<String>,
+    pub problems: Vec<String>,
+}
+
+/// The whole estate, analysed at `now`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EstateReport {
+    pub now: DateTime<Utc>,
+    pub instances: Vec<InstanceStatus>,
+    pub databases: Vec<DatabaseReport>,
+}
+
+impl EstateReport {
+    /// Monitoring-plugin status: 0 OK, 1 warning, 2 critical, 3 unknown.
+    pub fn exit_code(&self) -> i32 {
+        let worst = self
+            .databases
+            .iter()
+            .filter_map(|d| d.worst_severity())
+            .max();
+        match worst {
+            Some(Severity::Critical) => 2,
+            Some(Severity::Warning) => 1,
+            _ if self.is_unknown() => 3,
+            _ => 0,
+        }
+    }
+
+    fn is_unknown(&self) -> bool {
+        self.instances.is_empty()
+            || self.instances.iter().any(|i| !i.history_collected)
+            || self
+                .databases
+                .iter()
+                .any(|d| d.health.state == ChainState::Unknown)
+    }
+}
+
+pub fn report_of(a: &DatabaseAnalysis<'_>, now: DateTime<Utc>) -> DatabaseReport {
+    let chain_ids: std::collections::HashSet<i64> =
+        a.chain.logs.iter().map(|l| l.backup_set_id).collect();
+    let start_ids: std::collections::HashSet<i64> = a
+        .starts
+        .iter()
+        .flat_map(|s| [Some(s.full.backup_set_id), s.diff.map(|d| d.backup_set_id)])
+        .flatten()
+        .collect();
+    let mut timeline: Vec<TimelineItem> = a
+        .history
+        .rows
+        .iter()
+        .map(|b| TimelineItem {
+            backup_set_id: b.backup_set_id,
+            backup_type: b.backup_type,
+            start: b.start,
+            finish: b.finish,
+            first_lsn: b.first_lsn,
+            last_lsn: b.last_lsn,
+            is_copy_only: b.is_copy_only,
+            has_bulk_logged_data: b.has_bulk_logged_data,
+            is_empty_log: b.is_empty_log(),
+            stripes: b.families.len(),
+            in_chain: chain_ids.contains(&b.backup_set_id) || start_ids.contains(&b.backup_set_id),
+            producer: b.producer().label(),
+            files: b.files(),
+            user_name: b.user_name.clone(),
+            source_instance: b.collected_from.clone(),
+        })
+        .collect();
+    timeline.sort_by_key(|t| (t.finish, t.backup_set_id));
+    let mut findings = chain_findings(a, now);
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    DatabaseReport {
+        instance: a.instance.clone(),
+        database: a.database.clone(),
+        health: a.health.clone(),
+        breaks: a.chain.breaks.clone(),
+        windows: a.windows.clone(),
+        findings,
+        timeline,
+        history_sources: a.history.sources.clone(),
+        excluded: a.chain.excluded.clone(),
+    }
+}
+
+/// Analyses every database of every instance.
+pub fn analyze_estate(estate: &Estate, now: DateTime<Utc>) -> EstateReport {
+    let mut databases = Vec::new();
+    let mut instances = Vec::new();
+    for instance in &estate.instances {
+        for db in &instance.databases {
+            let analysis = analyze_database(estate, instance, db, now);
+            databases.push(report_of(&analysis, now));
+        }
+        instances.push(InstanceStatus {
+            instance: instance.name.clone(),
+            version: instance.server.version_name(),
+            databases: instance.databases.len(),
+            history_collected: instance.history_collected,
+            missing_tables: instance
+                .missing_tables
+                .iter()
+                .map(|m| match &m.reason {
+                    Some(r) => format!("{} ({r})", m.table),
+                    None => m.table.clone(),
+                })
+                .collect(),
+            problems: instance.row_problems.clone(),
+        });
+    }
+    EstateReport {
+        now,
+        instances,
+        databases,
+    }
+}

@@ -1,0 +1,127 @@
+//! `chainwatch chain`: breaks and recoverable windows of one database.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{print_json, Format};
+use crate::analysis::chain::{fmt_time, Excluded};
+use crate::analysis::{analyze_database, find_database, Break, ChainState, Window};
+use crate::model::Lsn;
+use crate::sources::Loaded;
+
+#[derive(Serialize)]
+struct RunJson {
+    fork: Option<Uuid>,
+    first_lsn: Lsn,
+    last_lsn: Lsn,
+    log_backups: usize,
+    first_backup_set_id: i64,
+    last_backup_set_id: i64,
+}
+
+#[derive(Serialize)]
+struct ChainJson<'a> {
+    database: &'a str,
+    instance: &'a str,
+    state: ChainState,
+    breaks: Vec<BreakJson<'a>>,
+    windows: &'a [Window],
+    runs: Vec<RunJson>,
+    excluded: &'a [Excluded],
+    latest_recoverable: Option<DateTime<Utc>>,
+    rpo_now_seconds: Option<i64>,
+    history_sources: &'a [String],
+}
+
+#[derive(Serialize)]
+struct BreakJson<'a> {
+    #[serde(flatten)]
+    inner: &'a Break,
+    reason_text: &'static str,
+}
+
+pub fn run(loaded: &Loaded, instance: Option<&str>, database: &str, format: Format) -> anyhow::Result<u8> {
+    let (inst, db) = find_database(&loaded.estate, instance, database).map_err(anyhow::Error::msg)?;
+    let a = analyze_database(&loaded.estate, inst, db, loaded.now);
+    match format {
+        Format::Json => print_json(&ChainJson {
+            database: &db.name,
+            instance: &inst.name,
+            state: a.health.state,
+            breaks: a
+                .chain
+                .breaks
+                .iter()
+                .map(|b| BreakJson { inner: b, reason_text: b.reason.label() })
+                .collect(),
+            windows: &a.windows,
+            runs: a
+                .chain
+                .runs
+                .iter()
+                .map(|r| RunJson {
+                    fork: r.fork,
+                    first_lsn: r.first_lsn,
+                    last_lsn: r.last_lsn,
+                    log_backups: r.end - r.start,
+                    first_backup_set_id: a.chain.logs[r.start].backup_set_id,
+                    last_backup_set_id: a.chain.logs[r.end - 1].backup_set_id,
+                })
+                .collect(),
+            excluded: &a.chain.excluded,
+            latest_recoverable: a.health.latest_recoverable,
+            rpo_now_seconds: a.health.rpo_now_seconds,
+            history_sources: &a.history.sources,
+        })?,
+        Format::Text => {
+            println!("{} on {}: {}", db.name, inst.name, a.health.state.label());
+            println!(
+                "  {} backup sets in history ({} log backups in the chain, {} left out); from {}",
+                a.history.rows.len(),
+                a.chain.logs.len(),
+                a.chain.excluded.len(),
+                a.history.sources.join(" + ")
+            );
+            println!("  latest recoverable point: {}", fmt_time(a.health.latest_recoverable));
+            println!("\nlog chain runs:");
+            for r in &a.chain.runs {
+                println!(
+                    "  LSN {} .. {}  {} logs (#{} .. #{})",
+                    r.first_lsn,
+                    r.last_lsn,
+                    r.end - r.start,
+                    a.chain.logs[r.start].backup_set_id,
+                    a.chain.logs[r.end - 1].backup_set_id
+                );
+            }
+            println!("\nbreaks:");
+            if a.chain.breaks.is_empty() {
+                println!("  none");
+            }
+            for b in &a.chain.breaks {
+                println!(
+                    "  {}: after #{} (LSN {}) before #{} (LSN {})",
+                    b.reason.label(),
+                    b.after_backup_set_id.map(|i| i.to_string()).unwrap_or_else(|| "-".into()),
+                    b.from_lsn.map(|l| l.to_string()).unwrap_or_else(|| "?".into()),
+                    b.before_backup_set_id.map(|i| i.to_string()).unwrap_or_else(|| "-".into()),
+                    b.to_lsn.map(|l| l.to_string()).unwrap_or_else(|| "?".into()),
+                );
+                println!("    {}", b.detail);
+            }
+            println!("\nrecoverable windows (UTC):");
+            if a.windows.is_empty() {
+                println!("  none");
+            }
+            for w in &a.windows {
+                if w.is_point() {
+                    println!("  {}  (end of a data backup only; LSN {})", fmt_time(Some(w.from)), w.from_lsn);
+                } else {
+                    println!("  {} .. {}  (LSN {} .. {})", fmt_time(Some(w.from)), fmt_time(Some(w.to)), w.from_lsn, w.to_lsn);
+                }
+            }
+        }
+    }
+    Ok(0)
+}

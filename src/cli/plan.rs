@@ -1,0 +1,97 @@
+//! `chainwatch plan`: the restore sequence to a target.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{print_json, PlanFormat};
+use crate::analysis::chain::fmt_time;
+use crate::analysis::{analyze_database, find_database, plan, PlanStep, Target};
+use crate::model::Lsn;
+use crate::sources::Loaded;
+use crate::tsql::{restore_script, RestoreOptions};
+
+#[derive(Serialize)]
+struct PlanJson<'a> {
+    database: &'a str,
+    instance: &'a str,
+    /// "latest", an ISO-8601 UTC time, or "lsn:<digits>".
+    target: String,
+    target_kind: &'static str,
+    recoverable: bool,
+    reason: Option<&'a str>,
+    summary: Option<&'a str>,
+    steps: &'a [PlanStep],
+    recovery_point: Option<DateTime<Utc>>,
+    recovery_lsn: Option<Lsn>,
+    nearest_before: Option<DateTime<Utc>>,
+    nearest_after: Option<DateTime<Utc>>,
+}
+
+pub fn run(
+    loaded: &Loaded,
+    instance: Option<&str>,
+    database: &str,
+    at: Option<&str>,
+    lsn: Option<&str>,
+    format: PlanFormat,
+) -> anyhow::Result<u8> {
+    let (inst, db) = find_database(&loaded.estate, instance, database).map_err(anyhow::Error::msg)?;
+    let a = analyze_database(&loaded.estate, inst, db, loaded.now);
+    let target = match (at, lsn) {
+        (Some(t), _) => Target::Time(super::parse_target_time(t, &a, inst.server.utc_offset_minutes)?),
+        (None, Some(l)) => Target::Lsn(l.parse::<Lsn>().map_err(|e| anyhow::anyhow!("--lsn: {e}"))?),
+        (None, None) => Target::Latest,
+    };
+    let p = plan(&a, target);
+    let (target_text, target_kind) = match target {
+        Target::Latest => ("latest".to_string(), "latest"),
+        Target::Time(t) => (t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(), "time"),
+        Target::Lsn(l) => (format!("lsn:{l}"), "lsn"),
+    };
+    match format {
+        PlanFormat::Json => print_json(&PlanJson {
+            database: &db.name,
+            instance: &inst.name,
+            target: target_text,
+            target_kind,
+            recoverable: p.recoverable,
+            reason: (!p.recoverable).then_some(p.reason.as_str()),
+            summary: p.recoverable.then_some(p.reason.as_str()),
+            steps: &p.steps,
+            recovery_point: p.recovery_point,
+            recovery_lsn: p.recovery_lsn,
+            nearest_before: p.nearest_before,
+            nearest_after: p.nearest_after,
+        })?,
+        PlanFormat::Tsql => print!("{}", restore_script(&db.name, &p, &RestoreOptions::default())?),
+        PlanFormat::Text => {
+            println!("restore {} on {} to {}", db.name, inst.name, target_text);
+            if !p.recoverable {
+                println!("NOT RECOVERABLE: {}", p.reason);
+                println!("  nearest recoverable point before: {}", fmt_time(p.nearest_before));
+                println!("  nearest recoverable point after:  {}", fmt_time(p.nearest_after));
+                return Ok(0);
+            }
+            println!("{} — recovers to {}", p.reason, fmt_time(p.recovery_point));
+            for (i, s) in p.steps.iter().enumerate() {
+                println!(
+                    "{:>3}. {:<4} #{:<7} finished {}  LSN {} .. {}{}{}",
+                    i + 1,
+                    s.kind,
+                    s.backup_set_id,
+                    fmt_time(s.finish),
+                    s.first_lsn.map(|l| l.to_string()).unwrap_or_default(),
+                    s.last_lsn.map(|l| l.to_string()).unwrap_or_default(),
+                    s.stop_at
+                        .map(|t| format!("  STOPAT {} (server local {})", fmt_time(Some(t)), s.stop_at_local.map(|l| l.to_string()).unwrap_or_default()))
+                        .unwrap_or_default(),
+                    s.stop_at_lsn.map(|l| format!("  STOPATMARK lsn:{l}")).unwrap_or_default(),
+                );
+                for f in &s.files {
+                    println!("       {f}");
+                }
+            }
+        }
+    }
+    Ok(0)
+}

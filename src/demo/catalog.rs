@@ -1,0 +1,199 @@
+//! Catalog rows: databases, recovery status, mirroring, Managed Backup settings, credentials, jobs.
+
+use serde_json::{json, Value};
+
+use super::inst::{Inst, T};
+use super::rng::Rng;
+use super::sim::{DbSim, Model};
+
+/// `sys.databases`, `sys.database_recovery_status` and `sys.database_mirroring` for live databases.
+pub fn emit_databases(inst: &mut Inst, sims: &[&DbSim], replica_id: Option<&str>) {
+    let c = inst.clock;
+    for db in sims.iter().filter(|d| d.dropped.is_none()) {
+        let (model, model_desc) = db.model_now().catalog();
+        let (state, state_desc) = if db.cat.restoring { (1, "RESTORING") } else { (0, "ONLINE") };
+        let mut row = json!({
+            "name": db.name,
+            "database_id": db.id,
+            "create_date": c.dt(db.branch().created),
+            "compatibility_level": db.compat,
+            "is_read_only": false,
+            "state": state,
+            "state_desc": state_desc,
+            "recovery_model": model,
+            "recovery_model_desc": model_desc,
+            "log_reuse_wait_desc": db.cat.log_reuse,
+            "is_encrypted": false,
+            "replica_id": db.group_db.as_ref().and(replica_id),
+            "group_database_id": db.group_db,
+        });
+        if inst.major() >= 13 {
+            row["is_remote_data_archive_enabled"] = Value::Bool(db.cat.stretch);
+        }
+        inst.push("sys.databases", row);
+
+        let br = db.branch();
+        let parent = br.parent.as_ref();
+        let live_chain = db.model_now() != Model::Simple && !db.cat.restoring;
+        let status = json!({
+            "database_id": db.id,
+            "database_guid": br.database_guid,
+            "family_guid": db.family_guid,
+            "last_log_backup_lsn": inst.lsn_opt(db.chain_end().filter(|_| live_chain)),
+            "recovery_fork_guid": br.fork_guid,
+            "first_recovery_fork_guid": parent.map_or(br.fork_guid.clone(), |p| p.0.clone()),
+            "fork_point_lsn": inst.lsn_opt(parent.map(|p| p.1)),
+        });
+        inst.push("sys.database_recovery_status", status);
+        mirroring_row(inst, db);
+    }
+}
+
+fn mirroring_row(inst: &mut Inst, db: &DbSim) {
+    let mut row = json!({
+        "database_id": db.id,
+        "mirroring_guid": null,
+        "mirroring_state": null,
+        "mirroring_state_desc": null,
+        "mirroring_role": null,
+        "mirroring_role_desc": null,
+        "mirroring_role_sequence": null,
+        "mirroring_safety_level": null,
+        "mirroring_safety_level_desc": null,
+        "mirroring_partner_name": null,
+        "mirroring_partner_instance": null,
+        "mirroring_witness_name": null,
+        "mirroring_witness_state": null,
+        "mirroring_witness_state_desc": null,
+        "mirroring_failover_lsn": null,
+        "mirroring_connection_timeout": null,
+        "mirroring_redo_queue": null,
+        "mirroring_end_of_log_lsn": null,
+        "mirroring_replication_lsn": null,
+    });
+    if db.cat.mirror {
+        let mut r = Rng::keyed(&format!("mirror/{}", db.name));
+        let lsn = db.chain_end().unwrap_or(0);
+        row = json!({
+            "database_id": db.id,
+            "mirroring_guid": r.guid(),
+            "mirroring_state": 4,
+            "mirroring_state_desc": "SYNCHRONIZED",
+            "mirroring_role": 2,
+            "mirroring_role_desc": "MIRROR",
+            "mirroring_role_sequence": 2,
+            "mirroring_safety_level": 2,
+            "mirroring_safety_level_desc": "FULL",
+            "mirroring_partner_name": "TCP://SQL14B.contoso.com:5022",
+            "mirroring_partner_instance": "SQL14B\\LEGACY",
+            "mirroring_witness_name": "",
+            "mirroring_witness_state": 0,
+            "mirroring_witness_state_desc": "UNKNOWN",
+            "mirroring_failover_lsn": inst.lsn(lsn),
+            "mirroring_connection_timeout": 10,
+            "mirroring_redo_queue": null,
+            "mirroring_end_of_log_lsn": inst.lsn(lsn),
+            "mirroring_replication_lsn": inst.lsn(lsn),
+        });
+    }
+    inst.push("sys.database_mirroring", row);
+}
+
+/// `fn_backup_db_config` rows (every database, dropped ones flagged) and the instance defaults.
+pub fn emit_managed_config(inst: &mut Inst, sims: &[&DbSim], credential: Option<&str>, default_retention: i64) {
+    let store = inst.store.expect("a container");
+    let url = if inst.major() == 12 {
+        format!("https://{}.blob.core.windows.net/", store.account)
+    } else {
+        store.url()
+    };
+    let flag = if inst.major() == 12 { "is_smart_backup_enabled" } else { "is_managed_backup_enabled" };
+    let table = inst.mb("fn_backup_db_config");
+    for db in sims {
+        let configured = db.retention.is_some();
+        let mut row = json!({
+            "db_name": db.name,
+            "db_guid": db.branch().database_guid,
+            "is_availability_database": db.group_db.is_some(),
+            "is_dropped": db.dropped.is_some(),
+            "credential_name": credential.filter(|_| configured),
+            "retention_days": db.retention,
+        });
+        row[flag] = json!(i32::from(configured && !db.cat.managed_off));
+        row["storage_url"] = json!(configured.then(|| url.clone()));
+        row["encryption_algorithm"] = json!(configured.then_some("NO_ENCRYPTION"));
+        row["encryptor_type"] = Value::Null;
+        row["encryptor_name"] = Value::Null;
+        inst.push(&table, row);
+    }
+    let table = inst.mb("fn_backup_instance_config");
+    let row = json!({
+        "is_smart_backup_enabled": 0,
+        "credential_name": credential,
+        "retention_days": default_retention,
+        "storage_url": url,
+        "encryption_algorithm": "NO_ENCRYPTION",
+        "encryptor_type": null,
+        "encryptor_name": null,
+    });
+    inst.push(&table, row);
+    let table = inst.mb("fn_is_master_switch_on");
+    inst.push(&table, json!({ "is_master_switch_on": true }));
+}
+
+/// A `sys.credentials` row.
+pub fn credential(inst: &mut Inst, id: i64, name: &str, identity: &str, created: T) {
+    let c = inst.clock;
+    let row = json!({
+        "credential_id": id,
+        "name": name,
+        "credential_identity": identity,
+        "create_date": c.dt(created),
+        "modify_date": c.dt(created),
+        "target_type": null,
+        "target_id": null,
+    });
+    inst.push("sys.credentials", row);
+}
+
+/// One Agent job step: (name, subsystem, command, database).
+pub type Step<'a> = (&'a str, &'a str, &'a str, &'a str);
+
+/// A `sysjobs` row and its `sysjobsteps`; `last_run` is the latest run of the job.
+pub fn job(inst: &mut Inst, job_id: &str, name: &str, category: i32, created: T, last_run: Option<T>, steps: &[Step]) {
+    let c = inst.clock;
+    let row = json!({
+        "job_id": job_id,
+        "originating_server_id": 0,
+        "name": name,
+        "enabled": 1,
+        "description": "No description available.",
+        "start_step_id": 1,
+        "category_id": category,
+        "owner_sid": "0x01",
+        "date_created": c.dt(created),
+        "date_modified": c.dt(created),
+        "version_number": 1 + steps.len(),
+    });
+    inst.push("msdb.dbo.sysjobs", row);
+    let run = last_run.map(|t| c.local(t));
+    for (i, (step, subsystem, command, database)) in steps.iter().enumerate() {
+        let mut r = Rng::keyed(&format!("step/{job_id}/{i}"));
+        let row = json!({
+            "job_id": job_id,
+            "step_id": i + 1,
+            "step_name": step,
+            "subsystem": subsystem,
+            "command": command,
+            "database_name": database,
+            "last_run_outcome": if run.is_some() { 1 } else { 5 },
+            "last_run_date": run.map_or(0, |t| t.format("%Y%m%d").to_string().parse::<i64>().unwrap_or(0)),
+            "last_run_time": run.map_or(0, |t| t.format("%H%M%S").to_string().parse::<i64>().unwrap_or(0)),
+            "last_run_duration": 100,
+            "output_file_name": null,
+            "proxy_id": null,
+            "step_uid": r.guid(),
+        });
+        inst.push("msdb.dbo.sysjobsteps", row);
+    }
+}

@@ -1,0 +1,11 @@
+//! chainwatch: a terminal operations console for SQL Server backups.
+//!
+//! Data flows one way: `sources` (demo, snapshot) → `model` → `analysis`
+//! (pure) → `app` (state and actions) → `ui` (ratatui). `tsql` writes the
+//! only scripts that change a server.
+
+pub mod analysis;
+
+pub mod model;
+pub mod snapshot;
+pub mod tsql;

@@ -1,0 +1,19 @@
+//! The typed estate: exact LSNs, backup sets, databases and instances.
+
+mod backup;
+mod estate;
+mod lsn;
+
+pub use backup::{
+    container_of_url, BackupSet, BackupType, Destination, DeviceType, MediaFamily, Producer,
+    RecoveryModel,
+};
+pub use estate::{
+    Database, Estate, Instance, ManagedBackupConfig, ManagedBackupSchema, MirroringRole,
+    MissingTable, ServerInfo,
+};
+pub use lsn::{Lsn, LsnError};
+
+/// Raw catalog rows keyed by three-part table name, as in the snapshot.
+pub type Tables =
+    std::collections::BTreeMap<String, Vec<serde_json::Map<String, serde_json::Value>>>;

@@ -1,0 +1,133 @@
+//! The `chainwatch.snapshot.v1` document: reading, writing, and turning it
+//! into the typed estate.
+//!
+//! A table key that is absent means "not collected"; an empty array means
+//! "collected, no rows". Column names are the catalog's own.
+
+mod row;
+mod typed;
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+pub use row::{parse_datetime, LocalOrUtc, Row, RowError};
+pub use typed::to_estate;
+
+use crate::model::{ServerInfo, Tables};
+
+pub const FORMAT: &str = "chainwatch.snapshot.v1";
+
+/// Table names the loader reads, as constants so typos cannot drift.
+pub mod table {
+    pub const BACKUPSET: &str = "msdb.dbo.backupset";
+    pub const BACKUPMEDIAFAMILY: &str = "msdb.dbo.backupmediafamily";
+    pub const BACKUPMEDIASET: &str = "msdb.dbo.backupmediaset";
+    pub const BACKUPFILE: &str = "msdb.dbo.backupfile";
+    pub const RESTOREHISTORY: &str = "msdb.dbo.restorehistory";
+    pub const DATABASES: &str = "sys.databases";
+    pub const RECOVERY_STATUS: &str = "sys.database_recovery_status";
+    pub const MIRRORING: &str = "sys.database_mirroring";
+    pub const HADR_REPLICA_STATES: &str = "sys.dm_hadr_database_replica_states";
+    pub const MB_DB_CONFIG: &str = "msdb.managed_backup.fn_backup_db_config";
+    pub const SA_DB_CONFIG: &str = "msdb.smart_admin.fn_backup_db_config";
+    pub const MB_AVAILABLE: &str = "msdb.managed_backup.fn_available_backups";
+    pub const SA_AVAILABLE: &str = "msdb.smart_admin.fn_available_backups";
+}
+
+/// One instance as stored in the snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotInstance {
+    pub name: String,
+    #[serde(default)]
+    pub server: ServerInfo,
+    #[serde(default)]
+    pub tables: Tables,
+    /// Why a table is absent ("needs VIEW SERVER STATE"), when known.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub missing: Map<String, Value>,
+    /// Everything else the producer wrote, kept as is.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The whole document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub format: String,
+    #[serde(default)]
+    pub collected_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    pub instances: Vec<SnapshotInstance>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Why a snapshot could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("not a chainwatch snapshot: {0}")]
+    Json(String),
+    #[error("unsupported snapshot format {0:?} (expected {FORMAT:?})")]
+    Format(String),
+    #[error("instance {instance}: {source}")]
+    Row {
+        instance: String,
+        #[source]
+        source: RowError,
+    },
+    #[error("collected_at {0:?} is not an ISO-8601 date")]
+    CollectedAt(String),
+}
+
+impl Snapshot {
+    /// Parses a snapshot document; structural problems name line and column.
+    pub fn from_json(text: &str) -> Result<Snapshot, SnapshotError> {
+        let snapshot: Snapshot = serde_json::from_str(text).map_err(|e| {
+            SnapshotError::Json(format!("{e} (line {}, column {})", e.line(), e.column()))
+        })?;
+        if snapshot.format != FORMAT {
+            return Err(SnapshotError::Format(snapshot.format));
+        }
+        Ok(snapshot)
+    }
+
+    pub fn from_value(value: Value) -> Result<Snapshot, SnapshotError> {
+        let snapshot: Snapshot =
+            serde_json::from_value(value).map_err(|e| SnapshotError::Json(e.to_string()))?;
+        if snapshot.format != FORMAT {
+            return Err(SnapshotError::Format(snapshot.format));
+        }
+        Ok(snapshot)
+    }
+
+    pub fn from_file(path: &Path) -> Result<Snapshot, SnapshotError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SnapshotError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Snapshot::from_json(&text)
+    }
+
+    pub fn collected_at(&self) -> Result<Option<DateTime<Utc>>, SnapshotError> {
+        match &self.collected_at {
+            None => Ok(None),
+            Some(text) => match parse_datetime(text) {
+                Some(t) => Ok(Some(t.to_utc(0))),
+                None => Err(SnapshotError::CollectedAt(text.clone())),
+            },
+        }
+    }
+
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}

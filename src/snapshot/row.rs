@@ -1,0 +1,216 @@
+//! Typed access to one catalog row, with errors that name table, row and column.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::model::Lsn;
+
+/// A value in the snapshot that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{table} row {row}, column {column}: {message}")]
+pub struct RowError {
+    pub table: String,
+    pub row: usize,
+    pub column: String,
+    pub message: String,
+}
+
+/// One row of a catalog table, with its position for error messages.
+pub struct Row<'a> {
+    pub table: &'a str,
+    pub index: usize,
+    pub map: &'a Map<String, Value>,
+}
+
+impl<'a> Row<'a> {
+    fn err(&self, column: &str, message: impl Into<String>) -> RowError {
+        RowError {
+            table: self.table.to_string(),
+            row: self.index,
+            column: column.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// The value, with JSON null and absence both read as `None`.
+    fn get(&self, column: &str) -> Option<&'a Value> {
+        match self.map.get(column) {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(v),
+        }
+    }
+
+    pub fn has(&self, column: &str) -> bool {
+        self.get(column).is_some()
+    }
+
+    pub fn string(&self, column: &str) -> Result<Option<String>, RowError> {
+        match self.get(column) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(Value::Number(n)) => Ok(Some(n.to_string())),
+            Some(Value::Bool(b)) => Ok(Some(b.to_string())),
+            Some(other) => Err(self.err(column, format!("expected text, found {}", kind(other)))),
+        }
+    }
+
+    pub fn int(&self, column: &str) -> Result<Option<i64>, RowError> {
+        match self.get(column) {
+            None => Ok(None),
+            Some(Value::Number(n)) => n
+                .as_i64()
+                .or_else(|| n.to_string().parse().ok())
+                .map(Some)
+                .ok_or_else(|| self.err(column, format!("{n} is not an integer"))),
+            Some(Value::String(s)) => s
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| self.err(column, format!("{s:?} is not an integer"))),
+            Some(Value::Bool(b)) => Ok(Some(i64::from(*b))),
+            Some(other) => Err(self.err(
+                column,
+                format!("expected an integer, found {}", kind(other)),
+            )),
+        }
+    }
+
+    pub fn unsigned(&self, column: &str) -> Result<Option<u64>, RowError> {
+        match self.int(column)? {
+            None => Ok(None),
+            Some(v) => u64::try_from(v)
+                .map(Some)
+                .map_err(|_| self.err(column, format!("{v} is negative"))),
+        }
+    }
+
+    /// A `bit`: JSON true/false, 0/1, or the strings "0"/"1"/"true"/"false".
+    pub fn bit(&self, column: &str) -> Result<Option<bool>, RowError> {
+        match self.get(column) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(Value::Number(n)) => match n.to_string().as_str() {
+                "0" => Ok(Some(false)),
+                "1" => Ok(Some(true)),
+                other => Err(self.err(column, format!("{other} is not a bit"))),
+            },
+            Some(Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+                "0" | "false" => Ok(Some(false)),
+                "1" | "true" => Ok(Some(true)),
+                _ => Err(self.err(column, format!("{s:?} is not a bit"))),
+            },
+            Some(other) => Err(self.err(column, format!("expected a bit, found {}", kind(other)))),
+        }
+    }
+
+    pub fn flag(&self, column: &str) -> Result<bool, RowError> {
+        Ok(self.bit(column)?.unwrap_or(false))
+    }
+
+    /// An LSN from a digit string or a JSON integer, exactly (never via f64).
+    pub fn lsn(&self, column: &str) -> Result<Option<Lsn>, RowError> {
+        let text = match self.get(column) {
+            None => return Ok(None),
+            Some(Value::String(s)) => s.clone(),
+            // With serde_json's arbitrary_precision the number keeps its digits.
+            Some(Value::Number(n)) => n.to_string(),
+            Some(other) => {
+                return Err(self.err(column, format!("expected an LSN, found {}", kind(other))))
+            }
+        };
+        let lsn = Lsn::parse_decimal(&text).map_err(|e| self.err(column, e.to_string()))?;
+        // msdb writes 0 for "none" in some LSN columns.
+        Ok((lsn != Lsn::ZERO).then_some(lsn))
+    }
+
+    pub fn uuid(&self, column: &str) -> Result<Option<Uuid>, RowError> {
+        match self.get(column) {
+            None => Ok(None),
+            Some(Value::String(s)) => {
+                let trimmed = s.trim().trim_start_matches('{').trim_end_matches('}');
+                if trimmed.is_empty() {
+                    return Ok(None);
+                }
+                Uuid::parse_str(trimmed)
+                    .map(Some)
+                    .map_err(|_| self.err(column, format!("{s:?} is not a GUID")))
+            }
+            Some(other) => Err(self.err(column, format!("expected a GUID, found {}", kind(other)))),
+        }
+    }
+
+    /// A `datetime` as written (server local time, no offset). A value that
+    /// carries `Z` or an offset is returned as its UTC instant instead.
+    pub fn datetime(&self, column: &str) -> Result<Option<LocalOrUtc>, RowError> {
+        match self.get(column) {
+            None => Ok(None),
+            Some(Value::String(s)) => parse_datetime(s)
+                .map(Some)
+                .ok_or_else(|| self.err(column, format!("{s:?} is not an ISO-8601 date and time"))),
+            Some(other) => Err(self.err(column, format!("expected a date, found {}", kind(other)))),
+        }
+    }
+}
+
+/// A date read from the snapshot: local (the usual case) or already UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocalOrUtc {
+    Local(NaiveDateTime),
+    Utc(DateTime<Utc>),
+}
+
+impl LocalOrUtc {
+    /// Converts with an offset in minutes east of UTC.
+    pub fn to_utc(self, offset_minutes: i32) -> DateTime<Utc> {
+        match self {
+            LocalOrUtc::Utc(t) => t,
+            LocalOrUtc::Local(n) => {
+                (n - chrono::Duration::minutes(i64::from(offset_minutes))).and_utc()
+            }
+        }
+    }
+
+    /// The local wall-clock value, converting a UTC value with the offset.
+    pub fn to_local(self, offset_minutes: i32) -> NaiveDateTime {
+        match self {
+            LocalOrUtc::Local(n) => n,
+            LocalOrUtc::Utc(t) => {
+                t.naive_utc() + chrono::Duration::minutes(i64::from(offset_minutes))
+            }
+        }
+    }
+}
+
+/// Parses the ISO-8601 shapes SQL Server and hand-written fixtures use.
+pub fn parse_datetime(text: &str) -> Option<LocalOrUtc> {
+    let s = text.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(LocalOrUtc::Utc(t.with_timezone(&Utc)));
+    }
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ] {
+        if let Ok(n) = NaiveDateTime::parse_from_str(s, fmt) {
+            return Some(LocalOrUtc::Local(n));
+        }
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return d.and_hms_opt(0, 0, 0).map(LocalOrUtc::Local);
+    }
+    None
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}

@@ -1,0 +1,382 @@
+//! Snapshot rows → typed instances, databases and backup sets.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use crate::model::{
+    BackupSet, BackupType, Database, DeviceType, Estate, Instance, ManagedBackupConfig,
+    ManagedBackupSchema, MediaFamily, MirroringRole, MissingTable, RecoveryModel,
+};
+
+use super::row::{Row, RowError};
+use super::{table, Snapshot, SnapshotError, SnapshotInstance};
+
+/// Tables whose absence the console should mention.
+const EXPECTED_TABLES: &[&str] = &[
+    table::BACKUPSET,
+    table::BACKUPMEDIAFAMILY,
+    table::DATABASES,
+    table::RECOVERY_STATUS,
+];
+
+/// Builds the typed estate. A bad value anywhere is an error naming the
+/// instance, table, row and column: a silently skipped history row would
+/// show as a false chain break, which is worse than no answer.
+pub fn to_estate(
+    snapshot: &Snapshot,
+    source: &str,
+    is_demo: bool,
+) -> Result<Estate, SnapshotError> {
+    let collected_at = snapshot.collected_at()?;
+    let mut instances = Vec::with_capacity(snapshot.instances.len());
+    for raw in &snapshot.instances {
+        let instance = build_instance(raw).map_err(|source| SnapshotError::Row {
+            instance: raw.name.clone(),
+            source,
+        })?;
+        instances.push(instance);
+    }
+    Ok(Estate {
+        collected_at,
+        source: source.to_string(),
+        is_demo,
+        instances,
+    })
+}
+
+fn rows<'a>(raw: &'a SnapshotInstance, name: &'a str) -> impl Iterator<Item = Row<'a>> + 'a {
+    raw.tables
+        .get(name)
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .map(move |(index, map)| Row {
+            table: name,
+            index,
+            map,
+        })
+}
+
+struct MediaSetInfo {
+    software_name: Option<String>,
+    is_encrypted: bool,
+}
+
+fn build_instance(raw: &SnapshotInstance) -> Result<Instance, RowError> {
+    let offset = raw.server.utc_offset_minutes.unwrap_or(0);
+    let mut row_problems = Vec::new();
+
+    let mut media_sets = HashMap::new();
+    for row in rows(raw, table::BACKUPMEDIASET) {
+        if let Some(id) = row.int("media_set_id")? {
+            media_sets.insert(
+                id,
+                MediaSetInfo {
+                    software_name: row.string("software_name")?,
+                    is_encrypted: row.flag("is_encrypted")?,
+                },
+            );
+        }
+    }
+
+    let mut families: HashMap<i64, BTreeMap<u8, MediaFamily>> = HashMap::new();
+    for row in rows(raw, table::BACKUPMEDIAFAMILY) {
+        let Some(media_set_id) = row.int("media_set_id")? else {
+            continue;
+        };
+        // Mirrors repeat the same families; only mirror 0 is a restore source.
+        if row.int("mirror")?.unwrap_or(0) != 0 {
+            continue;
+        }
+        let seq = row.int("family_sequence_number")?.unwrap_or(1);
+        let seq = u8::try_from(seq).map_err(|_| RowError {
+            table: row.table.into(),
+            row: row.index,
+            column: "family_sequence_number".into(),
+            message: format!("{seq} is out of range"),
+        })?;
+        let device_type = row
+            .int("device_type")?
+            .map(|d| DeviceType::from_code(u8::try_from(d).unwrap_or(u8::MAX)));
+        families.entry(media_set_id).or_default().insert(
+            seq,
+            MediaFamily {
+                family_sequence_number: seq,
+                device_type,
+                physical_device_name: row.string("physical_device_name")?,
+                logical_device_name: row.string("logical_device_name")?,
+            },
+        );
+    }
+
+    let mut backups = Vec::new();
+    let mut seen_ids = HashSet::new();
+    for row in rows(raw, table::BACKUPSET) {
+        let Some(set) = read_backup_set(
+            &row,
+            offset,
+            &raw.name,
+            &media_sets,
+            &families,
+            &mut row_problems,
+        )?
+        else {
+            continue;
+        };
+        // A joined export repeats a set once per family: count it once.
+        if seen_ids.insert(set.backup_set_id) {
+            backups.push(set);
+        }
+    }
+    backups.sort_by_key(|b| b.backup_set_id);
+
+    let databases = read_databases(raw, &backups)?;
+
+    let mut missing_tables: Vec<MissingTable> = EXPECTED_TABLES
+        .iter()
+        .filter(|t| !raw.tables.contains_key(**t))
+        .map(|t| MissingTable {
+            table: t.to_string(),
+            reason: raw
+                .missing
+                .get(*t)
+                .and_then(|v| v.as_str())
+                .map(String::from),
+        })
+        .collect();
+    for (table, reason) in &raw.missing {
+        if !missing_tables.iter().any(|m| &m.table == table) {
+            missing_tables.push(MissingTable {
+                table: table.clone(),
+                reason: reason.as_str().map(String::from),
+            });
+        }
+    }
+
+    Ok(Instance {
+        name: raw.name.clone(),
+        server: raw.server.clone(),
+        databases,
+        backups,
+        history_collected: raw.tables.contains_key(table::BACKUPSET),
+        missing_tables,
+        row_problems,
+        tables: Default::default(),
+    })
+}
+
+fn read_backup_set(
+    row: &Row<'_>,
+    instance_offset: i32,
+    instance_name: &str,
+    media_sets: &HashMap<i64, MediaSetInfo>,
+    families: &HashMap<i64, BTreeMap<u8, MediaFamily>>,
+    problems: &mut Vec<String>,
+) -> Result<Option<BackupSet>, RowError> {
+    let Some(backup_set_id) = row.int("backup_set_id")? else {
+        problems.push(format!(
+            "{} row {}: no backup_set_id; row ignored (history incomplete)",
+            row.table, row.index
+        ));
+        return Ok(None);
+    };
+    let Some(type_code) = row.string("type")? else {
+        problems.push(format!("{} row {}: backup_set_id {backup_set_id} has no type; row ignored (history incomplete)", row.table, row.index));
+        return Ok(None);
+    };
+    let backup_type = BackupType::from_code(&type_code).ok_or_else(|| RowError {
+        table: row.table.into(),
+        row: row.index,
+        column: "type".into(),
+        message: format!("{type_code:?} is not a backup type (D, I, L, F, G, P, Q)"),
+    })?;
+    let Some(database_name) = row.string("database_name")? else {
+        problems.push(format!("{} row {}: backup_set_id {backup_set_id} has no database_name; row ignored (history incomplete)", row.table, row.index));
+        return Ok(None);
+    };
+    // time_zone is in 15-minute steps; 127 means unknown.
+    let time_zone = row
+        .int("time_zone")?
+        .filter(|tz| (-48..=48).contains(tz))
+        .map(|tz| tz as i16);
+    let offset = time_zone
+        .map(|tz| i32::from(tz) * 15)
+        .unwrap_or(instance_offset);
+    let start = row.datetime("backup_start_date")?;
+    let finish = row.datetime("backup_finish_date")?;
+    let recovery_model = match row.string("recovery_model")? {
+        None => None,
+        Some(text) => Some(RecoveryModel::parse(&text).ok_or_else(|| RowError {
+            table: row.table.into(),
+            row: row.index,
+            column: "recovery_model".into(),
+            message: format!("{text:?} is not a recovery model"),
+        })?),
+    };
+    let media_set_id = row.int("media_set_id")?;
+    let media = media_set_id.and_then(|id| media_sets.get(&id));
+    let set_families = media_set_id
+        .and_then(|id| families.get(&id))
+        .map(|m| m.values().cloned().collect())
+        .unwrap_or_default();
+    Ok(Some(BackupSet {
+        backup_set_id,
+        backup_set_uuid: row.uuid("backup_set_uuid")?,
+        media_set_id,
+        position: row.int("position")?,
+        backup_type,
+        database_name,
+        server_name: row.string("server_name")?,
+        machine_name: row.string("machine_name")?,
+        first_lsn: row.lsn("first_lsn")?,
+        last_lsn: row.lsn("last_lsn")?,
+        checkpoint_lsn: row.lsn("checkpoint_lsn")?,
+        database_backup_lsn: row.lsn("database_backup_lsn")?,
+        differential_base_lsn: row.lsn("differential_base_lsn")?,
+        differential_base_guid: row.uuid("differential_base_guid")?,
+        first_recovery_fork_guid: row.uuid("first_recovery_fork_guid")?,
+        last_recovery_fork_guid: row.uuid("last_recovery_fork_guid")?,
+        fork_point_lsn: row.lsn("fork_point_lsn")?,
+        database_guid: row.uuid("database_guid")?,
+        family_guid: row.uuid("family_guid")?,
+        is_copy_only: row.flag("is_copy_only")?,
+        is_snapshot: row.flag("is_snapshot")?,
+        has_bulk_logged_data: row.flag("has_bulk_logged_data")?,
+        begins_log_chain: row.flag("begins_log_chain")?,
+        is_damaged: row.flag("is_damaged")?,
+        has_incomplete_metadata: row.flag("has_incomplete_metadata")?,
+        recovery_model,
+        time_zone,
+        start_local: start.map(|t| t.to_local(offset)),
+        finish_local: finish.map(|t| t.to_local(offset)),
+        start: start.map(|t| t.to_utc(offset)),
+        finish: finish.map(|t| t.to_utc(offset)),
+        user_name: row.string("user_name")?,
+        name: row.string("name")?,
+        description: row.string("description")?,
+        backup_size: row.unsigned("backup_size")?,
+        compressed_backup_size: row.unsigned("compressed_backup_size")?,
+        software_name: media.and_then(|m| m.software_name.clone()),
+        is_encrypted: media.map(|m| m.is_encrypted).unwrap_or(false),
+        families: set_families,
+        collected_from: instance_name.to_string(),
+    }))
+}
+
+fn read_databases(
+    raw: &SnapshotInstance,
+    backups: &[BackupSet],
+) -> Result<Vec<Database>, RowError> {
+    let mut databases: Vec<Database> = Vec::new();
+    for row in rows(raw, table::DATABASES) {
+        let Some(name) = row.string("name")? else {
+            continue;
+        };
+        let mut db = Database::new_named(&name);
+        db.exists = true;
+        db.database_id = row.int("database_id")?;
+        db.state_desc = row.string("state_desc")?;
+        db.recovery_model = match row.string("recovery_model_desc")? {
+            Some(t) => RecoveryModel::parse(&t),
+            None => row
+                .int("recovery_model")?
+                .and_then(|n| RecoveryModel::parse(&n.to_string())),
+        };
+        db.is_read_only = row.flag("is_read_only")?;
+        db.log_reuse_wait_desc = row.string("log_reuse_wait_desc")?;
+        db.group_database_id = row.uuid("group_database_id")?;
+        db.stretch_enabled = row.bit("is_remote_data_archive_enabled")?;
+        db.create_date = row
+            .datetime("create_date")?
+            .map(|t| t.to_utc(raw.server.utc_offset_minutes.unwrap_or(0)));
+        databases.push(db);
+    }
+    let by_id = |dbs: &mut Vec<Database>, id: Option<i64>| -> Option<usize> {
+        id.and_then(|id| dbs.iter().position(|d| d.database_id == Some(id)))
+    };
+    for row in rows(raw, table::RECOVERY_STATUS) {
+        if let Some(i) = by_id(&mut databases, row.int("database_id")?) {
+            let db = &mut databases[i];
+            db.database_guid = row.uuid("database_guid")?;
+            db.family_guid = row.uuid("family_guid")?;
+            db.recovery_fork_guid = row.uuid("recovery_fork_guid")?;
+            db.last_log_backup_lsn = row.lsn("last_log_backup_lsn")?;
+        }
+    }
+    for row in rows(raw, table::MIRRORING) {
+        if let Some(i) = by_id(&mut databases, row.int("database_id")?) {
+            let role = match row.string("mirroring_role_desc")?.as_deref() {
+                Some("PRINCIPAL") => Some(MirroringRole::Principal),
+                Some("MIRROR") => Some(MirroringRole::Mirror),
+                _ => match row.int("mirroring_role")? {
+                    Some(1) => Some(MirroringRole::Principal),
+                    Some(2) => Some(MirroringRole::Mirror),
+                    _ => None,
+                },
+            };
+            databases[i].mirroring_role = role;
+        }
+    }
+    for row in rows(raw, table::HADR_REPLICA_STATES) {
+        if row.bit("is_local")? == Some(false) {
+            continue;
+        }
+        if let Some(i) = by_id(&mut databases, row.int("database_id")?) {
+            databases[i].is_primary_replica = row.bit("is_primary_replica")?;
+        }
+    }
+    for (name, schema, flag) in [
+        (
+            table::SA_DB_CONFIG,
+            crate::model::ManagedBackupSchema::SmartAdmin,
+            "is_smart_backup_enabled",
+        ),
+        (
+            table::MB_DB_CONFIG,
+            ManagedBackupSchema::ManagedBackup,
+            "is_managed_backup_enabled",
+        ),
+    ] {
+        for row in rows(raw, name) {
+            let Some(db_name) = row.string("db_name")? else {
+                continue;
+            };
+            let config = ManagedBackupConfig {
+                schema,
+                enabled: row.int(flag)?.unwrap_or(0) != 0,
+                retention_days: row
+                    .int("retention_days")?
+                    .and_then(|d| u32::try_from(d).ok()),
+                storage_url: row.string("storage_url")?,
+                credential_name: row.string("credential_name")?,
+                is_dropped: row.flag("is_dropped")?,
+            };
+            let index = match databases.iter().position(|d| d.name == db_name) {
+                Some(i) => i,
+                None => {
+                    let mut db = Database::new_named(&db_name);
+                    db.database_guid = row.uuid("db_guid")?;
+                    databases.push(db);
+                    databases.len() - 1
+                }
+            };
+            // Both schemas can exist after an upgrade; an enabled row wins.
+            let slot = &mut databases[index].managed_backup;
+            if slot.as_ref().is_none_or(|c| !c.enabled || config.enabled) {
+                *slot = Some(config);
+            }
+        }
+    }
+    // Databases known only from history (dropped, detached, renamed).
+    let mut history_only: Vec<&str> = backups
+        .iter()
+        .map(|b| b.database_name.as_str())
+        .filter(|n| !databases.iter().any(|d| d.name == *n))
+        .collect();
+    history_only.sort_unstable();
+    history_only.dedup();
+    for name in history_only {
+        databases.push(Database::new_named(name));
+    }
+    databases.sort_by_key(|d| d.name.to_lowercase());
+    Ok(databases)
+}
