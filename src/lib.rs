@@ -5,7 +5,11 @@
 //! only scripts that change a server.
 
 pub mod analysis;
+pub mod app;
 
+pub mod demo;
 pub mod model;
 pub mod snapshot;
+pub mod sources;
 pub mod tsql;
+pub mod ui;

@@ -47,8 +47,12 @@ pub fn demo_estate(now: DateTime<Utc>) -> anyhow::Result<Estate> {
 fn load_snapshot(path: &Path, now: Option<DateTime<Utc>>) -> anyhow::Result<Loaded> {
     let snapshot = Snapshot::from_file(path)?;
     let is_demo = snapshot.source.as_deref() == Some("demo");
-    let label = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let estate = to_estate(snapshot, &label, is_demo).with_context(|| path.display().to_string())?;
+    let label = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let estate =
+        to_estate(snapshot, &label, is_demo).with_context(|| path.display().to_string())?;
     let now = now.or(estate.collected_at).unwrap_or_else(Utc::now);
     Ok(Loaded { estate, now })
 }

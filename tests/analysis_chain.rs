@@ -14,7 +14,13 @@ fn analyse(rows: &[BackupSet]) -> DatabaseAnalysis<'_> {
     db.exists = true;
     db.database_id = Some(5);
     db.recovery_model = Some(RecoveryModel::Full);
-    analyze_history("SQL01".into(), db, true, history_of(rows, "Sales"), at(60 * 24 * 3))
+    analyze_history(
+        "SQL01".into(),
+        db,
+        true,
+        history_of(rows, "Sales"),
+        at(60 * 24 * 3),
+    )
 }
 
 /// A week: full on day 0, hourly logs, a log that started during the full.
@@ -34,13 +40,21 @@ fn continuous_chain_has_no_breaks_and_one_window() {
     let h = healthy();
     let a = analyse(&h.rows);
     assert_eq!(a.chain.runs.len(), 1, "one contiguous run");
-    let real: Vec<_> = a.chain.breaks.iter().filter(|b| b.reason != BreakReason::HistoryMissing).collect();
+    let real: Vec<_> = a
+        .chain
+        .breaks
+        .iter()
+        .filter(|b| b.reason != BreakReason::HistoryMissing)
+        .collect();
     assert!(real.is_empty(), "unexpected breaks: {real:?}");
     assert_eq!(a.windows.len(), 1);
     let full = &h.rows[1];
     assert_eq!(a.windows[0].from, full.finish.unwrap());
     assert_eq!(a.windows[0].to, h.rows.last().unwrap().finish.unwrap());
-    assert_eq!(a.windows[0].to_lsn, h.rows.last().unwrap().last_lsn.unwrap());
+    assert_eq!(
+        a.windows[0].to_lsn,
+        h.rows.last().unwrap().last_lsn.unwrap()
+    );
     assert_eq!(a.health.state, ChainState::Ok);
 }
 
@@ -56,12 +70,18 @@ fn lsns_are_23_digits_and_checkpoint_differs_from_first() {
 fn log_that_started_during_the_full_covers_its_end() {
     let h = healthy();
     let full = h.rows.iter().find(|b| b.is_full()).unwrap();
-    let during = h.rows.iter().find(|b| b.is_log() && b.start < full.finish && b.finish > full.finish).unwrap();
+    let during = h
+        .rows
+        .iter()
+        .find(|b| b.is_log() && b.start < full.finish && b.finish > full.finish)
+        .unwrap();
     assert!(during.first_lsn.unwrap() <= full.last_lsn.unwrap());
     assert!(during.last_lsn.unwrap() > full.last_lsn.unwrap());
     let a = analyse(&h.rows);
     let starts = start_points(&a.history.rows);
-    let idx = chainwatch::analysis::window::covering_log(&a.chain, starts[0].fork(), starts[0].lsn()).unwrap();
+    let idx =
+        chainwatch::analysis::window::covering_log(&a.chain, starts[0].fork(), starts[0].lsn())
+            .unwrap();
     assert_eq!(a.chain.logs[idx].backup_set_id, during.backup_set_id);
 }
 
@@ -72,9 +92,19 @@ fn gap_gives_one_break_with_lsns_on_both_sides() {
     h.activity(2);
     let after = h.log(60 * 30, 2);
     let a = analyse(&h.rows);
-    let gaps: Vec<_> = a.chain.breaks.iter().filter(|b| b.reason == BreakReason::Gap).collect();
+    let gaps: Vec<_> = a
+        .chain
+        .breaks
+        .iter()
+        .filter(|b| b.reason == BreakReason::Gap)
+        .collect();
     assert_eq!(gaps.len(), 1);
-    let before_row = h.rows.iter().filter(|b| b.is_log() && b.backup_set_id != after).max_by_key(|b| b.last_lsn).unwrap();
+    let before_row = h
+        .rows
+        .iter()
+        .filter(|b| b.is_log() && b.backup_set_id != after)
+        .max_by_key(|b| b.last_lsn)
+        .unwrap();
     assert_eq!(gaps[0].after_backup_set_id, Some(before_row.backup_set_id));
     assert_eq!(gaps[0].before_backup_set_id, Some(after));
     assert_eq!(gaps[0].from_lsn, before_row.last_lsn);
@@ -93,7 +123,10 @@ fn full_after_a_gap_restores_recoverability() {
     assert_eq!(a.windows.len(), 2, "{:?}", a.windows);
     assert_eq!(a.health.state, ChainState::Degraded);
     let uncovered = a.health.worst_uncovered.unwrap();
-    assert!(uncovered.length() >= chrono::Duration::hours(5), "the gap counts as loss: {uncovered:?}");
+    assert!(
+        uncovered.length() >= chrono::Duration::hours(5),
+        "the gap counts as loss: {uncovered:?}"
+    );
 }
 
 #[test]
@@ -133,7 +166,12 @@ fn switch_to_simple_is_named() {
     let first_new = h.log(60 * 41, 1);
     h.row_mut(first_new).begins_log_chain = true;
     let a = analyse(&h.rows);
-    let b = a.chain.breaks.iter().find(|b| b.reason == BreakReason::SimpleSwitch).expect("simple switch break");
+    let b = a
+        .chain
+        .breaks
+        .iter()
+        .find(|b| b.reason == BreakReason::SimpleSwitch)
+        .expect("simple switch break");
     assert_eq!(b.before_backup_set_id, Some(first_new));
     assert!(b.evidence.contains(&simple_full));
 }
@@ -142,7 +180,12 @@ fn switch_to_simple_is_named() {
 fn new_recovery_fork_is_named() {
     let mut h = healthy();
     // Restore to a point inside the 10th hourly log: a new fork starts there.
-    let logs: Vec<i64> = h.rows.iter().filter(|b| b.is_log()).map(|b| b.backup_set_id).collect();
+    let logs: Vec<i64> = h
+        .rows
+        .iter()
+        .filter(|b| b.is_log())
+        .map(|b| b.backup_set_id)
+        .collect();
     let target = h.row(logs[10]).clone();
     let fork_point = target.first_lsn.unwrap().value() + 50_000;
     let old_fork = h.fork;
@@ -160,7 +203,12 @@ fn new_recovery_fork_is_named() {
     h.full(60 * 31, 10);
     h.hourly_logs(60 * 32, 3);
     let a = analyse(&h.rows);
-    let b = a.chain.breaks.iter().find(|b| b.reason == BreakReason::NewFork).expect("fork break");
+    let b = a
+        .chain
+        .breaks
+        .iter()
+        .find(|b| b.reason == BreakReason::NewFork)
+        .expect("fork break");
     assert_eq!(b.before_backup_set_id, Some(first_after));
     assert_eq!(a.chain.forks.len(), 2);
     // The newest fork's backups are restorable: the database is not broken.
@@ -174,11 +222,20 @@ fn log_by_another_producer_is_flagged_but_keeps_continuity() {
     let mut h = healthy();
     h.activity(3);
     let adhoc = h.log(60 * 25 + 20, 1);
-    h.to_disk(adhoc, "D:\\adhoc\\Sales.trn", "CONTOSO\\jdoe");
+    h.send_to_disk(adhoc, "D:\\adhoc\\Sales.trn", "CONTOSO\\jdoe");
     h.hourly_logs(60 * 26, 3);
     let a = analyse(&h.rows);
-    assert_eq!(a.chain.runs.len(), 1, "msdb chain still continuous through the disk file");
-    let b = a.chain.breaks.iter().find(|b| b.reason == BreakReason::OtherProducer).expect("other producer");
+    assert_eq!(
+        a.chain.runs.len(),
+        1,
+        "msdb chain still continuous through the disk file"
+    );
+    let b = a
+        .chain
+        .breaks
+        .iter()
+        .find(|b| b.reason == BreakReason::OtherProducer)
+        .expect("other producer");
     assert_eq!(b.evidence, vec![adhoc]);
     assert!(b.detail.contains("CONTOSO\\jdoe"), "{}", b.detail);
     assert_eq!(a.health.state, ChainState::Degraded);
@@ -189,11 +246,16 @@ fn log_to_nul_cuts_the_chain() {
     let mut h = healthy();
     h.activity(3);
     let nul = h.log(60 * 25 + 20, 1);
-    h.to_disk(nul, "NUL", "CONTOSO\\veeam");
+    h.send_to_disk(nul, "NUL", "CONTOSO\\veeam");
     h.hourly_logs(60 * 26, 3);
     let a = analyse(&h.rows);
     assert_eq!(a.chain.runs.len(), 2);
-    let b = a.chain.breaks.iter().find(|b| b.evidence.contains(&nul)).expect("NUL break");
+    let b = a
+        .chain
+        .breaks
+        .iter()
+        .find(|b| b.evidence.contains(&nul))
+        .expect("NUL break");
     assert_eq!(b.reason, BreakReason::OtherProducer);
     assert!(b.detail.contains("NUL"));
     assert_eq!(a.health.state, ChainState::Broken);

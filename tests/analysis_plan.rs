@@ -11,7 +11,13 @@ use common::{at, Hist};
 fn analyse(rows: &[BackupSet]) -> DatabaseAnalysis<'_> {
     let mut db = Database::new_named("Sales");
     db.exists = true;
-    analyze_history("SQL01".into(), db, true, history_of(rows, "Sales"), at(60 * 24 * 10))
+    analyze_history(
+        "SQL01".into(),
+        db,
+        true,
+        history_of(rows, "Sales"),
+        at(60 * 24 * 10),
+    )
 }
 
 fn ids(p: &RestorePlan) -> Vec<i64> {
@@ -47,7 +53,11 @@ fn target_before_the_first_full_is_not_recoverable() {
     let (h, _, _) = history();
     let p = plan(&analyse(&h.rows), Target::Time(at(10)));
     assert!(!p.recoverable);
-    assert!(p.reason.contains("before the oldest recoverable point"), "{}", p.reason);
+    assert!(
+        p.reason.contains("before the oldest recoverable point"),
+        "{}",
+        p.reason
+    );
     assert_eq!(p.nearest_after, Some(at(30)));
     assert_eq!(p.nearest_before, None);
 }
@@ -111,7 +121,10 @@ fn target_in_a_gap_names_the_break_and_the_nearest_points() {
     let f2 = h.full(60 * 8, 20);
     let after = h.hourly_logs(60 * 9, 2);
     let gap_start = h.row(*logs.last().unwrap()).finish.unwrap();
-    let p = plan(&analyse(&h.rows), Target::Time(gap_start + Duration::minutes(30)));
+    let p = plan(
+        &analyse(&h.rows),
+        Target::Time(gap_start + Duration::minutes(30)),
+    );
     assert!(!p.recoverable);
     assert_eq!(p.nearest_before, Some(gap_start));
     assert_eq!(p.nearest_after, h.row(f2).finish);

@@ -11,7 +11,13 @@ use proptest::prelude::*;
 fn analyse(rows: &[BackupSet]) -> DatabaseAnalysis<'_> {
     let mut db = Database::new_named("Sales");
     db.exists = true;
-    analyze_history("SQL01".into(), db, true, history_of(rows, "Sales"), at(60 * 24 * 30))
+    analyze_history(
+        "SQL01".into(),
+        db,
+        true,
+        history_of(rows, "Sales"),
+        at(60 * 24 * 30),
+    )
 }
 
 /// What a history step does.

@@ -47,8 +47,14 @@ fn local_time_and_time_zone_give_utc() {
     let estate = to_estate(snap, "t", false).unwrap();
     let b = &estate.instances[0].backups[0];
     // time_zone 4 = +60 minutes: 03:15 local is 02:15 UTC.
-    assert_eq!(b.finish.unwrap(), Utc.with_ymd_and_hms(2026, 11, 20, 2, 15, 0).unwrap() + chrono::Duration::milliseconds(500));
-    assert_eq!(b.finish_local.unwrap().to_string(), "2026-11-20 03:15:00.500");
+    assert_eq!(
+        b.finish.unwrap(),
+        Utc.with_ymd_and_hms(2026, 11, 20, 2, 15, 0).unwrap() + chrono::Duration::milliseconds(500)
+    );
+    assert_eq!(
+        b.finish_local.unwrap().to_string(),
+        "2026-11-20 03:15:00.500"
+    );
 }
 
 #[test]
@@ -56,7 +62,10 @@ fn unknown_time_zone_falls_back_to_the_instance_offset() {
     let row = ROW.replace("\"time_zone\": 4", "\"time_zone\": 127");
     let snap = Snapshot::from_json(&doc(&row, "")).unwrap();
     let estate = to_estate(snap, "t", false).unwrap();
-    assert_eq!(estate.instances[0].backups[0].start.unwrap(), Utc.with_ymd_and_hms(2026, 11, 20, 2, 0, 0).unwrap());
+    assert_eq!(
+        estate.instances[0].backups[0].start.unwrap(),
+        Utc.with_ymd_and_hms(2026, 11, 20, 2, 0, 0).unwrap()
+    );
 }
 
 #[test]
@@ -73,7 +82,11 @@ fn absent_tables_are_unknown_and_empty_tables_are_none() {
     let snap = Snapshot::from_json(&doc(ROW, r#", "sys.databases": []"#)).unwrap();
     let estate = to_estate(snap, "t", false).unwrap();
     let inst = &estate.instances[0];
-    let missing: Vec<&str> = inst.missing_tables.iter().map(|m| m.table.as_str()).collect();
+    let missing: Vec<&str> = inst
+        .missing_tables
+        .iter()
+        .map(|m| m.table.as_str())
+        .collect();
     assert!(missing.contains(&"sys.database_recovery_status"));
     assert!(!missing.contains(&"sys.databases"));
     assert!(inst.history_collected);
@@ -85,21 +98,50 @@ fn absent_tables_are_unknown_and_empty_tables_are_none() {
 fn duplicated_rows_of_one_set_count_once() {
     let rows = format!("{ROW}, {ROW}");
     let snap = Snapshot::from_json(&doc(&rows, "")).unwrap();
-    assert_eq!(to_estate(snap, "t", false).unwrap().instances[0].backups.len(), 1);
+    assert_eq!(
+        to_estate(snap, "t", false).unwrap().instances[0]
+            .backups
+            .len(),
+        1
+    );
 }
 
 #[test]
 fn bad_values_name_table_row_and_column() {
     let cases = [
-        ("\"last_lsn\": \"17126658000000314200037\"", "\"last_lsn\": \"1712x\"", "last_lsn"),
-        ("\"last_lsn\": \"17126658000000314200037\"", "\"last_lsn\": 1.5e22", "last_lsn"),
-        ("\"last_lsn\": \"17126658000000314200037\"", "\"last_lsn\": \"12345678901234567890123456\"", "last_lsn"),
+        (
+            "\"last_lsn\": \"17126658000000314200037\"",
+            "\"last_lsn\": \"1712x\"",
+            "last_lsn",
+        ),
+        (
+            "\"last_lsn\": \"17126658000000314200037\"",
+            "\"last_lsn\": 1.5e22",
+            "last_lsn",
+        ),
+        (
+            "\"last_lsn\": \"17126658000000314200037\"",
+            "\"last_lsn\": \"12345678901234567890123456\"",
+            "last_lsn",
+        ),
         ("\"type\": \"D\"", "\"type\": \"Z\"", "type"),
-        ("\"backup_finish_date\": \"2026-11-20T03:15:00.500\"", "\"backup_finish_date\": \"yesterday\"", "backup_finish_date"),
-        ("\"is_copy_only\": 0", "\"is_copy_only\": \"maybe\"", "is_copy_only"),
+        (
+            "\"backup_finish_date\": \"2026-11-20T03:15:00.500\"",
+            "\"backup_finish_date\": \"yesterday\"",
+            "backup_finish_date",
+        ),
+        (
+            "\"is_copy_only\": 0",
+            "\"is_copy_only\": \"maybe\"",
+            "is_copy_only",
+        ),
     ];
     for (from, to, column) in cases {
-        let rows = format!("{ROW}, {}", ROW.replace(from, to).replace("\"backup_set_id\": 1", "\"backup_set_id\": 2"));
+        let rows = format!(
+            "{ROW}, {}",
+            ROW.replace(from, to)
+                .replace("\"backup_set_id\": 1", "\"backup_set_id\": 2")
+        );
         let snap = Snapshot::from_json(&doc(&rows, "")).unwrap();
         let err = to_estate(snap, "t", false).unwrap_err();
         let text = err.to_string();
@@ -126,7 +168,14 @@ fn missing_columns_are_history_incomplete_not_errors() {
 
 #[test]
 fn structural_errors_are_reported_not_panics() {
-    for text in ["", "{", "[]", "{\"format\": \"other\", \"instances\": []}", "{\"format\": \"chainwatch.snapshot.v1\"}", "{\"format\": \"chainwatch.snapshot.v1\", \"instances\": [{\"name\": 5}]}"] {
+    for text in [
+        "",
+        "{",
+        "[]",
+        "{\"format\": \"other\", \"instances\": []}",
+        "{\"format\": \"chainwatch.snapshot.v1\"}",
+        "{\"format\": \"chainwatch.snapshot.v1\", \"instances\": [{\"name\": 5}]}",
+    ] {
         assert!(Snapshot::from_json(text).is_err(), "{text:?}");
     }
 }
@@ -137,7 +186,9 @@ fn round_trips_unknown_fields() {
     let snap = Snapshot::from_json(&text).unwrap();
     let again = Snapshot::from_json(&snap.to_json_pretty()).unwrap();
     assert_eq!(snap, again);
-    assert!(again.instances[0].tables.contains_key("sys.some_future_view"));
+    assert!(again.instances[0]
+        .tables
+        .contains_key("sys.some_future_view"));
 }
 
 proptest::proptest! {

@@ -334,9 +334,16 @@ fn unanchored_runs(logs: &[&BackupSet], runs: &[Run], rows: &[&BackupSet]) -> Ve
         let data: Vec<&BackupSet> = rows
             .iter()
             .copied()
-            .filter(|b| matches!(b.backup_type, BackupType::Full | BackupType::Diff) && fork_of(b) == run.fork && !b.is_damaged)
+            .filter(|b| {
+                matches!(b.backup_type, BackupType::Full | BackupType::Diff)
+                    && fork_of(b) == run.fork
+                    && !b.is_damaged
+            })
             .collect();
-        let reached = data.iter().any(|b| b.last_lsn.is_some_and(|l| run.first_lsn <= l && l < run.last_lsn));
+        let reached = data.iter().any(|b| {
+            b.last_lsn
+                .is_some_and(|l| run.first_lsn <= l && l < run.last_lsn)
+        });
         if reached {
             continue;
         }
@@ -413,44 +420,55 @@ impl ProducerKey {
     }
 }
 
+/// One break per foreign producer per run: its log backups, from the first
+/// to the last, may be interleaved with the main producer's.
 fn other_producer_breaks(logs: &[&BackupSet], runs: &[Run], main: &Producer) -> Vec<Break> {
     let main_key = ProducerKey::of(main);
     let mut out = Vec::new();
     for run in runs {
-        let mut i = run.start;
-        while i < run.end {
-            if ProducerKey::of(&logs[i].producer()) == main_key {
-                i += 1;
+        let mut groups: Vec<(ProducerKey, Vec<usize>)> = Vec::new();
+        for (i, log) in logs.iter().enumerate().take(run.end).skip(run.start) {
+            let key = ProducerKey::of(&log.producer());
+            if key == main_key {
                 continue;
             }
-            let span_start = i;
-            while i < run.end && ProducerKey::of(&logs[i].producer()) != main_key {
-                i += 1;
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, members)) => members.push(i),
+                None => groups.push((key, vec![i])),
             }
-            let span = &logs[span_start..i];
-            let before = (span_start > run.start).then(|| logs[span_start - 1]);
-            let after = (i < run.end).then(|| logs[i]);
-            let mut producers: Vec<String> = span.iter().map(|b| b.producer().label()).collect();
-            producers.sort();
-            producers.dedup();
+        }
+        for (_, members) in groups {
+            let (first, last) = (members[0], members[members.len() - 1]);
+            let before = (first > run.start).then(|| logs[first - 1]);
+            let after = (last + 1 < run.end).then(|| logs[last + 1]);
+            let ids: Vec<i64> = members.iter().map(|&i| logs[i].backup_set_id).collect();
+            let mut users: Vec<String> = members
+                .iter()
+                .filter_map(|&i| logs[i].user_name.clone())
+                .collect();
+            users.sort();
+            users.dedup();
+            let interleaved = members.len() < last - first + 1;
             out.push(Break {
                 reason: BreakReason::OtherProducer,
                 after_backup_set_id: before.map(|b| b.backup_set_id),
                 before_backup_set_id: after.map(|b| b.backup_set_id),
-                from_lsn: span[0].first_lsn,
-                to_lsn: span[span.len() - 1].last_lsn,
-                from_time: before.and_then(|b| b.finish),
-                to_time: span[span.len() - 1].finish,
+                from_lsn: logs[first].first_lsn,
+                to_lsn: logs[last].last_lsn,
+                from_time: before.and_then(|b| b.finish).or(logs[first].start),
+                to_time: logs[last].finish,
                 detail: format!(
-                    "{} log backup{} ({}) by {} instead of {}: the chain is continuous only if {} kept",
-                    span.len(),
-                    if span.len() == 1 { "" } else { "s" },
-                    join_ids(&span.iter().map(|b| b.backup_set_id).collect::<Vec<_>>()),
-                    producers.join("; "),
+                    "{} log backup{} ({}) to {}{}{}, not by the chain's main producer ({}): restores need {} as well",
+                    ids.len(),
+                    if ids.len() == 1 { "" } else { "s" },
+                    join_ids(&ids),
+                    logs[first].producer().destination.label(),
+                    if users.is_empty() { String::new() } else { format!(" by {}", users.join(", ")) },
+                    if interleaved { format!(", interleaved with the main producer's between {} and {}", fmt_time(logs[first].finish), fmt_time(logs[last].finish)) } else { String::new() },
                     main.label(),
-                    if span.len() == 1 { "that file is" } else { "those files are" },
+                    if ids.len() == 1 { "that file" } else { "those files" },
                 ),
-                evidence: span.iter().map(|b| b.backup_set_id).collect(),
+                evidence: ids,
             });
         }
     }

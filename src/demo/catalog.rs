@@ -3,15 +3,20 @@
 use serde_json::{json, Value};
 
 use super::inst::{Inst, T};
+use super::kinds::Model;
 use super::rng::Rng;
-use super::sim::{DbSim, Model};
+use super::sim::DbSim;
 
 /// `sys.databases`, `sys.database_recovery_status` and `sys.database_mirroring` for live databases.
 pub fn emit_databases(inst: &mut Inst, sims: &[&DbSim], replica_id: Option<&str>) {
     let c = inst.clock;
     for db in sims.iter().filter(|d| d.dropped.is_none()) {
         let (model, model_desc) = db.model_now().catalog();
-        let (state, state_desc) = if db.cat.restoring { (1, "RESTORING") } else { (0, "ONLINE") };
+        let (state, state_desc) = if db.cat.restoring {
+            (1, "RESTORING")
+        } else {
+            (0, "ONLINE")
+        };
         let mut row = json!({
             "name": db.name,
             "database_id": db.id,
@@ -100,14 +105,23 @@ fn mirroring_row(inst: &mut Inst, db: &DbSim) {
 }
 
 /// `fn_backup_db_config` rows (every database, dropped ones flagged) and the instance defaults.
-pub fn emit_managed_config(inst: &mut Inst, sims: &[&DbSim], credential: Option<&str>, default_retention: i64) {
+pub fn emit_managed_config(
+    inst: &mut Inst,
+    sims: &[&DbSim],
+    credential: Option<&str>,
+    default_retention: i64,
+) {
     let store = inst.store.expect("a container");
     let url = if inst.major() == 12 {
         format!("https://{}.blob.core.windows.net/", store.account)
     } else {
         store.url()
     };
-    let flag = if inst.major() == 12 { "is_smart_backup_enabled" } else { "is_managed_backup_enabled" };
+    let flag = if inst.major() == 12 {
+        "is_smart_backup_enabled"
+    } else {
+        "is_managed_backup_enabled"
+    };
     let table = inst.mb("fn_backup_db_config");
     for db in sims {
         let configured = db.retention.is_some();
@@ -160,7 +174,15 @@ pub fn credential(inst: &mut Inst, id: i64, name: &str, identity: &str, created:
 pub type Step<'a> = (&'a str, &'a str, &'a str, &'a str);
 
 /// A `sysjobs` row and its `sysjobsteps`; `last_run` is the latest run of the job.
-pub fn job(inst: &mut Inst, job_id: &str, name: &str, category: i32, created: T, last_run: Option<T>, steps: &[Step]) {
+pub fn job(
+    inst: &mut Inst,
+    job_id: &str,
+    name: &str,
+    category: i32,
+    created: T,
+    last_run: Option<T>,
+    steps: &[Step],
+) {
     let c = inst.clock;
     let row = json!({
         "job_id": job_id,

@@ -4,9 +4,10 @@ use chrono::Duration;
 use serde_json::{json, Value};
 
 use super::inst::Inst;
+use super::kinds::{Kind, Prod};
 use super::media::media;
 use super::rng::Rng;
-use super::sim::{DbSim, Kind, Prod};
+use super::sim::DbSim;
 
 /// Emits `backupset`, `backupmediaset`, `backupmediafamily`, `backupfile` and `restorehistory`
 /// for the backups of `replica`, numbering them by start time.
@@ -58,7 +59,11 @@ fn backup_rows(inst: &mut Inst, sim: &DbSim, bi: usize) {
     let c = inst.clock;
     let compressed = b.prod.compressed();
     let mut r = Rng::keyed(&format!("media/{}", b.uuid));
-    let compressed_size = if compressed { b.size / 100 * r.range(24, 38) as u64 } else { b.size };
+    let compressed_size = if compressed {
+        b.size / 100 * r.range(24, 38) as u64
+    } else {
+        b.size
+    };
     let row = json!({
         "backup_set_id": b.id,
         "backup_set_uuid": b.uuid,
@@ -84,6 +89,8 @@ fn backup_rows(inst: &mut Inst, sim: &DbSim, bi: usize) {
         "backup_start_date": c.dt(b.start),
         "backup_finish_date": c.dt(b.finish),
         "database_name": sim.name,
+    });
+    let tail = json!({
         "recovery_model": b.model.backupset(),
         "has_bulk_logged_data": b.bulk,
         "is_snapshot": b.prod == Prod::Vss,
@@ -97,22 +104,23 @@ fn backup_rows(inst: &mut Inst, sim: &DbSim, bi: usize) {
         "fork_point_lsn": inst.lsn_opt(b.fork_point),
         "database_guid": b.database_guid,
         "family_guid": sim.family_guid,
-        "compatibility_level": sim.compat,
         "backup_size": b.size,
         "compressed_backup_size": compressed_size,
         "key_algorithm": null,
         "encryptor_type": null,
     });
+    let mut row = row;
+    if let (Value::Object(head), Value::Object(tail)) = (&mut row, tail) {
+        head.extend(tail);
+    }
     inst.push("msdb.dbo.backupset", row);
     let set = json!({
         "media_set_id": b.id,
         "media_uuid": r.guid(),
         "media_family_count": m.families.len(),
         "name": m.set_name,
-        "description": null,
         "software_name": m.software,
         "software_vendor_id": 4608,
-        "is_password_protected": false,
         "is_compressed": compressed,
         "is_encrypted": false,
         "mirror_count": 1,
@@ -123,7 +131,6 @@ fn backup_rows(inst: &mut Inst, sim: &DbSim, bi: usize) {
             "media_set_id": b.id,
             "family_sequence_number": i + 1,
             "media_family_id": r.guid(),
-            "media_count": 1,
             "logical_device_name": null,
             "physical_device_name": path,
             "device_type": m.device_type,
@@ -152,24 +159,30 @@ fn backup_rows(inst: &mut Inst, sim: &DbSim, bi: usize) {
     }
 }
 
-/// Emits Managed Backup's `fn_available_backups`: every managed blob not yet past its expiry.
+/// Emits Managed Backup's `fn_available_backups`: every managed blob not yet past its expiry
+/// (only those written by `replica`, when given: each replica's msdb knows its own files).
 ///
 /// A backup expires `retention` days after the finish of the next managed full (or its own
 /// finish when none follows), so the full that covers the window start and its logs survive.
-pub fn emit_available(inst: &mut Inst, sims: &[&DbSim], machines: &[&str]) {
+pub fn emit_available(inst: &mut Inst, sims: &[&DbSim], machines: &[&str], replica: Option<u8>) {
     let now = inst.clock.now;
+    let table = inst.mb("fn_available_backups");
+    inst.table(&table);
     let mut rows: Vec<(String, chrono::NaiveDateTime, Value)> = Vec::new();
     for sim in sims {
         let Some(days) = sim.retention else { continue };
-        let managed: Vec<_> =
-            sim.backups.iter().filter(|b| matches!(b.prod, Prod::Managed { .. })).collect();
+        let managed: Vec<_> = sim
+            .backups
+            .iter()
+            .filter(|b| matches!(b.prod, Prod::Managed { .. }))
+            .collect();
         for (i, b) in managed.iter().enumerate() {
             let next_full = managed[i + 1..]
                 .iter()
                 .find(|x| matches!(x.kind, Kind::Full | Kind::CopyFull));
             let until = next_full.map_or(b.finish, |f| f.finish.max(b.finish));
             let expires = until + Duration::days(days);
-            if expires <= now {
+            if expires <= now || replica.is_some_and(|r| r != b.replica) {
                 continue;
             }
             let m = media(inst, sim, b);
@@ -195,7 +208,6 @@ pub fn emit_available(inst: &mut Inst, sims: &[&DbSim], machines: &[&str]) {
         }
     }
     rows.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
-    let table = inst.mb("fn_available_backups");
     for (_, _, row) in rows {
         inst.push(&table, row);
     }

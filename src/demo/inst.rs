@@ -52,7 +52,10 @@ pub struct Store {
 
 impl Store {
     pub fn url(&self) -> String {
-        format!("https://{}.blob.core.windows.net/{}", self.account, self.container)
+        format!(
+            "https://{}.blob.core.windows.net/{}",
+            self.account, self.container
+        )
     }
 }
 
@@ -107,7 +110,11 @@ impl Inst {
         store: Option<Store>,
         first_id: i64,
     ) -> Inst {
-        let major: u32 = version.split('.').next().and_then(|v| v.parse().ok()).unwrap_or(0);
+        let major: u32 = version
+            .split('.')
+            .next()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         let mut inst = Inst {
             name,
             machine,
@@ -118,7 +125,11 @@ impl Inst {
             bare: major == 12,
             agent_user,
             store,
-            schema: if major == 12 { "smart_admin" } else { "managed_backup" },
+            schema: if major == 12 {
+                "smart_admin"
+            } else {
+                "managed_backup"
+            },
             first_id,
             tables: Vec::new(),
         };
@@ -133,12 +144,19 @@ impl Inst {
     }
 
     pub fn major(&self) -> u32 {
-        self.version.split('.').next().and_then(|v| v.parse().ok()).unwrap_or(0)
+        self.version
+            .split('.')
+            .next()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
     }
 
     /// `software_major_version`, `software_minor_version`, `software_build_version`.
     pub fn software(&self) -> (u32, u32, u32) {
-        let mut it = self.version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+        let mut it = self
+            .version
+            .split('.')
+            .map(|p| p.parse::<u32>().unwrap_or(0));
         let major = it.next().unwrap_or(0);
         let minor = it.next().unwrap_or(0);
         (major, minor, it.next().unwrap_or(0))

@@ -38,7 +38,11 @@ pub struct Activity {
 
 impl Activity {
     pub const fn new(busy: u64, quiet: u64) -> Activity {
-        Activity { busy, quiet, weekend_idle: None }
+        Activity {
+            busy,
+            quiet,
+            weekend_idle: None,
+        }
     }
 
     fn rate(&self, local: NaiveDateTime) -> u64 {
@@ -79,8 +83,7 @@ impl Curve {
         let mut total = base;
         cum.push(total);
         for i in 0..n {
-            let local = start
-                + Duration::minutes(i as i64 * BUCKET_MIN + i64::from(offset_min));
+            let local = start + Duration::minutes(i as i64 * BUCKET_MIN + i64::from(offset_min));
             let jitter = rng.range(70, 130) as u64;
             total += act.rate(local) * BUCKET_MIN as u64 * jitter / 100;
             cum.push(total);

@@ -1,8 +1,9 @@
 //! Device names, media labels and user names for each kind of backup producer.
 
 use super::inst::Inst;
+use super::kinds::{Backup, Kind, Prod};
 use super::rng::Rng;
-use super::sim::{Backup, DbSim, Kind, Prod};
+use super::sim::DbSim;
 
 /// What `backupmediaset` / `backupmediafamily` and the naming columns of `backupset` say.
 pub struct Media {
@@ -39,7 +40,11 @@ fn vdi_name(b: &Backup, suffix: u8) -> String {
 fn managed_names(inst: &Inst, db: &DbSim, b: &Backup, stripes: u8) -> Vec<String> {
     let store = inst.store.expect("managed backups need a container");
     let short: String = db.name.chars().take(40).collect();
-    let ag = db.group_db.as_ref().map(|g| format!("{}_", g.replace('-', ""))).unwrap_or_default();
+    let ag = db
+        .group_db
+        .as_ref()
+        .map(|g| format!("{}_", g.replace('-', "")))
+        .unwrap_or_default();
     let guid = b.database_guid.replace('-', "");
     let ts = format!("{}000", b.start.format("%Y%m%d%H%M%S"));
     let ext = if b.kind.code() == "L" { "log" } else { "bak" };
@@ -69,14 +74,23 @@ pub fn media(inst: &Inst, db: &DbSim, b: &Backup) -> Media {
         Prod::Managed { stripes } => {
             m.families = managed_names(inst, db, b, stripes);
             m.device_type = 9;
-            m.block = if inst.store.is_some_and(|s| s.page_blob) { 512 } else { 65_536 };
+            m.block = if inst.store.is_some_and(|s| s.page_blob) {
+                512
+            } else {
+                65_536
+            };
         }
         Prod::CopyUrl => {
             let url = inst.store.expect("container").url();
-            m.families = vec![format!("{url}/{name}_COPY_ONLY_{stamp}.bak")];
+            m.families = vec![format!("{url}/{name}_COPY_ONLY_{stamp}.{ext}")];
             m.device_type = 9;
             m.block = 65_536;
-            m.name = Some(format!("{name}-Full Database Backup"));
+            let what = if ext == "trn" {
+                "Transaction Log"
+            } else {
+                "Full Database"
+            };
+            m.name = Some(format!("{name}-{what} Backup"));
             m.user = "CONTOSO\\dba_maria";
         }
         Prod::AdHocDisk => {

@@ -3,9 +3,10 @@
 use chrono::Duration;
 
 use super::inst::{Inst, T};
+use super::kinds::{DbFile, Ev, Kind, Model, Prod};
 use super::lsn::Activity;
 use super::rng::Rng;
-use super::sim::{DbFile, DbSim, Ev, Kind, Model, Prod};
+use super::sim::DbSim;
 
 pub fn mins(m: i64) -> Duration {
     Duration::minutes(m)
@@ -18,7 +19,12 @@ pub fn cadence(rng: &mut Rng, from: T, until: T, every: i64, jitter: i64, pins: 
     let mut t = from;
     loop {
         let next = t + mins(every + rng.range(-jitter, jitter));
-        t = pins.iter().copied().filter(|p| *p > t && *p <= next).min().unwrap_or(next);
+        t = pins
+            .iter()
+            .copied()
+            .filter(|p| *p > t && *p <= next)
+            .min()
+            .unwrap_or(next);
         if t >= until {
             return out;
         }
@@ -33,7 +39,12 @@ pub fn weekly(first: T, forced: &[T], until: T) -> Vec<T> {
     while t < until {
         out.push(t);
         let next = t + Duration::days(7);
-        t = forced.iter().copied().filter(|f| *f > t && *f < next).min().unwrap_or(next);
+        t = forced
+            .iter()
+            .copied()
+            .filter(|f| *f > t && *f < next)
+            .min()
+            .unwrap_or(next);
     }
     out
 }
@@ -72,13 +83,22 @@ impl Plan {
     }
 
     pub fn events(&self, db: &mut DbSim) -> Vec<Ev> {
-        let prod = Prod::Managed { stripes: self.stripes };
+        let prod = Prod::Managed {
+            stripes: self.stripes,
+        };
         let mut evs = Vec::new();
         for t in self.full_times() {
             let d = self.full_min + db.rng.range(-self.full_min / 10, self.full_min / 10);
             evs.push(Ev::new(t, d, Kind::Full, prod));
         }
-        for t in cadence(&mut db.rng, self.log_from, self.until, self.log_every, self.jitter, &self.pins) {
+        for t in cadence(
+            &mut db.rng,
+            self.log_from,
+            self.until,
+            self.log_every,
+            self.jitter,
+            &self.pins,
+        ) {
             let d = db.rng.range(2, 3);
             evs.push(Ev::new(t, d, Kind::Log, prod));
         }
@@ -87,10 +107,21 @@ impl Plan {
 }
 
 /// A database with files laid out the way this instance does it.
-pub fn new_db(inst: &Inst, name: &str, id: i64, model: Model, act: Activity, data_mb: u64) -> DbSim {
+pub fn new_db(
+    inst: &Inst,
+    name: &str,
+    id: i64,
+    model: Model,
+    act: Activity,
+    data_mb: u64,
+) -> DbSim {
     let mut db = DbSim::new(inst.name, inst.clock, name, id, model, act);
     let (data, log, compat) = match inst.major() {
-        12 => ("E:\\MSSQL12.LEGACY\\MSSQL\\DATA", "F:\\MSSQL12.LEGACY\\MSSQL\\Log", 120),
+        12 => (
+            "E:\\MSSQL12.LEGACY\\MSSQL\\DATA",
+            "F:\\MSSQL12.LEGACY\\MSSQL\\Log",
+            120,
+        ),
         13 => ("D:\\SQLData", "L:\\SQLLogs", 130),
         _ => ("D:\\Data", "L:\\Log", 150),
     };
@@ -114,7 +145,14 @@ pub fn new_db(inst: &Inst, name: &str, id: i64, model: Model, act: Activity, dat
 }
 
 /// A managed database that only runs its plan: the common healthy case.
-pub fn managed(inst: &Inst, name: &str, id: i64, act: Activity, data_mb: u64, plan: &Plan) -> DbSim {
+pub fn managed(
+    inst: &Inst,
+    name: &str,
+    id: i64,
+    act: Activity,
+    data_mb: u64,
+    plan: &Plan,
+) -> DbSim {
     let mut db = new_db(inst, name, id, Model::Full, act, data_mb);
     db.retention = Some(14);
     let evs = plan.events(&mut db);

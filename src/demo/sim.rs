@@ -3,182 +3,11 @@
 use chrono::Duration;
 
 use super::inst::{Clock, T};
+use super::kinds::{Backup, Branch, Cat, DbFile, Ev, Kind, Model, RestoreStep};
 use super::lsn::{Activity, Curve, Layout};
 use super::rng::Rng;
 
 const MIB: u64 = 1_048_576;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Full,
-    CopyFull,
-    Diff,
-    Log,
-    CopyLog,
-}
-
-impl Kind {
-    pub fn code(self) -> &'static str {
-        match self {
-            Kind::Full | Kind::CopyFull => "D",
-            Kind::Diff => "I",
-            Kind::Log | Kind::CopyLog => "L",
-        }
-    }
-    pub fn copy_only(self) -> bool {
-        matches!(self, Kind::CopyFull | Kind::CopyLog)
-    }
-    fn rank(self) -> u8 {
-        match self {
-            Kind::Full | Kind::CopyFull => 0,
-            Kind::Diff => 1,
-            Kind::Log => 2,
-            Kind::CopyLog => 3,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Model {
-    Full,
-    Bulk,
-    Simple,
-}
-
-impl Model {
-    /// Spelling used by `backupset.recovery_model`.
-    pub fn backupset(self) -> &'static str {
-        match self {
-            Model::Full => "FULL",
-            Model::Bulk => "BULK-LOGGED",
-            Model::Simple => "SIMPLE",
-        }
-    }
-    /// `sys.databases.recovery_model` and `recovery_model_desc`.
-    pub fn catalog(self) -> (u8, &'static str) {
-        match self {
-            Model::Full => (1, "FULL"),
-            Model::Bulk => (2, "BULK_LOGGED"),
-            Model::Simple => (3, "SIMPLE"),
-        }
-    }
-}
-
-/// Who wrote a backup and where; `media.rs` turns it into devices and names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Prod {
-    Managed { stripes: u8 },
-    CopyUrl,
-    AdHocDisk,
-    LogShip,
-    Ola,
-    MaintPlan,
-    Vss,
-    DpmLog,
-    Disk,
-}
-
-impl Prod {
-    pub fn compressed(self) -> bool {
-        matches!(
-            self,
-            Prod::Managed { .. } | Prod::CopyUrl | Prod::LogShip | Prod::Ola | Prod::Disk
-        )
-    }
-}
-
-/// A scheduled backup.
-#[derive(Clone, Copy, Debug)]
-pub struct Ev {
-    pub start: T,
-    pub minutes: i64,
-    pub kind: Kind,
-    pub prod: Prod,
-    pub bulk: bool,
-    pub replica: u8,
-}
-
-impl Ev {
-    pub fn new(start: T, minutes: i64, kind: Kind, prod: Prod) -> Ev {
-        Ev { start, minutes, kind, prod, bulk: false, replica: 0 }
-    }
-    pub fn on(mut self, replica: u8) -> Ev {
-        self.replica = replica;
-        self
-    }
-}
-
-/// One finished backup set (a `backupset` row before ids are assigned).
-#[derive(Clone, Debug)]
-pub struct Backup {
-    pub id: i64,
-    pub uuid: String,
-    pub kind: Kind,
-    pub prod: Prod,
-    pub replica: u8,
-    pub start: T,
-    pub finish: T,
-    pub first: u128,
-    pub last: u128,
-    pub checkpoint: u128,
-    pub db_backup_lsn: u128,
-    pub diff_base: Option<(u128, String)>,
-    pub model: Model,
-    pub bulk: bool,
-    pub begins_chain: bool,
-    pub first_fork: String,
-    pub last_fork: String,
-    pub fork_point: Option<u128>,
-    pub database_guid: String,
-    pub created: T,
-    pub size: u64,
-    first_count: u64,
-}
-
-/// A line of recovery history; `fork` is set on the branch created by a restore.
-#[derive(Clone, Debug)]
-pub struct Branch {
-    pub from: T,
-    pub curve: Curve,
-    pub database_guid: String,
-    pub fork_guid: String,
-    pub created: T,
-    /// (previous fork, fork point LSN, first LSN and count of the first log on this branch)
-    pub parent: Option<(String, u128, u128, u64)>,
-}
-
-/// One `restorehistory` row (backup is an index into `DbSim::backups`).
-#[derive(Clone, Debug)]
-pub struct RestoreStep {
-    pub date: T,
-    pub backup: usize,
-    pub kind: &'static str,
-    pub recovery: bool,
-    pub replace: bool,
-    pub stop_at: Option<T>,
-}
-
-/// Catalog facts beyond backups (`sys.databases`, mirroring, Stretch, Managed Backup switch).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Cat {
-    /// `state_desc` RESTORING (a mirror).
-    pub restoring: bool,
-    pub stretch: bool,
-    /// This instance is the mirror of a mirroring session.
-    pub mirror: bool,
-    /// Managed Backup configured but switched off.
-    pub managed_off: bool,
-    pub log_reuse: &'static str,
-}
-
-/// A database file as `backupfile` lists it.
-#[derive(Clone, Debug)]
-pub struct DbFile {
-    pub logical: String,
-    pub physical: String,
-    pub file_type: &'static str,
-    pub mb: u64,
-}
 
 pub struct DbSim {
     pub name: String,
@@ -212,12 +41,23 @@ pub struct DbSim {
 impl DbSim {
     pub fn new(key: &str, clock: Clock, name: &str, id: i64, model: Model, act: Activity) -> DbSim {
         let mut rng = Rng::keyed(&format!("{key}/{name}"));
-        let layout = Layout { vlf0: rng.range(1_200_000, 48_000_000) as u64 };
+        let layout = Layout {
+            vlf0: rng.range(1_200_000, 48_000_000) as u64,
+        };
         let base = rng.range(2_000_000, 9_000_000) as u64;
         let seed = layout.lsn(base - rng.range(100_000, 900_000) as u64);
         let start = clock.now - Duration::days(23);
-        let curve = Curve::new(&mut rng, start, clock.now + Duration::days(1), base, &act, clock.offset);
-        let created = clock.now - Duration::days(rng.range(400, 2500)) - Duration::minutes(rng.range(0, 1439));
+        let curve = Curve::new(
+            &mut rng,
+            start,
+            clock.now + Duration::days(1),
+            base,
+            &act,
+            clock.offset,
+        );
+        let created = clock.now
+            - Duration::days(rng.range(400, 2500))
+            - Duration::minutes(rng.range(0, 1439));
         let branch = Branch {
             from: start,
             curve,
@@ -246,7 +86,10 @@ impl DbSim {
             compat: 130,
             retention: None,
             dropped: None,
-            cat: Cat { log_reuse: "NOTHING", ..Cat::default() },
+            cat: Cat {
+                log_reuse: "NOTHING",
+                ..Cat::default()
+            },
             chain: None,
             chain_branch: 0,
             last_log_start: None,
@@ -260,7 +103,11 @@ impl DbSim {
     }
 
     pub fn model_at(&self, t: T) -> Model {
-        self.models.iter().rev().find(|(from, _)| *from <= t).map_or(self.models[0].1, |m| m.1)
+        self.models
+            .iter()
+            .rev()
+            .find(|(from, _)| *from <= t)
+            .map_or(self.models[0].1, |m| m.1)
     }
 
     pub fn model_now(&self) -> Model {
@@ -276,19 +123,23 @@ impl DbSim {
         self.chain.map(|c| c.0)
     }
 
-    fn branch_at(&self, t: T) -> usize {
+    pub(super) fn branch_at(&self, t: T) -> usize {
         self.branches.iter().rposition(|b| b.from <= t).unwrap_or(0)
     }
 
-    fn count(&self, b: usize, t: T) -> u64 {
+    pub(super) fn count(&self, b: usize, t: T) -> u64 {
         self.branches[b].curve.count_at(t)
     }
 
     fn full_ckpt_before(&self, t: T, by_finish: bool) -> Option<&Backup> {
-        self.backups
-            .iter()
-            .rev()
-            .find(|b| b.kind == Kind::Full && if by_finish { b.finish <= t } else { b.start < t })
+        self.backups.iter().rev().find(|b| {
+            b.kind == Kind::Full
+                && if by_finish {
+                    b.finish <= t
+                } else {
+                    b.start < t
+                }
+        })
     }
 
     /// When a SIMPLE period lies between `from` and `to`, the time FULL logging came back.
@@ -336,7 +187,10 @@ impl DbSim {
         }
         let b = self.branch_at(s);
         let model = self.model_at(s);
-        let (first_fork, last_fork) = (self.branches[b].fork_guid.clone(), self.branches[b].fork_guid.clone());
+        let (first_fork, last_fork) = (
+            self.branches[b].fork_guid.clone(),
+            self.branches[b].fork_guid.clone(),
+        );
         let mut row = Backup {
             id: 0,
             uuid: self.rng.guid(),
@@ -366,10 +220,16 @@ impl DbSim {
                 let c0 = self.count(b, s);
                 let ck = self.count(b, s + Duration::minutes(1));
                 let c1 = self.count(b, f);
-                assert!(ck < c1, "{}: no log activity during the data backup at {s}", self.name);
+                assert!(
+                    ck < c1,
+                    "{}: no log activity during the data backup at {s}",
+                    self.name
+                );
                 row.checkpoint = self.layout.lsn(ck);
                 if e.kind == Kind::Diff {
-                    let base = self.full_ckpt_before(s, true).expect("a differential needs a base full");
+                    let base = self
+                        .full_ckpt_before(s, true)
+                        .expect("a differential needs a base full");
                     row.diff_base = Some((base.checkpoint, base.uuid.clone()));
                     row.db_backup_lsn = base.checkpoint;
                 } else {
@@ -378,12 +238,21 @@ impl DbSim {
                 (c0, c1)
             }
             Kind::Log | Kind::CopyLog => {
-                assert!(model != Model::Simple, "{}: log backup in SIMPLE at {s}", self.name);
-                row.db_backup_lsn =
-                    self.full_ckpt_before(s, true).map_or(self.seed_backup_lsn, |x| x.checkpoint);
+                assert!(
+                    model != Model::Simple,
+                    "{}: log backup in SIMPLE at {s}",
+                    self.name
+                );
+                row.db_backup_lsn = self
+                    .full_ckpt_before(s, true)
+                    .map_or(self.seed_backup_lsn, |x| x.checkpoint);
                 let c1 = self.count(b, f);
                 let c0 = self.log_start(b, s, e.kind == Kind::Log, &mut row);
-                let c1 = if e.kind == Kind::CopyLog { self.count(b, s).max(c0) } else { c1 };
+                let c1 = if e.kind == Kind::CopyLog {
+                    self.count(b, s).max(c0)
+                } else {
+                    c1
+                };
                 row.checkpoint = self.layout.lsn(c0 + (c1 - c0) / 3);
                 (c0, c1)
             }
@@ -393,7 +262,11 @@ impl DbSim {
         }
         row.first_count = c_first;
         row.last = self.layout.lsn(c_last);
-        assert!(row.first <= row.last, "{}: backwards LSNs at {s}", self.name);
+        assert!(
+            row.first <= row.last,
+            "{}: backwards LSNs at {s}",
+            self.name
+        );
         row.size = self.size_of(e.kind, c_first, c_last, s);
         if e.kind == Kind::Log {
             self.chain = Some((row.last, c_last));
@@ -409,7 +282,8 @@ impl DbSim {
     /// First LSN (count) of a log; handles forks and chains restarted after SIMPLE.
     fn log_start(&mut self, b: usize, s: T, regular: bool, row: &mut Backup) -> u64 {
         if regular && b != self.chain_branch {
-            let (old_fork, fp, first, first_count) = self.branches[b].parent.clone().expect("fork parent");
+            let (old_fork, fp, first, first_count) =
+                self.branches[b].parent.clone().expect("fork parent");
             row.first_fork = old_fork;
             row.fork_point = Some(fp);
             row.first = first;
@@ -433,7 +307,8 @@ impl DbSim {
                 count
             }
             None => {
-                let t0 = self.backups.first().map_or(s, |x| x.start.min(s)) - Duration::minutes(120);
+                let t0 =
+                    self.backups.first().map_or(s, |x| x.start.min(s)) - Duration::minutes(120);
                 let c = self.count(b, t0);
                 if regular {
                     self.chain = Some((self.layout.lsn(c), c));
@@ -445,7 +320,9 @@ impl DbSim {
 
     fn size_of(&mut self, kind: Kind, c0: u64, c1: u64, s: T) -> u64 {
         let records = (c1 - c0) * 190;
-        let days = (s - (self.clock.now - Duration::days(22))).num_days().max(0) as u64;
+        let days = (s - (self.clock.now - Duration::days(22)))
+            .num_days()
+            .max(0) as u64;
         let data = self.data_mb * MIB / 1000 * (1000 + days * 2);
         let jitter = self.rng.range(0, 4096) as u64 * 512;
         match kind {
@@ -458,71 +335,5 @@ impl DbSim {
             }
             Kind::Log | Kind::CopyLog => 75_776 + records / 512 * 512,
         }
-    }
-
-    /// Restores the database over itself to `stop_at` (full + logs), starting a new recovery fork.
-    pub fn restore_pitr(&mut self, stop_at: T, restore_start: T, restore_done: T) {
-        let b = self.branch_at(stop_at);
-        let fp_count = self.count(b, stop_at);
-        let fp = self.layout.lsn(fp_count);
-        let fork = self.branches[b].fork_guid.clone();
-        let full = self
-            .backups
-            .iter()
-            .rposition(|x| x.kind == Kind::Full && x.finish <= stop_at)
-            .expect("a full before the stop point");
-        let full_last = self.backups[full].last;
-        let logs: Vec<usize> = (0..self.backups.len())
-            .filter(|&i| {
-                let x = &self.backups[i];
-                x.kind == Kind::Log && x.last_fork == fork && x.last > full_last && x.first < fp
-            })
-            .collect();
-        let stop_log = *logs.last().expect("a log spanning the stop point");
-        let (k_first, k_count) = (self.backups[stop_log].first, self.backups[stop_log].first_count);
-        assert!(k_first < fp && fp < self.backups[stop_log].last, "stop point inside the last log");
-        let mut date = restore_start + Duration::minutes(12);
-        self.restores.push(RestoreStep {
-            date,
-            backup: full,
-            kind: "D",
-            recovery: false,
-            replace: true,
-            stop_at: None,
-        });
-        for (n, &i) in logs.iter().enumerate() {
-            let last = n + 1 == logs.len();
-            date = if last { restore_done } else { date + Duration::minutes(1) };
-            self.restores.push(RestoreStep {
-                date,
-                backup: i,
-                kind: "L",
-                recovery: last,
-                replace: false,
-                stop_at: last.then_some(stop_at),
-            });
-        }
-        let curve = Curve::new(
-            &mut self.rng,
-            restore_done,
-            self.clock.now + Duration::days(1),
-            fp_count + 40,
-            &self.act,
-            self.clock.offset,
-        );
-        let branch = Branch {
-            from: restore_done,
-            curve,
-            database_guid: self.rng.guid(),
-            fork_guid: self.rng.guid(),
-            created: restore_done,
-            parent: Some((fork, fp, k_first, k_count)),
-        };
-        self.branches.push(branch);
-    }
-
-    /// Forgets regular log backups started in `[from, to)` (lost files and purged history).
-    pub fn purge_logs(&mut self, from: T, to: T) {
-        self.backups.retain(|b| !(b.kind == Kind::Log && b.start >= from && b.start < to));
     }
 }

@@ -6,18 +6,32 @@ use serde_json::{json, Value};
 use super::catalog::{credential, emit_databases, emit_managed_config};
 use super::history::{emit_available, emit_history};
 use super::inst::{Clock, Inst, Store, T};
+use super::kinds::{Ev, Kind, Model, Prod};
 use super::lsn::Activity;
 use super::plan::{drop_logs_near, log_nearest, managed, mins, new_db, Plan};
-use super::sim::{DbSim, Ev, Kind, Model, Prod};
+use super::sim::DbSim;
 use super::sql16_special as special;
 
 pub const NAME: &str = "SQL16\\PROD";
 
 pub fn build(now: T) -> Value {
     let c = Clock { now, offset: 60 };
-    let store = Store { account: "prodstore", container: "sql16-prod", page_blob: false };
+    let store = Store {
+        account: "prodstore",
+        container: "sql16-prod",
+        page_blob: false,
+    };
     let agent = "NT SERVICE\\SQLAgent$PROD";
-    let mut inst = Inst::new(NAME, "SQL16", Some("PROD"), "13.0.5026.0", c, agent, Some(store), 48_211);
+    let mut inst = Inst::new(
+        NAME,
+        "SQL16",
+        Some("PROD"),
+        "13.0.5026.0",
+        c,
+        agent,
+        Some(store),
+        48_211,
+    );
 
     let mut dbs = vec![
         sales(&inst),
@@ -38,10 +52,16 @@ pub fn build(now: T) -> Value {
         emit_history(&mut inst, &mut refs, 0);
     }
     let refs: Vec<&DbSim> = dbs.iter().collect();
-    emit_available(&mut inst, &refs, &[]);
+    emit_available(&mut inst, &refs, &[], None);
     emit_databases(&mut inst, &refs, None);
     emit_managed_config(&mut inst, &refs, None, 14);
-    credential(&mut inst, 65_536, &store.url(), "SHARED ACCESS SIGNATURE", now - Duration::days(212));
+    credential(
+        &mut inst,
+        65_536,
+        &store.url(),
+        "SHARED ACCESS SIGNATURE",
+        now - Duration::days(212),
+    );
     stretch_rows(&mut inst, now);
     special::agent_rows(&mut inst, &dbs);
     inst.into_json()
@@ -49,7 +69,11 @@ pub fn build(now: T) -> Value {
 
 fn sales(inst: &Inst) -> DbSim {
     let c = inst.clock;
-    let act = Activity { busy: 1800, quiet: 300, weekend_idle: Some((1, 5)) };
+    let act = Activity {
+        busy: 1800,
+        quiet: 300,
+        weekend_idle: Some((1, 5)),
+    };
     let mut plan = Plan::new(c.at(21, 21, 30), 30, c.now);
     let fulls = plan.full_times();
     // A log backup that starts while the full of a week ago is still running.
@@ -62,7 +86,14 @@ fn orders(inst: &Inst) -> DbSim {
     let adhoc = c.at(3, 14, 37);
     let mut plan = Plan::new(c.at(20, 22, 15), 25, c.now);
     plan.forced = vec![adhoc + mins(41)];
-    let mut db = new_db(inst, "Orders", 6, Model::Full, Activity::new(1500, 250), 38_000);
+    let mut db = new_db(
+        inst,
+        "Orders",
+        6,
+        Model::Full,
+        Activity::new(1500, 250),
+        38_000,
+    );
     db.retention = Some(14);
     let mut evs = plan.events(&mut db);
     drop_logs_near(&mut evs, &[adhoc], 15);
@@ -75,16 +106,31 @@ fn warehouse(inst: &Inst) -> DbSim {
     let c = inst.clock;
     let mut plan = Plan::new(c.at(20, 19, 0), 180, c.now);
     plan.stripes = 4;
-    managed(inst, "Warehouse", 10, Activity::new(2500, 600), 1_450_000, &plan)
+    managed(
+        inst,
+        "Warehouse",
+        10,
+        Activity::new(2500, 600),
+        1_450_000,
+        &plan,
+    )
 }
 
 fn billing(inst: &Inst) -> DbSim {
     let c = inst.clock;
     let plan = Plan::new(c.at(19, 21, 0), 20, c.now);
-    let mut db = new_db(inst, "Billing", 11, Model::Full, Activity::new(900, 150), 24_000);
+    let mut db = new_db(
+        inst,
+        "Billing",
+        11,
+        Model::Full,
+        Activity::new(900, 150),
+        24_000,
+    );
     db.retention = Some(14);
     let mut evs = plan.events(&mut db);
     evs.push(Ev::new(c.at(2, 14, 15), 18, Kind::CopyFull, Prod::CopyUrl));
+    evs.push(Ev::new(c.at(2, 14, 40), 2, Kind::CopyLog, Prod::CopyUrl));
     db.run(evs);
     db
 }
@@ -92,7 +138,14 @@ fn billing(inst: &Inst) -> DbSim {
 fn etl(inst: &Inst) -> DbSim {
     let c = inst.clock;
     let plan = Plan::new(c.at(21, 23, 10), 15, c.now);
-    let mut db = new_db(inst, "ETL", 13, Model::Bulk, Activity::new(2200, 800), 15_000);
+    let mut db = new_db(
+        inst,
+        "ETL",
+        13,
+        Model::Bulk,
+        Activity::new(2200, 800),
+        15_000,
+    );
     db.retention = Some(14);
     let mut evs = plan.events(&mut db);
     if let Some(i) = log_nearest(&evs, c.now - Duration::days(1)) {
@@ -114,7 +167,14 @@ fn telemetry(inst: &Inst) -> DbSim {
     let c = inst.clock;
     let mut plan = Plan::new(c.at(21, 21, 0), 40, c.now);
     plan.forced = vec![c.at(5, 1, 30)];
-    let mut db = managed(inst, "Telemetry", 15, Activity::new(3000, 2000), 90_000, &plan);
+    let mut db = managed(
+        inst,
+        "Telemetry",
+        15,
+        Activity::new(3000, 2000),
+        90_000,
+        &plan,
+    );
     db.purge_logs(c.at(6, 2, 0), c.at(6, 7, 0));
     db.cat.log_reuse = "LOG_BACKUP";
     db
@@ -124,7 +184,14 @@ fn old_crm(inst: &Inst) -> DbSim {
     let c = inst.clock;
     let drop = c.at(5, 16, 20);
     let plan = Plan::new(c.at(21, 22, 45), 15, drop);
-    let mut db = new_db(inst, "OldCRM", 16, Model::Full, Activity::new(300, 40), 8_000);
+    let mut db = new_db(
+        inst,
+        "OldCRM",
+        16,
+        Model::Full,
+        Activity::new(300, 40),
+        8_000,
+    );
     db.retention = Some(14);
     let evs = plan.events(&mut db);
     db.run(evs);
@@ -142,7 +209,11 @@ fn stretch_rows(inst: &mut Inst, now: T) {
     );
     for (object_id, table, predicate) in [
         (1_013_578_649, "OrderHistory", None),
-        (1_045_578_763, "InvoiceLines", Some("([dbo].[fn_stretch_before_2024]([InvoiceDate]))")),
+        (
+            1_045_578_763,
+            "InvoiceLines",
+            Some("([dbo].[fn_stretch_before_2024]([InvoiceDate]))"),
+        ),
     ] {
         inst.push(
             "sys.remote_data_archive_tables",

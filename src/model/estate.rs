@@ -87,6 +87,9 @@ pub struct Database {
     pub database_id: Option<i64>,
     /// `false` when the database is known only from backup history.
     pub exists: bool,
+    /// Known to be gone: `sys.databases` was collected and does not list it,
+    /// or Managed Backup reports it dropped.
+    pub dropped: bool,
     pub state_desc: Option<String>,
     pub recovery_model: Option<RecoveryModel>,
     pub is_read_only: bool,
@@ -111,6 +114,7 @@ impl Database {
             name: name.to_string(),
             database_id: None,
             exists: false,
+            dropped: false,
             state_desc: None,
             recovery_model: None,
             is_read_only: false,

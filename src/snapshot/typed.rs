@@ -21,18 +21,24 @@ const EXPECTED_TABLES: &[&str] = &[
 /// Builds the typed estate. A bad value anywhere is an error naming the
 /// instance, table, row and column: a silently skipped history row would
 /// show as a false chain break, which is worse than no answer.
-pub fn to_estate(
-    snapshot: &Snapshot,
-    source: &str,
-    is_demo: bool,
-) -> Result<Estate, SnapshotError> {
+pub fn to_estate(snapshot: Snapshot, source: &str, is_demo: bool) -> Result<Estate, SnapshotError> {
     let collected_at = snapshot.collected_at()?;
     let mut instances = Vec::with_capacity(snapshot.instances.len());
-    for raw in &snapshot.instances {
-        let instance = build_instance(raw).map_err(|source| SnapshotError::Row {
+    for raw in snapshot.instances {
+        let mut instance = build_instance(&raw).map_err(|source| SnapshotError::Row {
             instance: raw.name.clone(),
             source,
         })?;
+        // Keep the raw rows for later layers, minus the history now typed.
+        let mut tables = raw.tables;
+        for typed in [
+            table::BACKUPSET,
+            table::BACKUPMEDIAFAMILY,
+            table::BACKUPMEDIASET,
+        ] {
+            tables.remove(typed);
+        }
+        instance.tables = tables;
         instances.push(instance);
     }
     Ok(Estate {
@@ -376,6 +382,10 @@ fn read_databases(
     history_only.dedup();
     for name in history_only {
         databases.push(Database::new_named(name));
+    }
+    let listed = raw.tables.contains_key(table::DATABASES);
+    for db in databases.iter_mut().filter(|d| !d.exists) {
+        db.dropped = listed || db.managed_backup.as_ref().is_some_and(|m| m.is_dropped);
     }
     databases.sort_by_key(|d| d.name.to_lowercase());
     Ok(databases)

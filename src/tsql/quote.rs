@@ -46,7 +46,10 @@ mod tests {
     #[test]
     fn identifiers_double_closing_brackets() {
         assert_eq!(quote_ident("abc[]def").unwrap(), "[abc[]]def]");
-        assert_eq!(quote_ident("a]];DROP DATABASE x;--").unwrap(), "[a]]]];DROP DATABASE x;--]");
+        assert_eq!(
+            quote_ident("a]];DROP DATABASE x;--").unwrap(),
+            "[a]]]];DROP DATABASE x;--]"
+        );
         assert_eq!(quote_ident(&"x".repeat(128)).unwrap().len(), 130);
         assert_eq!(quote_ident(&"x".repeat(129)), Err(QuoteError::TooLong));
         assert_eq!(quote_ident(""), Err(QuoteError::Empty));
@@ -56,7 +59,10 @@ mod tests {
     #[test]
     fn strings_double_quotes() {
         assert_eq!(quote_string("O'Brien"), "N'O''Brien'");
-        assert_eq!(quote_string("'; DROP TABLE t; --"), "N'''; DROP TABLE t; --'");
+        assert_eq!(
+            quote_string("'; DROP TABLE t; --"),
+            "N'''; DROP TABLE t; --'"
+        );
         assert_eq!(comment_safe("a\nb\r"), "a b ");
     }
 }

@@ -19,16 +19,30 @@ pub struct RestoreOptions {
 
 /// Writes the whole restore sequence: NORECOVERY everywhere, STOPAT (server
 /// local time) or STOPATMARK on every log, then a separate RECOVERY step.
-pub fn restore_script(database: &str, plan: &RestorePlan, options: &RestoreOptions) -> Result<String, QuoteError> {
+pub fn restore_script(
+    database: &str,
+    plan: &RestorePlan,
+    options: &RestoreOptions,
+) -> Result<String, QuoteError> {
     let name = options.target_name.as_deref().unwrap_or(database);
     let db = quote_ident(name)?;
     let mut out = String::new();
-    out.push_str(&format!("-- chainwatch restore plan for {}\n", comment_safe(database)));
+    out.push_str(&format!(
+        "-- chainwatch restore plan for {}\n",
+        comment_safe(database)
+    ));
     if !plan.recoverable {
-        out.push_str(&format!("-- NOT RECOVERABLE: {}\n", comment_safe(&plan.reason)));
+        out.push_str(&format!(
+            "-- NOT RECOVERABLE: {}\n",
+            comment_safe(&plan.reason)
+        ));
         return Ok(out);
     }
-    let stop = plan.steps.iter().rev().find_map(|s| s.stop_at_local.zip(s.stop_at));
+    let stop = plan
+        .steps
+        .iter()
+        .rev()
+        .find_map(|s| s.stop_at_local.zip(s.stop_at));
     let stop_lsn = plan.steps.iter().rev().find_map(|s| s.stop_at_lsn);
     match (stop, stop_lsn) {
         (Some((local, utc)), _) => out.push_str(&format!(
@@ -39,12 +53,21 @@ pub fn restore_script(database: &str, plan: &RestorePlan, options: &RestoreOptio
         (None, Some(lsn)) => out.push_str(&format!("-- target: LSN {lsn}\n")),
         (None, None) => out.push_str("-- target: the end of the last backup in the plan\n"),
     }
-    out.push_str(&format!("-- steps: {}\n", comment_safe(&plan_summary(plan))));
-    out.push_str("-- Review before running: SQL Server validates every step; this script is a proposal.\n");
+    out.push_str(&format!(
+        "-- steps: {}\n",
+        comment_safe(&plan_summary(plan))
+    ));
+    out.push_str(
+        "-- Review before running: SQL Server validates every step; this script is a proposal.\n",
+    );
     if !options.replace {
         out.push_str("-- Restoring over an existing database needs a tail-log backup first (BACKUP LOG ... WITH NORECOVERY) or REPLACE.\n");
     }
-    if plan.steps.iter().any(|s| s.files.iter().any(|f| f.starts_with("http"))) {
+    if plan
+        .steps
+        .iter()
+        .any(|s| s.files.iter().any(|f| f.starts_with("http")))
+    {
         out.push_str("-- URL backups need a credential on this server named after the container URL (SAS), or WITH CREDENTIAL for a storage-key credential.\n");
     }
     out.push('\n');
@@ -54,27 +77,47 @@ pub fn restore_script(database: &str, plan: &RestorePlan, options: &RestoreOptio
             "-- {} #{}{}\n",
             step.kind,
             step.backup_set_id,
-            step.finish.map(|f| format!(", finished {}", f.format("%Y-%m-%dT%H:%M:%SZ"))).unwrap_or_default()
+            step.finish
+                .map(|f| format!(", finished {}", f.format("%Y-%m-%dT%H:%M:%SZ")))
+                .unwrap_or_default()
         ));
-        let verb = if step.kind == "log" { "LOG" } else { "DATABASE" };
+        let verb = if step.kind == "log" {
+            "LOG"
+        } else {
+            "DATABASE"
+        };
         let mut with = vec!["NORECOVERY".to_string()];
         if i == 0 {
             if options.replace {
                 with.push("REPLACE".into());
             }
             for (logical, physical) in &options.moves {
-                with.push(format!("MOVE {} TO {}", quote_string(logical), quote_string(physical)));
+                with.push(format!(
+                    "MOVE {} TO {}",
+                    quote_string(logical),
+                    quote_string(physical)
+                ));
             }
         }
         if step.kind == "log" {
             if let Some((local, _)) = stop {
-                with.push(format!("STOPAT = {}", quote_string(&local.format("%Y-%m-%dT%H:%M:%S%.3f").to_string())));
+                with.push(format!(
+                    "STOPAT = {}",
+                    quote_string(&local.format("%Y-%m-%dT%H:%M:%S%.3f").to_string())
+                ));
             } else if let Some(lsn) = stop_lsn {
-                with.push(format!("STOPATMARK = {}", quote_string(&format!("lsn:{lsn}"))));
+                with.push(format!(
+                    "STOPATMARK = {}",
+                    quote_string(&format!("lsn:{lsn}"))
+                ));
             }
         }
         with.push(format!("STATS = {stats}"));
-        let statement = format!("RESTORE {verb} {db}\n  FROM {}\n  WITH {};\n", devices(step), with.join(", "));
+        let statement = format!(
+            "RESTORE {verb} {db}\n  FROM {}\n  WITH {};\n",
+            devices(step),
+            with.join(", ")
+        );
         if step.virtual_device {
             out.push_str("-- This backup was made through a virtual device (VSS, DPM or a third-party tool):\n");
             out.push_str("-- restore it with that tool, then continue with the next statement.\n");
@@ -105,7 +148,11 @@ fn devices(step: &PlanStep) -> String {
     step.files
         .iter()
         .map(|f| {
-            let kind = if container_of_url(f).is_some() { "URL" } else { "DISK" };
+            let kind = if container_of_url(f).is_some() {
+                "URL"
+            } else {
+                "DISK"
+            };
             format!("{kind} = {}", quote_string(f))
         })
         .collect::<Vec<_>>()

@@ -73,7 +73,11 @@ impl Hist {
         let id = self.next_id;
         self.next_id += 1;
         let uuid = self.uuid();
-        let ext = if kind == BackupType::Log { "log" } else { "bak" };
+        let ext = if kind == BackupType::Log {
+            "log"
+        } else {
+            "bak"
+        };
         BackupSet {
             backup_set_id: id,
             backup_set_uuid: Some(uuid),
@@ -201,15 +205,21 @@ impl Hist {
     }
 
     pub fn row_mut(&mut self, id: i64) -> &mut BackupSet {
-        self.rows.iter_mut().find(|b| b.backup_set_id == id).expect("row")
+        self.rows
+            .iter_mut()
+            .find(|b| b.backup_set_id == id)
+            .expect("row")
     }
 
     pub fn row(&self, id: i64) -> &BackupSet {
-        self.rows.iter().find(|b| b.backup_set_id == id).expect("row")
+        self.rows
+            .iter()
+            .find(|b| b.backup_set_id == id)
+            .expect("row")
     }
 
     /// Sends row `id` to a disk destination by another user.
-    pub fn to_disk(&mut self, id: i64, path: &str, user: &str) {
+    pub fn send_to_disk(&mut self, id: i64, path: &str, user: &str) {
         let row = self.row_mut(id);
         row.families[0].device_type = Some(DeviceType::Disk);
         row.families[0].physical_device_name = Some(path.to_string());

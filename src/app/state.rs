@@ -1,0 +1,235 @@
+//! The console's state and the one place it changes: keys become actions
+//! (`handle_key`), actions change state (`update`). Drawing only reads it.
+
+use chrono::{DateTime, Utc};
+use ratatui::crossterm::event::KeyEvent;
+
+use super::action::Action;
+use super::keymap::{self, Context};
+use super::rows::{self, InstanceRow};
+use crate::analysis::{analyze_estate, DatabaseReport, EstateReport, RestorePlan};
+use crate::model::Estate;
+use crate::ui::theme::Theme;
+
+/// The full-screen views.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Databases,
+    Detail,
+}
+
+/// Panes of the databases view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Instances,
+    Databases,
+}
+
+/// Tabs of the detail view's lower pane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetailTab {
+    Findings,
+    Backups,
+    Windows,
+}
+
+impl DetailTab {
+    pub const ALL: [DetailTab; 3] = [DetailTab::Findings, DetailTab::Backups, DetailTab::Windows];
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            DetailTab::Findings => "Breaks & findings",
+            DetailTab::Backups => "Backups",
+            DetailTab::Windows => "Windows",
+        }
+    }
+
+    pub(super) fn step(self, forward: bool) -> DetailTab {
+        let n = Self::ALL.len();
+        let i = if forward {
+            self.index() + 1
+        } else {
+            self.index() + n - 1
+        };
+        Self::ALL[i % n]
+    }
+}
+
+/// A `/` filter: its text and whether it is being typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub text: String,
+    pub editing: bool,
+}
+
+/// State of the databases view.
+#[derive(Debug, Clone)]
+pub struct DatabasesState {
+    pub focus: Pane,
+    /// 0 = all instances, n = `instances[n - 1]`.
+    pub instance: usize,
+    pub instances: Vec<InstanceRow>,
+    /// Indices into `report.databases`, in display order.
+    pub rows: Vec<usize>,
+    /// Index into `rows`.
+    pub selected: usize,
+    pub filter: Filter,
+}
+
+/// State of the detail view of one database.
+#[derive(Debug, Clone)]
+pub struct DetailState {
+    /// Index into `report.databases`.
+    pub db: usize,
+    pub tab: DetailTab,
+    /// Rows of the current tab after the filter (see `rows::detail_rows`).
+    pub rows: Vec<usize>,
+    /// Selection per tab, as an index into `rows`.
+    pub selected: [usize; 3],
+    pub filter: Filter,
+}
+
+/// A modal box over the view.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Popup {
+    /// Backup sets that prove a finding or break (looked up in the timeline).
+    Evidence {
+        title: String,
+        ids: Vec<i64>,
+        scroll: usize,
+    },
+    /// The restore plan to the latest point, or why it could not be made.
+    Plan {
+        title: String,
+        plan: Result<RestorePlan, String>,
+        scroll: usize,
+    },
+}
+
+/// Everything the console shows.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub estate: Estate,
+    pub report: EstateReport,
+    pub theme: Theme,
+    pub view: View,
+    pub databases: DatabasesState,
+    pub detail: Option<DetailState>,
+    pub popup: Option<Popup>,
+    pub help: bool,
+    pub help_scroll: usize,
+    pub should_quit: bool,
+    pub(super) dirty: bool,
+}
+
+impl App {
+    /// Analyses the estate at `now` and opens on the databases view.
+    pub fn new(estate: Estate, now: DateTime<Utc>) -> App {
+        let report = analyze_estate(&estate, now);
+        let mut app = App {
+            databases: DatabasesState {
+                focus: Pane::Databases,
+                instance: 0,
+                instances: rows::instance_rows(&report),
+                rows: Vec::new(),
+                selected: 0,
+                filter: Filter::default(),
+            },
+            estate,
+            report,
+            theme: Theme::from_env(),
+            view: View::Databases,
+            detail: None,
+            popup: None,
+            help: false,
+            help_scroll: 0,
+            should_quit: false,
+            dirty: true,
+        };
+        app.refresh_databases();
+        app
+    }
+
+    /// Whether something changed since the last `take_dirty`.
+    pub fn take_dirty(&mut self) -> bool {
+        std::mem::take(&mut self.dirty)
+    }
+
+    pub fn is_dirty(&self) -> bool {
+        self.dirty
+    }
+
+    /// The filter being shown or typed in the current view.
+    pub fn filter(&self) -> &Filter {
+        match (&self.view, &self.detail) {
+            (View::Detail, Some(d)) => &d.filter,
+            _ => &self.databases.filter,
+        }
+    }
+
+    pub(super) fn filter_mut(&mut self) -> &mut Filter {
+        match (&self.view, &mut self.detail) {
+            (View::Detail, Some(d)) => &mut d.filter,
+            _ => &mut self.databases.filter,
+        }
+    }
+
+    /// The instance the databases view is limited to, if any.
+    pub fn selected_instance(&self) -> Option<&InstanceRow> {
+        let i = self.databases.instance.checked_sub(1)?;
+        self.databases.instances.get(i)
+    }
+
+    /// The database highlighted in the databases view.
+    pub fn selected_database(&self) -> Option<&DatabaseReport> {
+        let i = *self.databases.rows.get(self.databases.selected)?;
+        self.report.databases.get(i)
+    }
+
+    /// The database the detail view shows.
+    pub fn detail_database(&self) -> Option<&DatabaseReport> {
+        self.report.databases.get(self.detail.as_ref()?.db)
+    }
+
+    /// Contexts of the view or popup, ignoring help and filter typing.
+    pub fn view_contexts(&self) -> Vec<Context> {
+        let view = match self.view {
+            View::Databases => Context::Databases,
+            View::Detail => Context::Detail,
+        };
+        match self.popup {
+            Some(_) => vec![Context::Popup, Context::Global, Context::Any],
+            None => vec![view, Context::Global, Context::Any],
+        }
+    }
+
+    /// Contexts whose bindings are in force now, most specific first.
+    pub fn contexts(&self) -> Vec<Context> {
+        if self.help {
+            vec![Context::Help, Context::Any]
+        } else if self.filter().editing {
+            vec![Context::Filter, Context::Any]
+        } else {
+            self.view_contexts()
+        }
+    }
+
+    /// What the help overlay lists: the bindings under it, and how to
+    /// type a filter when the view has one.
+    pub fn help_sections(&self) -> Vec<(Context, Vec<keymap::HelpEntry>)> {
+        let mut sections = keymap::help_sections(&self.view_contexts());
+        if self.popup.is_none() {
+            sections.extend(keymap::help_sections(&[Context::Filter]));
+        }
+        sections
+    }
+
+    /// The action a key asks for in the current state, if any.
+    pub fn handle_key(&self, key: KeyEvent) -> Option<Action> {
+        keymap::lookup(&self.contexts(), &key)
+    }
+}

@@ -1,0 +1,273 @@
+//! How actions change the app: one function per view or overlay, plus
+//! the recomputation of the report when the clock moves on.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::action::Action;
+use super::rows;
+use super::state::{App, DetailState, DetailTab, Filter, Pane, Popup, View};
+use crate::analysis::{self, analyze_estate, Target};
+
+/// Rows moved by PageUp/PageDown.
+const PAGE: usize = 10;
+/// The report is recomputed when the clock moved this far.
+const REANALYZE_EVERY: Duration = Duration::seconds(60);
+
+/// A selection moved by a navigation action within `len` rows.
+fn moved(current: usize, len: usize, action: Action) -> usize {
+    let last = len.saturating_sub(1);
+    match action {
+        Action::Up => current.saturating_sub(1),
+        Action::Down => (current + 1).min(last),
+        Action::PageUp => current.saturating_sub(PAGE),
+        Action::PageDown => (current + PAGE).min(last),
+        Action::Top => 0,
+        Action::Bottom => last,
+        _ => current,
+    }
+    .min(last)
+}
+
+impl App {
+    /// Applies one action.
+    pub fn update(&mut self, action: Action) {
+        self.dirty = true;
+        match action {
+            Action::Quit => self.should_quit = true,
+            Action::Tick(now) => self.dirty = self.tick(now),
+            Action::Resize => {}
+            Action::ToggleHelp => {
+                self.help = !self.help;
+                self.help_scroll = 0;
+            }
+            Action::Close if self.help => self.help = false,
+            Action::Close => self.popup = None,
+            Action::FilterStart
+            | Action::FilterInput(_)
+            | Action::FilterBackspace
+            | Action::FilterAccept
+            | Action::FilterClear => self.filter_action(action),
+            _ if self.help => {
+                let lines = self.help_sections().iter().map(|(_, e)| e.len() + 2).sum();
+                self.help_scroll = moved(self.help_scroll, lines, action);
+            }
+            _ if self.popup.is_some() => self.popup_action(action),
+            _ => match self.view {
+                View::Databases => self.databases_action(action),
+                View::Detail => self.detail_action(action),
+            },
+        }
+    }
+
+    /// Recomputes the report when the clock moved a minute; true if it did.
+    fn tick(&mut self, now: DateTime<Utc>) -> bool {
+        if (now - self.report.now).abs() < REANALYZE_EVERY {
+            return false;
+        }
+        self.report = analyze_estate(&self.estate, now);
+        self.databases.instances = rows::instance_rows(&self.report);
+        self.refresh_databases();
+        self.refresh_detail();
+        true
+    }
+
+    fn filter_action(&mut self, action: Action) {
+        let filter = self.filter_mut();
+        match action {
+            Action::FilterStart => filter.editing = true,
+            Action::FilterInput(c) => filter.text.push(c),
+            Action::FilterBackspace => {
+                filter.text.pop();
+            }
+            Action::FilterAccept => filter.editing = false,
+            Action::FilterClear => *filter = Filter::default(),
+            _ => return,
+        }
+        if !matches!(action, Action::FilterStart | Action::FilterAccept) {
+            self.reset_selection();
+        }
+    }
+
+    fn reset_selection(&mut self) {
+        match self.view {
+            View::Databases => {
+                self.databases.selected = 0;
+                self.refresh_databases();
+            }
+            View::Detail => {
+                if let Some(d) = &mut self.detail {
+                    d.selected[d.tab.index()] = 0;
+                }
+                self.refresh_detail();
+            }
+        }
+    }
+
+    pub(super) fn refresh_databases(&mut self) {
+        let instance = self.selected_instance().map(|i| i.name.clone());
+        let s = &mut self.databases;
+        s.rows = rows::database_rows(&self.report, instance.as_deref(), &s.filter.text);
+        s.selected = s.selected.min(s.rows.len().saturating_sub(1));
+    }
+
+    fn refresh_detail(&mut self) {
+        let Some(d) = &mut self.detail else { return };
+        let Some(db) = self.report.databases.get(d.db) else {
+            return;
+        };
+        d.rows = rows::detail_rows(db, d.tab, &d.filter.text);
+        let sel = &mut d.selected[d.tab.index()];
+        *sel = (*sel).min(d.rows.len().saturating_sub(1));
+    }
+
+    fn databases_action(&mut self, action: Action) {
+        let s = &mut self.databases;
+        match action {
+            Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom => match s.focus {
+                Pane::Instances => {
+                    let next = moved(s.instance, s.instances.len() + 1, action);
+                    if next != s.instance {
+                        s.instance = next;
+                        s.selected = 0;
+                        self.refresh_databases();
+                    }
+                }
+                Pane::Databases => s.selected = moved(s.selected, s.rows.len(), action),
+            },
+            Action::FocusLeft => s.focus = Pane::Instances,
+            Action::FocusRight => s.focus = Pane::Databases,
+            Action::FocusNext | Action::FocusPrev => {
+                s.focus = match s.focus {
+                    Pane::Instances => Pane::Databases,
+                    Pane::Databases => Pane::Instances,
+                }
+            }
+            Action::Open if s.focus == Pane::Instances => s.focus = Pane::Databases,
+            Action::Open => {
+                if let Some(&db) = s.rows.get(s.selected) {
+                    self.open_detail(db);
+                }
+            }
+            Action::Cancel => {
+                s.filter = Filter::default();
+                self.refresh_databases();
+            }
+            _ => self.dirty = false,
+        }
+    }
+
+    fn open_detail(&mut self, db: usize) {
+        self.detail = Some(DetailState {
+            db,
+            tab: DetailTab::Findings,
+            rows: Vec::new(),
+            selected: [0; 3],
+            filter: Filter::default(),
+        });
+        self.view = View::Detail;
+        self.refresh_detail();
+    }
+
+    fn detail_action(&mut self, action: Action) {
+        let Some(d) = &mut self.detail else {
+            self.view = View::Databases;
+            return;
+        };
+        let tab = d.tab.index();
+        match action {
+            Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom => d.selected[tab] = moved(d.selected[tab], d.rows.len(), action),
+            Action::FocusNext | Action::FocusPrev | Action::SelectTab(_) => {
+                d.tab = match action {
+                    Action::SelectTab(t) => t,
+                    _ => d.tab.step(action == Action::FocusNext),
+                };
+                d.filter = Filter::default();
+                self.refresh_detail();
+            }
+            Action::Open => self.popup = self.evidence_popup(),
+            Action::ShowPlan => self.popup = self.plan_popup(),
+            Action::Cancel if !d.filter.text.is_empty() => {
+                d.filter = Filter::default();
+                self.refresh_detail();
+            }
+            Action::Cancel | Action::Back => {
+                self.view = View::Databases;
+                self.detail = None;
+            }
+            _ => self.dirty = false,
+        }
+    }
+
+    /// The evidence popup for the selected finding, break or backup.
+    fn evidence_popup(&self) -> Option<Popup> {
+        let d = self.detail.as_ref()?;
+        let db = self.detail_database()?;
+        let row = *d.rows.get(d.selected[d.tab.index()])?;
+        let (title, ids) = match d.tab {
+            DetailTab::Findings => {
+                let issue = rows::issue(db, row)?;
+                (
+                    format!("{} {}", issue.label(), issue.title()),
+                    issue.evidence().to_vec(),
+                )
+            }
+            DetailTab::Backups => {
+                let t = db.timeline.get(row)?;
+                (
+                    format!("backup set {}", t.backup_set_id),
+                    vec![t.backup_set_id],
+                )
+            }
+            DetailTab::Windows => return None,
+        };
+        Some(Popup::Evidence {
+            title,
+            ids,
+            scroll: 0,
+        })
+    }
+
+    /// The restore plan to the latest recoverable point of the detail database.
+    fn plan_popup(&self) -> Option<Popup> {
+        let db = self.detail_database()?;
+        let plan = self
+            .estate
+            .instances
+            .iter()
+            .find(|i| i.name == db.instance)
+            .and_then(|i| Some((i, i.databases.iter().find(|x| x.name == db.database.name)?)))
+            .map(|(instance, database)| {
+                let a =
+                    analysis::analyze_database(&self.estate, instance, database, self.report.now);
+                analysis::plan(&a, Target::Latest)
+            })
+            .ok_or_else(|| format!("{} is no longer in the estate", db.database.name));
+        Some(Popup::Plan {
+            title: format!("Restore plan: {} to the latest point", db.database.name),
+            plan,
+            scroll: 0,
+        })
+    }
+
+    fn popup_action(&mut self, action: Action) {
+        let (scroll, len) = match &mut self.popup {
+            Some(Popup::Evidence { ids, scroll, .. }) => (scroll, ids.len()),
+            Some(Popup::Plan { plan, scroll, .. }) => {
+                let steps = plan.as_ref().map(|p| p.steps.len()).unwrap_or(0);
+                (scroll, steps + 1)
+            }
+            None => return,
+        };
+        *scroll = moved(*scroll, len, action);
+    }
+}

@@ -1,0 +1,94 @@
+//! The one-line bars: the header (product, source, DEMO marker, times)
+//! and the key bar generated from the keymap.
+
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::text::{sanitize, utc, utc_opt};
+use crate::app::keymap;
+use crate::app::{App, View};
+
+/// Keeps spans, in priority order, while they fit; returns them in display order.
+fn fit_spans<'a>(items: Vec<(u8, Span<'a>)>, width: u16) -> Vec<Span<'a>> {
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by_key(|&i| (items[i].0, i));
+    let mut keep = vec![false; items.len()];
+    let mut used = 0usize;
+    for i in order {
+        let w = items[i].1.width();
+        if used + w <= usize::from(width) {
+            used += w;
+            keep[i] = true;
+        }
+    }
+    items
+        .into_iter()
+        .zip(keep)
+        .filter(|(_, k)| *k)
+        .map(|((_, s), _)| s)
+        .collect()
+}
+
+/// `chainwatch │ DEMO ESTATE │ source … │ collected … │ now …`.
+pub fn header(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let estate = &app.estate;
+    let crumb = match (app.view, app.detail_database()) {
+        (View::Detail, Some(db)) => format!(
+            " {} › {} ",
+            sanitize(&db.instance),
+            sanitize(&db.database.name)
+        ),
+        _ => " databases ".to_string(),
+    };
+    let mut items = vec![(0, Span::styled(" chainwatch ", t.header))];
+    if estate.is_demo {
+        items.push((1, Span::styled(" DEMO ESTATE ", t.demo_marker)));
+    }
+    items.push((2, Span::styled(crumb, t.header)));
+    items.push((
+        4,
+        Span::styled(format!(" source: {} ", sanitize(&estate.source)), t.header),
+    ));
+    items.push((
+        5,
+        Span::styled(
+            format!(" collected {} ", utc_opt(estate.collected_at)),
+            t.header,
+        ),
+    ));
+    items.push((
+        3,
+        Span::styled(format!(" now {} ", utc(app.report.now)), t.header),
+    ));
+    let line = Line::from(fit_spans(items, area.width));
+    frame.render_widget(Paragraph::new(line).style(t.header), area);
+}
+
+/// The key bar, or the filter prompt while a filter is typed.
+pub fn key_bar(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let keys = t.focus.add_modifier(Modifier::BOLD);
+    let filter = app.filter();
+    let mut spans: Vec<Span> = Vec::new();
+    if filter.editing {
+        spans.push(Span::styled("/", keys));
+        spans.push(Span::raw(sanitize(&filter.text).into_owned()));
+        spans.push(Span::styled("▏", keys));
+        spans.push(Span::raw("  "));
+    } else if !filter.text.is_empty() {
+        spans.push(Span::styled(
+            format!("filter: {} ", sanitize(&filter.text)),
+            t.info,
+        ));
+        spans.push(Span::styled("│ ", t.muted));
+    }
+    for (key, label) in keymap::bar_entries(&app.contexts()) {
+        spans.push(Span::styled(key, keys));
+        spans.push(Span::styled(format!(" {label}  "), Style::default()));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}

@@ -1,0 +1,161 @@
+//! The databases view: instances on the left, the databases table on the
+//! right. Narrow terminals lose the instances pane, then columns.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, TableState};
+use ratatui::Frame;
+
+use super::layout::{self, Col};
+use super::text::{self, sanitize};
+use super::{fitted_table, pane, plain, Text, MARKER_WIDTH};
+use crate::app::{App, Pane};
+
+const ALL_INSTANCES: &str = "All instances";
+
+/// Columns of the databases table, sized to the names shown. The instance
+/// column is hidden when the table shows one instance only.
+fn db_cols(names: &[String], instances: &[String], one_instance: bool) -> [Col; 10] {
+    let (name_min, name_pref) = layout::content_width(names.iter().map(String::as_str), 8, 16, 28);
+    let (inst_min, inst_pref) =
+        layout::content_width(instances.iter().map(String::as_str), 8, 12, 20);
+    let inst_priority = if one_instance { Col::HIDDEN } else { 3 };
+    [
+        Col::new("INSTANCE", inst_min, inst_pref, inst_priority),
+        Col::new("DATABASE", name_min, name_pref, 0),
+        Col::new("RECOVERY", 11, 11, 7),
+        Col::new("FULL", 6, 6, 5),
+        Col::new("DIFF", 6, 6, 6),
+        Col::new("LOG", 6, 6, 4),
+        Col::new("STATE", 10, 10, 1),
+        Col::new("MANAGED", 7, 7, 8),
+        Col::new("STRETCH", 7, 7, 9),
+        Col::new("SEV", 4, 4, 2),
+    ]
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let bordered = layout::bordered(area.height);
+    let right = if layout::show_instances_pane(area.width) {
+        let width = layout::instances_pane_width(area.width);
+        let [left, right] =
+            Layout::horizontal([Constraint::Length(width), Constraint::Min(0)]).areas(area);
+        instances(frame, left, app, bordered);
+        right
+    } else {
+        area
+    };
+    databases(frame, right, app, bordered);
+}
+
+fn instances(frame: &mut Frame, area: Rect, app: &App, bordered: bool) {
+    let t = &app.theme;
+    let s = &app.databases;
+    let focused = s.focus == Pane::Instances;
+    let inner = pane(frame, area, Line::from(" Instances "), focused, bordered, t);
+    let all_worst = s.instances.iter().filter_map(|i| i.worst).max();
+    let total: usize = s.instances.iter().map(|i| i.databases).sum();
+    let mut rows: Vec<Vec<Text>> = vec![vec![
+        plain(ALL_INSTANCES),
+        plain(""),
+        plain(total.to_string()),
+        (
+            text::severity_label(all_worst).into(),
+            text::severity_style(t, all_worst),
+        ),
+    ]];
+    for i in &s.instances {
+        let sev = match i.history_collected {
+            true => (
+                text::severity_label(i.worst).into(),
+                text::severity_style(t, i.worst),
+            ),
+            false => ("UNKN".into(), t.muted),
+        };
+        rows.push(vec![
+            plain(sanitize(&i.name)),
+            plain(sanitize(&i.version)),
+            plain(i.databases.to_string()),
+            sev,
+        ]);
+    }
+    let (min, pref) = layout::content_width(rows.iter().map(|r| r[0].0.as_str()), 8, 13, 24);
+    let cols = [
+        Col::new("INSTANCE", min, pref, 0),
+        Col::new("VER", 7, 7, 3),
+        Col::new("DBS", 3, 4, 2),
+        Col::new("SEV", 4, 4, 1),
+    ];
+    let fit = layout::fit_columns(&cols, inner.width.saturating_sub(MARKER_WIDTH));
+    let table = fitted_table(&cols, &fit, rows, focused, t);
+    let mut state = TableState::default().with_selected(Some(s.instance));
+    frame.render_stateful_widget(table, inner, &mut state);
+}
+
+fn databases(frame: &mut Frame, area: Rect, app: &App, bordered: bool) {
+    let t = &app.theme;
+    let s = &app.databases;
+    let one = app.selected_instance();
+    let scope = one
+        .map(|i| sanitize(&i.name).into_owned())
+        .unwrap_or_else(|| "all instances".into());
+    let shown = app
+        .report
+        .databases
+        .iter()
+        .filter(|d| one.is_none_or(|i| i.name == d.instance))
+        .count();
+    let mut title = vec![Span::raw(format!(
+        " Databases: {scope} ({}/{shown}) ",
+        s.rows.len()
+    ))];
+    if !s.filter.text.is_empty() {
+        title.push(Span::styled(
+            format!("/{} ", sanitize(&s.filter.text)),
+            t.info,
+        ));
+    }
+    let focused = s.focus == Pane::Databases;
+    let inner = pane(frame, area, Line::from(title), focused, bordered, t);
+    if s.rows.is_empty() {
+        let msg = match s.filter.text.is_empty() {
+            true => "no databases",
+            false => "no database matches the filter (Esc clears it)",
+        };
+        frame.render_widget(Paragraph::new(msg).style(t.muted), inner);
+        return;
+    }
+    let now = app.report.now;
+    let mut rows: Vec<Vec<Text>> = Vec::with_capacity(s.rows.len());
+    for &i in &s.rows {
+        let d = &app.report.databases[i];
+        let db = &d.database;
+        let worst = d.worst_severity();
+        let mb_collected = text::managed_backup_collected(app.estate.instance(&d.instance));
+        rows.push(vec![
+            plain(sanitize(&d.instance)),
+            plain(sanitize(&db.name)),
+            plain(text::recovery_label(db)),
+            plain(text::age(now, d.health.last_full)),
+            plain(text::age(now, d.health.last_diff)),
+            plain(text::age(now, d.health.last_log)),
+            (
+                d.health.state.label().into(),
+                text::state_style(t, d.health.state),
+            ),
+            plain(text::managed_backup_label(db, mb_collected)),
+            plain(text::stretch_label(db)),
+            (
+                text::severity_label(worst).into(),
+                text::severity_style(t, worst),
+            ),
+        ]);
+    }
+    let names: Vec<String> = rows.iter().map(|r| r[1].0.clone()).collect();
+    let instances: Vec<String> = rows.iter().map(|r| r[0].0.clone()).collect();
+    let cols = db_cols(&names, &instances, one.is_some());
+    let fit = layout::fit_columns(&cols, inner.width.saturating_sub(MARKER_WIDTH));
+    let table = fitted_table(&cols, &fit, rows, focused, t);
+    let mut state = TableState::default().with_selected(Some(s.selected));
+    frame.render_stateful_widget(table, inner, &mut state);
+}

@@ -1,0 +1,190 @@
+//! The detail view of one database: a header of facts, the chain
+//! timeline, and the tabbed lower pane.
+
+use chrono::{DateTime, Utc};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+use ratatui::Frame;
+
+use super::layout::{self, DetailLayout};
+use super::tabs;
+use super::text::{self, sanitize, span, utc_opt, utc_short};
+use super::theme::Theme;
+use super::timeline::{self, Timeline};
+use crate::analysis::DatabaseReport;
+use crate::app::rows::{self, Issue};
+use crate::app::state::DetailState;
+use crate::app::{App, DetailTab};
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let (Some(db), Some(d)) = (app.detail_database(), app.detail.as_ref()) else {
+        return;
+    };
+    let t = &app.theme;
+    let legend = timeline::legend_height(area.width.saturating_sub(2));
+    let lay: DetailLayout = layout::detail_layout(area.height, legend);
+    let [head, line, bottom] = Layout::vertical([
+        Constraint::Length(lay.header),
+        Constraint::Length(lay.timeline_height(timeline::CORE_HEIGHT)),
+        Constraint::Min(0),
+    ])
+    .areas(area);
+    let lines = header_lines(app, db, lay.header, head.width);
+    frame.render_widget(Paragraph::new(lines), head);
+
+    let inner = if lay.timeline_border {
+        let block = Block::bordered()
+            .title(" Chain timeline ")
+            .border_style(t.muted);
+        let inner = block.inner(line);
+        frame.render_widget(block, line);
+        inner
+    } else {
+        line
+    };
+    let widget = Timeline {
+        db,
+        now: app.report.now,
+        theme: t,
+        legend: lay.legend,
+        marker: selected_time(db, d),
+    };
+    frame.render_widget(widget, inner);
+    if lay.bottom {
+        tabs::draw(frame, bottom, app, db, d);
+    }
+}
+
+/// `label value  ` with the label muted: one chunk of a header line.
+fn pair(t: &Theme, label: &'static str, value: String, style: Style) -> Vec<Span<'static>> {
+    vec![
+        Span::styled(label, t.muted),
+        Span::styled(value, style),
+        Span::raw("  "),
+    ]
+}
+
+/// Keeps whole chunks, in order, while they fit in `width`.
+fn fit(chunks: Vec<Vec<Span<'static>>>, width: u16) -> Line<'static> {
+    let mut used = 0usize;
+    let mut spans = Vec::new();
+    for chunk in chunks {
+        let w: usize = chunk.iter().map(Span::width).sum();
+        if used + w <= usize::from(width) + 2 {
+            used += w;
+            spans.extend(chunk);
+        }
+    }
+    Line::from(spans)
+}
+
+/// Up to three lines of facts, the most important first, each cut to
+/// whole facts that fit the width.
+fn header_lines(app: &App, db: &DatabaseReport, count: u16, width: u16) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let h = &db.health;
+    let d = &db.database;
+    let bold = Style::default().add_modifier(Modifier::BOLD);
+    let name = vec![Span::styled(
+        format!("{} › {}  ", sanitize(&db.instance), sanitize(&d.name)),
+        bold,
+    )];
+    let state = vec![Span::styled(
+        format!("{}  ", h.state.label()),
+        text::state_style(t, h.state),
+    )];
+    let rpo = h
+        .rpo_now_seconds
+        .map(span)
+        .unwrap_or_else(|| text::NONE.into());
+    if count <= 1 {
+        return vec![fit(vec![name, state, pair(t, "RPO ", rpo, bold)], width)];
+    }
+    let mb_collected = text::managed_backup_collected(app.estate.instance(&db.instance));
+    let mut first = vec![
+        name,
+        vec![Span::raw(format!("{}  ", text::recovery_label(d)))],
+        state,
+    ];
+    if let Some(s) = d.state_desc.as_deref().filter(|s| *s != "ONLINE") {
+        first.push(vec![Span::styled(format!("{}  ", sanitize(s)), t.warn)]);
+    }
+    let mb = text::managed_backup_label(d, mb_collected);
+    first.push(pair(t, "Managed Backup ", mb, Style::default()));
+    first.push(pair(
+        t,
+        "Stretch ",
+        text::stretch_label(d).into(),
+        Style::default(),
+    ));
+    first.push(pair(
+        t,
+        "role ",
+        text::role_label(d).into(),
+        Style::default(),
+    ));
+
+    let latest = utc_opt(h.latest_recoverable);
+    let mut second = vec![
+        pair(t, "RPO now ", rpo, bold),
+        pair(t, "latest recoverable ", latest, Style::default()),
+    ];
+    if let Some(u) = h.worst_uncovered {
+        let to = match u.to >= app.report.now {
+            true => "now".to_string(),
+            false => utc_short(u.to),
+        };
+        let len = span(u.length().num_seconds());
+        second.push(pair(t, "worst gap ", len, Style::default()));
+        second.push(vec![Span::styled(
+            format!("{} → {to}  ", utc_short(u.from)),
+            t.muted,
+        )]);
+    }
+
+    let now = app.report.now;
+    let mut third = vec![
+        pair(
+            t,
+            "last full ",
+            text::age(now, h.last_full),
+            Style::default(),
+        ),
+        pair(t, "diff ", text::age(now, h.last_diff), Style::default()),
+        pair(t, "log ", text::age(now, h.last_log), Style::default()),
+    ];
+    if db.history_sources.len() > 1 {
+        let sources: Vec<String> = db
+            .history_sources
+            .iter()
+            .map(|s| sanitize(s).into_owned())
+            .collect();
+        third.push(pair(t, "history merged from ", sources.join(", "), t.info));
+    }
+    [first, second, third]
+        .into_iter()
+        .take(usize::from(count))
+        .map(|chunks| fit(chunks, width))
+        .collect()
+}
+
+/// The time of the selected row, to point at on the timeline.
+fn selected_time(db: &DatabaseReport, d: &DetailState) -> Option<DateTime<Utc>> {
+    let row = *d.rows.get(d.selected[d.tab.index()])?;
+    let backup_time = |id: i64| {
+        db.timeline
+            .iter()
+            .find(|x| x.backup_set_id == id)
+            .and_then(|x| x.finish.or(x.start))
+    };
+    match d.tab {
+        DetailTab::Findings => match rows::issue(db, row)? {
+            Issue::Break(b) => b.from_time.or(b.to_time),
+            Issue::Finding(f) => f.evidence.iter().filter_map(|&id| backup_time(id)).max(),
+        },
+        DetailTab::Backups => db.timeline.get(row).and_then(|x| x.finish.or(x.start)),
+        DetailTab::Windows => db.windows.get(row).map(|w| w.to),
+    }
+}

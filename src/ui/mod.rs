@@ -1,0 +1,166 @@
+//! Drawing: turns the app's state into a frame and computes nothing the
+//! analysis should. Every string that came from a server goes through
+//! `text::sanitize` before it is drawn.
+
+mod bars;
+mod databases;
+mod detail;
+pub mod layout;
+mod overlay;
+mod tabs;
+pub mod text;
+pub mod theme;
+pub mod timeline;
+
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, BorderType, Cell, HighlightSpacing, Paragraph, Row, Table, Wrap};
+use ratatui::Frame;
+
+use crate::app::{App, View};
+use layout::Col;
+use theme::Theme;
+
+/// The selection marker, so the selected row shows without colour.
+const MARKER: &str = "▶ ";
+const MARKER_WIDTH: u16 = 2;
+
+/// Draws the whole console for the current state.
+pub fn draw(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    if area.is_empty() {
+        return;
+    }
+    if layout::too_small(area) {
+        too_small(frame, area, &app.theme);
+        return;
+    }
+    let [header, body, bar] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(0),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    bars::header(frame, header, app);
+    match app.view {
+        View::Detail if app.detail_database().is_some() => detail::draw(frame, body, app),
+        _ => databases::draw(frame, body, app),
+    }
+    bars::key_bar(frame, bar, app);
+    if let Some(popup) = &app.popup {
+        overlay::popup(frame, body, app, popup);
+    }
+    if app.help {
+        overlay::help(frame, body, app);
+    }
+}
+
+/// The message shown instead of the views when the terminal is too small.
+fn too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
+    let msg = format!(
+        "terminal too small ({}x{}) — need at least {}x{}",
+        area.width,
+        area.height,
+        layout::MIN_WIDTH,
+        layout::MIN_HEIGHT
+    );
+    // Word wrapping may need a line more than the plain division.
+    let lines = (msg.chars().count() as u16).div_ceil(area.width) + 1;
+    let top = area.height.saturating_sub(lines) / 2;
+    let target = Rect {
+        y: area.y + top,
+        height: area.height - top,
+        ..area
+    };
+    let p = Paragraph::new(msg)
+        .style(theme.warn)
+        .alignment(Alignment::Center)
+        .wrap(Wrap { trim: true });
+    frame.render_widget(p, target);
+}
+
+/// Draws a pane's frame and returns the area inside it: a border (thick
+/// when focused) when there is room, otherwise a single title line.
+fn pane(
+    frame: &mut Frame,
+    area: Rect,
+    title: Line<'_>,
+    focused: bool,
+    bordered: bool,
+    theme: &Theme,
+) -> Rect {
+    let style = if focused { theme.focus } else { theme.muted };
+    if bordered {
+        let block = Block::bordered()
+            .title(title)
+            .border_type(if focused {
+                BorderType::Thick
+            } else {
+                BorderType::Plain
+            })
+            .border_style(style);
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        return inner;
+    }
+    if area.height == 0 {
+        return area;
+    }
+    let [top, rest] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
+    frame.render_widget(Paragraph::new(title).style(style), top);
+    rest
+}
+
+/// One table cell before fitting: text and style.
+type Text = (String, Style);
+
+/// Plain text in the default style.
+fn plain(s: impl Into<String>) -> Text {
+    (s.into(), Style::default())
+}
+
+/// Cuts text to `width` columns, marking the cut with `…`.
+fn ellipsis(text: &str, width: u16) -> String {
+    let width = usize::from(width);
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    if width > 0 {
+        out.push('…');
+    }
+    out
+}
+
+/// A table of the columns that fit; each row holds one cell per column of
+/// `cols`, cut with `…` to the width its column got.
+fn fitted_table<'a>(
+    cols: &[Col],
+    fit: &[(usize, u16)],
+    rows: Vec<Vec<Text>>,
+    focused: bool,
+    theme: &Theme,
+) -> Table<'a> {
+    let header = Row::new(
+        fit.iter()
+            .map(|&(i, w)| Cell::from(ellipsis(cols[i].header, w))),
+    )
+    .style(theme.muted.add_modifier(Modifier::BOLD));
+    let body = rows.into_iter().map(|cells| {
+        Row::new(fit.iter().map(|&(i, w)| match cells.get(i) {
+            Some((text, style)) => Cell::from(ellipsis(text, w)).style(*style),
+            None => Cell::from(""),
+        }))
+    });
+    Table::new(body, fit.iter().map(|&(_, w)| Constraint::Length(w)))
+        .header(header)
+        .column_spacing(1)
+        .highlight_symbol(MARKER)
+        .highlight_spacing(HighlightSpacing::Always)
+        .row_highlight_style(if focused {
+            theme.selection
+        } else {
+            Style::default()
+        })
+}

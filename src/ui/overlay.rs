@@ -1,0 +1,217 @@
+//! Boxes drawn over the view: the evidence and plan popups, and the help
+//! overlay generated from the keymap.
+
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
+use ratatui::Frame;
+
+use super::layout;
+use super::text::{sanitize, utc_opt};
+use super::theme::Theme;
+use crate::analysis::{DatabaseReport, RestorePlan};
+use crate::app::{App, Popup};
+use crate::model::Lsn;
+
+/// Clears a centred box, draws its frame, and returns the inside.
+fn frame_box(frame: &mut Frame, body: Rect, max_width: u16, title: String, t: &Theme) -> Rect {
+    let area = layout::centered(
+        body,
+        body.width.saturating_sub(4).min(max_width),
+        body.height,
+    );
+    frame.render_widget(Clear, area);
+    let block = Block::bordered()
+        .title(format!(" {} ", sanitize(&title)))
+        .border_type(BorderType::Thick)
+        .border_style(t.focus);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    inner
+}
+
+/// Lines grouped in items; `scroll` counts items, so it maps to the first line of one.
+fn render_items(frame: &mut Frame, area: Rect, items: Vec<Vec<Line<'static>>>, scroll: usize) {
+    let skip: usize = items.iter().take(scroll).map(Vec::len).sum();
+    let lines: Vec<Line> = items.into_iter().flatten().skip(skip).collect();
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+pub fn popup(frame: &mut Frame, body: Rect, app: &App, popup: &Popup) {
+    let t = &app.theme;
+    match popup {
+        Popup::Evidence { title, ids, scroll } => {
+            let inner = frame_box(frame, body, 110, format!("Evidence: {title}"), t);
+            let Some(db) = app.detail_database() else {
+                return;
+            };
+            let items = ids
+                .iter()
+                .map(|&id| evidence_item(db, id, inner.width, t))
+                .collect();
+            render_items(frame, inner, items, *scroll);
+        }
+        Popup::Plan {
+            title,
+            plan,
+            scroll,
+        } => {
+            let inner = frame_box(frame, body, 110, title.clone(), t);
+            let items = match plan {
+                Ok(plan) => plan_items(plan, inner.width, t),
+                Err(e) => vec![vec![Line::styled(sanitize(e).into_owned(), t.crit)]],
+            };
+            render_items(frame, inner, items, *scroll);
+        }
+    }
+}
+
+/// Long text (file paths, URLs) cut into lines of `width` after an indent.
+fn wrapped(label: &'static str, value: &str, width: u16, t: &Theme) -> Vec<Line<'static>> {
+    let room = usize::from(width).saturating_sub(3 + label.len()).max(8);
+    let chars: Vec<char> = sanitize(value).chars().collect();
+    chars
+        .chunks(room)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let head = if i == 0 { label } else { "" };
+            Line::from(vec![
+                Span::raw("   "),
+                Span::styled(format!("{head:<w$}", w = label.len()), t.muted),
+                Span::raw(chunk.iter().collect::<String>()),
+            ])
+        })
+        .collect()
+}
+
+fn lsn(l: Option<Lsn>) -> String {
+    l.map(|l| l.to_string()).unwrap_or_else(|| "?".into())
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+/// One evidence row, looked up in the database's timeline by id.
+fn evidence_item(db: &DatabaseReport, id: i64, width: u16, t: &Theme) -> Vec<Line<'static>> {
+    let bold = t.focus.add_modifier(Modifier::BOLD);
+    let Some(b) = db.timeline.iter().find(|x| x.backup_set_id == id) else {
+        return vec![
+            Line::from(vec![
+                Span::styled(format!("#{id}"), bold),
+                Span::styled("  not in this database's history", t.muted),
+            ]),
+            Line::raw(""),
+        ];
+    };
+    let chain = if b.in_chain {
+        "in chain"
+    } else {
+        "outside the chain"
+    };
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(format!("#{id}  {}", b.backup_type.label()), bold),
+            Span::raw(format!("  {chain}  finished {}", utc_opt(b.finish))),
+            Span::styled(format!("  from {}", sanitize(&b.source_instance)), t.muted),
+        ]),
+        Line::raw(format!(
+            "   LSN {} → {}   copy-only {}   bulk-logged {}   stripes {}",
+            lsn(b.first_lsn),
+            lsn(b.last_lsn),
+            yes_no(b.is_copy_only),
+            yes_no(b.has_bulk_logged_data),
+            b.stripes
+        )),
+    ];
+    lines.extend(wrapped("producer ", &b.producer, width, t));
+    for f in &b.files {
+        lines.extend(wrapped("file ", f, width, t));
+    }
+    lines.push(Line::raw(""));
+    lines
+}
+
+/// The plan summary, then one item per RESTORE step.
+fn plan_items(plan: &RestorePlan, width: u16, t: &Theme) -> Vec<Vec<Line<'static>>> {
+    let (verdict, style) = match plan.recoverable {
+        true => ("recoverable", t.ok),
+        false => ("NOT recoverable", t.crit),
+    };
+    let mut head = vec![
+        Line::from(vec![
+            Span::styled(verdict, style.add_modifier(Modifier::BOLD)),
+            Span::raw(format!(" — {}", sanitize(&plan.reason))),
+        ]),
+        Line::raw(format!(
+            "recovery point {}   LSN {}",
+            utc_opt(plan.recovery_point),
+            lsn(plan.recovery_lsn)
+        )),
+    ];
+    if !plan.recoverable {
+        head.push(Line::raw(format!(
+            "nearest recoverable before {}   after {}",
+            utc_opt(plan.nearest_before),
+            utc_opt(plan.nearest_after)
+        )));
+    }
+    head.push(Line::raw(""));
+    let mut items = vec![head];
+    for (n, s) in plan.steps.iter().enumerate() {
+        let mut lines = vec![Line::from(vec![
+            Span::styled(
+                format!("{}. {} #{}", n + 1, s.kind, s.backup_set_id),
+                t.focus.add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(format!(
+                "  finished {}  LSN {} → {}{}",
+                utc_opt(s.finish),
+                lsn(s.first_lsn),
+                lsn(s.last_lsn),
+                if s.is_copy_only { "  copy-only" } else { "" }
+            )),
+        ])];
+        if let Some(stop) = s.stop_at {
+            lines.push(Line::raw(format!("   STOPAT {}", utc_opt(Some(stop)))));
+        }
+        for f in &s.files {
+            lines.extend(wrapped("file ", f, width, t));
+        }
+        items.push(lines);
+    }
+    items
+}
+
+/// The help overlay: the bindings in force under it, from the keymap.
+pub fn help(frame: &mut Frame, body: Rect, app: &App) {
+    let t = &app.theme;
+    let inner = frame_box(frame, body, 64, "Help — ? or Esc closes".into(), t);
+    let sections = app.help_sections();
+    let width = sections
+        .iter()
+        .flat_map(|(_, e)| e.iter().map(|e| e.keys.chars().count()))
+        .max()
+        .unwrap_or(0);
+    let mut lines: Vec<Line> = Vec::new();
+    for (ctx, entries) in sections {
+        lines.push(Line::styled(
+            ctx.title(),
+            t.focus.add_modifier(Modifier::BOLD),
+        ));
+        for e in entries {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<width$}  ", e.keys), t.focus),
+                Span::raw(e.description),
+            ]));
+        }
+        lines.push(Line::raw(""));
+    }
+    let skip = app.help_scroll.min(lines.len().saturating_sub(1));
+    frame.render_widget(Paragraph::new(lines.split_off(skip)), inner);
+}

@@ -1,0 +1,368 @@
+//! The command-line contract: `chain`, `plan` and `check` on fixtures.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chainwatch"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run chainwatch")
+}
+
+fn json(args: &[&str]) -> Value {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
+fn gap() -> String {
+    fixture("gap.json").display().to_string()
+}
+
+/// Writes an edited copy of a fixture and returns its path.
+fn edited(name: &str, edit: impl FnOnce(&mut Value)) -> PathBuf {
+    let mut doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("gap.json")).unwrap()).unwrap();
+    edit(&mut doc);
+    let dir = std::env::temp_dir().join(format!("chainwatch-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_string(&doc).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn chain_json_names_the_gap_and_the_windows() {
+    let v = json(&[
+        "chain",
+        "--snapshot",
+        &gap(),
+        "--database",
+        "Shop",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["database"], "Shop");
+    assert_eq!(v["instance"], "SQL01");
+    let breaks = v["breaks"].as_array().unwrap();
+    assert_eq!(breaks.len(), 1, "{breaks:?}");
+    let b = &breaks[0];
+    assert_eq!(b["reason"], "gap");
+    assert_eq!(b["after_backup_set_id"], 5);
+    assert_eq!(b["before_backup_set_id"], 7);
+    assert_eq!(b["from_lsn"], "17126658000060314200037");
+    assert_eq!(b["to_lsn"], "17126658000070314200037");
+    let windows = v["windows"].as_array().unwrap();
+    assert_eq!(windows.len(), 2);
+    // Local +01:00 → UTC.
+    assert_eq!(windows[0]["from"], "2026-11-19T23:10:00Z");
+    assert_eq!(windows[0]["to"], "2026-11-20T03:01:00Z");
+    assert_eq!(windows[1]["from"], "2026-11-20T05:10:00Z");
+    assert_eq!(windows[1]["to"], "2026-11-20T07:01:00Z");
+}
+
+#[test]
+fn chain_json_for_a_simple_database_has_no_breaks() {
+    let v = json(&[
+        "chain",
+        "--snapshot",
+        &gap(),
+        "--database",
+        "Quiet",
+        "--format",
+        "json",
+        "--instance",
+        "SQL01",
+    ]);
+    assert_eq!(v["breaks"].as_array().unwrap().len(), 0);
+    assert_eq!(v["state"], "simple");
+    assert_eq!(
+        v["windows"].as_array().unwrap().len(),
+        2,
+        "one point per full"
+    );
+}
+
+#[test]
+fn plan_json_puts_stopat_on_the_log_holding_the_local_time() {
+    let v = json(&[
+        "plan",
+        "--snapshot",
+        &gap(),
+        "--database",
+        "Shop",
+        "--at",
+        "2026-11-20T02:30:00",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["recoverable"], true);
+    assert_eq!(v["target"], "2026-11-20T01:30:00.000Z");
+    let steps = v["steps"].as_array().unwrap();
+    let ids: Vec<i64> = steps
+        .iter()
+        .map(|s| s["backup_set_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![1, 2, 3, 4]);
+    let kinds: Vec<&str> = steps.iter().map(|s| s["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, vec!["full", "log", "log", "log"]);
+    assert_eq!(steps[3]["stop_at"], "2026-11-20T01:30:00Z");
+    assert!(steps[2]["stop_at"].is_null());
+    assert_eq!(steps[0]["first_lsn"], "17126658000000314200037");
+    assert_eq!(steps[0]["files"][0], "D:\\backup\\Shop_1.bak");
+}
+
+#[test]
+fn plan_accepts_utc_and_offsets() {
+    for at in ["2026-11-20T01:30:00Z", "2026-11-20T03:30:00+02:00"] {
+        let v = json(&[
+            "plan",
+            "--snapshot",
+            &gap(),
+            "--database",
+            "Shop",
+            "--at",
+            at,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(v["steps"].as_array().unwrap().len(), 4, "{at}");
+    }
+}
+
+#[test]
+fn plan_in_the_gap_is_refused_with_the_nearest_points() {
+    let v = json(&[
+        "plan",
+        "--snapshot",
+        &gap(),
+        "--database",
+        "Shop",
+        "--at",
+        "2026-11-20T05:00:00",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["recoverable"], false);
+    assert!(
+        v["reason"].as_str().unwrap().contains("broken"),
+        "{}",
+        v["reason"]
+    );
+    assert_eq!(v["steps"].as_array().unwrap().len(), 0);
+    assert_eq!(v["nearest_before"], "2026-11-20T03:01:00Z");
+    assert_eq!(v["nearest_after"], "2026-11-20T05:10:00Z");
+}
+
+#[test]
+fn plan_latest_and_lsn() {
+    let v = json(&[
+        "plan",
+        "--snapshot",
+        &gap(),
+        "--database",
+        "Shop",
+        "--format",
+        "json",
+    ]);
+    let ids: Vec<i64> = v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["backup_set_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![6, 7, 8]);
+    let v = json(&[
+        "plan",
+        "--snapshot",
+        &gap(),
+        "--database",
+        "Shop",
+        "--lsn",
+        "17126658000035000000000",
+        "--format",
+        "json",
+    ]);
+    let steps = v["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 3);
+    assert_eq!(steps[2]["stop_at_lsn"], "17126658000035000000000");
+}
+
+#[test]
+fn plan_tsql_quotes_and_uses_local_stopat() {
+    let out = run(&[
+        "plan",
+        "--snapshot",
+        &gap(),
+        "--database",
+        "Shop",
+        "--at",
+        "2026-11-20T02:30:00",
+        "--format",
+        "tsql",
+    ]);
+    assert!(out.status.success());
+    let sql = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        sql.contains("RESTORE DATABASE [Shop]\n  FROM DISK = N'D:\\backup\\Shop_1.bak'"),
+        "{sql}"
+    );
+    assert_eq!(
+        sql.matches("STOPAT = N'2026-11-20T02:30:00.000'").count(),
+        3,
+        "{sql}"
+    );
+    assert!(
+        sql.trim_end()
+            .ends_with("RESTORE DATABASE [Shop] WITH RECOVERY;"),
+        "{sql}"
+    );
+}
+
+#[test]
+fn check_exit_codes_follow_the_monitoring_convention() {
+    // A gap inside the horizon, latest still restorable, logs 17 h old: warning.
+    let out = run(&["check", "--snapshot", &gap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // Without the full after the gap the newest logs are unreachable: critical.
+    let broken = edited("broken.json", |doc| {
+        let rows = doc["instances"][0]["tables"]["msdb.dbo.backupset"]
+            .as_array_mut()
+            .unwrap();
+        rows.retain(|r| r["backup_set_id"] != 6);
+    });
+    let out = run(&[
+        "check",
+        "--snapshot",
+        broken.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"], "CRITICAL");
+    assert!(v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["id"] == "chain.broken"));
+    // History not collected: unknown.
+    let unknown = edited("unknown.json", |doc| {
+        doc["instances"][0]["tables"]
+            .as_object_mut()
+            .unwrap()
+            .remove("msdb.dbo.backupset");
+    });
+    assert_eq!(
+        run(&["check", "--snapshot", unknown.to_str().unwrap()])
+            .status
+            .code(),
+        Some(3)
+    );
+    // A listed database with no backup at all: critical.
+    let never = edited("never.json", |doc| {
+        doc["collected_at"] = "2026-11-20T08:00:00Z".into();
+        let rows = doc["instances"][0]["tables"]["msdb.dbo.backupset"]
+            .as_array_mut()
+            .unwrap();
+        rows.retain(|r| r["database_name"] == "Quiet" && r["backup_set_id"] == 20);
+    });
+    let out = run(&["check", "--snapshot", never.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "Shop has no backups left: critical\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn check_ok_exits_zero() {
+    let ok = edited("ok.json", |doc| {
+        doc["collected_at"] = "2026-11-20T07:30:00Z".into();
+        let tables = doc["instances"][0]["tables"].as_object_mut().unwrap();
+        tables["sys.databases"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|d| d["name"] == "Quiet");
+        tables["msdb.dbo.backupset"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|r| r["database_name"] == "Quiet");
+    });
+    let out = run(&["check", "--snapshot", ok.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("OK"));
+}
+
+#[test]
+fn bad_snapshots_fail_with_a_precise_message() {
+    let bad = edited("bad.json", |doc| {
+        doc["instances"][0]["tables"]["msdb.dbo.backupset"][3]["first_lsn"] = "12x4".into();
+    });
+    let out = run(&["check", "--snapshot", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("msdb.dbo.backupset row 3, column first_lsn"),
+        "{err}"
+    );
+    let out = run(&[
+        "chain",
+        "--snapshot",
+        bad.to_str().unwrap(),
+        "--database",
+        "Shop",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = run(&[
+        "chain",
+        "--snapshot",
+        "/nonexistent/x.json",
+        "--database",
+        "Shop",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/x.json"));
+}
+
+#[test]
+fn unknown_database_and_ambiguous_names_are_explained() {
+    let out = run(&["plan", "--snapshot", &gap(), "--database", "Nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no database named \"Nope\""));
+    let out = run(&[
+        "plan",
+        "--snapshot",
+        &gap(),
+        "--database",
+        "Shop",
+        "--at",
+        "tomorrow",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--at"));
+}

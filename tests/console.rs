@@ -1,0 +1,545 @@
+//! Console tests: render views into a TestBackend (insta snapshots of the
+//! text), drive the app with keys, and check it never panics at any size.
+//!
+//! The main views use the demo estate at a fixed `now`; a small inline
+//! fixture adds what the demo does not have (a BROKEN chain, a database
+//! name with control characters).
+
+use chainwatch::app::keymap::{self, Context, Key};
+use chainwatch::app::{Action, App, DetailTab, Popup, View};
+use chrono::{DateTime, Duration, Utc};
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use serde_json::{json, Value};
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn demo_app() -> App {
+    App::new(chainwatch::sources::demo_estate(now()).unwrap(), now())
+}
+
+// ---------------------------------------------------------------- fixture
+
+/// One database of the fixture: recovery model, hours (before now) of its
+/// fulls, whether it has hourly logs, and the hour of one missing log.
+struct Db {
+    name: &'static str,
+    model: &'static str,
+    fulls: &'static [i64],
+    logs: bool,
+    gap: Option<i64>,
+}
+
+const fn db(
+    name: &'static str,
+    model: &'static str,
+    fulls: &'static [i64],
+    logs: bool,
+    gap: Option<i64>,
+) -> Db {
+    Db {
+        name,
+        model,
+        fulls,
+        logs,
+        gap,
+    }
+}
+
+/// Backup history of one database: (backupset rows, backupmediafamily rows).
+fn history(d: &Db, id: &mut i64) -> (Vec<Value>, Vec<Value>) {
+    let (mut sets, mut families) = (Vec::new(), Vec::new());
+    let first = *d.fulls.iter().max().unwrap();
+    let mut lsn: u128 = 25_000_000_001_600_001;
+    let mut log_from: Option<u128> = None;
+    let mut push = |id: &mut i64, kind: &str, hour: i64, a: u128, b: u128| {
+        *id += 1;
+        let t = now() - Duration::hours(hour);
+        let file = format!(
+            "https://store.blob.core.windows.net/backups/{}_{kind}_{}.bak",
+            d.name, *id
+        );
+        sets.push(json!({
+            "backup_set_id": *id, "media_set_id": *id, "type": kind, "database_name": d.name,
+            "first_lsn": a.to_string(), "last_lsn": b.to_string(), "checkpoint_lsn": a.to_string(),
+            "backup_start_date": (t - Duration::minutes(2)).format("%Y-%m-%dT%H:%M:%S").to_string(),
+            "backup_finish_date": t.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            "time_zone": 0, "recovery_model": d.model, "is_copy_only": 0, "user_name": "svc_backup",
+        }));
+        families.push(json!({"media_set_id": *id, "family_sequence_number": 1, "device_type": 9, "physical_device_name": file, "mirror": 0}));
+    };
+    for hour in (0..=first).rev() {
+        lsn += 1_000_000;
+        if d.fulls.contains(&hour) {
+            push(id, "D", hour, lsn, lsn + 10);
+            log_from.get_or_insert(lsn);
+            lsn += 100;
+        } else if let (true, Some(from)) = (d.logs, log_from) {
+            if d.gap != Some(hour) {
+                push(id, "L", hour, from, lsn);
+            }
+            log_from = Some(lsn);
+        }
+    }
+    (sets, families)
+}
+
+/// One instance of the fixture; `managed` says whether the Managed Backup
+/// config table was collected.
+fn instance(name: &str, version: &str, dbs: &[Db], managed: bool) -> Value {
+    let mut id = if name.contains("01") { 1000 } else { 5000 };
+    let (mut sets, mut families, mut databases, mut configs) = (vec![], vec![], vec![], vec![]);
+    for (n, d) in dbs.iter().enumerate() {
+        let (s, f) = history(d, &mut id);
+        sets.extend(s);
+        families.extend(f);
+        databases.push(json!({"name": d.name, "database_id": 5 + n, "recovery_model_desc": d.model, "state_desc": "ONLINE", "is_remote_data_archive_enabled": 0}));
+        configs
+            .push(json!({"db_name": d.name, "is_managed_backup_enabled": 1, "retention_days": 14}));
+    }
+    let mut tables = json!({
+        "sys.databases": databases,
+        "msdb.dbo.backupset": sets,
+        "msdb.dbo.backupmediafamily": families,
+    });
+    if managed {
+        tables["msdb.managed_backup.fn_backup_db_config"] = Value::Array(configs);
+    }
+    json!({"name": name, "server": {"server_name": name, "product_version": version, "utc_offset_minutes": 0}, "tables": tables})
+}
+
+/// Two instances: SQL01 with a BROKEN database (Orders: a missing log two
+/// days ago, after the last full), SQL02 with control characters in a name.
+fn fixture_app() -> App {
+    let doc = json!({
+        "format": "chainwatch.snapshot.v1",
+        "collected_at": "2026-11-22T10:00:00Z",
+        "instances": [
+            instance("SQL01\\PROD", "13.0.5026.0", &[
+                db("HR", "SIMPLE", &[10, 34, 58], false, None),
+                db("Orders", "FULL", &[300, 132], true, Some(48)),
+                db("Sales", "FULL", &[200, 30], true, None),
+            ], true),
+            instance("SQL02", "15.0.4000.5", &[
+                db("Archive", "FULL", &[150, 20], false, None),
+                db("Bad\u{1b}[31mName", "FULL", &[100], true, None),
+            ], false),
+        ],
+    });
+    let snap = chainwatch::snapshot::Snapshot::from_value(doc).unwrap();
+    let estate = chainwatch::snapshot::to_estate(snap, "fixture.json", false).unwrap();
+    App::new(estate, now())
+}
+
+// ---------------------------------------------------------------- helpers
+
+/// Draws the app and returns the screen as text, one quoted line per row
+/// (TestBackend's own Display cannot show a zero-width buffer).
+fn render(app: &App, w: u16, h: u16) -> String {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| chainwatch::ui::draw(f, app)).unwrap();
+    let buf = term.backend().buffer();
+    let mut out = String::new();
+    for y in 0..h {
+        let mut line = String::new();
+        let mut skip = 0;
+        for x in 0..w {
+            let cell = &buf[(x, y)];
+            if skip == 0 {
+                line.push_str(cell.symbol());
+            }
+            skip = skip.max(unicode_width(cell.symbol())).saturating_sub(1);
+        }
+        out.push_str(&format!("\"{line}\"\n"));
+    }
+    out
+}
+
+/// Display width of a cell symbol (wide glyphs take two cells).
+fn unicode_width(s: &str) -> usize {
+    ratatui::text::Span::raw(s).width().max(1)
+}
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+/// Feeds keys through the keymap, as the event loop does.
+fn press(app: &mut App, keys: &[KeyEvent]) {
+    for k in keys {
+        if let Some(a) = app.handle_key(*k) {
+            app.update(a);
+        }
+    }
+}
+
+fn chars(s: &str) -> Vec<KeyEvent> {
+    s.chars().map(|c| key(KeyCode::Char(c))).collect()
+}
+
+/// Opens the detail view of the database whose name matches `filter`.
+fn open(app: &mut App, filter: &str) {
+    press(app, &chars("/"));
+    press(app, &chars(filter));
+    press(app, &[key(KeyCode::Enter), key(KeyCode::Enter)]);
+    assert_eq!(app.view, View::Detail, "no database matched {filter:?}");
+}
+
+/// The line of the timeline lane starting with `label`.
+fn lane<'a>(screen: &'a str, label: &str) -> &'a str {
+    screen
+        .lines()
+        .find(|l| {
+            l.trim_start_matches(['"', '│', '┃', ' '])
+                .starts_with(label)
+        })
+        .unwrap_or_else(|| panic!("no {label} lane in\n{screen}"))
+}
+
+// ---------------------------------------------------------------- renders
+
+#[test]
+fn databases_view_80x24() {
+    let app = demo_app();
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("DEMO ESTATE"), "{screen}");
+    assert!(screen.contains("All instances"), "{screen}");
+    assert!(screen.contains("▶"), "selection marker missing:\n{screen}");
+    assert!(
+        screen.contains("Telemetry") && screen.contains("DEGRADED"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("databases_80x24", screen);
+}
+
+#[test]
+fn databases_view_40x10_keeps_name_state_and_severity() {
+    let app = demo_app();
+    let screen = render(&app, 40, 10);
+    assert!(screen.contains("DEMO ESTATE"), "{screen}");
+    assert!(screen.contains("DATABASE") && screen.contains("STATE") && screen.contains("SEV"));
+    assert!(
+        !screen.contains("Instances"),
+        "the instances pane should be dropped:\n{screen}"
+    );
+    insta::assert_snapshot!("databases_40x10", screen);
+}
+
+#[test]
+fn fixture_lists_broken_database_and_escapes_names() {
+    let app = fixture_app();
+    let screen = render(&app, 130, 20);
+    let orders = screen.lines().find(|l| l.contains("Orders")).unwrap();
+    assert!(
+        orders.contains("BROKEN") && orders.contains("CRIT"),
+        "{orders}"
+    );
+    assert!(
+        !screen.contains("DEMO"),
+        "a snapshot is not the demo:\n{screen}"
+    );
+    assert!(
+        screen.contains("Bad^[[31mName"),
+        "control characters must be escaped:\n{screen}"
+    );
+    assert!(!screen.contains('\u{1b}'));
+    // Managed Backup: collected on SQL01, not collected on SQL02.
+    assert!(orders.contains("on 14d"), "{orders}");
+    let archive = screen.lines().find(|l| l.contains("Archive")).unwrap();
+    assert!(
+        archive.contains("NO LOGS") && archive.contains('—'),
+        "{archive}"
+    );
+}
+
+#[test]
+fn detail_of_broken_database_80x24() {
+    let mut app = fixture_app();
+    open(&mut app, "orders");
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("BROKEN"), "{screen}");
+    assert!(
+        lane(&screen, "break").contains('✖'),
+        "break marker missing:\n{screen}"
+    );
+    assert!(
+        lane(&screen, "recov").contains('░'),
+        "the gap must show:\n{screen}"
+    );
+    assert!(screen.contains("[1 Breaks & findings"), "{screen}");
+    insta::assert_snapshot!("detail_broken_80x24", screen);
+}
+
+#[test]
+fn detail_of_broken_database_120x40() {
+    let mut app = fixture_app();
+    open(&mut app, "orders");
+    let screen = render(&app, 120, 40);
+    assert!(screen.contains("RPO now"), "{screen}");
+    assert!(screen.contains("gap in the log chain"), "{screen}");
+    assert!(
+        screen.contains("2026-11-08 10:00Z") || screen.contains("2026-11-09"),
+        "{screen}"
+    );
+    assert!(screen.contains("2026-11-22 10:00Z"), "{screen}");
+    assert!(screen.contains("✖ break"), "legend missing:\n{screen}");
+    insta::assert_snapshot!("detail_broken_120x40", screen);
+}
+
+#[test]
+fn detail_of_demo_gap_database_100x30() {
+    let mut app = demo_app();
+    open(&mut app, "telemetry");
+    let screen = render(&app, 100, 30);
+    assert!(screen.contains("DEGRADED"), "{screen}");
+    assert!(lane(&screen, "break").contains('✖'), "{screen}");
+    insta::assert_snapshot!("detail_demo_telemetry_100x30", screen);
+}
+
+#[test]
+fn help_overlay_80x24() {
+    let mut app = demo_app();
+    press(&mut app, &chars("?"));
+    assert!(app.help);
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("Help") && screen.contains("move down"),
+        "{screen}"
+    );
+    assert!(screen.contains("filter the list"), "{screen}");
+    insta::assert_snapshot!("help_80x24", screen);
+    press(&mut app, &[key(KeyCode::Esc)]);
+    assert!(!app.help);
+}
+
+#[test]
+fn tiny_terminals_never_panic_and_say_too_small() {
+    let mut detail = fixture_app();
+    open(&mut detail, "orders");
+    let mut popup = fixture_app();
+    open(&mut popup, "orders");
+    press(&mut popup, &[key(KeyCode::Enter)]);
+    let mut help = demo_app();
+    press(&mut help, &chars("?"));
+    let apps = [fixture_app(), detail, popup, help];
+    for (w, h) in [(0, 0), (1, 1), (20, 5), (0, 10), (80, 0), (39, 10), (40, 9)] {
+        for app in &apps {
+            render(app, w, h);
+        }
+    }
+    let screen = render(&apps[0], 20, 5);
+    assert!(screen.contains("too small"), "{screen}");
+    assert!(screen.contains("20x5"), "{screen}");
+    // Every size from nothing to a little above the minimum.
+    for w in (0..=60).step_by(3) {
+        for h in 0..=16 {
+            for app in &apps {
+                render(app, w, h);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- keys
+
+#[test]
+fn j_j_enter_opens_the_third_database_and_esc_returns() {
+    let mut app = demo_app();
+    let third = app.report.databases[app.databases.rows[2]]
+        .database
+        .name
+        .clone();
+    press(
+        &mut app,
+        &[
+            key(KeyCode::Char('j')),
+            key(KeyCode::Char('j')),
+            key(KeyCode::Enter),
+        ],
+    );
+    assert_eq!(app.view, View::Detail);
+    assert_eq!(app.detail_database().unwrap().database.name, third);
+    assert!(render(&app, 80, 24).contains(&third));
+    press(&mut app, &[key(KeyCode::Esc)]);
+    assert_eq!(app.view, View::Databases);
+    assert_eq!(app.databases.selected, 2, "selection kept after going back");
+}
+
+#[test]
+fn slash_filters_the_table_and_esc_clears() {
+    let mut app = demo_app();
+    let all = app.databases.rows.len();
+    press(&mut app, &chars("/tele"));
+    assert!(app.databases.filter.editing);
+    assert_eq!(app.databases.rows.len(), 1);
+    assert!(render(&app, 80, 24).contains("/tele"));
+    press(&mut app, &[key(KeyCode::Enter)]);
+    assert!(!app.databases.filter.editing);
+    assert_eq!(app.selected_database().unwrap().database.name, "Telemetry");
+    press(&mut app, &[key(KeyCode::Esc)]);
+    assert_eq!(app.databases.rows.len(), all);
+    // The filter matches the state label too.
+    press(&mut app, &chars("/degraded"));
+    assert!(app.databases.rows.len() > 1 && app.databases.rows.len() < all);
+    // While typing, q is text, not quit.
+    press(&mut app, &chars("q"));
+    assert!(!app.should_quit);
+    assert!(app.databases.rows.is_empty());
+}
+
+#[test]
+fn instances_pane_limits_the_table() {
+    let mut app = demo_app();
+    let all = app.databases.rows.len();
+    press(&mut app, &[key(KeyCode::Tab), key(KeyCode::Char('j'))]);
+    let instance = app.selected_instance().unwrap().name.clone();
+    assert!(app.databases.rows.len() < all);
+    assert!(app
+        .databases
+        .rows
+        .iter()
+        .all(|&i| app.report.databases[i].instance == instance));
+    press(&mut app, &[key(KeyCode::Char('k'))]);
+    assert_eq!(app.databases.rows.len(), all);
+}
+
+#[test]
+fn question_mark_toggles_help_and_q_quits() {
+    let mut app = demo_app();
+    press(&mut app, &chars("?"));
+    assert!(app.help);
+    press(&mut app, &chars("?"));
+    assert!(!app.help);
+    press(&mut app, &chars("q"));
+    assert!(app.should_quit);
+    let mut app = demo_app();
+    press(&mut app, &chars("/x"));
+    press(
+        &mut app,
+        &[KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)],
+    );
+    assert!(app.should_quit, "Ctrl-C quits even while typing a filter");
+}
+
+#[test]
+fn enter_on_a_break_shows_its_evidence_rows() {
+    let mut app = fixture_app();
+    open(&mut app, "orders");
+    let d = app.detail.as_ref().unwrap();
+    let db = app.detail_database().unwrap();
+    let brk = d
+        .rows
+        .iter()
+        .position(|&i| i >= db.findings.len())
+        .expect("a break row");
+    let ids = db.breaks[0].evidence.clone();
+    for _ in 0..brk {
+        press(&mut app, &chars("j"));
+    }
+    press(&mut app, &[key(KeyCode::Enter)]);
+    assert!(matches!(&app.popup, Some(Popup::Evidence { ids: shown, .. }) if *shown == ids));
+    let screen = render(&app, 100, 30);
+    assert!(
+        screen.contains("Evidence: BREAK gap in the log chain"),
+        "{screen}"
+    );
+    for id in &ids {
+        assert!(
+            screen.contains(&format!("#{id}  log")),
+            "evidence row {id} missing:\n{screen}"
+        );
+    }
+    assert!(screen.contains("store.blob.core.windows.net"), "{screen}");
+    press(&mut app, &[key(KeyCode::Esc)]);
+    assert!(app.popup.is_none());
+    assert_eq!(app.view, View::Detail, "Esc closes the popup only");
+}
+
+#[test]
+fn tabs_plan_and_detail_filter() {
+    let mut app = fixture_app();
+    open(&mut app, "orders");
+    press(&mut app, &[key(KeyCode::Tab)]);
+    assert_eq!(app.detail.as_ref().unwrap().tab, DetailTab::Backups);
+    let screen = render(&app, 120, 40);
+    assert!(
+        screen.contains("[2 Backups") && screen.contains("FIRST LSN"),
+        "{screen}"
+    );
+    press(&mut app, &chars("3"));
+    assert_eq!(app.detail.as_ref().unwrap().tab, DetailTab::Windows);
+    assert!(render(&app, 120, 40).contains("FROM LSN"));
+    press(&mut app, &chars("2/full"));
+    press(&mut app, &[key(KeyCode::Enter)]);
+    let db = app.detail_database().unwrap();
+    let rows = &app.detail.as_ref().unwrap().rows;
+    assert_eq!(rows.len(), 2, "two fulls");
+    assert!(rows
+        .iter()
+        .all(|&i| db.timeline[i].backup_type.label() == "full"));
+    press(&mut app, &chars("p"));
+    let screen = render(&app, 100, 30);
+    assert!(matches!(app.popup, Some(Popup::Plan { .. })));
+    assert!(screen.contains("Restore plan: Orders"), "{screen}");
+    assert!(screen.contains("1. full #"), "{screen}");
+    press(
+        &mut app,
+        &[key(KeyCode::Esc), key(KeyCode::Esc), key(KeyCode::Esc)],
+    );
+    assert_eq!(app.view, View::Databases, "Esc: popup, filter, then back");
+}
+
+#[test]
+fn ticks_recompute_the_report_at_most_once_a_minute() {
+    let mut app = demo_app();
+    app.take_dirty();
+    app.update(Action::Tick(now() + Duration::seconds(30)));
+    assert!(!app.take_dirty());
+    assert_eq!(app.report.now, now());
+    app.update(Action::Tick(now() + Duration::minutes(2)));
+    assert!(app.take_dirty());
+    assert_eq!(app.report.now, now() + Duration::minutes(2));
+}
+
+// ---------------------------------------------------------------- keymap
+
+#[test]
+fn keymap_has_no_collisions_and_no_unsafe_keys() {
+    for (i, a) in keymap::BINDINGS.iter().enumerate() {
+        assert!(!a.description.is_empty());
+        for b in &keymap::BINDINGS[i + 1..] {
+            assert!(
+                !(a.context == b.context && a.key == b.key),
+                "{:?} bound twice in {:?}",
+                a.key,
+                a.context
+            );
+        }
+        if let Key::Ctrl(c) = a.key {
+            assert!(
+                !"hijm".contains(c.to_ascii_lowercase()),
+                "Ctrl-{c} is Backspace/Tab/Enter on terminals"
+            );
+        }
+    }
+    for ctx in [
+        Context::Databases,
+        Context::Detail,
+        Context::Help,
+        Context::Popup,
+    ] {
+        let bar = keymap::bar_entries(&[ctx, Context::Global, Context::Any]);
+        assert!(!bar.is_empty(), "{ctx:?} has no key bar");
+    }
+    // In a popup, q closes it: the bar must not advertise q as quit.
+    let bar = keymap::bar_entries(&[Context::Popup, Context::Global, Context::Any]);
+    assert!(
+        !bar.iter().any(|(k, l)| k.contains('q') && *l == "quit"),
+        "{bar:?}"
+    );
+}
