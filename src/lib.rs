@@ -6,7 +6,7 @@
 
 pub mod analysis;
 pub mod app;
-
+pub mod cli;
 pub mod demo;
 pub mod model;
 pub mod snapshot;

@@ -543,3 +543,16 @@ fn keymap_has_no_collisions_and_no_unsafe_keys() {
         "{bar:?}"
     );
 }
+
+#[test]
+fn a_tick_that_changes_nothing_keeps_a_pending_redraw() {
+    let now = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 22, 10, 0, 0).unwrap();
+    let estate = chainwatch::sources::demo_estate(now).unwrap();
+    let mut app = chainwatch::app::App::new(estate, now);
+    assert!(app.is_dirty(), "the first frame must be drawn");
+    app.update(chainwatch::app::Action::Tick(now));
+    assert!(app.is_dirty(), "a tick must not cancel the first frame");
+    app.take_dirty();
+    app.update(chainwatch::app::Action::Tick(now));
+    assert!(!app.is_dirty(), "an idle tick draws nothing");
+}

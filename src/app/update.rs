@@ -31,7 +31,14 @@ fn moved(current: usize, len: usize, action: Action) -> usize {
 impl App {
     /// Applies one action.
     pub fn update(&mut self, action: Action) {
+        // A change not drawn yet stays pending whatever this action does.
+        let pending = self.dirty;
         self.dirty = true;
+        self.apply(action);
+        self.dirty |= pending;
+    }
+
+    fn apply(&mut self, action: Action) {
         match action {
             Action::Quit => self.should_quit = true,
             Action::Tick(now) => self.dirty = self.tick(now),

@@ -41,8 +41,14 @@ struct BreakJson<'a> {
     reason_text: &'static str,
 }
 
-pub fn run(loaded: &Loaded, instance: Option<&str>, database: &str, format: Format) -> anyhow::Result<u8> {
-    let (inst, db) = find_database(&loaded.estate, instance, database).map_err(anyhow::Error::msg)?;
+pub fn run(
+    loaded: &Loaded,
+    instance: Option<&str>,
+    database: &str,
+    format: Format,
+) -> anyhow::Result<u8> {
+    let (inst, db) =
+        find_database(&loaded.estate, instance, database).map_err(anyhow::Error::msg)?;
     let a = analyze_database(&loaded.estate, inst, db, loaded.now);
     match format {
         Format::Json => print_json(&ChainJson {
@@ -53,7 +59,10 @@ pub fn run(loaded: &Loaded, instance: Option<&str>, database: &str, format: Form
                 .chain
                 .breaks
                 .iter()
-                .map(|b| BreakJson { inner: b, reason_text: b.reason.label() })
+                .map(|b| BreakJson {
+                    inner: b,
+                    reason_text: b.reason.label(),
+                })
                 .collect(),
             windows: &a.windows,
             runs: a
@@ -83,7 +92,10 @@ pub fn run(loaded: &Loaded, instance: Option<&str>, database: &str, format: Form
                 a.chain.excluded.len(),
                 a.history.sources.join(" + ")
             );
-            println!("  latest recoverable point: {}", fmt_time(a.health.latest_recoverable));
+            println!(
+                "  latest recoverable point: {}",
+                fmt_time(a.health.latest_recoverable)
+            );
             println!("\nlog chain runs:");
             for r in &a.chain.runs {
                 println!(
@@ -103,10 +115,18 @@ pub fn run(loaded: &Loaded, instance: Option<&str>, database: &str, format: Form
                 println!(
                     "  {}: after #{} (LSN {}) before #{} (LSN {})",
                     b.reason.label(),
-                    b.after_backup_set_id.map(|i| i.to_string()).unwrap_or_else(|| "-".into()),
-                    b.from_lsn.map(|l| l.to_string()).unwrap_or_else(|| "?".into()),
-                    b.before_backup_set_id.map(|i| i.to_string()).unwrap_or_else(|| "-".into()),
-                    b.to_lsn.map(|l| l.to_string()).unwrap_or_else(|| "?".into()),
+                    b.after_backup_set_id
+                        .map(|i| i.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                    b.from_lsn
+                        .map(|l| l.to_string())
+                        .unwrap_or_else(|| "?".into()),
+                    b.before_backup_set_id
+                        .map(|i| i.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                    b.to_lsn
+                        .map(|l| l.to_string())
+                        .unwrap_or_else(|| "?".into()),
                 );
                 println!("    {}", b.detail);
             }
@@ -116,9 +136,19 @@ pub fn run(loaded: &Loaded, instance: Option<&str>, database: &str, format: Form
             }
             for w in &a.windows {
                 if w.is_point() {
-                    println!("  {}  (end of a data backup only; LSN {})", fmt_time(Some(w.from)), w.from_lsn);
+                    println!(
+                        "  {}  (end of a data backup only; LSN {})",
+                        fmt_time(Some(w.from)),
+                        w.from_lsn
+                    );
                 } else {
-                    println!("  {} .. {}  (LSN {} .. {})", fmt_time(Some(w.from)), fmt_time(Some(w.to)), w.from_lsn, w.to_lsn);
+                    println!(
+                        "  {} .. {}  (LSN {} .. {})",
+                        fmt_time(Some(w.from)),
+                        fmt_time(Some(w.to)),
+                        w.from_lsn,
+                        w.to_lsn
+                    );
                 }
             }
         }

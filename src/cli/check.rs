@@ -38,7 +38,11 @@ fn status_word(code: i32) -> &'static str {
 pub fn run(loaded: &Loaded, format: Format) -> anyhow::Result<u8> {
     let report = analyze_estate(&loaded.estate, loaded.now);
     let code = report.exit_code();
-    let findings: Vec<&Finding> = report.databases.iter().flat_map(|d| d.findings.iter()).collect();
+    let findings: Vec<&Finding> = report
+        .databases
+        .iter()
+        .flat_map(|d| d.findings.iter())
+        .collect();
     match format {
         Format::Json => print_json(&CheckJson {
             status: status_word(code),
@@ -72,11 +76,25 @@ pub fn run(loaded: &Loaded, format: Format) -> anyhow::Result<u8> {
                 loaded.estate.source,
                 report.now.format("%Y-%m-%dT%H:%M:%SZ"),
             );
-            for i in report.instances.iter().filter(|i| !i.history_collected || !i.missing_tables.is_empty()) {
-                println!("UNKN  {}  not collected: {}", i.instance, i.missing_tables.join(", "));
+            for i in report
+                .instances
+                .iter()
+                .filter(|i| !i.history_collected || !i.missing_tables.is_empty())
+            {
+                println!(
+                    "UNKN  {}  not collected: {}",
+                    i.instance,
+                    i.missing_tables.join(", ")
+                );
             }
             let mut sorted = findings.clone();
-            sorted.sort_by_key(|f| (std::cmp::Reverse(f.severity), f.instance.clone(), f.database.clone()));
+            sorted.sort_by_key(|f| {
+                (
+                    std::cmp::Reverse(f.severity),
+                    f.instance.clone(),
+                    f.database.clone(),
+                )
+            });
             for f in sorted {
                 println!(
                     "{:<4}  {}  {}  {}: {}",
@@ -88,7 +106,10 @@ pub fn run(loaded: &Loaded, format: Format) -> anyhow::Result<u8> {
                 );
                 println!("      {}", f.explanation);
                 if !f.evidence.is_empty() {
-                    println!("      evidence: backup sets {}", crate::analysis::chain::join_ids(&f.evidence));
+                    println!(
+                        "      evidence: backup sets {}",
+                        crate::analysis::chain::join_ids(&f.evidence)
+                    );
                 }
             }
         }

@@ -15,7 +15,11 @@ use crate::sources::{self, Source};
 pub use time::parse_target_time;
 
 #[derive(Debug, Parser)]
-#[command(name = "chainwatch", version, about = "Terminal operations console for SQL Server backups: log chains, retention windows, restore plans")]
+#[command(
+    name = "chainwatch",
+    version,
+    about = "Terminal operations console for SQL Server backups: log chains, retention windows, restore plans"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub source: SourceArgs,
@@ -134,10 +138,18 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
         let loaded = sources::load(&cli.source.source(), now)?;
         match command {
             Command::Check { format } => check::run(&loaded, *format),
-            Command::Chain { database, instance, format } => {
-                chain::run(&loaded, instance.as_deref(), database, *format)
-            }
-            Command::Plan { database, instance, at, lsn, format } => plan::run(
+            Command::Chain {
+                database,
+                instance,
+                format,
+            } => chain::run(&loaded, instance.as_deref(), database, *format),
+            Command::Plan {
+                database,
+                instance,
+                at,
+                lsn,
+                format,
+            } => plan::run(
                 &loaded,
                 instance.as_deref(),
                 database,
@@ -170,8 +182,6 @@ pub fn open_console(cli: &Cli) -> anyhow::Result<()> {
     let loaded = sources::load(&cli.source.source(), now)?;
     crate::app::run(
         loaded.estate,
-        crate::app::ConsoleOptions {
-            now_override: now,
-        },
+        crate::app::ConsoleOptions { now_override: now },
     )
 }

@@ -35,11 +35,19 @@ pub fn run(
     lsn: Option<&str>,
     format: PlanFormat,
 ) -> anyhow::Result<u8> {
-    let (inst, db) = find_database(&loaded.estate, instance, database).map_err(anyhow::Error::msg)?;
+    let (inst, db) =
+        find_database(&loaded.estate, instance, database).map_err(anyhow::Error::msg)?;
     let a = analyze_database(&loaded.estate, inst, db, loaded.now);
     let target = match (at, lsn) {
-        (Some(t), _) => Target::Time(super::parse_target_time(t, &a, inst.server.utc_offset_minutes)?),
-        (None, Some(l)) => Target::Lsn(l.parse::<Lsn>().map_err(|e| anyhow::anyhow!("--lsn: {e}"))?),
+        (Some(t), _) => Target::Time(super::parse_target_time(
+            t,
+            &a,
+            inst.server.utc_offset_minutes,
+        )?),
+        (None, Some(l)) => Target::Lsn(
+            l.parse::<Lsn>()
+                .map_err(|e| anyhow::anyhow!("--lsn: {e}"))?,
+        ),
         (None, None) => Target::Latest,
     };
     let p = plan(&a, target);
@@ -63,13 +71,22 @@ pub fn run(
             nearest_before: p.nearest_before,
             nearest_after: p.nearest_after,
         })?,
-        PlanFormat::Tsql => print!("{}", restore_script(&db.name, &p, &RestoreOptions::default())?),
+        PlanFormat::Tsql => print!(
+            "{}",
+            restore_script(&db.name, &p, &RestoreOptions::default())?
+        ),
         PlanFormat::Text => {
             println!("restore {} on {} to {}", db.name, inst.name, target_text);
             if !p.recoverable {
                 println!("NOT RECOVERABLE: {}", p.reason);
-                println!("  nearest recoverable point before: {}", fmt_time(p.nearest_before));
-                println!("  nearest recoverable point after:  {}", fmt_time(p.nearest_after));
+                println!(
+                    "  nearest recoverable point before: {}",
+                    fmt_time(p.nearest_before)
+                );
+                println!(
+                    "  nearest recoverable point after:  {}",
+                    fmt_time(p.nearest_after)
+                );
                 return Ok(0);
             }
             println!("{} — recovers to {}", p.reason, fmt_time(p.recovery_point));
@@ -83,9 +100,15 @@ pub fn run(
                     s.first_lsn.map(|l| l.to_string()).unwrap_or_default(),
                     s.last_lsn.map(|l| l.to_string()).unwrap_or_default(),
                     s.stop_at
-                        .map(|t| format!("  STOPAT {} (server local {})", fmt_time(Some(t)), s.stop_at_local.map(|l| l.to_string()).unwrap_or_default()))
+                        .map(|t| format!(
+                            "  STOPAT {} (server local {})",
+                            fmt_time(Some(t)),
+                            s.stop_at_local.map(|l| l.to_string()).unwrap_or_default()
+                        ))
                         .unwrap_or_default(),
-                    s.stop_at_lsn.map(|l| format!("  STOPATMARK lsn:{l}")).unwrap_or_default(),
+                    s.stop_at_lsn
+                        .map(|l| format!("  STOPATMARK lsn:{l}"))
+                        .unwrap_or_default(),
                 );
                 for f in &s.files {
                     println!("       {f}");

@@ -16,7 +16,9 @@ pub fn parse_target_time(
     instance_offset_minutes: Option<i32>,
 ) -> anyhow::Result<DateTime<Utc>> {
     let Some(parsed) = parse_datetime(text) else {
-        anyhow::bail!("--at {text:?} is not a date and time (use e.g. 2026-11-20T14:30:00, add Z for UTC)");
+        anyhow::bail!(
+            "--at {text:?} is not a date and time (use e.g. 2026-11-20T14:30:00, add Z for UTC)"
+        );
     };
     let local = match parsed {
         LocalOrUtc::Utc(t) => return Ok(t),
