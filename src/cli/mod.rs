@@ -91,6 +91,12 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: PlanFormat,
     },
+    /// Writes the README screenshots (SVG, and PNG when rsvg-convert is installed).
+    #[command(hide = true)]
+    Screenshots {
+        #[arg(long, value_name = "DIR", default_value = "screenshots")]
+        out: PathBuf,
+    },
     /// The embedded demo estate.
     Demo {
         /// Write the demo estate as a snapshot file.
@@ -135,6 +141,9 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
             eprintln!("wrote the demo estate to {}", export.display());
             return Ok(0);
         }
+        if let Command::Screenshots { out } = command {
+            return write_screenshots(out);
+        }
         let loaded = sources::load(&cli.source.source(), now)?;
         match command {
             Command::Check { format } => check::run(&loaded, *format),
@@ -157,7 +166,7 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
                 lsn.as_deref(),
                 *format,
             ),
-            Command::Demo { .. } => Ok(0),
+            Command::Demo { .. } | Command::Screenshots { .. } => Ok(0),
         }
     })();
     Some(match result {
@@ -168,6 +177,31 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
             ExitCode::from(if is_check { 3 } else { 1 })
         }
     })
+}
+
+/// Writes every screenshot as SVG, then PNG through `rsvg-convert` if present.
+fn write_screenshots(dir: &std::path::Path) -> anyhow::Result<u8> {
+    std::fs::create_dir_all(dir)?;
+    for (name, svg) in crate::ui::screenshots::render_all()? {
+        let svg_path = dir.join(format!("{name}.svg"));
+        std::fs::write(&svg_path, svg)?;
+        let png_path = dir.join(format!("{name}.png"));
+        match std::process::Command::new("rsvg-convert")
+            .arg("-o")
+            .arg(&png_path)
+            .arg(&svg_path)
+            .status()
+        {
+            Ok(s) if s.success() => {
+                eprintln!("wrote {} and {}", svg_path.display(), png_path.display())
+            }
+            _ => eprintln!(
+                "wrote {} (install librsvg2-bin for PNG)",
+                svg_path.display()
+            ),
+        }
+    }
+    Ok(0)
 }
 
 /// Writes JSON to stdout.

@@ -7,6 +7,8 @@ mod databases;
 mod detail;
 pub mod layout;
 mod overlay;
+pub mod screenshots;
+pub mod svg;
 mod tabs;
 pub mod text;
 pub mod theme;
