@@ -111,7 +111,7 @@ fn plan_json_puts_stopat_on_the_log_holding_the_local_time() {
         "json",
     ]);
     assert_eq!(v["recoverable"], true);
-    assert_eq!(v["target"], "2026-11-20T01:30:00.000Z");
+    assert_eq!(v["target"], "2026-11-20T01:30:00Z");
     let steps = v["steps"].as_array().unwrap();
     let ids: Vec<i64> = steps
         .iter()
@@ -365,4 +365,24 @@ fn unknown_database_and_ambiguous_names_are_explained() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--at"));
+}
+
+#[test]
+fn demo_export_round_trips_through_the_snapshot_source() {
+    let dir = std::env::temp_dir().join(format!("chainwatch-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("demo.json");
+    let now = "2026-11-22T10:00:00Z";
+    let out = run(&["demo", "--export", file.to_str().unwrap(), "--now", now]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let from_file = json(&["chain", "--snapshot", file.to_str().unwrap(), "--database", "Telemetry", "--format", "json"]);
+    let from_demo = json(&["chain", "--demo", "--now", now, "--database", "Telemetry", "--format", "json"]);
+    assert_eq!(from_file, from_demo);
+    assert_eq!(from_file["breaks"][0]["reason"], "gap");
+    // The contract's own example: a point-in-time plan on the demo estate.
+    let plan = json(&["plan", "--demo", "--now", now, "--database", "Sales", "--at", "2026-11-21T12:00:00", "--format", "json"]);
+    assert_eq!(plan["recoverable"], true);
+    let steps = plan["steps"].as_array().unwrap();
+    assert_eq!(steps[0]["kind"], "full");
+    assert!(steps.last().unwrap()["stop_at"].as_str().unwrap().starts_with("2026-11-21T11:00:00"));
 }

@@ -155,9 +155,12 @@ mod tests {
     #[test]
     fn hex_form_round_trips() {
         let lsn = Lsn::parse_decimal("15000000040000037").unwrap();
-        assert_eq!(lsn.to_hex_form(), "0000000f:00000028:0025");
-        assert_eq!(Lsn::parse_hex_form("0000000f:00000028:0025").unwrap(), lsn);
-        assert_eq!(Lsn::parse_any("f:28:25").unwrap(), lsn);
+        // vlf 15, block 400, slot 37.
+        assert_eq!(lsn.to_hex_form(), "0000000f:00000190:0025");
+        assert_eq!(Lsn::parse_hex_form("0000000f:00000190:0025").unwrap(), lsn);
+        assert_eq!(Lsn::parse_any("f:190:25").unwrap(), lsn);
+        let big = Lsn::parse_hex_form("ffffffff:ffffffff:ffff").unwrap();
+        assert_eq!(big.to_hex_form(), "ffffffff:ffffffff:ffff");
     }
 
     #[test]
@@ -172,8 +175,8 @@ mod tests {
             "1:2",
             "g:0:0",
             "1:2:3:4",
-            "0:186a0:0",
             "0:0:186a0",
+            "123456789:0:0",
         ] {
             assert!(Lsn::parse_any(bad).is_err(), "{bad:?} should be rejected");
         }
