@@ -374,15 +374,50 @@ fn demo_export_round_trips_through_the_snapshot_source() {
     let file = dir.join("demo.json");
     let now = "2026-11-22T10:00:00Z";
     let out = run(&["demo", "--export", file.to_str().unwrap(), "--now", now]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let from_file = json(&["chain", "--snapshot", file.to_str().unwrap(), "--database", "Telemetry", "--format", "json"]);
-    let from_demo = json(&["chain", "--demo", "--now", now, "--database", "Telemetry", "--format", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let from_file = json(&[
+        "chain",
+        "--snapshot",
+        file.to_str().unwrap(),
+        "--database",
+        "Telemetry",
+        "--format",
+        "json",
+    ]);
+    let from_demo = json(&[
+        "chain",
+        "--demo",
+        "--now",
+        now,
+        "--database",
+        "Telemetry",
+        "--format",
+        "json",
+    ]);
     assert_eq!(from_file, from_demo);
     assert_eq!(from_file["breaks"][0]["reason"], "gap");
     // The contract's own example: a point-in-time plan on the demo estate.
-    let plan = json(&["plan", "--demo", "--now", now, "--database", "Sales", "--at", "2026-11-21T12:00:00", "--format", "json"]);
+    let plan = json(&[
+        "plan",
+        "--demo",
+        "--now",
+        now,
+        "--database",
+        "Sales",
+        "--at",
+        "2026-11-21T12:00:00",
+        "--format",
+        "json",
+    ]);
     assert_eq!(plan["recoverable"], true);
     let steps = plan["steps"].as_array().unwrap();
     assert_eq!(steps[0]["kind"], "full");
-    assert!(steps.last().unwrap()["stop_at"].as_str().unwrap().starts_with("2026-11-21T11:00:00"));
+    assert!(steps.last().unwrap()["stop_at"]
+        .as_str()
+        .unwrap()
+        .starts_with("2026-11-21T11:00:00"));
 }

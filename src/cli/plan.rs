@@ -53,7 +53,10 @@ pub fn run(
     let p = plan(&a, target);
     let (target_text, target_kind) = match target {
         Target::Latest => ("latest".to_string(), "latest"),
-        Target::Time(t) => (t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true), "time"),
+        Target::Time(t) => (
+            t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            "time",
+        ),
         Target::Lsn(l) => (format!("lsn:{l}"), "lsn"),
     };
     match format {
