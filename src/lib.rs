@@ -6,10 +6,14 @@
 
 pub mod analysis;
 pub mod app;
+pub mod blob;
 pub mod cli;
+pub mod config;
 pub mod demo;
+pub mod headers;
 pub mod model;
 pub mod snapshot;
 pub mod sources;
+pub mod sqlserver;
 pub mod tsql;
 pub mod ui;

@@ -14,6 +14,8 @@ pub enum Source {
     Demo,
     Snapshot(PathBuf),
     Config(PathBuf),
+    /// Backup files or folders (recursive): history rebuilt from their headers.
+    Files(Vec<PathBuf>),
 }
 
 /// An estate and the instant to judge it at.
@@ -28,13 +30,14 @@ pub fn load(source: &Source, now: Option<DateTime<Utc>>) -> anyhow::Result<Loade
     match source {
         Source::Demo => {
             let now = now.unwrap_or_else(Utc::now);
-            Ok(Loaded { estate: demo_estate(now)?, now })
+            Ok(Loaded {
+                estate: demo_estate(now)?,
+                now,
+            })
         }
         Source::Snapshot(path) => load_snapshot(path, now),
-        Source::Config(path) => bail!(
-            "{}: live collection from configured instances is not available in this build; use --snapshot FILE or --demo",
-            path.display()
-        ),
+        Source::Files(paths) => load_files(paths, now),
+        Source::Config(path) => load_config(path, now),
     }
 }
 
@@ -53,6 +56,61 @@ fn load_snapshot(path: &Path, now: Option<DateTime<Utc>>) -> anyhow::Result<Load
         .unwrap_or_default();
     let estate =
         to_estate(snapshot, &label, is_demo).with_context(|| path.display().to_string())?;
+    let now = now.or(estate.collected_at).unwrap_or_else(Utc::now);
+    Ok(Loaded { estate, now })
+}
+
+/// History from the backup files themselves (no msdb): one instance per
+/// server name found in the headers; files that cannot be read are named.
+fn load_files(paths: &[PathBuf], now: Option<DateTime<Utc>>) -> anyhow::Result<Loaded> {
+    if let Some(url) = paths
+        .iter()
+        .map(|p| p.to_string_lossy())
+        .find(|p| p.starts_with("http://") || p.starts_with("https://"))
+    {
+        bail!("--files {url}: blob containers are not read by this build; give local files or folders");
+    }
+    let results =
+        crate::headers::read_paths(paths).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    for r in &results {
+        if let Err(e) = &r.result {
+            eprintln!("chainwatch: {}: {e}", r.path.display());
+        }
+    }
+    let now = now.unwrap_or_else(Utc::now);
+    let files = crate::headers::to_snapshot(&results, now);
+    if files.files_read == 0 {
+        bail!(
+            "--files: no readable backup file among {} files",
+            results.len()
+        );
+    }
+    Ok(Loaded {
+        estate: files.to_estate()?,
+        now,
+    })
+}
+
+/// Collects every configured instance (concurrently, bounded) into an estate.
+/// Instances that fail stay in the estate with their status as the reason
+/// their tables are absent, so `check` says UNKNOWN (3) for them.
+fn load_config(path: &Path, now: Option<DateTime<Utc>>) -> anyhow::Result<Loaded> {
+    let config = crate::config::Config::load(path)?;
+    for w in config.warnings() {
+        eprintln!("chainwatch: warning: {w}");
+    }
+    let (snapshot, results) = crate::sqlserver::collect_config_blocking(&config);
+    for r in results
+        .iter()
+        .filter(|r| r.status != crate::sqlserver::Status::Ok)
+    {
+        eprintln!("chainwatch: {}: {}", r.name, r.status);
+    }
+    let label = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let estate = to_estate(snapshot, &label, false)?;
     let now = now.or(estate.collected_at).unwrap_or_else(Utc::now);
     Ok(Loaded { estate, now })
 }

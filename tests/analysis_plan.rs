@@ -237,3 +237,23 @@ fn striped_step_lists_every_file() {
     assert_eq!(p.steps[0].files.len(), 3);
     assert!(p.steps[0].files[2].ends_with("_3.bak"));
 }
+
+#[test]
+fn without_log_backups_a_time_gets_the_last_data_backup_before_it() {
+    let mut h = Hist::new();
+    h.model = chainwatch::model::RecoveryModel::Simple;
+    let f1 = h.full(0, 30);
+    h.activity(5);
+    let d1 = h.diff(60 * 5, 10);
+    h.activity(5);
+    let d2 = h.diff(60 * 10, 10);
+    let a = analyse(&h.rows);
+    let p = plan(&a, Target::Time(at(60 * 7)));
+    assert!(p.recoverable, "{}", p.reason);
+    assert_eq!(ids(&p), vec![f1, d1]);
+    assert_eq!(p.recovery_point, h.row(d1).finish);
+    assert!(p.reason.contains("no point in time"), "{}", p.reason);
+    assert!(!ids(&p).contains(&d2));
+    // Before the first full there is still nothing.
+    assert!(!plan(&a, Target::Time(at(10))).recoverable);
+}

@@ -510,9 +510,10 @@ fn ticks_recompute_the_report_at_most_once_a_minute() {
 
 #[test]
 fn keymap_has_no_collisions_and_no_unsafe_keys() {
-    for (i, a) in keymap::BINDINGS.iter().enumerate() {
+    let map = keymap::Keymap::default_map();
+    for (i, a) in map.bindings.iter().enumerate() {
         assert!(!a.description.is_empty());
-        for b in &keymap::BINDINGS[i + 1..] {
+        for b in &map.bindings[i + 1..] {
             assert!(
                 !(a.context == b.context && a.key == b.key),
                 "{:?} bound twice in {:?}",
@@ -539,7 +540,7 @@ fn keymap_has_no_collisions_and_no_unsafe_keys() {
     // In a popup, q closes it: the bar must not advertise q as quit.
     let bar = keymap::bar_entries(&[Context::Popup, Context::Global, Context::Any]);
     assert!(
-        !bar.iter().any(|(k, l)| k.contains('q') && *l == "quit"),
+        !bar.iter().any(|(k, l)| k.contains('q') && l == "quit"),
         "{bar:?}"
     );
 }
@@ -555,4 +556,163 @@ fn a_tick_that_changes_nothing_keeps_a_pending_redraw() {
     app.take_dirty();
     app.update(chainwatch::app::Action::Tick(now));
     assert!(!app.is_dirty(), "an idle tick draws nothing");
+}
+
+// ---------------------------------------------------------------- operator experience
+
+#[test]
+fn palette_jumps_to_a_database_and_an_instance() {
+    let mut app = demo_app();
+    press(&mut app, &chars(":"));
+    assert!(app.palette.is_some());
+    // Typing q goes into the palette, it does not quit.
+    press(&mut app, &chars("db tele"));
+    assert!(!app.should_quit);
+    let screen = render(&app, 100, 24);
+    assert!(screen.contains("Command — 1 match(es)"), "{screen}");
+    press(&mut app, &[key(KeyCode::Enter)]);
+    assert!(app.palette.is_none());
+    assert_eq!(app.view, View::Detail);
+    assert_eq!(app.detail_database().unwrap().database.name, "Telemetry");
+
+    press(&mut app, &chars(":instance legacy"));
+    press(&mut app, &[key(KeyCode::Enter)]);
+    assert_eq!(app.view, View::Databases);
+    assert_eq!(app.selected_instance().unwrap().name, "SQL14\\LEGACY");
+
+    press(&mut app, &chars(":nothing like this"));
+    press(&mut app, &[key(KeyCode::Enter)]);
+    assert!(app.status.as_deref().unwrap().contains("nothing matches"));
+
+    press(&mut app, &chars(":"));
+    press(&mut app, &[key(KeyCode::Esc)]);
+    assert!(app.palette.is_none() && !app.should_quit);
+    press(&mut app, &chars(":quit"));
+    press(&mut app, &[key(KeyCode::Enter)]);
+    assert!(app.should_quit);
+}
+
+#[test]
+fn palette_switches_theme_and_keeps_no_color() {
+    let mut app = demo_app();
+    app.no_color = true;
+    press(&mut app, &chars(":theme dark"));
+    press(
+        &mut app,
+        &[key(KeyCode::Down), key(KeyCode::Up), key(KeyCode::Enter)],
+    );
+    assert_eq!(app.theme.name, "dark");
+    assert_eq!(app.theme.crit.fg, None, "no colour even in a colour theme");
+    assert_eq!(app.status.as_deref(), Some("theme dark"));
+    // The status goes away at the next key.
+    press(&mut app, &chars("j"));
+    assert_eq!(app.status, None);
+    assert!(app.set_theme("no-such-theme").is_err());
+    assert_eq!(app.theme.name, "dark");
+}
+
+#[test]
+fn y_copies_the_selected_row_and_the_evidence() {
+    let mut app = demo_app();
+    app.clipboard_mode = chainwatch::app::ClipboardMode::Osc52;
+    open(&mut app, "Telemetry");
+    press(&mut app, &chars("y"));
+    let text = app.take_clipboard().expect("copied");
+    assert!(text.starts_with("SQL16\\PROD › Telemetry\t"), "{text}");
+    assert!(app.status.as_deref().unwrap().starts_with("copied 1 line"));
+    press(&mut app, &[key(KeyCode::Enter)]);
+    assert!(matches!(app.popup, Some(Popup::Evidence { .. })));
+    press(&mut app, &chars("y"));
+    let text = app.take_clipboard().expect("copied evidence");
+    assert!(
+        text.lines().count() >= 2 && text.contains("#50360"),
+        "{text}"
+    );
+    let screen = render(&app, 100, 30);
+    assert!(screen.contains("copied"), "{screen}");
+
+    app.clipboard_mode = chainwatch::app::ClipboardMode::Off;
+    press(&mut app, &chars("y"));
+    assert!(app.take_clipboard().is_none());
+    assert!(app.status.as_deref().unwrap().contains("off"));
+    assert_eq!(chainwatch::app::update::osc52("a"), "\u{1b}]52;c;YQ==\u{7}");
+}
+
+#[test]
+fn user_keymap_changes_keys_help_and_bar() {
+    let mut app = demo_app();
+    let user = "[[databases]]\nkeys = [\"x\"]\naction = \"filter_start\"\ndesc = \"search\"\nbar = \"search\"\n";
+    app.keymap = std::sync::Arc::new(keymap::Keymap::default_map().with_overrides(user).unwrap());
+    let bar = app.bar_entries();
+    assert!(
+        bar.iter().any(|(k, l)| k == "x" && l == "search"),
+        "{bar:?}"
+    );
+    press(&mut app, &chars("x"));
+    assert!(app.filter().editing);
+    press(&mut app, &[key(KeyCode::Esc)]);
+    press(&mut app, &chars("?"));
+    let screen = render(&app, 100, 40);
+    assert!(screen.contains("search"), "{screen}");
+}
+
+#[test]
+fn production_instances_get_a_labelled_accent() {
+    let mut app = demo_app();
+    app.set_environment(
+        "SQL16\\PROD",
+        chainwatch::ui::theme::Environment::Production,
+    );
+    let screen = render(&app, 120, 30);
+    assert!(!screen.contains("PRODUCTION"), "all instances: no accent");
+    open(&mut app, "Telemetry");
+    let screen = render(&app, 120, 30);
+    assert!(
+        screen.lines().next().unwrap().contains("PRODUCTION"),
+        "{screen}"
+    );
+    let mut terminal = Terminal::new(TestBackend::new(120, 30)).unwrap();
+    terminal.draw(|f| chainwatch::ui::draw(f, &app)).unwrap();
+    let cell = &terminal.backend().buffer()[(1, 0)];
+    assert_eq!(cell.bg, app.theme.env_production.bg.unwrap());
+}
+
+#[test]
+fn ascii_mode_draws_no_box_characters() {
+    let mut app = demo_app();
+    app.theme.ascii = true;
+    for keys in ["", "/Telemetry\n\n", "/Telemetry\n\n\n", "?", ":x"] {
+        let mut a = app.clone();
+        for c in keys.chars() {
+            let k = if c == '\n' {
+                key(KeyCode::Enter)
+            } else {
+                key(KeyCode::Char(c))
+            };
+            press(&mut a, &[k]);
+        }
+        let screen = render(&a, 100, 30);
+        // Borders, markers and cursors; the timeline keeps its block glyphs.
+        let glyphs: &[char] = if keys.contains('\n') {
+            &['┌', '┐', '┏', '┓', '└', '┗', '▶', '▏']
+        } else {
+            &['│', '┃', '─', '━', '┌', '┏', '▶', '▏']
+        };
+        for c in glyphs.iter().copied() {
+            assert!(!screen.contains(c), "{keys:?}: {c} in\n{screen}");
+        }
+    }
+}
+
+#[test]
+fn every_theme_renders_every_view_without_panicking() {
+    for name in chainwatch::ui::theme::builtin_names() {
+        let mut app = demo_app();
+        app.set_theme(name).unwrap();
+        for (w, h) in [(120, 40), (40, 10), (20, 5)] {
+            render(&app, w, h);
+        }
+        open(&mut app, "Telemetry");
+        render(&app, 100, 30);
+    }
 }

@@ -90,8 +90,13 @@ fn absent_tables_are_unknown_and_empty_tables_are_none() {
     assert!(missing.contains(&"sys.database_recovery_status"));
     assert!(!missing.contains(&"sys.databases"));
     assert!(inst.history_collected);
-    // Sales is known from history only.
+    // Sales is known from history only, and sys.databases (collected) lacks it.
     assert!(!inst.database("Sales").unwrap().exists);
+    assert!(inst.database("Sales").unwrap().dropped);
+    // Without sys.databases nothing can be called dropped.
+    let snap = Snapshot::from_json(&doc(ROW, "")).unwrap();
+    let estate = to_estate(snap, "t", false).unwrap();
+    assert!(!estate.instances[0].database("Sales").unwrap().dropped);
 }
 
 #[test]

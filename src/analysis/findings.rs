@@ -38,6 +38,21 @@ pub struct Finding {
     /// backup_set_ids that prove it.
     pub evidence: Vec<i64>,
     pub remedy: String,
+    /// Catalog rows beyond backup sets that prove it (jobs, plans, config rows).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rows: Vec<EvidenceRow>,
+    /// T-SQL that carries out the remedy (identifiers and strings quoted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sql: Option<String>,
+}
+
+/// One catalog row a finding rests on: its table, its position in the
+/// snapshot (when it came from one) and what it says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EvidenceRow {
+    pub table: String,
+    pub row: Option<usize>,
+    pub text: String,
 }
 
 /// Log backups older than this are late for a FULL database.
@@ -61,6 +76,8 @@ pub fn chain_findings(a: &DatabaseAnalysis<'_>, now: DateTime<Utc>) -> Vec<Findi
                 explanation,
                 evidence,
                 remedy: remedy.to_string(),
+                rows: Vec::new(),
+                sql: None,
             })
         };
     match h.state {

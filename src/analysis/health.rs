@@ -135,10 +135,7 @@ pub fn assess(
 
     let state = if !history_collected {
         ChainState::Unknown
-    } else if !db.exists
-        && db.database_id.is_none()
-        && (db.managed_backup.as_ref().is_some_and(|m| m.is_dropped) || !rows.is_empty())
-    {
+    } else if db.dropped {
         ChainState::Dropped
     } else if db.mirroring_role == Some(MirroringRole::Mirror)
         || db.is_primary_replica == Some(false) && rows.is_empty()

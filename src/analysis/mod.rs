@@ -8,6 +8,7 @@ pub mod health;
 pub mod history;
 pub mod plan;
 pub mod report;
+pub mod rules;
 pub mod window;
 
 use chrono::{DateTime, Utc};
@@ -15,7 +16,7 @@ use chrono::{DateTime, Utc};
 use crate::model::{Database, Estate, Instance};
 
 pub use chain::{Break, BreakReason, ChainAnalysis};
-pub use findings::{Finding, Severity};
+pub use findings::{EvidenceRow, Finding, Severity};
 pub use health::{ChainState, Health};
 pub use history::History;
 pub use plan::{plan, PlanStep, RestorePlan, Target};

@@ -84,9 +84,22 @@ pub fn plan(analysis: &DatabaseAnalysis<'_>, target: Target) -> RestorePlan {
     starts.sort_by_key(|s| {
         std::cmp::Reverse((s.time(), s.lsn(), s.diff.is_some(), !s.full.is_copy_only))
     });
-    for start in starts {
+    for start in &starts {
         if let Some(plan) = try_start(chain, start, resolved, target) {
             return plan;
+        }
+    }
+    // Without any log backup (SIMPLE recovery) a time can only be met by the
+    // last data backup before it, as RESTORE itself would do.
+    if let (Resolved::Time(t, _), true) = (resolved, chain.logs.is_empty()) {
+        if let Some(start) = starts.iter().find(|s| s.time().is_some_and(|st| st <= t)) {
+            let mut p = build(start, &[], target, None, start.time(), start.lsn());
+            p.reason = format!(
+                "{}: no log backups, so no point in time; restores to the end of the last backup before the target ({})",
+                p.reason,
+                fmt_time(start.time())
+            );
+            return p;
         }
     }
     let reason = explain_unreachable(analysis, resolved);

@@ -60,6 +60,8 @@ pub struct InstanceStatus {
     pub history_collected: bool,
     pub missing_tables: Vec<String>,
     pub problems: Vec<String>,
+    /// Findings about the instance as a whole (rules engine).
+    pub findings: Vec<Finding>,
 }
 
 /// The whole estate, analysed at `now`.
@@ -77,6 +79,11 @@ impl EstateReport {
             .databases
             .iter()
             .filter_map(|d| d.worst_severity())
+            .chain(
+                self.instances
+                    .iter()
+                    .flat_map(|i| i.findings.iter().map(|f| f.severity)),
+            )
             .max();
         match worst {
             Some(Severity::Critical) => 2,
@@ -148,9 +155,19 @@ pub fn analyze_estate(estate: &Estate, now: DateTime<Utc>) -> EstateReport {
     let mut databases = Vec::new();
     let mut instances = Vec::new();
     for instance in &estate.instances {
-        for db in &instance.databases {
-            let analysis = analyze_database(estate, instance, db, now);
-            databases.push(report_of(&analysis, now));
+        let analyses: Vec<DatabaseAnalysis<'_>> = instance
+            .databases
+            .iter()
+            .map(|db| analyze_database(estate, instance, db, now))
+            .collect();
+        let rules = super::rules::evaluate(estate, instance, &analyses, now);
+        for analysis in &analyses {
+            let mut report = report_of(analysis, now);
+            rules.merge_into(&analysis.database.name, &mut report.findings);
+            report
+                .findings
+                .sort_by_key(|f| std::cmp::Reverse(f.severity));
+            databases.push(report);
         }
         instances.push(InstanceStatus {
             instance: instance.name.clone(),
@@ -166,6 +183,7 @@ pub fn analyze_estate(estate: &Estate, now: DateTime<Utc>) -> EstateReport {
                 })
                 .collect(),
             problems: instance.row_problems.clone(),
+            findings: rules.instance,
         });
     }
     EstateReport {

@@ -4,13 +4,15 @@
 
 pub mod action;
 pub mod keymap;
+pub mod palette;
 pub mod rows;
 mod run;
 pub mod state;
-mod update;
+pub mod update;
 
 pub use action::Action;
-pub use run::run;
+pub use palette::Palette;
+pub use run::{configured_app, run};
 pub use state::{App, DetailTab, Pane, Popup, View};
 
 /// How the binary starts the console.
@@ -18,4 +20,37 @@ pub use state::{App, DetailTab, Pane, Popup, View};
 pub struct ConsoleOptions {
     /// Analyse as of this instant instead of the wall clock (tests, replays).
     pub now_override: Option<chrono::DateTime<chrono::Utc>>,
+    /// Theme name (`--theme`); default `default`.
+    pub theme: Option<String>,
+    /// Drop colours (`--no-color`; NO_COLOR in the environment does the same).
+    pub no_color: bool,
+    /// ASCII borders and markers (`--ascii`).
+    pub ascii: bool,
+    /// Capture the mouse for wheel scrolling (`--mouse`).
+    pub mouse: bool,
+    /// How `y` copies (`--clipboard`).
+    pub clipboard: ClipboardMode,
+}
+
+/// How `y` copies text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClipboardMode {
+    /// OSC 52 unless the terminal is known not to take it (TERM=dumb/linux).
+    #[default]
+    Auto,
+    /// Always OSC 52.
+    Osc52,
+    /// Never copy.
+    Off,
+}
+
+impl ClipboardMode {
+    pub fn parse(text: &str) -> Option<ClipboardMode> {
+        Some(match text {
+            "auto" => ClipboardMode::Auto,
+            "osc52" => ClipboardMode::Osc52,
+            "off" => ClipboardMode::Off,
+            _ => return None,
+        })
+    }
 }

@@ -1,15 +1,21 @@
 //! The console's state and the one place it changes: keys become actions
 //! (`handle_key`), actions change state (`update`). Drawing only reads it.
 
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use ratatui::crossterm::event::KeyEvent;
 
 use super::action::Action;
-use super::keymap::{self, Context};
+use super::keymap::{Context, Keymap};
+use super::palette::Palette;
 use super::rows::{self, InstanceRow};
+use super::ClipboardMode;
 use crate::analysis::{analyze_estate, DatabaseReport, EstateReport, RestorePlan};
 use crate::model::Estate;
-use crate::ui::theme::Theme;
+use crate::ui::theme::{Environment, Theme};
 
 /// The full-screen views.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,6 +128,22 @@ pub struct App {
     pub popup: Option<Popup>,
     pub help: bool,
     pub help_scroll: usize,
+    /// The `:` command palette, when open.
+    pub palette: Option<Palette>,
+    /// The keymap in force (default plus user overrides).
+    pub keymap: Arc<Keymap>,
+    /// A one-line message in the key bar until the next key (e.g. "copied").
+    pub status: Option<String>,
+    /// Text waiting to be sent to the terminal's clipboard (OSC 52).
+    pub clipboard: Option<String>,
+    pub clipboard_mode: ClipboardMode,
+    /// Drop colours whatever theme is chosen (NO_COLOR, `--no-color`).
+    pub no_color: bool,
+    /// Where user themes and keymap live.
+    pub config_dir: Option<PathBuf>,
+    /// Environment of each instance (production, staging, ...), for the
+    /// header accent. Empty until the estate config carries it.
+    pub environments: BTreeMap<String, Environment>,
     pub should_quit: bool,
     pub(super) dirty: bool,
 }
@@ -147,6 +169,14 @@ impl App {
             popup: None,
             help: false,
             help_scroll: 0,
+            palette: None,
+            keymap: Keymap::default_map(),
+            status: None,
+            clipboard: None,
+            clipboard_mode: ClipboardMode::default(),
+            no_color: Theme::no_color_env(),
+            config_dir: None,
+            environments: BTreeMap::new(),
             should_quit: false,
             dirty: true,
         };
@@ -209,7 +239,9 @@ impl App {
 
     /// Contexts whose bindings are in force now, most specific first.
     pub fn contexts(&self) -> Vec<Context> {
-        if self.help {
+        if self.palette.is_some() {
+            vec![Context::Palette, Context::Any]
+        } else if self.help {
             vec![Context::Help, Context::Any]
         } else if self.filter().editing {
             vec![Context::Filter, Context::Any]
@@ -220,16 +252,61 @@ impl App {
 
     /// What the help overlay lists: the bindings under it, and how to
     /// type a filter when the view has one.
-    pub fn help_sections(&self) -> Vec<(Context, Vec<keymap::HelpEntry>)> {
-        let mut sections = keymap::help_sections(&self.view_contexts());
+    pub fn help_sections(&self) -> Vec<(Context, Vec<super::keymap::HelpEntry>)> {
+        let mut sections = self.keymap.help_sections(&self.view_contexts());
         if self.popup.is_none() {
-            sections.extend(keymap::help_sections(&[Context::Filter]));
+            sections.extend(self.keymap.help_sections(&[Context::Filter]));
         }
+        sections.extend(self.keymap.help_sections(&[Context::Palette]));
         sections
     }
 
     /// The action a key asks for in the current state, if any.
     pub fn handle_key(&self, key: KeyEvent) -> Option<Action> {
-        keymap::lookup(&self.contexts(), &key)
+        self.keymap.lookup(&self.contexts(), &key)
+    }
+
+    /// Key bar entries for the current state.
+    pub fn bar_entries(&self) -> Vec<(String, String)> {
+        self.keymap.bar_entries(&self.contexts())
+    }
+
+    /// Uses theme `name` (user file or built-in), keeping `no_color` and
+    /// the ASCII setting. On failure the current theme stays and the error
+    /// is returned.
+    pub fn set_theme(&mut self, name: &str) -> Result<(), crate::ui::theme::ThemeError> {
+        let mut theme = Theme::load(name, self.config_dir.as_deref())?;
+        theme.ascii = self.theme.ascii;
+        self.theme = if self.no_color {
+            theme.without_colours()
+        } else {
+            theme
+        };
+        self.dirty = true;
+        Ok(())
+    }
+
+    /// Tags an instance with an environment (shown as a header accent).
+    pub fn set_environment(&mut self, instance: &str, env: Environment) {
+        self.environments.insert(instance.to_string(), env);
+        self.dirty = true;
+    }
+
+    /// The environment of the instance in focus (detail view database, or
+    /// the instance picked in the databases view).
+    pub fn current_environment(&self) -> Option<Environment> {
+        let instance = match (self.view, self.detail_database()) {
+            (View::Detail, Some(db)) => db.instance.as_str(),
+            _ => match self.selected_instance() {
+                Some(i) => i.name.as_str(),
+                None => self.selected_database()?.instance.as_str(),
+            },
+        };
+        self.environments.get(instance).copied()
+    }
+
+    /// Takes the text waiting for the clipboard.
+    pub fn take_clipboard(&mut self) -> Option<String> {
+        self.clipboard.take()
     }
 }

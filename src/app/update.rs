@@ -4,9 +4,14 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::action::Action;
+use super::palette::{self, Command, Palette};
 use super::rows;
 use super::state::{App, DetailState, DetailTab, Filter, Pane, Popup, View};
+use super::ClipboardMode;
 use crate::analysis::{self, analyze_estate, Target};
+
+/// Largest text sent through OSC 52 (many terminals cap the sequence near 100 kB).
+pub const OSC52_MAX: usize = 74_994;
 
 /// Rows moved by PageUp/PageDown.
 const PAGE: usize = 10;
@@ -34,8 +39,10 @@ impl App {
         // A change not drawn yet stays pending whatever this action does.
         let pending = self.dirty;
         self.dirty = true;
+        let cleared =
+            !matches!(action, Action::Tick(_) | Action::Resize) && self.status.take().is_some();
         self.apply(action);
-        self.dirty |= pending;
+        self.dirty |= pending || cleared;
     }
 
     fn apply(&mut self, action: Action) {
@@ -43,6 +50,18 @@ impl App {
             Action::Quit => self.should_quit = true,
             Action::Tick(now) => self.dirty = self.tick(now),
             Action::Resize => {}
+            Action::ScrollUp => self.apply(Action::Up),
+            Action::ScrollDown => self.apply(Action::Down),
+            Action::PaletteOpen => {
+                self.palette = Some(Palette::default());
+                self.help = false;
+            }
+            Action::PaletteInput(_) | Action::PaletteBackspace | Action::PaletteRun => {
+                self.palette_action(action)
+            }
+            Action::Close if self.palette.is_some() => self.palette = None,
+            Action::Up | Action::Down if self.palette.is_some() => self.palette_action(action),
+            Action::Copy => self.copy(),
             Action::ToggleHelp => {
                 self.help = !self.help;
                 self.help_scroll = 0;
@@ -276,5 +295,248 @@ impl App {
             None => return,
         };
         *scroll = moved(*scroll, len, action);
+    }
+}
+
+impl App {
+    fn palette_action(&mut self, action: Action) {
+        let Some(p) = &mut self.palette else { return };
+        match action {
+            Action::PaletteInput(c) => {
+                p.input.push(c);
+                p.selected = 0;
+            }
+            Action::PaletteBackspace => {
+                p.input.pop();
+                p.selected = 0;
+            }
+            Action::Up | Action::Down => {
+                let input = p.input.clone();
+                let len = palette::matching(self, &input).len();
+                if let Some(p) = &mut self.palette {
+                    p.selected = moved(p.selected, len, action);
+                }
+            }
+            Action::PaletteRun => {
+                let (input, selected) = (p.input.clone(), p.selected);
+                let command = palette::matching(self, &input)
+                    .into_iter()
+                    .nth(selected)
+                    .map(|e| e.command)
+                    .or_else(|| palette::typed(&input));
+                self.palette = None;
+                match command {
+                    Some(c) => self.run_command(c),
+                    None => self.status = Some(format!("nothing matches {input:?}")),
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Runs one palette command.
+    pub fn run_command(&mut self, command: Command) {
+        match command {
+            Command::Quit => self.should_quit = true,
+            Command::Help => {
+                self.help = true;
+                self.help_scroll = 0;
+            }
+            Command::Theme(name) => {
+                self.status = Some(match self.set_theme(&name) {
+                    Ok(()) => format!("theme {name}"),
+                    Err(e) => e.to_string(),
+                });
+            }
+            Command::AllDatabases => {
+                self.show_databases();
+                self.databases.instance = 0;
+                self.databases.filter = Filter::default();
+                self.refresh_databases();
+            }
+            Command::Instance(i) => {
+                self.show_databases();
+                self.databases.instance = i + 1;
+                self.databases.filter = Filter::default();
+                self.databases.selected = 0;
+                self.databases.focus = Pane::Databases;
+                self.refresh_databases();
+            }
+            Command::Database(db) => {
+                self.show_databases();
+                self.open_detail(db);
+            }
+        }
+    }
+
+    fn show_databases(&mut self) {
+        self.popup = None;
+        self.help = false;
+        self.detail = None;
+        self.view = View::Databases;
+    }
+
+    /// Puts the selected row (or the open evidence) in the clipboard queue.
+    fn copy(&mut self) {
+        if self.clipboard_mode == ClipboardMode::Off {
+            self.status = Some("copy is off (--clipboard off, or TERM has no OSC 52)".into());
+            return;
+        }
+        let Some(text) = self.copy_text() else {
+            self.status = Some("nothing to copy here".into());
+            return;
+        };
+        if text.len() > OSC52_MAX {
+            self.status = Some(format!(
+                "too long to copy ({} bytes, limit {OSC52_MAX})",
+                text.len()
+            ));
+            return;
+        }
+        self.status = Some(format!(
+            "copied {} line(s), {} bytes (OSC 52)",
+            text.lines().count(),
+            text.len()
+        ));
+        self.clipboard = Some(text);
+    }
+
+    /// The text `y` copies in the current state: plain, tab-separated.
+    pub fn copy_text(&self) -> Option<String> {
+        use crate::ui::text::utc_opt;
+        let item_text = |t: &crate::analysis::TimelineItem| {
+            format!(
+                "#{}\t{}\tfinished {}\tLSN {} -> {}\t{}\t{}",
+                t.backup_set_id,
+                t.backup_type.label(),
+                utc_opt(t.finish),
+                t.first_lsn.map(|l| l.to_string()).unwrap_or_default(),
+                t.last_lsn.map(|l| l.to_string()).unwrap_or_default(),
+                t.producer,
+                t.files.join(" ")
+            )
+        };
+        if let Some(popup) = &self.popup {
+            let db = self.detail_database()?;
+            return Some(match popup {
+                Popup::Evidence { title, ids, .. } => {
+                    let mut lines =
+                        vec![format!("{} › {}: {title}", db.instance, db.database.name)];
+                    for id in ids {
+                        match db.timeline.iter().find(|t| t.backup_set_id == *id) {
+                            Some(t) => lines.push(item_text(t)),
+                            None => lines.push(format!("#{id}\tnot in this database's history")),
+                        }
+                    }
+                    lines.join("\n")
+                }
+                Popup::Plan { title, plan, .. } => match plan {
+                    Ok(p) => {
+                        let mut lines = vec![title.clone(), p.reason.clone()];
+                        for (n, s) in p.steps.iter().enumerate() {
+                            lines.push(format!(
+                                "{}. {} #{} {}",
+                                n + 1,
+                                s.kind,
+                                s.backup_set_id,
+                                s.files.join(" ")
+                            ));
+                        }
+                        lines.join("\n")
+                    }
+                    Err(e) => format!("{title}\n{e}"),
+                },
+            });
+        }
+        match self.view {
+            View::Databases => {
+                let d = self.selected_database()?;
+                Some(format!(
+                    "{}\t{}\t{}\t{}",
+                    d.instance,
+                    d.database.name,
+                    d.health.state.label(),
+                    crate::ui::text::severity_label(d.worst_severity())
+                ))
+            }
+            View::Detail => {
+                let d = self.detail.as_ref()?;
+                let db = self.detail_database()?;
+                let row = *d.rows.get(d.selected[d.tab.index()])?;
+                let head = format!("{} › {}", db.instance, db.database.name);
+                Some(match d.tab {
+                    DetailTab::Findings => {
+                        let issue = rows::issue(db, row)?;
+                        let ids: Vec<String> =
+                            issue.evidence().iter().map(|i| format!("#{i}")).collect();
+                        format!(
+                            "{head}\t{}\t{}\tevidence {}",
+                            issue.label(),
+                            issue.title(),
+                            ids.join(" ")
+                        )
+                    }
+                    DetailTab::Backups => format!("{head}\t{}", item_text(db.timeline.get(row)?)),
+                    DetailTab::Windows => {
+                        let w = db.windows.get(row)?;
+                        format!(
+                            "{head}\trecoverable {} -> {}\tLSN {} -> {}",
+                            utc_opt(Some(w.from)),
+                            utc_opt(Some(w.to)),
+                            w.from_lsn,
+                            w.to_lsn
+                        )
+                    }
+                })
+            }
+        }
+    }
+}
+
+/// The OSC 52 sequence that puts `text` in the terminal's clipboard.
+pub fn osc52(text: &str) -> String {
+    format!("\x1b]52;c;{}\x07", base64(text.as_bytes()))
+}
+
+/// Standard base64 with padding.
+pub fn base64(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(plain.as_bytes()), encoded);
+        }
+        assert_eq!(osc52("hi"), "\x1b]52;c;aGk=\x07");
     }
 }

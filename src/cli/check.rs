@@ -2,9 +2,19 @@
 
 use serde::Serialize;
 
-use super::{print_json, Format};
+use super::print_json;
 use crate::analysis::{analyze_estate, ChainState, Finding, Severity};
 use crate::sources::Loaded;
+
+/// Output of `check`: text for terminals and monitoring, JSON for tools,
+/// Markdown for a ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum CheckFormat {
+    #[default]
+    Text,
+    Json,
+    Markdown,
+}
 
 #[derive(Serialize)]
 struct DatabaseLine<'a> {
@@ -35,16 +45,21 @@ fn status_word(code: i32) -> &'static str {
     }
 }
 
-pub fn run(loaded: &Loaded, format: Format) -> anyhow::Result<u8> {
+pub fn run(loaded: &Loaded, format: CheckFormat) -> anyhow::Result<u8> {
     let report = analyze_estate(&loaded.estate, loaded.now);
     let code = report.exit_code();
     let findings: Vec<&Finding> = report
-        .databases
+        .instances
         .iter()
-        .flat_map(|d| d.findings.iter())
+        .flat_map(|i| i.findings.iter())
+        .chain(report.databases.iter().flat_map(|d| d.findings.iter()))
         .collect();
     match format {
-        Format::Json => print_json(&CheckJson {
+        CheckFormat::Markdown => print!(
+            "{}",
+            markdown(&report, &loaded.estate.source, status_word(code), &findings)
+        ),
+        CheckFormat::Json => print_json(&CheckJson {
             status: status_word(code),
             exit_code: code as u8,
             now: report.now,
@@ -63,7 +78,7 @@ pub fn run(loaded: &Loaded, format: Format) -> anyhow::Result<u8> {
                 .collect(),
             findings,
         })?,
-        Format::Text => {
+        CheckFormat::Text => {
             let count = |s| findings.iter().filter(|f| f.severity == s).count();
             println!(
                 "{} - {} critical, {} warning, {} info in {} databases on {} instances ({}, at {})",
@@ -111,8 +126,99 @@ pub fn run(loaded: &Loaded, format: Format) -> anyhow::Result<u8> {
                         crate::analysis::chain::join_ids(&f.evidence)
                     );
                 }
+                const ROWS: usize = 3;
+                for r in f.rows.iter().take(ROWS) {
+                    println!("      row: {}", row_label(r));
+                }
+                if f.rows.len() > ROWS {
+                    println!("      row: … {} more", f.rows.len() - ROWS);
+                }
             }
         }
     }
     Ok(code as u8)
+}
+
+fn row_label(r: &crate::analysis::EvidenceRow) -> String {
+    match r.row {
+        Some(n) => format!("{} row {n}: {}", r.table, r.text),
+        None => format!("{}: {}", r.table, r.text),
+    }
+}
+
+/// Every finding as Markdown, worst first, ready to paste into a ticket.
+fn markdown(
+    report: &crate::analysis::EstateReport,
+    source: &str,
+    status: &str,
+    findings: &[&Finding],
+) -> String {
+    use std::fmt::Write;
+    let count = |s| findings.iter().filter(|f| f.severity == s).count();
+    let mut out = String::new();
+    let _ = writeln!(out, "# chainwatch check: {status}\n");
+    let _ = writeln!(
+        out,
+        "{} critical, {} warning, {} info in {} databases on {} instances ({}, at {}).\n",
+        count(Severity::Critical),
+        count(Severity::Warning),
+        count(Severity::Info),
+        report.databases.len(),
+        report.instances.len(),
+        md(source),
+        report.now.format("%Y-%m-%dT%H:%M:%SZ"),
+    );
+    let mut sorted = findings.to_vec();
+    sorted.sort_by_key(|f| {
+        (
+            std::cmp::Reverse(f.severity),
+            f.instance.clone(),
+            f.database.clone(),
+        )
+    });
+    for f in sorted {
+        let _ = writeln!(
+            out,
+            "## {} · {} · {} · `{}`\n",
+            f.severity.label(),
+            md(&f.instance),
+            f.database
+                .as_deref()
+                .map(md)
+                .unwrap_or_else(|| "(instance)".into()),
+            f.id
+        );
+        let _ = writeln!(out, "**{}**\n", md(&f.title));
+        let _ = writeln!(out, "{}\n", md(&f.explanation));
+        if !f.evidence.is_empty() {
+            let ids: Vec<String> = f.evidence.iter().map(|i| format!("#{i}")).collect();
+            let _ = writeln!(out, "- Backup sets: {}", ids.join(", "));
+        }
+        for r in &f.rows {
+            let _ = writeln!(out, "- Row: {}", md(&row_label(r)));
+        }
+        if !f.remedy.is_empty() {
+            let _ = writeln!(out, "- Remedy: {}", md(&f.remedy));
+        }
+        if let Some(sql) = &f.sql {
+            let _ = writeln!(out, "\n```sql\n{}\n```", sql.replace("```", "` ` `"));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Escapes the characters Markdown would interpret in running text.
+fn md(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(
+            c,
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|'
+        ) {
+            out.push('\\');
+        }
+        out.push(if c.is_control() { ' ' } else { c });
+    }
+    out
 }

@@ -8,7 +8,6 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::text::{sanitize, utc, utc_opt};
-use crate::app::keymap;
 use crate::app::{App, View};
 
 /// Keeps spans, in priority order, while they fit; returns them in display order.
@@ -44,28 +43,33 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
         ),
         _ => " databases ".to_string(),
     };
-    let mut items = vec![(0, Span::styled(" chainwatch ", t.header))];
+    let env = app.current_environment();
+    let header = env.map(|e| t.environment(e)).unwrap_or(t.header);
+    let mut items = vec![(0, Span::styled(" chainwatch ", header))];
+    if let Some(e) = env {
+        items.push((1, Span::styled(format!(" {} ", e.label()), header)));
+    }
     if estate.is_demo {
         items.push((1, Span::styled(" DEMO ESTATE ", t.demo_marker)));
     }
-    items.push((2, Span::styled(crumb, t.header)));
+    items.push((2, Span::styled(crumb, header)));
     items.push((
         4,
-        Span::styled(format!(" source: {} ", sanitize(&estate.source)), t.header),
+        Span::styled(format!(" source: {} ", sanitize(&estate.source)), header),
     ));
     items.push((
         5,
         Span::styled(
             format!(" collected {} ", utc_opt(estate.collected_at)),
-            t.header,
+            header,
         ),
     ));
     items.push((
         3,
-        Span::styled(format!(" now {} ", utc(app.report.now)), t.header),
+        Span::styled(format!(" now {} ", utc(app.report.now)), header),
     ));
     let line = Line::from(fit_spans(items, area.width));
-    frame.render_widget(Paragraph::new(line).style(t.header), area);
+    frame.render_widget(Paragraph::new(line).style(header), area);
 }
 
 /// The key bar, or the filter prompt while a filter is typed.
@@ -74,19 +78,28 @@ pub fn key_bar(frame: &mut Frame, area: Rect, app: &App) {
     let keys = t.focus.add_modifier(Modifier::BOLD);
     let filter = app.filter();
     let mut spans: Vec<Span> = Vec::new();
-    if filter.editing {
+    if let Some(status) = &app.status {
+        spans.push(Span::styled(format!("{} ", sanitize(status)), t.info));
+        spans.push(Span::styled(if t.ascii { "| " } else { "│ " }, t.muted));
+    }
+    if let Some(p) = &app.palette {
+        spans.push(Span::styled(":", keys));
+        spans.push(Span::raw(sanitize(&p.input).into_owned()));
+        spans.push(Span::styled(if t.ascii { "_" } else { "▏" }, keys));
+        spans.push(Span::raw("  "));
+    } else if filter.editing {
         spans.push(Span::styled("/", keys));
         spans.push(Span::raw(sanitize(&filter.text).into_owned()));
-        spans.push(Span::styled("▏", keys));
+        spans.push(Span::styled(if t.ascii { "_" } else { "▏" }, keys));
         spans.push(Span::raw("  "));
     } else if !filter.text.is_empty() {
         spans.push(Span::styled(
             format!("filter: {} ", sanitize(&filter.text)),
             t.info,
         ));
-        spans.push(Span::styled("│ ", t.muted));
+        spans.push(Span::styled(if t.ascii { "| " } else { "│ " }, t.muted));
     }
-    for (key, label) in keymap::bar_entries(&app.contexts()) {
+    for (key, label) in app.bar_entries() {
         spans.push(Span::styled(key, keys));
         spans.push(Span::styled(format!(" {label}  "), Style::default()));
     }

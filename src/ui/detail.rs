@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::layout::{self, DetailLayout};
@@ -35,7 +35,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(Paragraph::new(lines), head);
 
     let inner = if lay.timeline_border {
-        let block = Block::bordered()
+        let block = super::bordered_block(t, false)
             .title(" Chain timeline ")
             .border_style(t.muted);
         let inner = block.inner(line);

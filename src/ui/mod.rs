@@ -16,6 +16,7 @@ pub mod timeline;
 
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
+use ratatui::symbols::border;
 use ratatui::text::Line;
 use ratatui::widgets::{Block, BorderType, Cell, HighlightSpacing, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
@@ -24,15 +25,53 @@ use crate::app::{App, View};
 use layout::Col;
 use theme::Theme;
 
-/// The selection marker, so the selected row shows without colour.
-const MARKER: &str = "▶ ";
+/// Width of the selection marker (`▶ `, or `> ` in ASCII), which shows
+/// the selected row without colour.
 const MARKER_WIDTH: u16 = 2;
+
+/// Plain ASCII borders for `--ascii`.
+const ASCII: border::Set = border::Set {
+    top_left: "+",
+    top_right: "+",
+    bottom_left: "+",
+    bottom_right: "+",
+    vertical_left: "|",
+    vertical_right: "|",
+    horizontal_top: "-",
+    horizontal_bottom: "-",
+};
+
+/// ASCII borders of a focused pane or a popup.
+const ASCII_THICK: border::Set = border::Set {
+    top_left: "#",
+    top_right: "#",
+    bottom_left: "#",
+    bottom_right: "#",
+    vertical_left: "#",
+    vertical_right: "#",
+    horizontal_top: "=",
+    horizontal_bottom: "=",
+};
+
+/// A bordered block in the theme's border glyphs; `thick` for focus and popups.
+fn bordered_block<'a>(theme: &Theme, thick: bool) -> Block<'a> {
+    let block = Block::bordered();
+    match (theme.ascii, thick) {
+        (true, true) => block.border_set(ASCII_THICK),
+        (true, false) => block.border_set(ASCII),
+        (false, true) => block.border_type(BorderType::Thick),
+        (false, false) => block.border_type(BorderType::Plain),
+    }
+}
 
 /// Draws the whole console for the current state.
 pub fn draw(frame: &mut Frame, app: &App) {
     let area = frame.area();
     if area.is_empty() {
         return;
+    }
+    if app.theme.base != Style::default() {
+        frame.render_widget(Block::new().style(app.theme.base), area);
     }
     if layout::too_small(area) {
         too_small(frame, area, &app.theme);
@@ -55,6 +94,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     if app.help {
         overlay::help(frame, body, app);
+    }
+    if let Some(palette) = &app.palette {
+        overlay::palette(frame, body, app, palette);
     }
 }
 
@@ -94,13 +136,8 @@ fn pane(
 ) -> Rect {
     let style = if focused { theme.focus } else { theme.muted };
     if bordered {
-        let block = Block::bordered()
+        let block = bordered_block(theme, focused)
             .title(title)
-            .border_type(if focused {
-                BorderType::Thick
-            } else {
-                BorderType::Plain
-            })
             .border_style(style);
         let inner = block.inner(area);
         frame.render_widget(block, area);
@@ -158,7 +195,7 @@ fn fitted_table<'a>(
     Table::new(body, fit.iter().map(|&(_, w)| Constraint::Length(w)))
         .header(header)
         .column_spacing(1)
-        .highlight_symbol(MARKER)
+        .highlight_symbol(theme.marker())
         .highlight_spacing(HighlightSpacing::Always)
         .row_highlight_style(if focused {
             theme.selection

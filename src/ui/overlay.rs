@@ -4,14 +4,15 @@
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
+use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
 use super::layout;
 use super::text::{sanitize, utc_opt};
 use super::theme::Theme;
 use crate::analysis::{DatabaseReport, RestorePlan};
-use crate::app::{App, Popup};
+use crate::app::palette;
+use crate::app::{App, Palette, Popup};
 use crate::model::Lsn;
 
 /// Clears a centred box, draws its frame, and returns the inside.
@@ -22,9 +23,8 @@ fn frame_box(frame: &mut Frame, body: Rect, max_width: u16, title: String, t: &T
         body.height,
     );
     frame.render_widget(Clear, area);
-    let block = Block::bordered()
+    let block = super::bordered_block(t, true)
         .title(format!(" {} ", sanitize(&title)))
-        .border_type(BorderType::Thick)
         .border_style(t.focus);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -214,4 +214,53 @@ pub fn help(frame: &mut Frame, body: Rect, app: &App) {
     }
     let skip = app.help_scroll.min(lines.len().saturating_sub(1));
     frame.render_widget(Paragraph::new(lines.split_off(skip)), inner);
+}
+
+/// The `:` command palette: the input, then the matches, the chosen one marked.
+pub fn palette(frame: &mut Frame, body: Rect, app: &App, p: &Palette) {
+    let t = &app.theme;
+    let matches = palette::matching(app, &p.input);
+    let rows = body.height.saturating_sub(3).max(1);
+    let height = (matches.len() as u16 + 3)
+        .clamp(4, body.height.max(4))
+        .min(body.height);
+    let width = body.width.saturating_sub(4).min(72);
+    let area = Rect {
+        x: body.x + (body.width.saturating_sub(width)) / 2,
+        y: body.y,
+        width,
+        height,
+    }
+    .intersection(body);
+    frame.render_widget(Clear, area);
+    let block = super::bordered_block(t, true)
+        .title(format!(" Command — {} match(es) ", matches.len()))
+        .border_style(t.focus);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let cursor = if t.ascii { "_" } else { "▏" };
+    let mut lines = vec![Line::from(vec![
+        Span::styled(":", t.focus.add_modifier(Modifier::BOLD)),
+        Span::raw(sanitize(&p.input).into_owned()),
+        Span::styled(cursor, t.focus),
+    ])];
+    let visible = usize::from(rows.min(inner.height.saturating_sub(1)));
+    let first = p.selected.saturating_sub(visible.saturating_sub(1));
+    for (i, e) in matches.iter().enumerate().skip(first).take(visible) {
+        if i == p.selected {
+            lines.push(Line::styled(
+                format!("{}{}", t.marker(), e.label),
+                t.selection,
+            ));
+        } else {
+            lines.push(Line::raw(format!("  {}", e.label)));
+        }
+    }
+    if matches.is_empty() {
+        lines.push(Line::styled(
+            "  no match (theme NAME loads a user theme)",
+            t.muted,
+        ));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
 }

@@ -7,7 +7,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 
 use super::svg::buffer_to_svg;
-use super::theme::Theme;
+use super::theme::{Environment, Theme};
 use crate::app::App;
 
 /// The instant every screenshot shows, so pictures only change with the code.
@@ -17,45 +17,60 @@ pub fn fixed_now() -> chrono::DateTime<Utc> {
         .expect("valid date")
 }
 
-/// One picture: a name, a size and the keys pressed before it is taken.
+/// One picture: a name, a size, the keys pressed before it is taken, and
+/// the theme (the file stem is `<name>-<theme>`).
 struct Shot {
     name: &'static str,
     width: u16,
     height: u16,
     keys: &'static str,
+    theme: &'static str,
+    /// ASCII borders and markers.
+    ascii: bool,
 }
 
-const SHOTS: &[Shot] = &[
+const fn shot(name: &'static str, width: u16, height: u16, keys: &'static str) -> Shot {
     Shot {
-        name: "databases",
-        width: 120,
-        height: 30,
-        keys: "",
-    },
+        name,
+        width,
+        height,
+        keys,
+        theme: "default",
+        ascii: false,
+    }
+}
+
+const fn themed(base: Shot, theme: &'static str) -> Shot {
+    Shot { theme, ..base }
+}
+
+/// The main views, each in the default theme.
+const VIEWS: &[Shot] = &[
+    shot("databases", 120, 30, ""),
+    shot("detail", 120, 40, "/Telemetry\n\n"),
+    shot("evidence", 120, 40, "/Telemetry\n\n\n"),
+    shot("plan", 120, 40, "/Orders\n\np"),
+    shot("help", 100, 34, "?"),
+    shot("palette", 100, 24, ":tele"),
+    shot("small", 40, 10, ""),
+    // An instance tagged as production gets a red header and a label.
+    shot("production", 120, 30, "/PROD\n\n"),
     Shot {
-        name: "detail",
-        width: 120,
-        height: 40,
-        keys: "/Telemetry\n\n",
+        ascii: true,
+        ..shot("ascii", 100, 24, "")
     },
-    Shot {
-        name: "evidence",
-        width: 120,
-        height: 40,
-        keys: "/Orders\n\n\n",
-    },
-    Shot {
-        name: "help",
-        width: 100,
-        height: 34,
-        keys: "?",
-    },
-    Shot {
-        name: "small",
-        width: 40,
-        height: 10,
-        keys: "",
-    },
+];
+
+/// The views shown once per theme besides the default.
+const THEMED: &[Shot] = &[
+    themed(shot("databases", 120, 30, ""), "dark"),
+    themed(shot("detail", 120, 40, "/Telemetry\n\n"), "dark"),
+    themed(shot("databases", 120, 30, ""), "light"),
+    themed(shot("detail", 120, 40, "/Telemetry\n\n"), "light"),
+    themed(shot("databases", 120, 30, ""), "high-contrast"),
+    themed(shot("detail", 120, 40, "/Telemetry\n\n"), "high-contrast"),
+    themed(shot("databases", 120, 30, ""), "none"),
+    themed(shot("detail", 120, 40, "/Telemetry\n\n"), "none"),
 ];
 
 fn key(c: char) -> KeyEvent {
@@ -65,13 +80,30 @@ fn key(c: char) -> KeyEvent {
     }
 }
 
+/// Names of every screenshot (`databases-default`, `detail-dark`, ...).
+pub fn names() -> Vec<String> {
+    VIEWS
+        .iter()
+        .chain(THEMED)
+        .map(|s| format!("{}-{}", s.name, s.theme))
+        .collect()
+}
+
 /// Renders every screenshot as `(file stem, svg)`, e.g. `databases-default`.
 pub fn render_all() -> anyhow::Result<Vec<(String, String)>> {
     let estate = crate::sources::demo_estate(fixed_now())?;
     let mut out = Vec::new();
-    for shot in SHOTS {
+    for shot in VIEWS.iter().chain(THEMED) {
         let mut app = App::new(estate.clone(), fixed_now());
-        app.theme = Theme::default_theme();
+        // Pictures never depend on the machine: no user themes, no NO_COLOR.
+        app.config_dir = None;
+        app.no_color = false;
+        app.theme = Theme::builtin(shot.theme)
+            .ok_or_else(|| anyhow::anyhow!("no built-in theme {}", shot.theme))?;
+        app.theme.ascii = shot.ascii;
+        if shot.name == "production" {
+            app.set_environment("SQL16\\PROD", Environment::Production);
+        }
         for c in shot.keys.chars() {
             if let Some(action) = app.handle_key(key(c)) {
                 app.update(action);
@@ -80,7 +112,7 @@ pub fn render_all() -> anyhow::Result<Vec<(String, String)>> {
         let mut terminal = Terminal::new(TestBackend::new(shot.width, shot.height))?;
         terminal.draw(|f| super::draw(f, &app))?;
         out.push((
-            format!("{}-default", shot.name),
+            format!("{}-{}", shot.name, shot.theme),
             buffer_to_svg(terminal.backend().buffer()),
         ));
     }

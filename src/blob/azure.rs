@@ -1,0 +1,167 @@
+//! [`BlobSource`] on the official Azure SDK for Rust (`azure_storage_blob` 1.x).
+//!
+//! Credentials: a SAS token in the container URL (what Managed Backup's
+//! credential holds), or an account key / connection string, from which
+//! [`super::sas`] signs a short-lived SAS locally. The SDK never sees the key.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::num::NonZero;
+
+use azure_core::http::{ExponentialRetryOptions, RetryOptions, Url};
+use azure_storage_blob::models::{
+    BlobClientDownloadOptions, BlobContainerClientListBlobsOptions, HttpRange, ListBlobsIncludeItem,
+};
+use azure_storage_blob::{BlobContainerClient, BlobContainerClientOptions};
+use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
+
+use super::{BlobEntry, BlobError, BlobPage, BlobSource, ContainerUrl};
+
+/// Client options.
+#[derive(Debug, Clone, Default)]
+pub struct AzureOptions {
+    /// `x-ms-version` to send (default: the SDK's). Azurite 3.35 accepts
+    /// newer versions only when started with `--skipApiVersionCheck`;
+    /// `2025-11-05` works without it.
+    pub api_version: Option<String>,
+    /// Retries of a failed request (default 3, within 20 s in total).
+    pub max_retries: Option<u32>,
+}
+
+/// A container reached through the Azure SDK.
+pub struct AzureBlobSource {
+    url: ContainerUrl,
+    client: BlobContainerClient,
+}
+
+impl fmt::Debug for AzureBlobSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AzureBlobSource")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AzureBlobSource {
+    /// A client for `url` (its SAS token, if any, authenticates every request).
+    pub fn new(url: ContainerUrl, options: AzureOptions) -> Result<AzureBlobSource, BlobError> {
+        let parsed = Url::parse(&url.secret_url())
+            .map_err(|e| BlobError::InvalidUrl(format!("{url}: {}", url.scrub(&e.to_string()))))?;
+        let mut client_options = BlobContainerClientOptions::default();
+        // Fail within seconds, not the SDK's default minute: this is a console.
+        client_options.client_options.retry = RetryOptions::exponential(ExponentialRetryOptions {
+            max_retries: options.max_retries.unwrap_or(3),
+            max_total_elapsed: azure_core::time::Duration::seconds(20),
+            ..Default::default()
+        });
+        if let Some(v) = options.api_version {
+            client_options.version = v;
+        }
+        let client = BlobContainerClient::new(parsed, None, Some(client_options))
+            .map_err(|e| BlobError::InvalidUrl(url.scrub(&e.to_string())))?;
+        Ok(AzureBlobSource { url, client })
+    }
+
+    pub fn container_url(&self) -> &ContainerUrl {
+        &self.url
+    }
+
+    fn error(&self, e: azure_core::Error, what: &str) -> BlobError {
+        let status = e.http_status().map(u16::from);
+        match status {
+            Some(404) => BlobError::NotFound(what.to_string()),
+            Some(s @ (401 | 403)) => BlobError::Denied { status: s },
+            _ => BlobError::Request(self.url.scrub(&format!("{what}: {e}"))),
+        }
+    }
+}
+
+impl BlobSource for AzureBlobSource {
+    async fn list_page(
+        &self,
+        prefix: Option<&str>,
+        marker: Option<&str>,
+        max: Option<u32>,
+    ) -> Result<BlobPage, BlobError> {
+        let options = BlobContainerClientListBlobsOptions {
+            include: Some(vec![ListBlobsIncludeItem::Metadata]),
+            prefix: prefix.map(str::to_string),
+            marker: marker.map(str::to_string),
+            maxresults: max.map(|m| m.min(i32::MAX as u32) as i32),
+            ..Default::default()
+        };
+        let what = format!("listing {}", self.url);
+        let pager = self
+            .client
+            .list_blobs(Some(options))
+            .map_err(|e| self.error(e, &what))?;
+        let mut pages = pager.into_pages();
+        let Some(response) = pages.try_next().await.map_err(|e| self.error(e, &what))? else {
+            return Ok(BlobPage::default());
+        };
+        let page = response.into_model().map_err(|e| self.error(e, &what))?;
+        let entries = page
+            .blob_items
+            .into_iter()
+            .filter_map(|item| {
+                let name = item.name?;
+                let props = item.properties.unwrap_or_default();
+                let metadata: BTreeMap<String, String> = item
+                    .metadata
+                    .and_then(|m| m.values)
+                    .map(|v| v.into_iter().collect())
+                    .unwrap_or_default();
+                Some(BlobEntry {
+                    name,
+                    size: props.content_length.unwrap_or(0),
+                    last_modified: props.last_modified.and_then(|t| {
+                        DateTime::<Utc>::from_timestamp(t.unix_timestamp(), t.nanosecond())
+                    }),
+                    metadata,
+                })
+            })
+            .collect();
+        Ok(BlobPage {
+            entries,
+            next_marker: page.next_marker.filter(|m| !m.is_empty()),
+        })
+    }
+
+    async fn read_range(&self, name: &str, offset: u64, len: u64) -> Result<Vec<u8>, BlobError> {
+        if len == 0 {
+            return Ok(Vec::new());
+        }
+        let what = format!("reading {}", self.url.blob_url(name));
+        let size = usize::try_from(len).map_err(|_| {
+            BlobError::Request(format!("{what}: range of {len} bytes is too large"))
+        })?;
+        let mut buf = vec![0u8; size];
+        let options = BlobClientDownloadOptions {
+            range: Some(HttpRange::new(offset, len)),
+            parallel: NonZero::new(1),
+            ..Default::default()
+        };
+        let result = self
+            .client
+            .blob_client(name)
+            .download_into(&mut buf, Some(options))
+            .await;
+        match result {
+            Ok(r) => {
+                buf.truncate(r.len);
+                Ok(buf)
+            }
+            // Reading past the end of a blob: nothing there.
+            Err(e) if e.http_status().map(u16::from) == Some(416) => Ok(Vec::new()),
+            Err(e) => Err(match self.error(e, &what) {
+                BlobError::NotFound(_) => BlobError::NotFound(name.to_string()),
+                other => other,
+            }),
+        }
+    }
+
+    fn display_url(&self) -> String {
+        self.url.to_string()
+    }
+}

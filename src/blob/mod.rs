@@ -1,0 +1,116 @@
+//! Azure Blob Storage: what is really in a backup container, checked
+//! against msdb.
+//!
+//! - [`BlobSource`]: our small trait (list with prefix and paging, ranged
+//!   read). [`AzureBlobSource`] implements it on the official
+//!   `azure_storage_blob` SDK; [`MemoryBlobSource`] is an in-memory twin for
+//!   tests. Nothing outside this module sees the SDK.
+//! - [`names`]: Managed Backup blob names.
+//! - [`crosscheck`]: history vs storage, as [`Finding`](crate::analysis::Finding)s (pure).
+//! - [`retention`]: promised retention vs what is recoverable now (pure).
+//!
+//! Secrets (SAS tokens, account keys) never reach `Debug`, `Display` or an
+//! error message: URLs are shown without their query string.
+
+pub mod azure;
+pub mod bar;
+pub mod crosscheck;
+pub mod memory;
+pub mod names;
+pub mod retention;
+pub mod sas;
+mod url;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+pub use azure::{AzureBlobSource, AzureOptions};
+pub use bar::{ascii_bar, retention_bar, Cell};
+pub use crosscheck::{cross_check, history_files, ContainerCheck, HistoryFile};
+pub use memory::MemoryBlobSource;
+pub use names::{parse_blob_name, BlobKind, ManagedName, ParsedName};
+pub use retention::{retention_windows, RetentionWindow};
+pub use url::{redact_url, ContainerUrl};
+
+/// One blob of a listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BlobEntry {
+    /// Name inside the container (may contain `/`).
+    pub name: String,
+    pub size: u64,
+    pub last_modified: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// One page of a listing; `next_marker` is `None` on the last page.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BlobPage {
+    pub entries: Vec<BlobEntry>,
+    pub next_marker: Option<String>,
+}
+
+/// What can go wrong talking to storage. Messages never carry a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("invalid container URL: {0}")]
+    InvalidUrl(String),
+    #[error("invalid credential: {0}")]
+    Credential(String),
+    #[error("blob {0:?} not found")]
+    NotFound(String),
+    #[error("access denied ({status}): check the SAS token's permissions (list, read) and expiry")]
+    Denied { status: u16 },
+    #[error("storage request failed: {0}")]
+    Request(String),
+}
+
+/// A container of blobs, as chainwatch needs it: list and ranged reads.
+///
+/// Paging is explicit so callers can stop early; [`list_all`] walks every page.
+pub trait BlobSource {
+    /// One page of blobs whose names start with `prefix`, starting at
+    /// `marker` (from the previous page), at most `max` entries (`None` =
+    /// the service default, 5000 on Azure).
+    fn list_page(
+        &self,
+        prefix: Option<&str>,
+        marker: Option<&str>,
+        max: Option<u32>,
+    ) -> impl Future<Output = Result<BlobPage, BlobError>> + Send;
+
+    /// `len` bytes of blob `name` from `offset` (fewer at the end of the blob).
+    fn read_range(
+        &self,
+        name: &str,
+        offset: u64,
+        len: u64,
+    ) -> impl Future<Output = Result<Vec<u8>, BlobError>> + Send;
+
+    /// The container's URL without secrets, for display.
+    fn display_url(&self) -> String;
+}
+
+/// Every blob under `prefix`, following the continuation markers.
+pub async fn list_all<S: BlobSource + Sync>(
+    source: &S,
+    prefix: Option<&str>,
+    page_size: Option<u32>,
+) -> Result<Vec<BlobEntry>, BlobError> {
+    let mut out = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let page = source
+            .list_page(prefix, marker.as_deref(), page_size)
+            .await?;
+        out.extend(page.entries);
+        match page.next_marker {
+            Some(m) if !m.is_empty() => marker = Some(m),
+            _ => break,
+        }
+    }
+    Ok(out)
+}

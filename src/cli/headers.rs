@@ -1,0 +1,142 @@
+//! `chainwatch headers PATH… [--format text|json] [--against SNAPSHOT]`:
+//! backup headers read from the files themselves.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::Format;
+use crate::headers::{cross_check, read_paths, BackupHeader, CrossCheck, HeaderError};
+
+#[derive(Serialize)]
+struct FileError<'a> {
+    file: String,
+    error: &'a HeaderError,
+}
+
+/// Prints one JSON object per backup set (and one per refused file, with
+/// `error`); exit 1 if any file was refused or mismatched msdb.
+pub fn run(paths: &[PathBuf], format: Format, against: Option<&PathBuf>) -> anyhow::Result<u8> {
+    let results = read_paths(paths).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    if results.is_empty() {
+        anyhow::bail!("no files under the given paths");
+    }
+    let mut failed = 0usize;
+    let mut headers: Vec<&BackupHeader> = Vec::new();
+    let mut errors = Vec::new();
+    for r in &results {
+        match &r.result {
+            Ok(h) => headers.extend(h.iter()),
+            Err(e) => {
+                failed += 1;
+                errors.push(FileError {
+                    file: r.path.display().to_string(),
+                    error: e,
+                });
+            }
+        }
+    }
+    let checks: Option<Vec<CrossCheck>> = match against {
+        None => None,
+        Some(path) => {
+            let loaded =
+                crate::sources::load(&crate::sources::Source::Snapshot(path.clone()), None)?;
+            let owned: Vec<BackupHeader> = headers.iter().map(|h| (*h).clone()).collect();
+            Some(cross_check(&owned, &loaded.estate))
+        }
+    };
+    let mismatched = checks
+        .as_ref()
+        .map(|c| c.iter().filter(|c| !c.verdict.is_ok()).count())
+        .unwrap_or(0);
+    match format {
+        Format::Json => {
+            #[derive(Serialize)]
+            struct Item<'a> {
+                #[serde(flatten)]
+                header: &'a BackupHeader,
+                #[serde(skip_serializing_if = "Option::is_none")]
+                msdb: Option<&'a CrossCheck>,
+            }
+            #[derive(Serialize)]
+            #[serde(untagged)]
+            enum Out<'a> {
+                Set(Item<'a>),
+                Refused(&'a FileError<'a>),
+            }
+            let mut out: Vec<Out<'_>> = headers
+                .iter()
+                .enumerate()
+                .map(|(i, h)| {
+                    Out::Set(Item {
+                        header: h,
+                        msdb: checks.as_ref().map(|c| &c[i]),
+                    })
+                })
+                .collect();
+            out.extend(errors.iter().map(Out::Refused));
+            super::print_json(&out)?;
+        }
+        Format::Text => {
+            for (i, h) in headers.iter().enumerate() {
+                println!(
+                    "{}\n  {} {} on {} pos {}  start {} finish {}  tz {}\n  first {} last {} checkpoint {} dbbackup {}",
+                    h.file,
+                    h.backup_type.code(),
+                    h.database_name,
+                    h.server_name.as_deref().unwrap_or("?"),
+                    h.position,
+                    h.backup_start_date.map(|d| d.to_string()).unwrap_or_default(),
+                    h.backup_finish_date.map(|d| d.to_string()).unwrap_or_else(|| "?".into()),
+                    h.time_zone.map(|t| t.to_string()).unwrap_or_else(|| "?".into()),
+                    h.first_lsn,
+                    h.last_lsn,
+                    h.checkpoint_lsn,
+                    h.database_backup_lsn,
+                );
+                if let (Some(l), Some(g)) = (h.differential_base_lsn, h.differential_base_guid) {
+                    println!("  differential base {l} {g}");
+                }
+                println!(
+                    "  set {}  media {} family {}/{}  SQL Server {}{}{}",
+                    h.backup_set_uuid,
+                    h.media_set_guid,
+                    h.family_sequence_number,
+                    h.family_count,
+                    h.software_version(),
+                    if h.is_copy_only { "  COPY-ONLY" } else { "" },
+                    if h.is_compressed { "  compressed" } else { "" },
+                );
+                for w in &h.warnings {
+                    println!("  warning: {w}");
+                }
+                if let Some(c) = checks.as_ref().map(|c| &c[i]) {
+                    println!(
+                        "  msdb: {}{}",
+                        c.verdict.describe(),
+                        c.matched_by
+                            .map(|m| format!(" (matched by {m})"))
+                            .unwrap_or_default()
+                    );
+                }
+            }
+            for e in &errors {
+                println!("{}\n  REFUSED {}", e.file, e.error);
+            }
+        }
+    }
+    for e in &errors {
+        eprintln!("chainwatch: {}: {}", e.file, e.error);
+    }
+    if format == Format::Text {
+        let bytes: u64 = results.iter().map(|r| r.cost.bytes).sum();
+        let reads: u64 = results.iter().map(|r| r.cost.reads).sum();
+        eprintln!(
+            "{} files, {} backup sets, {} refused; read {bytes} bytes in {reads} reads",
+            results.len(),
+            headers.len(),
+            failed
+        );
+    }
+    Ok(u8::from(failed > 0 || mismatched > 0))
+}

@@ -1,0 +1,150 @@
+//! `chainwatch collect` and `chainwatch config check`: the live source.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail};
+
+use crate::config::{self, Config, InstanceConfig};
+use crate::sqlserver::{self, Settings, Status};
+
+/// The config file the command should use, or an explanation of where to put one.
+pub fn config_path(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
+    config::resolve_path(explicit).ok_or_else(|| {
+        anyhow!(
+            "no config file: pass --config FILE, set {}, or create {}",
+            config::CONFIG_ENV,
+            config::default_path().map_or("<config dir>/chainwatch/config.toml".into(), |p| p
+                .display()
+                .to_string())
+        )
+    })
+}
+
+/// `chainwatch config check`: 0 valid, 1 invalid.
+pub fn config_check(explicit: Option<&Path>) -> anyhow::Result<u8> {
+    let path = config_path(explicit)?;
+    match Config::load(&path) {
+        Ok(c) => {
+            for w in c.warnings() {
+                println!("warning: {w}");
+            }
+            println!(
+                "{}: OK, {} instance{}",
+                path.display(),
+                c.instances.len(),
+                if c.instances.len() == 1 { "" } else { "s" }
+            );
+            for i in &c.instances {
+                let port = i.port.map_or(String::new(), |p| format!(",{p}"));
+                let inst = i
+                    .instance_name
+                    .as_ref()
+                    .map_or(String::new(), |n| format!("\\{n}"));
+                println!(
+                    "  {} → {}{inst}{port}{}",
+                    i.name,
+                    i.host,
+                    i.environment
+                        .as_ref()
+                        .map_or(String::new(), |e| format!(" [{e}]"))
+                );
+            }
+            Ok(0)
+        }
+        Err(e) => {
+            println!("{e}");
+            Ok(1)
+        }
+    }
+}
+
+/// Options of `chainwatch collect`.
+pub struct CollectArgs<'a> {
+    pub config: Option<&'a Path>,
+    pub instance: Option<&'a str>,
+    pub server: Option<&'a str>,
+    pub output: Option<&'a Path>,
+    pub print_sql: bool,
+}
+
+/// `chainwatch collect`: 0 when every instance was collected, 3 otherwise
+/// (the snapshot is written either way, failed instances marked).
+pub fn collect(args: &CollectArgs<'_>) -> anyhow::Result<u8> {
+    let (instances, settings): (Vec<InstanceConfig>, Settings) = if let Some(conn) = args.server {
+        let i =
+            InstanceConfig::from_connection_string(conn).map_err(|e| anyhow!("--server: {e}"))?;
+        (vec![i], Settings::default())
+    } else if args.print_sql && args.config.is_none() && config::resolve_path(None).is_none() {
+        (Vec::new(), Settings::default())
+    } else {
+        let path = config_path(args.config)?;
+        let c = Config::load(&path)?;
+        let settings = Settings::from(&c.defaults);
+        let instances = match args.instance {
+            Some(name) => vec![c.instance(name).cloned().ok_or_else(|| {
+                anyhow!(
+                    "no instance {name:?} in {} (configured: {})",
+                    path.display(),
+                    c.instances
+                        .iter()
+                        .map(|i| i.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })?],
+            None => c.instances.clone(),
+        };
+        (instances, settings)
+    };
+    if args.print_sql {
+        print!(
+            "{}",
+            sqlserver::script::collection_script(settings.horizon_days)
+        );
+        return Ok(0);
+    }
+    if instances.is_empty() {
+        bail!("no instances to collect");
+    }
+    for i in &instances {
+        for w in i.warnings() {
+            eprintln!("warning: {w}");
+        }
+    }
+    let started = std::time::Instant::now();
+    let results = {
+        let settings = settings.clone();
+        sqlserver::block_on(async move { sqlserver::collect_all(&instances, &settings).await })
+    };
+    for r in &results {
+        eprintln!(
+            "{:<24} {:<20} {:.2} s",
+            r.name,
+            r.status.to_string(),
+            r.elapsed.as_secs_f64()
+        );
+    }
+    let snapshot = sqlserver::to_snapshot(&results, chrono::Utc::now());
+    let text = snapshot.to_json_pretty() + "\n";
+    match args.output {
+        Some(p) if p != Path::new("-") => {
+            std::fs::write(p, text).map_err(|e| anyhow!("cannot write {}: {e}", p.display()))?;
+            eprintln!(
+                "wrote {} ({} instance(s), {:.2} s)",
+                p.display(),
+                results.len(),
+                started.elapsed().as_secs_f64()
+            );
+        }
+        _ => print!("{text}"),
+    }
+    Ok(if results.iter().all(|r| r.status.collected()) {
+        if results.iter().all(|r| r.status == Status::Ok) {
+            0
+        } else {
+            1
+        }
+    } else {
+        3
+    })
+}

@@ -1,0 +1,494 @@
+//! The config file: which SQL Server instances to watch and how to reach them.
+//!
+//! TOML, in the user's config directory (`directories`), overridden by
+//! `CHAINWATCH_CONFIG` and `--config FILE`. Passwords never live in the file:
+//! they come from an environment variable or a prompt, and every `Debug` of a
+//! secret is redacted.
+//!
+//! ```toml
+//! [defaults]
+//! horizon_days = 30
+//!
+//! [[instance]]
+//! name = "SQL16\\PROD"
+//! connection = "Server=tcp:sql16.contoso.com\\PROD;User ID=monitor;Encrypt=True"
+//! password_env = "CW_SQL16_PASSWORD"
+//! environment = "prod"
+//! accent = "red"
+//! ```
+
+pub mod ado;
+mod secret;
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+pub use ado::{Ado, Encrypt};
+pub use secret::{prompt_password, Secret};
+
+/// Environment variable naming the config file.
+pub const CONFIG_ENV: &str = "CHAINWATCH_CONFIG";
+
+/// Collection settings shared by every instance.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Defaults {
+    /// Days of backup history to read at least (the Managed Backup retention
+    /// period is used when it is longer), plus the anchoring full before it.
+    pub horizon_days: u32,
+    pub connect_timeout_secs: u64,
+    pub query_timeout_secs: u64,
+    /// Instances collected at the same time.
+    pub parallelism: usize,
+    /// Extra attempts after a failed connection, with exponential backoff.
+    pub retries: u32,
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Defaults {
+            horizon_days: 30,
+            connect_timeout_secs: 10,
+            query_timeout_secs: 60,
+            parallelism: 8,
+            retries: 2,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    defaults: Defaults,
+    #[serde(default, rename = "instance")]
+    instances: Vec<Spanned<RawInstance>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInstance {
+    name: Spanned<String>,
+    connection: Option<Spanned<String>>,
+    host: Option<String>,
+    port: Option<u16>,
+    instance_name: Option<String>,
+    database: Option<String>,
+    user: Option<String>,
+    password_env: Option<String>,
+    #[serde(default)]
+    password_prompt: bool,
+    access_token_env: Option<String>,
+    password: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    trust_server_certificate: bool,
+    encrypt: Option<Spanned<String>>,
+    #[serde(default)]
+    allow_writes: bool,
+    environment: Option<Spanned<String>>,
+    accent: Option<Spanned<String>>,
+}
+
+/// Where a SQL login's password comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordSource {
+    /// An environment variable (the default `CHAINWATCH_PASSWORD` for `--server`).
+    Env(String),
+    /// Asked on the terminal (no echo); where no terminal exists this fails clearly.
+    Prompt,
+    /// Given inside a `--server` connection string (never from the file).
+    Inline(Secret),
+}
+
+/// How chainwatch logs in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    SqlLogin {
+        user: String,
+        password: PasswordSource,
+    },
+    /// An Entra ID access token read from this environment variable.
+    AccessToken { env: String },
+}
+
+/// One validated instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceConfig {
+    pub name: String,
+    pub host: String,
+    pub port: Option<u16>,
+    pub instance_name: Option<String>,
+    pub database: Option<String>,
+    pub auth: Auth,
+    pub encrypt: Encrypt,
+    pub trust_server_certificate: bool,
+    pub allow_writes: bool,
+    pub environment: Option<String>,
+    pub accent: Option<String>,
+    /// Line of `[[instance]]` in the file (0 for `--server`).
+    pub line: usize,
+}
+
+impl InstanceConfig {
+    /// Warnings to show wherever the instance is listed.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        if self.trust_server_certificate {
+            w.push(format!(
+                "{}: trust_server_certificate = true: the server's certificate is NOT verified",
+                self.name
+            ));
+        }
+        if self.encrypt == Encrypt::Plaintext {
+            w.push(format!(
+                "{}: Encrypt=DANGER_PLAINTEXT: the login and all traffic are unencrypted",
+                self.name
+            ));
+        }
+        if self.allow_writes {
+            w.push(format!(
+                "{}: allow_writes = true: chainwatch may run RESTORE and Managed Backup procedures here",
+                self.name
+            ));
+        }
+        w
+    }
+
+    /// An instance from a `--server` connection string (like `sqlcmd -S`).
+    /// The password is the string's own, else `CHAINWATCH_PASSWORD`, else a prompt.
+    pub fn from_connection_string(text: &str) -> Result<InstanceConfig, String> {
+        let ado = Ado::parse(text)?;
+        let name = match (&ado.instance_name, ado.port) {
+            (Some(i), _) => format!("{}\\{i}", ado.host),
+            (None, Some(p)) if p != 1433 => format!("{},{p}", ado.host),
+            _ => ado.host.clone(),
+        };
+        let auth = if ado.access_token {
+            Auth::AccessToken {
+                env: "CHAINWATCH_ACCESS_TOKEN".into(),
+            }
+        } else {
+            let user = ado
+                .user
+                .clone()
+                .ok_or("the connection string has no User ID= (SQL login)")?;
+            let password = match &ado.password {
+                Some(p) => PasswordSource::Inline(Secret::new(p.clone())),
+                None if std::env::var_os("CHAINWATCH_PASSWORD").is_some() => {
+                    PasswordSource::Env("CHAINWATCH_PASSWORD".into())
+                }
+                None => PasswordSource::Prompt,
+            };
+            Auth::SqlLogin { user, password }
+        };
+        Ok(InstanceConfig {
+            name,
+            host: ado.host,
+            port: ado.port,
+            instance_name: ado.instance_name,
+            database: ado.database,
+            auth,
+            encrypt: ado.encrypt.unwrap_or_default(),
+            trust_server_certificate: ado.trust_server_certificate.unwrap_or(false),
+            allow_writes: false,
+            environment: None,
+            accent: None,
+            line: 0,
+        })
+    }
+}
+
+/// A validated config file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub path: PathBuf,
+    pub defaults: Defaults,
+    pub instances: Vec<InstanceConfig>,
+}
+
+/// Everything wrong with a config file, each with its line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    /// `(line, column, message)`, 1-based.
+    pub problems: Vec<(usize, usize, String)>,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, (line, col, msg)) in self.problems.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{}:{line}:{col}: {msg}", self.path.display())?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+const ENVIRONMENTS: &[&str] = &["prod", "test", "dev", "staging", "qa"];
+const ACCENTS: &[&str] = &[
+    "red", "green", "yellow", "blue", "magenta", "cyan", "white", "gray", "orange",
+];
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line, col)
+}
+
+/// The config file to use: `--config`, else `CHAINWATCH_CONFIG`, else the
+/// user config dir's `chainwatch/config.toml` when it exists.
+pub fn resolve_path(explicit: Option<&Path>) -> Option<PathBuf> {
+    if let Some(p) = explicit {
+        return Some(p.to_path_buf());
+    }
+    if let Some(p) = std::env::var_os(CONFIG_ENV).filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    default_path().filter(|p| p.exists())
+}
+
+/// `<config dir>/chainwatch/config.toml` (e.g. `~/.config/chainwatch/config.toml`).
+pub fn default_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "chainwatch").map(|d| d.config_dir().join("config.toml"))
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            path: path.to_path_buf(),
+            problems: vec![(0, 0, format!("cannot read the config file: {e}"))],
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// Parses and validates config text; `path` only labels messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let fail = |problems| ConfigError {
+            path: path.to_path_buf(),
+            problems,
+        };
+        let raw: RawFile = toml::from_str(text).map_err(|e| {
+            let (line, col) = e.span().map_or((0, 0), |s| line_col(text, s.start));
+            fail(vec![(line, col, e.message().trim().to_string())])
+        })?;
+        let mut problems = Vec::new();
+        let mut instances = Vec::new();
+        let mut seen: Vec<(String, usize)> = Vec::new();
+        for spanned in raw.instances {
+            let (line, _) = line_col(text, spanned.span().start);
+            let raw = spanned.into_inner();
+            let name = raw.name.get_ref().trim().to_string();
+            if let Some((_, prev)) = seen.iter().find(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+                problems.push((
+                    line,
+                    1,
+                    format!("instance {name:?} is already defined on line {prev}"),
+                ));
+            }
+            seen.push((name, line));
+            match validate(raw, text, line) {
+                Ok(i) => instances.push(i),
+                Err(mut p) => problems.append(&mut p),
+            }
+        }
+        let d = &raw.defaults;
+        if d.parallelism == 0 {
+            problems.push((0, 0, "defaults.parallelism must be at least 1".into()));
+        }
+        if d.connect_timeout_secs == 0 || d.query_timeout_secs == 0 {
+            problems.push((0, 0, "defaults: timeouts must be at least 1 second".into()));
+        }
+        if !problems.is_empty() {
+            problems.sort();
+            return Err(fail(problems));
+        }
+        Ok(Config {
+            path: path.to_path_buf(),
+            defaults: raw.defaults,
+            instances,
+        })
+    }
+
+    pub fn warnings(&self) -> Vec<String> {
+        self.instances.iter().flat_map(|i| i.warnings()).collect()
+    }
+
+    pub fn instance(&self, name: &str) -> Option<&InstanceConfig> {
+        self.instances
+            .iter()
+            .find(|i| i.name.eq_ignore_ascii_case(name))
+    }
+}
+
+fn validate(
+    raw: RawInstance,
+    text: &str,
+    line: usize,
+) -> Result<InstanceConfig, Vec<(usize, usize, String)>> {
+    let mut problems = Vec::new();
+    let at = |span: std::ops::Range<usize>| line_col(text, span.start);
+    let name = raw.name.get_ref().trim().to_string();
+    if name.is_empty() {
+        let (l, c) = at(raw.name.span());
+        problems.push((l, c, "name must not be empty".to_string()));
+    }
+    let mut host = raw.host.clone().unwrap_or_default();
+    let mut port = raw.port;
+    let mut instance_name = raw.instance_name.clone();
+    let mut database = raw.database.clone();
+    let mut user = raw.user.clone();
+    let mut encrypt = Encrypt::default();
+    let mut access_token = false;
+    let mut connection_ok = true;
+    if let Some(p) = &raw.password {
+        let (l, c) = at(p.span());
+        problems.push((
+            l,
+            c,
+            "passwords are not stored in the config file: use password_env = \"VAR\" or password_prompt = true".into(),
+        ));
+    }
+    match (&raw.connection, &raw.host) {
+        (Some(conn), None) => {
+            let (l, c) = at(conn.span());
+            match Ado::parse(conn.get_ref()) {
+                Ok(ado) => {
+                    if ado.password.is_some() {
+                        problems.push((l, c, "the connection string carries a password: remove it and use password_env or password_prompt".into()));
+                    }
+                    if ado.trust_server_certificate == Some(true) {
+                        problems.push((l, c, "TrustServerCertificate in the connection string: set trust_server_certificate = true on the instance instead".into()));
+                    }
+                    host = ado.host;
+                    port = port.or(ado.port);
+                    instance_name = instance_name.or(ado.instance_name);
+                    database = database.or(ado.database);
+                    user = user.or(ado.user);
+                    encrypt = ado.encrypt.unwrap_or_default();
+                    access_token = ado.access_token;
+                }
+                Err(e) => {
+                    connection_ok = false;
+                    problems.push((l, c, format!("connection: {e}")));
+                }
+            }
+        }
+        (None, Some(_)) => {}
+        (Some(conn), Some(_)) => {
+            let (l, c) = at(conn.span());
+            problems.push((l, c, "give either connection or host, not both".into()));
+        }
+        (None, None) => problems.push((
+            line,
+            1,
+            format!("instance {name:?} needs connection = \"Server=...\" or host = \"...\""),
+        )),
+    }
+    if let Some(e) = &raw.encrypt {
+        let (l, c) = at(e.span());
+        match e.get_ref().to_ascii_lowercase().as_str() {
+            "required" | "true" => encrypt = Encrypt::Required,
+            "strict" => encrypt = Encrypt::Strict,
+            "login_only" | "false" => encrypt = Encrypt::LoginOnly,
+            "danger_plaintext" => encrypt = Encrypt::Plaintext,
+            other => problems.push((
+                l,
+                c,
+                format!("encrypt = {other:?}: expected \"required\", \"strict\", \"login_only\" or \"danger_plaintext\""),
+            )),
+        }
+    }
+    if let Some(env) = &raw.environment {
+        if !ENVIRONMENTS.contains(&env.get_ref().as_str()) {
+            let (l, c) = at(env.span());
+            problems.push((
+                l,
+                c,
+                format!(
+                    "environment = {:?}: expected one of {}",
+                    env.get_ref(),
+                    ENVIRONMENTS.join(", ")
+                ),
+            ));
+        }
+    }
+    if let Some(a) = &raw.accent {
+        let v = a.get_ref();
+        let hex =
+            v.len() == 7 && v.starts_with('#') && v[1..].chars().all(|c| c.is_ascii_hexdigit());
+        if !hex && !ACCENTS.contains(&v.as_str()) {
+            let (l, c) = at(a.span());
+            problems.push((
+                l,
+                c,
+                format!(
+                    "accent = {v:?}: expected a colour name ({}) or #rrggbb",
+                    ACCENTS.join(", ")
+                ),
+            ));
+        }
+    }
+    let auth = if let Some(env) = raw.access_token_env.clone() {
+        Some(Auth::AccessToken { env })
+    } else if access_token {
+        problems.push((
+            line,
+            1,
+            "Authentication=ActiveDirectoryAccessToken needs access_token_env = \"VAR\"".into(),
+        ));
+        None
+    } else {
+        match (&user, &raw.password_env, raw.password_prompt) {
+            (None, _, _) if !connection_ok => None,
+            (None, _, _) => {
+                problems.push((line, 1, format!("instance {name:?} has no user (User ID= in the connection, or user = \"...\")")));
+                None
+            }
+            (Some(u), Some(env), false) => Some(Auth::SqlLogin {
+                user: u.clone(),
+                password: PasswordSource::Env(env.clone()),
+            }),
+            (Some(u), None, true) => Some(Auth::SqlLogin {
+                user: u.clone(),
+                password: PasswordSource::Prompt,
+            }),
+            (Some(_), Some(_), true) => {
+                problems.push((
+                    line,
+                    1,
+                    "give either password_env or password_prompt, not both".into(),
+                ));
+                None
+            }
+            (Some(_), None, false) => {
+                problems.push((line, 1, format!("instance {name:?}: say where the password comes from: password_env = \"VAR\" or password_prompt = true")));
+                None
+            }
+        }
+    };
+    match auth {
+        Some(auth) if problems.is_empty() => Ok(InstanceConfig {
+            name,
+            host,
+            port,
+            instance_name,
+            database,
+            auth,
+            encrypt,
+            trust_server_certificate: raw.trust_server_certificate,
+            allow_writes: raw.allow_writes,
+            environment: raw.environment.map(|e| e.into_inner()),
+            accent: raw.accent.map(|a| a.into_inner()),
+            line,
+        }),
+        _ => Err(problems),
+    }
+}

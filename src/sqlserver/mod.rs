@@ -1,0 +1,544 @@
+//! The live source: SQL Server instances over TDS (tiberius), collected into
+//! the snapshot shape (design.md §2), many at once, never blocking.
+//!
+//! - [`queries`]: one documented constant per catalog object.
+//! - [`connect`]: config → tiberius connection, with timeouts and SQL Browser.
+//! - [`collect_instance`]: one connection → one [`SnapshotInstance`]; a missing
+//!   permission or object leaves that table absent with the reason.
+//! - [`collect_all`]: every configured instance through a bounded pool, with
+//!   retry and backoff; each gets a [`Status`].
+
+pub mod connect;
+pub mod convert;
+pub mod queries;
+pub mod script;
+
+use std::time::{Duration, Instant};
+
+use futures_util::{AsyncRead, AsyncWrite, TryStreamExt};
+use serde_json::{Map, Value};
+use tiberius::Client;
+
+use crate::config::{Config, Defaults, InstanceConfig};
+use crate::model::{ServerInfo, Tables};
+use crate::snapshot::{Snapshot, SnapshotInstance, FORMAT};
+
+pub use connect::{credential, Credential};
+use queries::{CatalogQuery, Scope};
+
+/// How an instance fared in the last collection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    Ok,
+    /// Collected, but these tables are absent for lack of permission.
+    PermissionMissing(Vec<String>),
+    Unreachable(String),
+    LoginFailed(String),
+    TlsError(String),
+    /// Anything else (protocol error, bad configuration).
+    Failed(String),
+}
+
+impl Status {
+    /// Short label for the console and `check`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::PermissionMissing(_) => "permission missing",
+            Status::Unreachable(_) => "unreachable",
+            Status::LoginFailed(_) => "login failed",
+            Status::TlsError(_) => "TLS error",
+            Status::Failed(_) => "failed",
+        }
+    }
+
+    /// Whether a snapshot of the instance exists.
+    pub fn collected(&self) -> bool {
+        matches!(self, Status::Ok | Status::PermissionMissing(_))
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Status::Ok => f.write_str("ok"),
+            Status::PermissionMissing(t) => write!(f, "permission missing: {}", t.join(", ")),
+            Status::Unreachable(m)
+            | Status::LoginFailed(m)
+            | Status::TlsError(m)
+            | Status::Failed(m) => write!(f, "{}: {m}", self.label()),
+        }
+    }
+}
+
+/// Timeouts, window and pool size.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub horizon_days: u32,
+    pub connect_timeout: Duration,
+    pub query_timeout: Duration,
+    pub parallelism: usize,
+    pub retries: u32,
+    /// First backoff; doubled per retry.
+    pub backoff: Duration,
+}
+
+impl From<&Defaults> for Settings {
+    fn from(d: &Defaults) -> Self {
+        Settings {
+            horizon_days: d.horizon_days,
+            connect_timeout: Duration::from_secs(d.connect_timeout_secs),
+            query_timeout: Duration::from_secs(d.query_timeout_secs),
+            parallelism: d.parallelism.max(1),
+            retries: d.retries,
+            backoff: Duration::from_millis(250),
+        }
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings::from(&Defaults::default())
+    }
+}
+
+/// One instance's outcome.
+#[derive(Debug, Clone)]
+pub struct InstanceResult {
+    pub name: String,
+    pub status: Status,
+    pub snapshot: Option<SnapshotInstance>,
+    pub elapsed: Duration,
+    pub attempts: u32,
+}
+
+enum QueryError {
+    /// The server answered with an error: the table is absent, the instance goes on.
+    Server { code: u32, message: String },
+    /// A value of a type the column cannot have.
+    BadValue(String),
+    /// The connection is gone or out of sync: the instance fails.
+    Fatal(Status),
+}
+
+const PERMISSION_ERRORS: &[u32] = &[229, 230, 262, 297, 300, 916, 15247];
+
+/// Runs one query and converts every row (the stream is always drained).
+async fn run<S>(
+    client: &mut Client<S>,
+    sql: &str,
+    timeout: Duration,
+) -> Result<Vec<Map<String, Value>>, QueryError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let work = async {
+        let stream = client.simple_query(sql).await;
+        let mut rows = Vec::new();
+        let mut bad = None;
+        let mut stream = match stream {
+            Ok(s) => s.into_row_stream(),
+            Err(e) => return Err(query_error(e)),
+        };
+        loop {
+            match stream.try_next().await {
+                Ok(Some(row)) => {
+                    if bad.is_none() {
+                        match convert::row(row) {
+                            Ok(r) => rows.push(r),
+                            Err(e) => bad = Some(e),
+                        }
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => return Err(query_error(e)),
+            }
+        }
+        match bad {
+            Some(e) => Err(QueryError::BadValue(e)),
+            None => Ok(rows),
+        }
+    };
+    match tokio::time::timeout(timeout, work).await {
+        Ok(r) => r,
+        Err(_) => Err(QueryError::Fatal(Status::Unreachable(format!(
+            "a query did not finish within {} s",
+            timeout.as_secs_f64()
+        )))),
+    }
+}
+
+/// Runs one catalog query and converts its rows exactly as a collection does
+/// (for tools and benchmarks); errors are flattened to text.
+pub async fn query_rows<S>(
+    client: &mut Client<S>,
+    sql: &str,
+    timeout: Duration,
+) -> Result<Vec<Map<String, Value>>, String>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    run(client, sql, timeout).await.map_err(|e| match e {
+        QueryError::Server { code, message } => format!("error {code}: {message}"),
+        QueryError::BadValue(m) => m,
+        QueryError::Fatal(s) => s.to_string(),
+    })
+}
+
+fn query_error(e: tiberius::error::Error) -> QueryError {
+    match e {
+        tiberius::error::Error::Server(t) => QueryError::Server {
+            code: t.code(),
+            message: t.message().to_string(),
+        },
+        other => QueryError::Fatal(connect::classify(&other)),
+    }
+}
+
+/// The reason a table is absent.
+fn reason(q: &CatalogQuery, e: &QueryError) -> String {
+    match e {
+        QueryError::Server { code, .. } if PERMISSION_ERRORS.contains(code) => {
+            format!("needs {}", q.needs)
+        }
+        QueryError::Server { code: 208, message } => format!("not on this server: {message}"),
+        QueryError::Server { code, message } => format!("error {code}: {message}"),
+        QueryError::BadValue(m) => format!("unexpected column type: {m}"),
+        QueryError::Fatal(s) => s.to_string(),
+    }
+}
+
+fn is_permission(e: &QueryError) -> bool {
+    matches!(e, QueryError::Server { code, .. } if PERMISSION_ERRORS.contains(code))
+}
+
+fn major_version(server: &ServerInfo) -> u32 {
+    server
+        .product_version
+        .as_deref()
+        .and_then(|v| v.split('.').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Whether a query applies to a server of this major version.
+fn applies(q: &CatalogQuery, major: u32) -> bool {
+    match q.name {
+        "DATABASES" => major < 13,
+        "DATABASES_2016" | "STRETCH_DATABASES" | "STRETCH_TABLES" => major >= 13,
+        n if n.starts_with("MB_") => major >= 13,
+        n if n.starts_with("SA_") => major >= 12,
+        "HADR_REPLICA_STATES" | "AVAILABILITY_GROUPS" | "AVAILABILITY_REPLICAS" => major >= 11,
+        _ => true,
+    }
+}
+
+/// Collects one instance over an open connection.
+pub async fn collect_instance<S>(
+    client: &mut Client<S>,
+    name: &str,
+    settings: &Settings,
+) -> Result<(SnapshotInstance, Status), Status>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let t = settings.query_timeout;
+    let fatal = |e: QueryError| match e {
+        QueryError::Fatal(s) => s,
+        QueryError::Server { code, message } => {
+            Status::Failed(format!("server facts: error {code}: {message}"))
+        }
+        QueryError::BadValue(m) => Status::Failed(format!("server facts: {m}")),
+    };
+    let server_row = run(client, queries::SERVER, t)
+        .await
+        .map_err(fatal)?
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    let server: ServerInfo = serde_json::from_value(Value::Object(server_row))
+        .map_err(|e| Status::Failed(format!("server facts: {e}")))?;
+    let major = major_version(&server);
+
+    let mut tables = Tables::new();
+    let mut missing = Map::new();
+    let mut denied = Vec::new();
+
+    // The window: the longer of the horizon and the Managed Backup retention.
+    let mut horizon = settings.horizon_days;
+    let retention_sql = if major >= 13 {
+        queries::MAX_RETENTION_MB
+    } else {
+        queries::MAX_RETENTION_SA
+    };
+    if major >= 12 {
+        if let Ok(rows) = run(client, retention_sql, t).await {
+            let days = rows
+                .first()
+                .and_then(|r| r.get("retention_days"))
+                .and_then(|v| v.as_u64())
+                .unwrap_or(0);
+            horizon = horizon.max(u32::try_from(days).unwrap_or(u32::MAX));
+        }
+    }
+
+    let user_dbs: Vec<String> = match run(client, queries::USER_DATABASES, t).await {
+        Ok(rows) => rows
+            .iter()
+            .filter_map(|r| r.get("name").and_then(|v| v.as_str()).map(String::from))
+            .collect(),
+        Err(QueryError::Fatal(s)) => return Err(s),
+        Err(_) => Vec::new(),
+    };
+    let mut managed: [Option<Vec<String>>; 2] = [None, None];
+    for (i, sql) in [queries::MANAGED_DATABASES_MB, queries::MANAGED_DATABASES_SA]
+        .into_iter()
+        .enumerate()
+    {
+        if (i == 0 && major < 13) || major < 12 {
+            continue;
+        }
+        match run(client, sql, t).await {
+            Ok(rows) => {
+                managed[i] = Some(
+                    rows.iter()
+                        .filter_map(|r| r.get("db_name").and_then(|v| v.as_str()).map(String::from))
+                        .collect(),
+                )
+            }
+            Err(QueryError::Fatal(s)) => return Err(s),
+            Err(_) => {}
+        }
+    }
+
+    for q in queries::ALL {
+        if !applies(q, major) {
+            continue;
+        }
+        // 2014's smart_admin objects may be gone on later versions: then say nothing.
+        let optional = q.name.starts_with("SA_") && major >= 13;
+        let dbs: Vec<Option<&str>> = match q.scope {
+            Scope::Server | Scope::Window => vec![None],
+            Scope::PerDatabase => user_dbs.iter().map(|d| Some(d.as_str())).collect(),
+            Scope::PerManagedDatabase => {
+                let list = if q.name.starts_with("MB_") {
+                    &managed[0]
+                } else {
+                    &managed[1]
+                };
+                match list {
+                    Some(l) => l.iter().map(|d| Some(d.as_str())).collect(),
+                    None => {
+                        if !optional {
+                            missing.insert(
+                                q.table.to_string(),
+                                Value::String(
+                                    "the Managed Backup configuration could not be read".into(),
+                                ),
+                            );
+                        }
+                        continue;
+                    }
+                }
+            }
+        };
+        let mut rows = Vec::new();
+        let mut failure = None;
+        for db in dbs {
+            let Ok(sql) = queries::render(q.sql, 0, horizon, db) else {
+                continue;
+            };
+            match run(client, &sql, t).await {
+                Ok(mut r) => rows.append(&mut r),
+                Err(QueryError::Fatal(s)) => return Err(s),
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        match failure {
+            None => {
+                tables.insert(q.table.to_string(), rows);
+            }
+            Some(QueryError::Server { code: 208, .. }) if optional => {}
+            Some(e) => {
+                if is_permission(&e) {
+                    denied.push(q.table.to_string());
+                }
+                missing.insert(q.table.to_string(), Value::String(reason(q, &e)));
+            }
+        }
+    }
+    let status = if denied.is_empty() {
+        Status::Ok
+    } else {
+        Status::PermissionMissing(denied)
+    };
+    Ok((
+        SnapshotInstance {
+            name: name.to_string(),
+            server,
+            tables,
+            missing,
+            extra: Map::new(),
+        },
+        status,
+    ))
+}
+
+/// Connects (with retry and backoff for refused connections) and collects one instance.
+pub async fn collect_one(
+    inst: &InstanceConfig,
+    cred: &Credential,
+    settings: &Settings,
+) -> InstanceResult {
+    let start = Instant::now();
+    let mut attempts = 0;
+    let mut backoff = settings.backoff;
+    let outcome = loop {
+        attempts += 1;
+        match connect::connect(inst, cred, settings.connect_timeout, settings.query_timeout).await {
+            Ok(mut client) => {
+                let r = collect_instance(&mut client, &inst.name, settings).await;
+                // Closing politely is best effort; a broken connection just drops.
+                if r.is_ok() {
+                    let _ = tokio::time::timeout(Duration::from_secs(1), client.close()).await;
+                }
+                break r;
+            }
+            // A timeout is not retried: the next refresh tries again.
+            Err(Status::Unreachable(m))
+                if attempts <= settings.retries && !m.starts_with("no login within") =>
+            {
+                tokio::time::sleep(backoff).await;
+                backoff *= 2;
+            }
+            Err(s) => break Err(s),
+        }
+    };
+    let (snapshot, status) = match outcome {
+        Ok((s, st)) => (Some(s), st),
+        Err(st) => (None, st),
+    };
+    InstanceResult {
+        name: inst.name.clone(),
+        status,
+        snapshot,
+        elapsed: start.elapsed(),
+        attempts,
+    }
+}
+
+/// Collects every instance concurrently, at most `settings.parallelism` at a
+/// time. Results are in the order of `instances`. Credentials are resolved
+/// first (a prompt happens before any network work).
+pub async fn collect_all(instances: &[InstanceConfig], settings: &Settings) -> Vec<InstanceResult> {
+    let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(settings.parallelism.max(1)));
+    let mut handles = Vec::new();
+    for inst in instances {
+        let cred = credential(inst);
+        let inst = inst.clone();
+        let settings = settings.clone();
+        let sem = sem.clone();
+        handles.push(tokio::spawn(async move {
+            let cred = match cred {
+                Ok(c) => c,
+                Err(m) => {
+                    return InstanceResult {
+                        name: inst.name.clone(),
+                        status: Status::LoginFailed(m),
+                        snapshot: None,
+                        elapsed: Duration::ZERO,
+                        attempts: 0,
+                    }
+                }
+            };
+            let _permit = sem.acquire_owned().await.ok();
+            collect_one(&inst, &cred, &settings).await
+        }));
+    }
+    let mut out = Vec::new();
+    for (h, inst) in handles.into_iter().zip(instances) {
+        out.push(h.await.unwrap_or_else(|e| InstanceResult {
+            name: inst.name.clone(),
+            status: Status::Failed(format!("collection task failed: {e}")),
+            snapshot: None,
+            elapsed: Duration::ZERO,
+            attempts: 0,
+        }));
+    }
+    out
+}
+
+/// A snapshot document from collection results. An instance that could not
+/// be collected is kept with no tables and its status as the reason, so the
+/// analysis says "unknown" for it instead of forgetting it.
+pub fn to_snapshot(
+    results: &[InstanceResult],
+    collected_at: chrono::DateTime<chrono::Utc>,
+) -> Snapshot {
+    let instances = results
+        .iter()
+        .map(|r| match &r.snapshot {
+            Some(s) => s.clone(),
+            None => {
+                let mut missing = Map::new();
+                for t in [
+                    crate::snapshot::table::DATABASES,
+                    crate::snapshot::table::BACKUPSET,
+                ] {
+                    missing.insert(t.to_string(), Value::String(r.status.to_string()));
+                }
+                let mut extra = Map::new();
+                extra.insert("status".into(), Value::String(r.status.label().into()));
+                SnapshotInstance {
+                    name: r.name.clone(),
+                    server: ServerInfo::default(),
+                    tables: Tables::new(),
+                    missing,
+                    extra,
+                }
+            }
+        })
+        .collect();
+    Snapshot {
+        format: FORMAT.to_string(),
+        collected_at: Some(collected_at.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+        source: Some("live".into()),
+        instances,
+        extra: Map::new(),
+    }
+}
+
+/// Runs a future to completion on a fresh runtime in its own thread, so
+/// synchronous callers work whether or not a runtime is already running.
+pub fn block_on<F>(future: F) -> F::Output
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a tokio runtime")
+            .block_on(future)
+    })
+    .join()
+    .expect("the collection thread")
+}
+
+/// Collects a whole config into a snapshot plus per-instance results.
+pub async fn collect_config(config: &Config) -> (Snapshot, Vec<InstanceResult>) {
+    let settings = Settings::from(&config.defaults);
+    let results = collect_all(&config.instances, &settings).await;
+    (to_snapshot(&results, chrono::Utc::now()), results)
+}
+
+/// [`collect_config`] for synchronous callers (the CLI).
+pub fn collect_config_blocking(config: &Config) -> (Snapshot, Vec<InstanceResult>) {
+    let config = config.clone();
+    block_on(async move { collect_config(&config).await })
+}

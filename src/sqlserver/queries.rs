@@ -1,0 +1,1113 @@
+//! Catalog SELECTs, one documented constant per object.
+//!
+//! Every query starts with a `-- chainwatch: <table>` line: it names the
+//! snapshot table the rows go to, shows up in a DBA's trace as chainwatch's,
+//! and lets the TDS test server answer it. Placeholders, filled by
+//! [`render`]: `{after_id}` (last `backup_set_id` already read),
+//! `{window_start}` ([`WINDOW_START`]), `{horizon_days}`, `{db}` (a
+//! QUOTENAME'd database) and `{db_name}` (the same as an `N'...'` literal).
+//!
+//! `SERVERPROPERTY` returns `sql_variant`, which tiberius cannot decode: every
+//! property is CAST. LSNs stay `numeric(25,0)` and are read exactly.
+
+/// Which rows of a query are read, and how often it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Once per instance.
+    Server,
+    /// Once per instance, bounded by the history window.
+    Window,
+    /// Once per online user database (`{db}`, `{db_name}`).
+    PerDatabase,
+    /// Once per database in the Managed Backup configuration.
+    PerManagedDatabase,
+}
+
+/// A catalog SELECT and what it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CatalogQuery {
+    /// The constant's name (for `--print-sql` and messages).
+    pub name: &'static str,
+    /// The snapshot table (three-part catalog name).
+    pub table: &'static str,
+    pub sql: &'static str,
+    /// The permission a read-only monitor needs (domain.md §9).
+    pub needs: &'static str,
+    pub scope: Scope,
+}
+
+/// Server facts: version, edition, names, and the UTC offset msdb dates are written in.
+pub const SERVER: &str = "-- chainwatch: server
+SELECT
+    CAST(SERVERPROPERTY('ServerName') AS nvarchar(128)) AS server_name,
+    CAST(SERVERPROPERTY('MachineName') AS nvarchar(128)) AS machine_name,
+    CAST(SERVERPROPERTY('InstanceName') AS nvarchar(128)) AS instance_name,
+    CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)) AS product_version,
+    CAST(SERVERPROPERTY('Edition') AS nvarchar(128)) AS edition,
+    DATEDIFF(MINUTE, GETUTCDATE(), GETDATE()) AS utc_offset_minutes";
+
+/// First `backup_set_id` of the window: the oldest of the latest full backups
+/// taken before the horizon (one per database), so every chain in the window
+/// has its anchoring full; 0 when no full is that old.
+pub const WINDOW_START: &str = "COALESCE((SELECT MIN(x.anchor) FROM (SELECT MAX(f.backup_set_id) AS anchor FROM msdb.dbo.backupset AS f WHERE f.type = 'D' AND f.backup_start_date < DATEADD(DAY, -{horizon_days}, GETDATE()) GROUP BY f.database_name) AS x), 0)";
+
+/// Online user databases, for the per-database queries.
+pub const USER_DATABASES: &str = "-- chainwatch: databases to visit
+SELECT d.name FROM sys.databases AS d WHERE d.database_id > 4 AND d.state = 0 ORDER BY d.name";
+
+/// Databases in the Managed Backup configuration, dropped ones included (their
+/// backups stay in the container), for `fn_available_backups`.
+pub const MANAGED_DATABASES_MB: &str = "-- chainwatch: managed databases
+SELECT c.db_name FROM msdb.managed_backup.fn_backup_db_config(NULL) AS c";
+
+/// The same on 2014.
+pub const MANAGED_DATABASES_SA: &str = "-- chainwatch: managed databases
+SELECT c.db_name FROM msdb.smart_admin.fn_backup_db_config(NULL) AS c";
+
+/// The longest Managed Backup retention, which widens the window.
+pub const MAX_RETENTION_MB: &str = "-- chainwatch: retention
+SELECT MAX(c.retention_days) AS retention_days FROM msdb.managed_backup.fn_backup_db_config(NULL) AS c";
+
+/// The same on 2014.
+pub const MAX_RETENTION_SA: &str = "-- chainwatch: retention
+SELECT MAX(c.retention_days) AS retention_days FROM msdb.smart_admin.fn_backup_db_config(NULL) AS c";
+
+/// `msdb.dbo.backupset`: One row per backup. Bounded: everything from the anchoring full before the horizon on, and only ids above the last one already read (incremental refresh). LSN columns are `numeric(25,0)` and are read exactly through `Numeric::value()`.
+///
+/// Needs: SELECT in msdb.
+pub const BACKUPSET: &str = "-- chainwatch: msdb.dbo.backupset
+SELECT
+    b.backup_finish_date, b.backup_set_id, b.backup_set_uuid, b.backup_size,
+    b.backup_start_date, b.begins_log_chain, b.checkpoint_lsn, b.compressed_backup_size,
+    b.database_backup_lsn, b.database_creation_date, b.database_guid, b.database_name,
+    b.description, b.differential_base_guid, b.differential_base_lsn, b.encryptor_type,
+    b.family_guid, b.first_lsn, b.first_recovery_fork_guid, b.fork_point_lsn,
+    b.has_bulk_logged_data, b.has_incomplete_metadata, b.is_copy_only, b.is_damaged,
+    b.is_force_offline, b.is_snapshot, b.key_algorithm, b.last_lsn, b.last_recovery_fork_guid,
+    b.machine_name, b.media_set_id, b.name, b.position, b.recovery_model, b.server_name,
+    b.software_build_version, b.software_major_version, b.software_minor_version, b.time_zone,
+    b.type, b.user_name
+FROM msdb.dbo.backupset AS b
+WHERE b.backup_set_id > {after_id} AND b.backup_set_id >= {window_start}
+ORDER BY b.backup_set_id";
+
+/// `msdb.dbo.backupmediaset`: Media sets of the backups in the window (compression, encryption, family count).
+///
+/// Needs: SELECT in msdb.
+pub const BACKUPMEDIASET: &str = "-- chainwatch: msdb.dbo.backupmediaset
+SELECT
+    m.is_compressed, m.is_encrypted, m.media_family_count, m.media_set_id, m.media_uuid,
+    m.mirror_count, m.name, m.software_name, m.software_vendor_id
+FROM msdb.dbo.backupmediaset AS m
+WHERE m.media_set_id IN (SELECT b.media_set_id FROM msdb.dbo.backupset AS b WHERE b.backup_set_id > {after_id} AND b.backup_set_id >= {window_start})
+ORDER BY m.media_set_id";
+
+/// `msdb.dbo.backupmediafamily`: Files and URLs of the backups in the window, one row per family and mirror.
+///
+/// Needs: SELECT in msdb.
+pub const BACKUPMEDIAFAMILY: &str = "-- chainwatch: msdb.dbo.backupmediafamily
+SELECT
+    f.device_type, f.family_sequence_number, f.logical_device_name, f.media_family_id,
+    f.media_set_id, f.mirror, f.physical_block_size, f.physical_device_name
+FROM msdb.dbo.backupmediafamily AS f
+WHERE f.media_set_id IN (SELECT b.media_set_id FROM msdb.dbo.backupset AS b WHERE b.backup_set_id > {after_id} AND b.backup_set_id >= {window_start})
+ORDER BY f.media_set_id, f.family_sequence_number, f.mirror";
+
+/// `msdb.dbo.backupfile`: Data and log files inside the backups in the window (for MOVE targets).
+///
+/// Needs: SELECT in msdb.
+pub const BACKUPFILE: &str = "-- chainwatch: msdb.dbo.backupfile
+SELECT
+    f.backup_set_id, f.backup_size, f.file_number, f.file_size, f.file_type, f.filegroup_name,
+    f.is_present, f.logical_name, f.physical_name, f.state_desc
+FROM msdb.dbo.backupfile AS f
+WHERE f.backup_set_id IN (SELECT b.backup_set_id FROM msdb.dbo.backupset AS b WHERE b.backup_set_id > {after_id} AND b.backup_set_id >= {window_start})
+ORDER BY f.backup_set_id, f.file_number";
+
+/// `msdb.dbo.restorehistory`: Restores done on this instance inside the horizon (a restore may start a new recovery fork).
+///
+/// Needs: SELECT in msdb.
+pub const RESTOREHISTORY: &str = "-- chainwatch: msdb.dbo.restorehistory
+SELECT
+    r.backup_set_id, r.destination_database_name, r.device_count, r.recovery, r.replace,
+    r.restart, r.restore_date, r.restore_history_id, r.restore_type, r.stop_at,
+    r.stop_at_mark_name, r.stop_before, r.user_name
+FROM msdb.dbo.restorehistory AS r
+WHERE r.restore_date >= DATEADD(DAY, -{horizon_days}, GETDATE())
+ORDER BY r.restore_history_id";
+
+/// `sys.databases`: Every database: state, recovery model, AG membership (2012+ columns). 2016+ adds Stretch, see `DATABASES_2016`.
+///
+/// Needs: VIEW ANY DATABASE.
+pub const DATABASES: &str = "-- chainwatch: sys.databases
+SELECT
+    d.compatibility_level, d.create_date, d.database_id, d.group_database_id, d.is_encrypted,
+    d.is_read_only, d.log_reuse_wait_desc, d.name, d.recovery_model, d.recovery_model_desc,
+    d.replica_id, d.state, d.state_desc
+FROM sys.databases AS d
+ORDER BY d.database_id";
+
+/// `sys.databases`: `sys.databases` on 2016+, with `is_remote_data_archive_enabled` (Stretch).
+///
+/// Needs: VIEW ANY DATABASE.
+pub const DATABASES_2016: &str = "-- chainwatch: sys.databases
+SELECT
+    d.compatibility_level, d.create_date, d.database_id, d.group_database_id, d.is_encrypted,
+    d.is_read_only, d.log_reuse_wait_desc, d.name, d.recovery_model, d.recovery_model_desc,
+    d.replica_id, d.state, d.state_desc, d.is_remote_data_archive_enabled
+FROM sys.databases AS d
+ORDER BY d.database_id";
+
+/// `sys.database_recovery_status`: Recovery fork and last log backup LSN of every database (NULL in SIMPLE or before the first full).
+///
+/// Needs: VIEW ANY DATABASE.
+pub const RECOVERY_STATUS: &str = "-- chainwatch: sys.database_recovery_status
+SELECT
+    s.database_guid, s.database_id, s.family_guid, s.first_recovery_fork_guid,
+    s.fork_point_lsn, s.last_log_backup_lsn, s.recovery_fork_guid
+FROM sys.database_recovery_status AS s
+ORDER BY s.database_id";
+
+/// `sys.database_mirroring`: Mirroring role per database: a mirror cannot be backed up.
+///
+/// Needs: VIEW ANY DATABASE (sysadmin for mirror-side values).
+pub const MIRRORING: &str = "-- chainwatch: sys.database_mirroring
+SELECT
+    m.database_id, m.mirroring_connection_timeout, m.mirroring_end_of_log_lsn,
+    m.mirroring_failover_lsn, m.mirroring_guid, m.mirroring_partner_instance,
+    m.mirroring_partner_name, m.mirroring_redo_queue, m.mirroring_replication_lsn,
+    m.mirroring_role, m.mirroring_role_desc, m.mirroring_role_sequence,
+    m.mirroring_safety_level, m.mirroring_safety_level_desc, m.mirroring_state,
+    m.mirroring_state_desc, m.mirroring_witness_name, m.mirroring_witness_state,
+    m.mirroring_witness_state_desc
+FROM sys.database_mirroring AS m
+ORDER BY m.database_id";
+
+/// `sys.dm_hadr_database_replica_states`: Availability database states on this replica.
+///
+/// Needs: VIEW SERVER STATE.
+pub const HADR_REPLICA_STATES: &str = "-- chainwatch: sys.dm_hadr_database_replica_states
+SELECT
+    s.database_id, s.database_state_desc, s.group_database_id, s.group_id, s.is_local,
+    s.is_primary_replica, s.is_suspended, s.replica_id, s.synchronization_health,
+    s.synchronization_health_desc, s.synchronization_state, s.synchronization_state_desc
+FROM sys.dm_hadr_database_replica_states AS s
+WHERE s.is_local = 1";
+
+/// `sys.availability_groups`: Availability groups and their automated backup preference.
+///
+/// Needs: VIEW ANY DEFINITION.
+pub const AVAILABILITY_GROUPS: &str = "-- chainwatch: sys.availability_groups
+SELECT
+    g.automated_backup_preference, g.automated_backup_preference_desc, g.basic_features,
+    g.cluster_type, g.cluster_type_desc, g.group_id, g.is_distributed, g.name
+FROM sys.availability_groups AS g";
+
+/// `sys.availability_replicas`: Replicas with backup priority: with the group's preference they decide the preferred backup replica.
+///
+/// Needs: VIEW ANY DEFINITION.
+pub const AVAILABILITY_REPLICAS: &str = "-- chainwatch: sys.availability_replicas
+SELECT
+    r.availability_mode, r.availability_mode_desc, r.backup_priority, r.endpoint_url,
+    r.failover_mode, r.failover_mode_desc, r.group_id, r.replica_id, r.replica_server_name,
+    r.secondary_role_allow_connections, r.secondary_role_allow_connections_desc
+FROM sys.availability_replicas AS r";
+
+/// `sys.credentials`: Server credentials (names only matter: Managed Backup SAS credentials are named after the container URL). Secrets are never readable.
+///
+/// Needs: VIEW ANY DEFINITION.
+pub const CREDENTIALS: &str = "-- chainwatch: sys.credentials
+SELECT
+    c.create_date, c.credential_id, c.credential_identity, c.modify_date, c.name, c.target_id,
+    c.target_type
+FROM sys.credentials AS c";
+
+/// `sys.database_scoped_credentials`: Database scoped credential names, per user database (Stretch uses one).
+///
+/// Needs: CONTROL on the database.
+pub const SCOPED_CREDENTIALS: &str = "-- chainwatch: sys.database_scoped_credentials
+SELECT {db_name} AS database_name,
+    c.create_date, c.credential_id, c.credential_identity, c.modify_date, c.name,
+    c.principal_id, c.target_id, c.target_type
+FROM {db}.sys.database_scoped_credentials AS c";
+
+/// `sys.remote_data_archive_databases`: Stretch: the remote Azure database of a stretched database (2016+).
+///
+/// Needs: VIEW ANY DATABASE.
+pub const STRETCH_DATABASES: &str = "-- chainwatch: sys.remote_data_archive_databases
+SELECT {db_name} AS database_name,
+    r.data_source_id, r.remote_database_id, r.remote_database_name
+FROM {db}.sys.remote_data_archive_databases AS r";
+
+/// `sys.remote_data_archive_tables`: Stretch: the stretched tables of a database and their migration state (2016+).
+///
+/// Needs: VIEW ANY DATABASE.
+pub const STRETCH_TABLES: &str = "-- chainwatch: sys.remote_data_archive_tables
+SELECT {db_name} AS database_name,
+    r.filter_predicate, r.is_migration_paused, r.is_reconciled, r.migration_direction,
+    r.migration_direction_desc, r.object_id, r.remote_database_id, r.remote_table_name
+FROM {db}.sys.remote_data_archive_tables AS r";
+
+/// `msdb.dbo.log_shipping_primary_databases`: Log shipping primaries: their backup job conflicts with Managed Backup.
+///
+/// Needs: SELECT in msdb.
+pub const LOG_SHIPPING_PRIMARY: &str = "-- chainwatch: msdb.dbo.log_shipping_primary_databases
+SELECT
+    l.backup_compression, l.backup_directory, l.backup_job_id, l.backup_retention_period,
+    l.backup_share, l.last_backup_date, l.last_backup_file, l.monitor_server,
+    l.monitor_server_security_mode, l.primary_database, l.primary_id, l.user_specified_monitor
+FROM msdb.dbo.log_shipping_primary_databases AS l";
+
+/// `msdb.dbo.sysjobs`: Agent jobs that have a step running BACKUP (the steps are in `SYSJOBSTEPS`). `owner_sid` is shown as 0x hex.
+///
+/// Needs: SELECT in msdb.
+pub const SYSJOBS: &str = "-- chainwatch: msdb.dbo.sysjobs
+SELECT
+    j.category_id, j.date_created, j.date_modified, j.description, j.enabled, j.job_id, j.name,
+    j.originating_server_id, CONVERT(varchar(172), j.owner_sid, 1) AS owner_sid,
+    j.start_step_id, j.version_number
+FROM msdb.dbo.sysjobs AS j
+WHERE j.job_id IN (SELECT s.job_id FROM msdb.dbo.sysjobsteps AS s WHERE s.command LIKE N'%BACKUP%')";
+
+/// `msdb.dbo.sysjobsteps`: Agent job steps whose command runs BACKUP (T-SQL, PowerShell, CmdExec, SSIS maintenance plans).
+///
+/// Needs: SELECT in msdb.
+pub const SYSJOBSTEPS: &str = "-- chainwatch: msdb.dbo.sysjobsteps
+SELECT
+    s.command, s.database_name, s.job_id, s.last_run_date, s.last_run_duration,
+    s.last_run_outcome, s.last_run_time, s.output_file_name, s.proxy_id, s.step_id,
+    s.step_name, s.step_uid, s.subsystem
+FROM msdb.dbo.sysjobsteps AS s
+WHERE s.command LIKE N'%BACKUP%'
+ORDER BY s.job_id, s.step_id";
+
+/// `msdb.dbo.sysmaintplan_plans`: Maintenance plans (undocumented msdb objects; column list from public schema dumps, see domain.md §4.2).
+///
+/// Needs: SELECT in msdb.
+pub const MAINTPLAN_PLANS: &str = "-- chainwatch: msdb.dbo.sysmaintplan_plans
+SELECT
+    p.name, p.id, p.description, p.create_date, p.owner, p.version_major, p.version_minor,
+    p.version_build, p.version_comments, p.from_msx, p.has_targets
+FROM msdb.dbo.sysmaintplan_plans AS p";
+
+/// `msdb.dbo.sysmaintplan_subplans`: Maintenance plans (undocumented msdb objects; column list from public schema dumps, see domain.md §4.2).
+///
+/// Needs: SELECT in msdb.
+pub const MAINTPLAN_SUBPLANS: &str = "-- chainwatch: msdb.dbo.sysmaintplan_subplans
+SELECT
+    p.subplan_id, p.subplan_name, p.subplan_description, p.plan_id, p.job_id, p.msx_job_id,
+    p.schedule_id, p.msx_plan
+FROM msdb.dbo.sysmaintplan_subplans AS p";
+
+/// `msdb.dbo.sysmaintplan_log`: Maintenance plans (undocumented msdb objects; column list from public schema dumps, see domain.md §4.2). Only the horizon's runs.
+///
+/// Needs: SELECT in msdb.
+pub const MAINTPLAN_LOG: &str = "-- chainwatch: msdb.dbo.sysmaintplan_log
+SELECT
+    p.task_detail_id, p.plan_id, p.subplan_id, p.start_time, p.end_time, p.succeeded,
+    p.logged_remotely, p.source_server_name, p.plan_name, p.subplan_name
+FROM msdb.dbo.sysmaintplan_log AS p
+WHERE p.start_time >= DATEADD(DAY, -{horizon_days}, GETDATE())";
+
+/// `msdb.dbo.sysmaintplan_logdetail`: Maintenance plans (undocumented msdb objects; column list from public schema dumps, see domain.md §4.2). Only the horizon's runs.
+///
+/// Needs: SELECT in msdb.
+pub const MAINTPLAN_LOGDETAIL: &str = "-- chainwatch: msdb.dbo.sysmaintplan_logdetail
+SELECT
+    p.task_detail_id, p.line1, p.line2, p.line3, p.line4, p.line5, p.server_name, p.start_time,
+    p.end_time, p.error_number, p.error_message, p.command, p.succeeded
+FROM msdb.dbo.sysmaintplan_logdetail AS p
+WHERE p.start_time >= DATEADD(DAY, -{horizon_days}, GETDATE())";
+
+/// `msdb.managed_backup.fn_backup_db_config`: Managed Backup settings of every database, 2016+: retention, container URL, credential.
+///
+/// Needs: db_backupoperator + ALTER ANY CREDENTIAL.
+pub const MB_DB_CONFIG: &str = "-- chainwatch: msdb.managed_backup.fn_backup_db_config
+SELECT
+    c.credential_name, c.db_guid, c.db_name, c.encryption_algorithm, c.encryptor_name,
+    c.encryptor_type, c.is_availability_database, c.is_dropped, c.is_managed_backup_enabled,
+    c.retention_days, c.storage_url
+FROM msdb.managed_backup.fn_backup_db_config(NULL) AS c";
+
+/// `msdb.managed_backup.fn_backup_instance_config`: Managed Backup instance defaults, 2016+.
+///
+/// Needs: db_backupoperator + ALTER ANY CREDENTIAL.
+pub const MB_INSTANCE_CONFIG: &str = "-- chainwatch: msdb.managed_backup.fn_backup_instance_config
+SELECT
+    c.credential_name, c.encryption_algorithm, c.encryptor_name, c.encryptor_type,
+    c.is_smart_backup_enabled, c.retention_days, c.storage_url
+FROM msdb.managed_backup.fn_backup_instance_config() AS c";
+
+/// `msdb.managed_backup.fn_is_master_switch_on`: Whether Managed Backup runs at all (the master switch), 2016+.
+///
+/// Needs: SELECT on the function.
+pub const MB_MASTER_SWITCH: &str = "-- chainwatch: msdb.managed_backup.fn_is_master_switch_on
+SELECT c.is_master_switch_on
+FROM msdb.managed_backup.fn_is_master_switch_on() AS c";
+
+/// `msdb.managed_backup.fn_available_backups`: Backups Managed Backup still keeps in the container for one database, 2016+.
+///
+/// Needs: SELECT on the function.
+pub const MB_AVAILABLE: &str = "-- chainwatch: msdb.managed_backup.fn_available_backups
+SELECT {db_name} AS database_name,
+    a.Backup_path, a.availability_group_guid, a.backup_finish_date, a.backup_start_date,
+    a.backup_type, a.database_guid, a.expiration_date, a.first_lsn, a.first_recovery_fork_id,
+    a.fork_point_lsn, a.last_lsn, a.last_recovery_fork_id, a.machine_name
+FROM msdb.managed_backup.fn_available_backups({db_name}) AS a";
+
+/// `msdb.smart_admin.fn_backup_db_config`: Managed Backup settings of every database, 2014 (kept on later versions where it exists): retention, container URL, credential.
+///
+/// Needs: db_backupoperator + ALTER ANY CREDENTIAL.
+pub const SA_DB_CONFIG: &str = "-- chainwatch: msdb.smart_admin.fn_backup_db_config
+SELECT
+    c.credential_name, c.db_guid, c.db_name, c.encryption_algorithm, c.encryptor_name,
+    c.encryptor_type, c.is_availability_database, c.is_dropped, c.is_smart_backup_enabled,
+    c.retention_days, c.storage_url
+FROM msdb.smart_admin.fn_backup_db_config(NULL) AS c";
+
+/// `msdb.smart_admin.fn_backup_instance_config`: Managed Backup instance defaults, 2014 (kept on later versions where it exists).
+///
+/// Needs: db_backupoperator + ALTER ANY CREDENTIAL.
+pub const SA_INSTANCE_CONFIG: &str = "-- chainwatch: msdb.smart_admin.fn_backup_instance_config
+SELECT
+    c.credential_name, c.encryption_algorithm, c.encryptor_name, c.encryptor_type,
+    c.is_smart_backup_enabled, c.retention_days, c.storage_url
+FROM msdb.smart_admin.fn_backup_instance_config() AS c";
+
+/// `msdb.smart_admin.fn_is_master_switch_on`: Whether Managed Backup runs at all (the master switch), 2014 (kept on later versions where it exists).
+///
+/// Needs: SELECT on the function.
+pub const SA_MASTER_SWITCH: &str = "-- chainwatch: msdb.smart_admin.fn_is_master_switch_on
+SELECT c.is_master_switch_on
+FROM msdb.smart_admin.fn_is_master_switch_on() AS c";
+
+/// `msdb.smart_admin.fn_available_backups`: Backups Managed Backup still keeps in the container for one database, 2014 (kept on later versions where it exists).
+///
+/// Needs: SELECT on the function.
+pub const SA_AVAILABLE: &str = "-- chainwatch: msdb.smart_admin.fn_available_backups
+SELECT {db_name} AS database_name,
+    a.Backup_path, a.availability_group_guid, a.backup_finish_date, a.backup_start_date,
+    a.backup_type, a.database_guid, a.expiration_date, a.first_lsn, a.first_recovery_fork_id,
+    a.fork_point_lsn, a.last_lsn, a.last_recovery_fork_id, a.machine_name
+FROM msdb.smart_admin.fn_available_backups({db_name}) AS a";
+
+/// Every catalog query, in collection order.
+pub const ALL: &[CatalogQuery] = &[
+    CatalogQuery {
+        name: "BACKUPSET",
+        table: "msdb.dbo.backupset",
+        sql: BACKUPSET,
+        needs: "SELECT in msdb",
+        scope: Scope::Window,
+    },
+    CatalogQuery {
+        name: "BACKUPMEDIASET",
+        table: "msdb.dbo.backupmediaset",
+        sql: BACKUPMEDIASET,
+        needs: "SELECT in msdb",
+        scope: Scope::Window,
+    },
+    CatalogQuery {
+        name: "BACKUPMEDIAFAMILY",
+        table: "msdb.dbo.backupmediafamily",
+        sql: BACKUPMEDIAFAMILY,
+        needs: "SELECT in msdb",
+        scope: Scope::Window,
+    },
+    CatalogQuery {
+        name: "BACKUPFILE",
+        table: "msdb.dbo.backupfile",
+        sql: BACKUPFILE,
+        needs: "SELECT in msdb",
+        scope: Scope::Window,
+    },
+    CatalogQuery {
+        name: "RESTOREHISTORY",
+        table: "msdb.dbo.restorehistory",
+        sql: RESTOREHISTORY,
+        needs: "SELECT in msdb",
+        scope: Scope::Window,
+    },
+    CatalogQuery {
+        name: "DATABASES",
+        table: "sys.databases",
+        sql: DATABASES,
+        needs: "VIEW ANY DATABASE",
+        scope: Scope::Server,
+    },
+    CatalogQuery {
+        name: "DATABASES_2016",
+        table: "sys.databases",
+        sql: DATABASES_2016,
+        needs: "VIEW ANY DATABASE",
+        scope: Scope::Server,
+    },
+    CatalogQuery {
+        name: "RECOVERY_STATUS",
+        table: "sys.database_recovery_status",
+        sql: RECOVERY_STATUS,
+        needs: "VIEW ANY DATABASE",
+        scope: Scope::Server,
+    },
+    CatalogQuery {
+        name: "MIRRORING",
+        table: "sys.database_mirroring",
+        sql: MIRRORING,
+        needs: "VIEW ANY DATABASE (sysadmin for mirror-side values)",
+        scope: Scope::Server,
+    },
+    CatalogQuery {
+        name: "HADR_REPLICA_STATES",
+        table: "sys.dm_hadr_database_replica_states",
+        sql: HADR_REPLICA_STATES,
+        needs: "VIEW SERVER STATE",
+        scope: Scope::Server,
+    },
+    CatalogQuery {
+        name: "AVAILABILITY_GROUPS",
+        table: "sys.availability_groups",
+        sql: AVAILABILITY_GROUPS,
+        needs: "VIEW ANY DEFINITION",
+        scope: Scope::Server,
+    },
+    CatalogQuery {
+        name: "AVAILABILITY_REPLICAS",
+        table: "sys.availability_replicas",
+        sql: AVAILABILITY_REPLICAS,
+        needs: "VIEW ANY DEFINITION",
+        scope: Scope::Server,
+    },
+    CatalogQuery {
+        name: "CREDENTIALS",
+        table: "sys.credentials",
+        sql: CREDENTIALS,
+        needs: "VIEW ANY DEFINITION",
+        scope: Scope::Server,
+    },
+    CatalogQuery {
+        name: "SCOPED_CREDENTIALS",
+        table: "sys.database_scoped_credentials",
+        sql: SCOPED_CREDENTIALS,
+        needs: "CONTROL on the database",
+        scope: Scope::PerDatabase,
+    },
+    CatalogQuery {
+        name: "STRETCH_DATABASES",
+        table: "sys.remote_data_archive_databases",
+        sql: STRETCH_DATABASES,
+        needs: "VIEW ANY DATABASE",
+        scope: Scope::PerDatabase,
+    },
+    CatalogQuery {
+        name: "STRETCH_TABLES",
+        table: "sys.remote_data_archive_tables",
+        sql: STRETCH_TABLES,
+        needs: "VIEW ANY DATABASE",
+        scope: Scope::PerDatabase,
+    },
+    CatalogQuery {
+        name: "LOG_SHIPPING_PRIMARY",
+        table: "msdb.dbo.log_shipping_primary_databases",
+        sql: LOG_SHIPPING_PRIMARY,
+        needs: "SELECT in msdb",
+        scope: Scope::Server,
+    },
+    CatalogQuery {
+        name: "SYSJOBS",
+        table: "msdb.dbo.sysjobs",
+        sql: SYSJOBS,
+        needs: "SELECT in msdb",
+        scope: Scope::Server,
+    },
+    CatalogQuery {
+        name: "SYSJOBSTEPS",
+        table: "msdb.dbo.sysjobsteps",
+        sql: SYSJOBSTEPS,
+        needs: "SELECT in msdb",
+        scope: Scope::Server,
+    },
+    CatalogQuery {
+        name: "MAINTPLAN_PLANS",
+        table: "msdb.dbo.sysmaintplan_plans",
+        sql: MAINTPLAN_PLANS,
+        needs: "SELECT in msdb",
+        scope: Scope::Server,
+    },
+    CatalogQuery {
+        name: "MAINTPLAN_SUBPLANS",
+        table: "msdb.dbo.sysmaintplan_subplans",
+        sql: MAINTPLAN_SUBPLANS,
+        needs: "SELECT in msdb",
+        scope: Scope::Server,
+    },
+    CatalogQuery {
+        name: "MAINTPLAN_LOG",
+        table: "msdb.dbo.sysmaintplan_log",
+        sql: MAINTPLAN_LOG,
+        needs: "SELECT in msdb",
+        scope: Scope::Window,
+    },
+    CatalogQuery {
+        name: "MAINTPLAN_LOGDETAIL",
+        table: "msdb.dbo.sysmaintplan_logdetail",
+        sql: MAINTPLAN_LOGDETAIL,
+        needs: "SELECT in msdb",
+        scope: Scope::Window,
+    },
+    CatalogQuery {
+        name: "MB_DB_CONFIG",
+        table: "msdb.managed_backup.fn_backup_db_config",
+        sql: MB_DB_CONFIG,
+        needs: "db_backupoperator + ALTER ANY CREDENTIAL",
+        scope: Scope::Server,
+    },
+    CatalogQuery {
+        name: "MB_INSTANCE_CONFIG",
+        table: "msdb.managed_backup.fn_backup_instance_config",
+        sql: MB_INSTANCE_CONFIG,
+        needs: "db_backupoperator + ALTER ANY CREDENTIAL",
+        scope: Scope::Server,
+    },
+    CatalogQuery {
+        name: "MB_MASTER_SWITCH",
+        table: "msdb.managed_backup.fn_is_master_switch_on",
+        sql: MB_MASTER_SWITCH,
+        needs: "SELECT on the function",
+        scope: Scope::Server,
+    },
+    CatalogQuery {
+        name: "MB_AVAILABLE",
+        table: "msdb.managed_backup.fn_available_backups",
+        sql: MB_AVAILABLE,
+        needs: "SELECT on the function",
+        scope: Scope::PerManagedDatabase,
+    },
+    CatalogQuery {
+        name: "SA_DB_CONFIG",
+        table: "msdb.smart_admin.fn_backup_db_config",
+        sql: SA_DB_CONFIG,
+        needs: "db_backupoperator + ALTER ANY CREDENTIAL",
+        scope: Scope::Server,
+    },
+    CatalogQuery {
+        name: "SA_INSTANCE_CONFIG",
+        table: "msdb.smart_admin.fn_backup_instance_config",
+        sql: SA_INSTANCE_CONFIG,
+        needs: "db_backupoperator + ALTER ANY CREDENTIAL",
+        scope: Scope::Server,
+    },
+    CatalogQuery {
+        name: "SA_MASTER_SWITCH",
+        table: "msdb.smart_admin.fn_is_master_switch_on",
+        sql: SA_MASTER_SWITCH,
+        needs: "SELECT on the function",
+        scope: Scope::Server,
+    },
+    CatalogQuery {
+        name: "SA_AVAILABLE",
+        table: "msdb.smart_admin.fn_available_backups",
+        sql: SA_AVAILABLE,
+        needs: "SELECT on the function",
+        scope: Scope::PerManagedDatabase,
+    },
+];
+
+/// Fills the placeholders. `db` is a database name (quoted here like QUOTENAME).
+pub fn render(
+    sql: &str,
+    after_id: i64,
+    horizon_days: u32,
+    db: Option<&str>,
+) -> Result<String, crate::tsql::QuoteError> {
+    let mut s = sql.replace("{window_start}", WINDOW_START);
+    s = s.replace("{after_id}", &after_id.to_string());
+    s = s.replace("{horizon_days}", &horizon_days.to_string());
+    if let Some(db) = db {
+        s = s.replace("{db_name}", &crate::tsql::quote_string(db));
+        s = s.replace("{db}", &crate::tsql::quote_ident(db)?);
+    }
+    Ok(s)
+}
+
+/// The snapshot table a batch is for, from its first line.
+pub fn table_of(sql: &str) -> Option<&str> {
+    sql.trim_start()
+        .strip_prefix("-- chainwatch: ")
+        .map(|rest| rest.lines().next().unwrap_or("").trim())
+}
+
+/// Columns of every catalog object, from the documentation (shared/domain.md §1, §3, §4, §5, §7).
+/// A query naming a column not listed here fails the static check.
+pub const CATALOG_COLUMNS: &[(&str, &[&str])] = &[
+    (
+        "msdb.dbo.backupfile",
+        &[
+            "backup_set_id",
+            "backup_size",
+            "file_number",
+            "file_size",
+            "file_type",
+            "filegroup_name",
+            "is_present",
+            "logical_name",
+            "physical_name",
+            "state_desc",
+        ],
+    ),
+    (
+        "msdb.dbo.backupmediafamily",
+        &[
+            "device_type",
+            "family_sequence_number",
+            "logical_device_name",
+            "media_family_id",
+            "media_set_id",
+            "mirror",
+            "physical_block_size",
+            "physical_device_name",
+        ],
+    ),
+    (
+        "msdb.dbo.backupmediaset",
+        &[
+            "is_compressed",
+            "is_encrypted",
+            "media_family_count",
+            "media_set_id",
+            "media_uuid",
+            "mirror_count",
+            "name",
+            "software_name",
+            "software_vendor_id",
+        ],
+    ),
+    (
+        "msdb.dbo.backupset",
+        &[
+            "backup_finish_date",
+            "backup_set_id",
+            "backup_set_uuid",
+            "backup_size",
+            "backup_start_date",
+            "begins_log_chain",
+            "checkpoint_lsn",
+            "compressed_backup_size",
+            "database_backup_lsn",
+            "database_creation_date",
+            "database_guid",
+            "database_name",
+            "description",
+            "differential_base_guid",
+            "differential_base_lsn",
+            "encryptor_type",
+            "family_guid",
+            "first_lsn",
+            "first_recovery_fork_guid",
+            "fork_point_lsn",
+            "has_bulk_logged_data",
+            "has_incomplete_metadata",
+            "is_copy_only",
+            "is_damaged",
+            "is_force_offline",
+            "is_snapshot",
+            "key_algorithm",
+            "last_lsn",
+            "last_recovery_fork_guid",
+            "machine_name",
+            "media_set_id",
+            "name",
+            "position",
+            "recovery_model",
+            "server_name",
+            "software_build_version",
+            "software_major_version",
+            "software_minor_version",
+            "time_zone",
+            "type",
+            "user_name",
+        ],
+    ),
+    (
+        "msdb.dbo.log_shipping_primary_databases",
+        &[
+            "backup_compression",
+            "backup_directory",
+            "backup_job_id",
+            "backup_retention_period",
+            "backup_share",
+            "last_backup_date",
+            "last_backup_file",
+            "monitor_server",
+            "monitor_server_security_mode",
+            "primary_database",
+            "primary_id",
+            "user_specified_monitor",
+        ],
+    ),
+    (
+        "msdb.dbo.restorehistory",
+        &[
+            "backup_set_id",
+            "destination_database_name",
+            "device_count",
+            "recovery",
+            "replace",
+            "restart",
+            "restore_date",
+            "restore_history_id",
+            "restore_type",
+            "stop_at",
+            "stop_at_mark_name",
+            "stop_before",
+            "user_name",
+        ],
+    ),
+    (
+        "msdb.dbo.sysjobs",
+        &[
+            "category_id",
+            "date_created",
+            "date_modified",
+            "description",
+            "enabled",
+            "job_id",
+            "name",
+            "originating_server_id",
+            "owner_sid",
+            "start_step_id",
+            "version_number",
+        ],
+    ),
+    (
+        "msdb.dbo.sysjobsteps",
+        &[
+            "command",
+            "database_name",
+            "job_id",
+            "last_run_date",
+            "last_run_duration",
+            "last_run_outcome",
+            "last_run_time",
+            "output_file_name",
+            "proxy_id",
+            "step_id",
+            "step_name",
+            "step_uid",
+            "subsystem",
+        ],
+    ),
+    (
+        "msdb.dbo.sysmaintplan_log",
+        &[
+            "task_detail_id",
+            "plan_id",
+            "subplan_id",
+            "start_time",
+            "end_time",
+            "succeeded",
+            "logged_remotely",
+            "source_server_name",
+            "plan_name",
+            "subplan_name",
+        ],
+    ),
+    (
+        "msdb.dbo.sysmaintplan_logdetail",
+        &[
+            "task_detail_id",
+            "line1",
+            "line2",
+            "line3",
+            "line4",
+            "line5",
+            "server_name",
+            "start_time",
+            "end_time",
+            "error_number",
+            "error_message",
+            "command",
+            "succeeded",
+        ],
+    ),
+    (
+        "msdb.dbo.sysmaintplan_plans",
+        &[
+            "name",
+            "id",
+            "description",
+            "create_date",
+            "owner",
+            "version_major",
+            "version_minor",
+            "version_build",
+            "version_comments",
+            "from_msx",
+            "has_targets",
+        ],
+    ),
+    (
+        "msdb.dbo.sysmaintplan_subplans",
+        &[
+            "subplan_id",
+            "subplan_name",
+            "subplan_description",
+            "plan_id",
+            "job_id",
+            "msx_job_id",
+            "schedule_id",
+            "msx_plan",
+        ],
+    ),
+    (
+        "msdb.managed_backup.fn_available_backups",
+        &[
+            "Backup_path",
+            "availability_group_guid",
+            "backup_finish_date",
+            "backup_start_date",
+            "backup_type",
+            "database_guid",
+            "database_name",
+            "expiration_date",
+            "first_lsn",
+            "first_recovery_fork_id",
+            "fork_point_lsn",
+            "last_lsn",
+            "last_recovery_fork_id",
+            "machine_name",
+        ],
+    ),
+    (
+        "msdb.managed_backup.fn_backup_db_config",
+        &[
+            "credential_name",
+            "db_guid",
+            "db_name",
+            "encryption_algorithm",
+            "encryptor_name",
+            "encryptor_type",
+            "is_availability_database",
+            "is_dropped",
+            "is_managed_backup_enabled",
+            "retention_days",
+            "storage_url",
+        ],
+    ),
+    (
+        "msdb.managed_backup.fn_backup_instance_config",
+        &[
+            "credential_name",
+            "encryption_algorithm",
+            "encryptor_name",
+            "encryptor_type",
+            "is_smart_backup_enabled",
+            "retention_days",
+            "storage_url",
+        ],
+    ),
+    (
+        "msdb.managed_backup.fn_is_master_switch_on",
+        &["is_master_switch_on"],
+    ),
+    (
+        "msdb.smart_admin.fn_available_backups",
+        &[
+            "Backup_path",
+            "availability_group_guid",
+            "backup_finish_date",
+            "backup_start_date",
+            "backup_type",
+            "database_guid",
+            "database_name",
+            "expiration_date",
+            "first_lsn",
+            "first_recovery_fork_id",
+            "fork_point_lsn",
+            "last_lsn",
+            "last_recovery_fork_id",
+            "machine_name",
+        ],
+    ),
+    (
+        "msdb.smart_admin.fn_backup_db_config",
+        &[
+            "credential_name",
+            "db_guid",
+            "db_name",
+            "encryption_algorithm",
+            "encryptor_name",
+            "encryptor_type",
+            "is_availability_database",
+            "is_dropped",
+            "is_smart_backup_enabled",
+            "retention_days",
+            "storage_url",
+        ],
+    ),
+    (
+        "msdb.smart_admin.fn_backup_instance_config",
+        &[
+            "credential_name",
+            "encryption_algorithm",
+            "encryptor_name",
+            "encryptor_type",
+            "is_smart_backup_enabled",
+            "retention_days",
+            "storage_url",
+        ],
+    ),
+    (
+        "msdb.smart_admin.fn_is_master_switch_on",
+        &["is_master_switch_on"],
+    ),
+    (
+        "sys.availability_groups",
+        &[
+            "automated_backup_preference",
+            "automated_backup_preference_desc",
+            "basic_features",
+            "cluster_type",
+            "cluster_type_desc",
+            "group_id",
+            "is_distributed",
+            "name",
+        ],
+    ),
+    (
+        "sys.availability_replicas",
+        &[
+            "availability_mode",
+            "availability_mode_desc",
+            "backup_priority",
+            "endpoint_url",
+            "failover_mode",
+            "failover_mode_desc",
+            "group_id",
+            "replica_id",
+            "replica_server_name",
+            "secondary_role_allow_connections",
+            "secondary_role_allow_connections_desc",
+        ],
+    ),
+    (
+        "sys.credentials",
+        &[
+            "create_date",
+            "credential_id",
+            "credential_identity",
+            "modify_date",
+            "name",
+            "target_id",
+            "target_type",
+        ],
+    ),
+    (
+        "sys.database_mirroring",
+        &[
+            "database_id",
+            "mirroring_connection_timeout",
+            "mirroring_end_of_log_lsn",
+            "mirroring_failover_lsn",
+            "mirroring_guid",
+            "mirroring_partner_instance",
+            "mirroring_partner_name",
+            "mirroring_redo_queue",
+            "mirroring_replication_lsn",
+            "mirroring_role",
+            "mirroring_role_desc",
+            "mirroring_role_sequence",
+            "mirroring_safety_level",
+            "mirroring_safety_level_desc",
+            "mirroring_state",
+            "mirroring_state_desc",
+            "mirroring_witness_name",
+            "mirroring_witness_state",
+            "mirroring_witness_state_desc",
+        ],
+    ),
+    (
+        "sys.database_recovery_status",
+        &[
+            "database_guid",
+            "database_id",
+            "family_guid",
+            "first_recovery_fork_guid",
+            "fork_point_lsn",
+            "last_log_backup_lsn",
+            "recovery_fork_guid",
+        ],
+    ),
+    (
+        "sys.database_scoped_credentials",
+        &[
+            "create_date",
+            "credential_id",
+            "credential_identity",
+            "database_name",
+            "modify_date",
+            "name",
+            "principal_id",
+            "target_id",
+            "target_type",
+        ],
+    ),
+    (
+        "sys.databases",
+        &[
+            "compatibility_level",
+            "create_date",
+            "database_id",
+            "group_database_id",
+            "is_encrypted",
+            "is_read_only",
+            "log_reuse_wait_desc",
+            "name",
+            "recovery_model",
+            "recovery_model_desc",
+            "replica_id",
+            "state",
+            "state_desc",
+            "is_remote_data_archive_enabled",
+        ],
+    ),
+    (
+        "sys.dm_hadr_database_replica_states",
+        &[
+            "database_id",
+            "database_state_desc",
+            "group_database_id",
+            "group_id",
+            "is_local",
+            "is_primary_replica",
+            "is_suspended",
+            "replica_id",
+            "synchronization_health",
+            "synchronization_health_desc",
+            "synchronization_state",
+            "synchronization_state_desc",
+        ],
+    ),
+    (
+        "sys.remote_data_archive_databases",
+        &[
+            "data_source_id",
+            "database_name",
+            "remote_database_id",
+            "remote_database_name",
+        ],
+    ),
+    (
+        "sys.remote_data_archive_tables",
+        &[
+            "database_name",
+            "filter_predicate",
+            "is_migration_paused",
+            "is_reconciled",
+            "migration_direction",
+            "migration_direction_desc",
+            "object_id",
+            "remote_database_id",
+            "remote_table_name",
+        ],
+    ),
+];

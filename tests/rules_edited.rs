@@ -1,0 +1,385 @@
+//! The interoperability rules on edited copies of the demo estate: the cases
+//! the demo does not show (and the "not collected" answers).
+
+use std::sync::OnceLock;
+
+use chainwatch::analysis::{analyze_estate, EstateReport, Finding, Severity};
+use chainwatch::model::{Estate, Instance, MirroringRole, RecoveryModel};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use serde_json::{json, Value};
+
+const PROD: &str = "SQL16\\PROD";
+const LEGACY: &str = "SQL14\\LEGACY";
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap()
+}
+
+fn demo() -> Estate {
+    static ESTATE: OnceLock<Estate> = OnceLock::new();
+    ESTATE
+        .get_or_init(|| chainwatch::sources::demo_estate(now()).expect("demo estate"))
+        .clone()
+}
+
+fn inst<'a>(e: &'a mut Estate, name: &str) -> &'a mut Instance {
+    e.instances.iter_mut().find(|i| i.name == name).unwrap()
+}
+
+fn rows<'a>(
+    e: &'a mut Estate,
+    instance: &str,
+    table: &str,
+) -> &'a mut Vec<serde_json::Map<String, Value>> {
+    inst(e, instance).tables.get_mut(table).unwrap()
+}
+
+fn db_findings<'a>(r: &'a EstateReport, instance: &str, db: &str) -> Vec<&'a Finding> {
+    r.databases
+        .iter()
+        .find(|d| d.instance == instance && d.database.name == db)
+        .unwrap()
+        .findings
+        .iter()
+        .collect()
+}
+
+fn find<'a>(r: &'a EstateReport, instance: &str, db: &str, id: &str) -> Option<&'a Finding> {
+    db_findings(r, instance, db)
+        .into_iter()
+        .find(|f| f.id == id)
+}
+
+fn instance_findings<'a>(r: &'a EstateReport, instance: &str) -> &'a [Finding] {
+    &r.instances
+        .iter()
+        .find(|i| i.instance == instance)
+        .unwrap()
+        .findings
+}
+
+#[test]
+fn log_shipping_on_a_database_without_managed_backup_is_not_a_conflict() {
+    let mut e = demo();
+    rows(&mut e, PROD, "msdb.dbo.log_shipping_primary_databases")[0]
+        .insert("primary_database".into(), json!("Reporting"));
+    let r = analyze_estate(&e, now());
+    assert!(find(&r, PROD, "Reporting", "interop.log_shipping").is_none());
+    assert!(find(&r, PROD, "Inventory", "interop.log_shipping").is_none());
+}
+
+#[test]
+fn missing_log_shipping_table_is_unknown_not_fine() {
+    let mut e = demo();
+    inst(&mut e, PROD)
+        .tables
+        .remove("msdb.dbo.log_shipping_primary_databases");
+    let r = analyze_estate(&e, now());
+    let unknown: Vec<&Finding> = instance_findings(&r, PROD)
+        .iter()
+        .filter(|f| f.id == "rules.not_collected")
+        .collect();
+    assert_eq!(unknown.len(), 1, "{unknown:?}");
+    assert!(unknown[0].title.contains("unknown"));
+    assert!(unknown[0].title.contains("log_shipping_primary_databases"));
+    assert!(unknown[0].explanation.contains("Inventory"));
+    // The log shipping backups are still a second producer, from history alone.
+    let f = find(&r, PROD, "Inventory", "interop.adhoc_log").expect("history still shows them");
+    assert_eq!(f.severity, Severity::Critical);
+    assert!(f.title.contains("fs01"), "{}", f.title);
+}
+
+#[test]
+fn missing_maintenance_plan_tables_fall_back_to_history() {
+    let mut e = demo();
+    for t in [
+        "msdb.dbo.sysmaintplan_plans",
+        "msdb.dbo.sysmaintplan_subplans",
+        "msdb.dbo.sysmaintplan_log",
+        "msdb.dbo.sysmaintplan_logdetail",
+    ] {
+        inst(&mut e, LEGACY).tables.remove(t);
+    }
+    let r = analyze_estate(&e, now());
+    assert!(find(&r, LEGACY, "HR", "interop.maint_plan").is_none());
+    let f = find(&r, LEGACY, "HR", "interop.foreign_full").expect("plain fulls to E:\\MP");
+    assert_eq!(f.evidence.len(), 21);
+    // Copy-only plan backups stay quiet even without the plan tables.
+    assert!(find(&r, LEGACY, "Payroll", "interop.foreign_full").is_none());
+    assert!(instance_findings(&r, LEGACY)
+        .iter()
+        .any(|f| f.id == "rules.not_collected" && f.title.contains("sysmaintplan_logdetail")));
+}
+
+#[test]
+fn missing_managed_backup_config_is_one_unknown_finding() {
+    let mut e = demo();
+    inst(&mut e, PROD)
+        .tables
+        .remove("msdb.managed_backup.fn_backup_db_config");
+    for d in &mut inst(&mut e, PROD).databases {
+        d.managed_backup = None;
+    }
+    let r = analyze_estate(&e, now());
+    let f: Vec<&Finding> = instance_findings(&r, PROD).iter().collect();
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0].id, "rules.not_collected");
+    assert!(f[0].explanation.contains("does not mean they pass"));
+    assert!(find(&r, PROD, "Inventory", "interop.log_shipping").is_none());
+}
+
+#[test]
+fn principal_only_mirroring_warns() {
+    let mut e = demo();
+    let claims = inst(&mut e, LEGACY)
+        .databases
+        .iter_mut()
+        .find(|d| d.name == "Claims")
+        .unwrap();
+    claims.mirroring_role = Some(MirroringRole::Principal);
+    let id = claims.database_id.unwrap();
+    for row in rows(&mut e, LEGACY, "sys.database_mirroring") {
+        if row["database_id"] == json!(id) {
+            row.insert("mirroring_partner_instance".into(), json!(PROD));
+        }
+    }
+    let r = analyze_estate(&e, now());
+    let f = find(&r, LEGACY, "Claims", "interop.mirroring_principal_only").expect("warning");
+    assert_eq!(f.severity, Severity::Warning);
+    assert!(f
+        .sql
+        .as_deref()
+        .unwrap()
+        .contains("@database_name = N'Claims'"));
+}
+
+#[test]
+fn backups_on_a_non_preferred_replica_warn_on_that_replica() {
+    let mut e = demo();
+    for i in ["SQLAG01", "SQLAG02"] {
+        for row in rows(&mut e, i, "sys.availability_groups") {
+            row.insert("automated_backup_preference".into(), json!(0));
+            row.insert("automated_backup_preference_desc".into(), json!("PRIMARY"));
+        }
+    }
+    let r = analyze_estate(&e, now());
+    let f = find(&r, "SQLAG02", "Portal", "interop.ag_non_preferred").expect("warning");
+    assert_eq!(f.severity, Severity::Warning);
+    assert!(f.explanation.contains("SQLAG01"));
+    // Exactly SQLAG02's Portal backups of the 24 hours before its newest log.
+    let ag2 = e.instance("SQLAG02").unwrap();
+    let newest = ag2
+        .backups
+        .iter()
+        .filter(|b| b.database_name == "Portal" && b.is_log())
+        .filter_map(|b| b.finish)
+        .max()
+        .unwrap();
+    let mut expected: Vec<i64> = ag2
+        .backups
+        .iter()
+        .filter(|b| b.database_name == "Portal")
+        .filter(|b| b.finish.is_some_and(|t| t >= newest - Duration::hours(24)))
+        .map(|b| b.backup_set_id)
+        .collect();
+    let mut got = f.evidence.clone();
+    expected.sort_unstable();
+    got.sort_unstable();
+    assert_eq!(got, expected);
+    assert!(find(&r, "SQLAG01", "Portal", "interop.ag_non_preferred").is_none());
+}
+
+#[test]
+fn replica_settings_that_differ_warn_once() {
+    let mut e = demo();
+    let portal = inst(&mut e, "SQLAG02")
+        .databases
+        .iter_mut()
+        .find(|d| d.name == "Portal")
+        .unwrap();
+    portal.managed_backup.as_mut().unwrap().retention_days = Some(7);
+    let r = analyze_estate(&e, now());
+    let f = find(&r, "SQLAG01", "Portal", "interop.ag_settings_differ").expect("warning");
+    assert_eq!(f.rows.len(), 2);
+    assert!(f.rows.iter().any(|r| r.text.contains("retention_days 7")));
+    assert!(find(&r, "SQLAG02", "Portal", "interop.ag_settings_differ").is_none());
+}
+
+#[test]
+fn availability_database_on_2014_cites_the_doc_conflict() {
+    let mut e = demo();
+    let accounts = inst(&mut e, LEGACY)
+        .databases
+        .iter_mut()
+        .find(|d| d.name == "Accounts")
+        .unwrap();
+    accounts.group_database_id = Some(uuid::Uuid::from_u128(42));
+    let r = analyze_estate(&e, now());
+    let f = find(&r, LEGACY, "Accounts", "interop.ag_2014").expect("warning");
+    assert!(f.explanation.contains("disagrees"));
+    // SQL14 has no availability group tables: unknown, named.
+    assert!(instance_findings(&r, LEGACY)
+        .iter()
+        .any(|f| f.id == "rules.not_collected" && f.title.contains("sys.availability_groups")));
+    assert!(find(&r, PROD, "Sales", "interop.ag_2014").is_none());
+}
+
+#[test]
+fn managed_database_now_in_simple_warns() {
+    let mut e = demo();
+    inst(&mut e, PROD)
+        .databases
+        .iter_mut()
+        .find(|d| d.name == "Sales")
+        .unwrap()
+        .recovery_model = Some(RecoveryModel::Simple);
+    let r = analyze_estate(&e, now());
+    let f = find(&r, PROD, "Sales", "recovery.now_simple").expect("warning");
+    assert_eq!(f.severity, Severity::Warning);
+    assert_eq!(f.evidence.len(), 1);
+    assert!(f
+        .sql
+        .as_deref()
+        .unwrap()
+        .contains("ALTER DATABASE [Sales] SET RECOVERY FULL;"));
+}
+
+#[test]
+fn instance_defaults_on_beside_availability_databases() {
+    let mut e = demo();
+    for row in rows(
+        &mut e,
+        "SQLAG01",
+        "msdb.managed_backup.fn_backup_instance_config",
+    ) {
+        row.insert("is_smart_backup_enabled".into(), json!(1));
+    }
+    let r = analyze_estate(&e, now());
+    let f = instance_findings(&r, "SQLAG01")
+        .iter()
+        .find(|f| f.id == "interop.instance_defaults")
+        .expect("finding");
+    assert!(f.database.is_none());
+    assert!(f.explanation.contains("Portal"));
+    assert_eq!(
+        f.rows[0].table,
+        "msdb.managed_backup.fn_backup_instance_config"
+    );
+    // SQL16 has defaults off and no mirrored or AG databases.
+    assert!(instance_findings(&r, PROD)
+        .iter()
+        .all(|f| f.id != "interop.instance_defaults"));
+    assert!(r.exit_code() >= 1);
+}
+
+#[test]
+fn restored_stretch_database_needs_reauthorize_with_its_credential() {
+    let mut e = demo();
+    rows(&mut e, PROD, "msdb.dbo.restorehistory").push(
+        json!({
+            "restore_history_id": 99, "restore_date": "2026-11-21T08:00:00.000",
+            "destination_database_name": "Archive", "backup_set_id": 12345,
+            "restore_type": "D", "replace": true, "recovery": true,
+        })
+        .as_object()
+        .unwrap()
+        .clone(),
+    );
+    let r = analyze_estate(&e, now());
+    let f = find(&r, PROD, "Archive", "stretch.restored").expect("warning");
+    assert_eq!(f.severity, Severity::Warning);
+    assert_eq!(f.evidence, vec![12345]);
+    assert!(f.explanation.contains("deprecated"));
+    let sql = f.sql.as_deref().unwrap();
+    assert!(sql.contains("USE [Archive];"), "{sql}");
+    assert!(sql.contains("sp_rda_reauthorize_db @credential = N'StretchCred', @with_copy = 1;"));
+    assert!(find(&r, PROD, "Sales", "stretch.restored").is_none());
+}
+
+#[test]
+fn unreconciled_stretch_table_warns() {
+    let mut e = demo();
+    rows(&mut e, PROD, "sys.remote_data_archive_tables")[1]
+        .insert("is_reconciled".into(), json!(false));
+    let r = analyze_estate(&e, now());
+    let f = find(&r, PROD, "Archive", "stretch.unreconciled").expect("warning");
+    assert_eq!(f.rows.len(), 1);
+    assert_eq!(f.rows[0].row, Some(1));
+}
+
+#[test]
+fn overdue_managed_log_backup_warns_before_the_chain_does() {
+    let mut e = demo();
+    let cut = now() - Duration::hours(3);
+    inst(&mut e, PROD)
+        .backups
+        .retain(|b| !(b.database_name == "Sales" && b.finish.is_some_and(|f| f > cut)));
+    let newest = e
+        .instance(PROD)
+        .unwrap()
+        .backups
+        .iter()
+        .filter(|b| b.database_name == "Sales" && b.is_log())
+        .max_by_key(|b| b.finish)
+        .unwrap()
+        .backup_set_id;
+    let r = analyze_estate(&e, now());
+    let f = find(&r, PROD, "Sales", "managed.log_overdue").expect("warning");
+    assert_eq!(f.evidence, vec![newest]);
+    assert!(find(&r, PROD, "Sales", "log.late").is_none());
+    let untouched = analyze_estate(&demo(), now());
+    assert!(find(&untouched, PROD, "Sales", "managed.log_overdue").is_none());
+}
+
+#[test]
+fn nul_log_backup_is_critical() {
+    let mut e = demo();
+    let orders = inst(&mut e, PROD)
+        .backups
+        .iter_mut()
+        .find(|b| {
+            b.database_name == "Orders" && b.files().iter().any(|f| f.starts_with("D:\\adhoc"))
+        })
+        .unwrap();
+    orders.families[0].physical_device_name = Some("NUL".into());
+    let id = orders.backup_set_id;
+    let r = analyze_estate(&e, now());
+    let f = find(&r, PROD, "Orders", "interop.adhoc_log").expect("critical");
+    assert_eq!(f.severity, Severity::Critical);
+    assert!(f.title.contains("NUL"));
+    assert_eq!(f.evidence, vec![id]);
+}
+
+#[test]
+fn repeated_forced_fulls_warn() {
+    let mut e = demo();
+    let forced_id = find(
+        &analyze_estate(&e, now()),
+        PROD,
+        "Orders",
+        "managed.forced_full",
+    )
+    .expect("one forced full in the demo")
+    .evidence[0];
+    let prod = inst(&mut e, PROD);
+    let next_id = prod.backups.iter().map(|b| b.backup_set_id).max().unwrap() + 1;
+    let forced = prod
+        .backups
+        .iter()
+        .find(|b| b.backup_set_id == forced_id)
+        .unwrap()
+        .clone();
+    assert!(forced.is_full());
+    let mut again = forced.clone();
+    again.backup_set_id = next_id;
+    again.backup_set_uuid = Some(uuid::Uuid::from_u128(7));
+    again.media_set_id = Some(next_id);
+    again.start = forced.start.map(|t| t + Duration::hours(3));
+    again.finish = forced.finish.map(|t| t + Duration::hours(3));
+    prod.backups.push(again);
+    let r = analyze_estate(&e, now());
+    let f = find(&r, PROD, "Orders", "managed.forced_full").expect("forced fulls");
+    assert_eq!(f.severity, Severity::Warning);
+    assert!(f.evidence.contains(&next_id));
+    assert!(f.explanation.contains("Repeated forced fulls"));
+}

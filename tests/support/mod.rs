@@ -1,0 +1,666 @@
+//! A TDS test server: serves a snapshot instance's tables over real TCP to
+//! the real tiberius client, with the real SQL types, and injects faults.
+//! Byte-level notes: shared/design.md §4. Shared with `examples/tds-server.rs`.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chainwatch::snapshot::SnapshotInstance;
+use chrono::{NaiveDate, NaiveDateTime, Timelike};
+use serde_json::{Map, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Faults to inject. Table names are snapshot keys (`msdb.dbo.backupset`).
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    /// Answer the prelogin, then never answer the login.
+    pub hang_after_prelogin: bool,
+    /// Tables answered with a permission error (229, or 300 for `sys.dm_*`).
+    pub deny: Vec<String>,
+    /// Tables answered with ERROR 50000 (class 16).
+    pub error_token: Vec<String>,
+    /// A table whose result stops halfway: the socket is closed mid-message.
+    pub drop_mid_result: Option<String>,
+    /// Tables whose LSN columns are sent as nvarchar text that is not a number.
+    pub wrong_types: Vec<String>,
+    /// Pause between 4 KB packets of a result (slow rows).
+    pub packet_delay: Option<Duration>,
+    /// Pause before every response (network latency).
+    pub latency: Option<Duration>,
+}
+
+/// What the server serves.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    pub user: String,
+    pub password: String,
+    pub faults: Faults,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            user: "monitor".into(),
+            password: "s3cret!".into(),
+            faults: Faults::default(),
+        }
+    }
+}
+
+/// A running server; dropping it stops accepting connections.
+pub struct TdsServer {
+    pub addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TdsServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A local port with nothing listening (connection refused).
+pub async fn closed_port() -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    l.local_addr().unwrap()
+}
+
+impl TdsServer {
+    pub async fn start(instance: SnapshotInstance, options: ServerOptions) -> TdsServer {
+        Self::start_on("127.0.0.1:0", instance, options)
+            .await
+            .unwrap()
+    }
+
+    pub async fn start_on(
+        listen: &str,
+        instance: SnapshotInstance,
+        options: ServerOptions,
+    ) -> std::io::Result<TdsServer> {
+        let listener = TcpListener::bind(listen).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new((instance, options));
+        let task = tokio::spawn(async move {
+            while let Ok((sock, _)) = listener.accept().await {
+                let state = state.clone();
+                tokio::spawn(async move {
+                    let _ = serve(sock, &state.0, &state.1).await;
+                });
+            }
+        });
+        Ok(TdsServer { addr, task })
+    }
+}
+
+async fn read_message(sock: &mut TcpStream) -> std::io::Result<(u8, Vec<u8>)> {
+    let mut payload = Vec::new();
+    loop {
+        let mut h = [0u8; 8];
+        sock.read_exact(&mut h).await?;
+        let len = u16::from_be_bytes([h[2], h[3]]) as usize;
+        let mut body = vec![0u8; len.saturating_sub(8)];
+        sock.read_exact(&mut body).await?;
+        payload.extend_from_slice(&body);
+        if h[1] & 0x01 != 0 {
+            return Ok((h[0], payload));
+        }
+    }
+}
+
+fn packets(ty: u8, data: &[u8]) -> Vec<Vec<u8>> {
+    let chunks: Vec<&[u8]> = if data.is_empty() {
+        vec![&[]]
+    } else {
+        data.chunks(4096 - 8).collect()
+    };
+    let n = chunks.len();
+    chunks
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let mut p = vec![
+                ty,
+                u8::from(i + 1 == n),
+                0,
+                0,
+                0,
+                0,
+                (i as u8).wrapping_add(1),
+                0,
+            ];
+            p[2..4].copy_from_slice(&((c.len() + 8) as u16).to_be_bytes());
+            p.extend_from_slice(c);
+            p
+        })
+        .collect()
+}
+
+async fn send(sock: &mut TcpStream, data: &[u8], delay: Option<Duration>) -> std::io::Result<()> {
+    for p in packets(0x04, data) {
+        if let Some(d) = delay {
+            tokio::time::sleep(d).await;
+        }
+        sock.write_all(&p).await?;
+    }
+    Ok(())
+}
+
+fn utf16(s: &str) -> Vec<u8> {
+    s.encode_utf16().flat_map(|u| u.to_le_bytes()).collect()
+}
+
+fn b_varchar(out: &mut Vec<u8>, s: &str) {
+    out.push(s.encode_utf16().count() as u8);
+    out.extend(utf16(s));
+}
+
+fn done(out: &mut Vec<u8>, status: u16, count: u64) {
+    out.push(0xFD);
+    out.extend(status.to_le_bytes());
+    out.extend(0xC1u16.to_le_bytes());
+    out.extend(count.to_le_bytes());
+}
+
+fn error(out: &mut Vec<u8>, number: i32, class: u8, msg: &str) {
+    let mut t = Vec::new();
+    t.extend(number.to_le_bytes());
+    t.push(1);
+    t.push(class);
+    t.extend((msg.encode_utf16().count() as u16).to_le_bytes());
+    t.extend(utf16(msg));
+    b_varchar(&mut t, "TDSTEST");
+    b_varchar(&mut t, "");
+    t.extend(1i32.to_le_bytes());
+    out.push(0xAA);
+    out.extend((t.len() as u16).to_le_bytes());
+    out.extend(t);
+}
+
+fn read_us(data: &[u8], at: usize) -> String {
+    let off = u16::from_le_bytes([data[at], data[at + 1]]) as usize;
+    let len = u16::from_le_bytes([data[at + 2], data[at + 3]]) as usize * 2;
+    let bytes = data.get(off..off + len).unwrap_or(&[]);
+    String::from_utf16_lossy(
+        &bytes
+            .chunks(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect::<Vec<_>>(),
+    )
+}
+
+async fn serve(
+    mut sock: TcpStream,
+    inst: &SnapshotInstance,
+    opt: &ServerOptions,
+) -> std::io::Result<()> {
+    let f = &opt.faults;
+    // PRELOGIN: VERSION and ENCRYPTION = 0x02 (not supported).
+    let (_, _) = read_message(&mut sock).await?;
+    let mut pre = vec![0x00, 0, 11, 0, 6, 0x01, 0, 17, 0, 1, 0xFF];
+    pre.extend([0x0F, 0x00, 0x07, 0xD0, 0, 0, 0x02]);
+    sock.write_all(&packets(0x04, &pre)[0]).await?;
+    let (_, login) = read_message(&mut sock).await?;
+    if f.hang_after_prelogin {
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        return Ok(());
+    }
+    if let Some(d) = f.latency {
+        tokio::time::sleep(d).await;
+    }
+    let user = read_us(&login, 40);
+    let pw_raw: Vec<u8> = {
+        let off = u16::from_le_bytes([login[44], login[45]]) as usize;
+        let len = u16::from_le_bytes([login[46], login[47]]) as usize * 2;
+        login[off..off + len]
+            .iter()
+            .map(|b| {
+                let y = b ^ 0xA5;
+                y.rotate_left(4)
+            })
+            .collect()
+    };
+    let password = String::from_utf16_lossy(
+        &pw_raw
+            .chunks(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect::<Vec<_>>(),
+    );
+    let mut out = Vec::new();
+    if user != opt.user || password != opt.password {
+        error(
+            &mut out,
+            18456,
+            14,
+            &format!("Login failed for user '{user}'."),
+        );
+        done(&mut out, 0x02, 0);
+        send(&mut sock, &out, None).await?;
+        return Ok(());
+    }
+    let mut ack = vec![1];
+    ack.extend(0x730B_0003u32.to_be_bytes());
+    b_varchar(&mut ack, "chainwatch TDS test server");
+    ack.extend([0x0F, 0x00, 0x07, 0xD0]);
+    out.push(0xAD);
+    out.extend((ack.len() as u16).to_le_bytes());
+    out.extend(ack);
+    let mut env = vec![1];
+    b_varchar(&mut env, "master");
+    b_varchar(&mut env, "master");
+    out.push(0xE3);
+    out.extend((env.len() as u16).to_le_bytes());
+    out.extend(env);
+    done(&mut out, 0, 0);
+    send(&mut sock, &out, None).await?;
+
+    loop {
+        let (ty, data) = read_message(&mut sock).await?;
+        if let Some(d) = f.latency {
+            tokio::time::sleep(d).await;
+        }
+        let mut out = Vec::new();
+        match ty {
+            0x01 => {
+                let skip = u32::from_le_bytes([data[0], data[1], data[2], data[3]]) as usize;
+                let text = String::from_utf16_lossy(
+                    &data[skip..]
+                        .chunks(2)
+                        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                        .collect::<Vec<_>>(),
+                );
+                let table = text
+                    .trim_start()
+                    .strip_prefix("-- chainwatch: ")
+                    .and_then(|r| r.lines().next())
+                    .unwrap_or("")
+                    .trim()
+                    .to_string();
+                match answer(inst, f, &table, &text) {
+                    Err((n, class, msg)) => {
+                        error(&mut out, n, class, &msg);
+                        done(&mut out, 0x02, 0);
+                    }
+                    Ok(rows) if rows.len() > 10_000 && f.drop_mid_result.is_none() => {
+                        // Big results are encoded once (benchmarks measure the client).
+                        let key = (table.clone(), f.wrong_types.contains(&table));
+                        let cached = {
+                            let mut cache = CACHE.lock().unwrap();
+                            let k = (inst.name.clone(), key.0.clone(), key.1);
+                            cache
+                                .entry(k)
+                                .or_insert_with(|| {
+                                    let mut o = Vec::new();
+                                    encode(&mut o, &rows, key.1);
+                                    done(&mut o, 0x10, rows.len() as u64);
+                                    Arc::new(o)
+                                })
+                                .clone()
+                        };
+                        send(&mut sock, &cached, f.packet_delay).await?;
+                        continue;
+                    }
+                    Ok(rows) => {
+                        let wrong = f.wrong_types.contains(&table);
+                        encode(&mut out, &rows, wrong);
+                        done(&mut out, 0x10, rows.len() as u64);
+                        if f.drop_mid_result.as_deref() == Some(table.as_str()) {
+                            let half = packets(0x04, &out);
+                            for p in half.iter().take(half.len().div_ceil(2).max(1)) {
+                                let mut p = p.clone();
+                                p[1] = 0;
+                                sock.write_all(&p).await?;
+                            }
+                            return Ok(());
+                        }
+                    }
+                }
+                send(&mut sock, &out, f.packet_delay).await?;
+            }
+            0x06 => {
+                done(&mut out, 0x20, 0);
+                send(&mut sock, &out, None).await?;
+            }
+            _ => {
+                error(
+                    &mut out,
+                    50000,
+                    16,
+                    "the TDS test server only takes SQL batches",
+                );
+                done(&mut out, 0x02, 0);
+                send(&mut sock, &out, None).await?;
+            }
+        }
+    }
+}
+
+type Rows = Vec<Map<String, Value>>;
+
+type Cache = std::sync::Mutex<std::collections::HashMap<(String, String, bool), Arc<Vec<u8>>>>;
+static CACHE: std::sync::LazyLock<Cache> = std::sync::LazyLock::new(Default::default);
+
+fn first_literal(sql: &str) -> Option<String> {
+    let start = sql.find("N'")? + 2;
+    let mut out = String::new();
+    let mut it = sql[start..].chars().peekable();
+    while let Some(c) = it.next() {
+        if c == '\'' {
+            if it.peek() == Some(&'\'') {
+                it.next();
+            } else {
+                return Some(out);
+            }
+        }
+        out.push(c);
+    }
+    None
+}
+
+/// The rows for a batch, or an error (number, class, message).
+fn answer(
+    inst: &SnapshotInstance,
+    f: &Faults,
+    table: &str,
+    sql: &str,
+) -> Result<Rows, (i32, u8, String)> {
+    let get = |t: &str| -> Result<&Rows, (i32, u8, String)> {
+        if f.deny.iter().any(|d| d == t) {
+            return Err(if t.starts_with("sys.dm_") {
+                (300, 14, format!("VIEW SERVER STATE permission was denied on object '{t}', database 'master'."))
+            } else {
+                (
+                    229,
+                    14,
+                    format!("The SELECT permission was denied on the object '{t}'."),
+                )
+            });
+        }
+        if f.error_token.iter().any(|d| d == t) {
+            return Err((50000, 16, format!("injected error on {t}")));
+        }
+        // Views every 2012+ server has, empty where the snapshot has none.
+        static EMPTY: Rows = Vec::new();
+        let always = [
+            "sys.availability_groups",
+            "sys.availability_replicas",
+            "sys.dm_hadr_database_replica_states",
+        ];
+        match inst.tables.get(t) {
+            Some(rows) => Ok(rows),
+            None if always.contains(&t) => Ok(&EMPTY),
+            None => Err((208, 16, format!("Invalid object name '{t}'."))),
+        }
+    };
+    let schema = if sql.contains("smart_admin") {
+        "smart_admin"
+    } else {
+        "managed_backup"
+    };
+    let cfg = format!("msdb.{schema}.fn_backup_db_config");
+    let mut one = Map::new();
+    match table {
+        "server" => {
+            let s = serde_json::to_value(&inst.server).unwrap();
+            for k in [
+                "server_name",
+                "machine_name",
+                "instance_name",
+                "product_version",
+                "edition",
+                "utc_offset_minutes",
+            ] {
+                one.insert(k.into(), s.get(k).cloned().unwrap_or(Value::Null));
+            }
+            Ok(vec![one])
+        }
+        "databases to visit" => Ok(get("sys.databases")?
+            .iter()
+            .filter(|r| {
+                r["database_id"].as_i64().unwrap_or(0) > 4 && r["state"].as_i64() == Some(0)
+            })
+            .map(|r| Map::from_iter([("name".to_string(), r["name"].clone())]))
+            .collect()),
+        "managed databases" => Ok(get(&cfg)?
+            .iter()
+            .map(|r| Map::from_iter([("db_name".to_string(), r["db_name"].clone())]))
+            .collect()),
+        "retention" => {
+            let max = get(&cfg)?
+                .iter()
+                .filter_map(|r| r.get("retention_days")?.as_i64())
+                .max();
+            one.insert(
+                "retention_days".into(),
+                max.map_or(Value::Null, Value::from),
+            );
+            Ok(vec![one])
+        }
+        t => {
+            let rows = get(t)?;
+            if sql.contains("AS database_name") {
+                let db = first_literal(sql).unwrap_or_default();
+                Ok(rows
+                    .iter()
+                    .filter(|r| r.get("database_name").and_then(Value::as_str) == Some(&db))
+                    .cloned()
+                    .collect())
+            } else {
+                Ok(rows.clone())
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Ty {
+    Bit,
+    Int(u8),
+    Numeric(u8),
+    DateTime,
+    Guid,
+    NVarChar,
+}
+
+const TINY: &[&str] = &[
+    "state",
+    "recovery_model",
+    "compatibility_level",
+    "mirroring_state",
+    "mirroring_role",
+    "mirroring_safety_level",
+    "mirroring_witness_state",
+    "synchronization_state",
+    "synchronization_health",
+    "enabled",
+    "device_type",
+    "automated_backup_preference",
+    "availability_mode",
+    "failover_mode",
+    "secondary_role_allow_connections",
+    "mirror",
+    "family_sequence_number",
+    "media_family_count",
+    "mirror_count",
+];
+const SMALL: &[&str] = &["time_zone", "position", "file_number"];
+const NUMERIC20: &[&str] = &["backup_size", "compressed_backup_size", "file_size"];
+
+fn parse_dt(s: &str) -> Option<NaiveDateTime> {
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").ok()
+}
+
+fn infer(name: &str, values: &[&Value]) -> Ty {
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with("_lsn") {
+        return Ty::Numeric(25);
+    }
+    if NUMERIC20.contains(&lower.as_str()) {
+        return Ty::Numeric(20);
+    }
+    let vals: Vec<&&Value> = values.iter().filter(|v| !v.is_null()).collect();
+    if vals.is_empty() {
+        return Ty::NVarChar;
+    }
+    if vals.iter().all(|v| v.is_boolean()) {
+        return Ty::Bit;
+    }
+    if vals.iter().all(|v| v.is_i64()) {
+        let (lo, hi) = vals.iter().fold((i64::MAX, i64::MIN), |(l, h), v| {
+            let x = v.as_i64().unwrap();
+            (l.min(x), h.max(x))
+        });
+        return if TINY.contains(&lower.as_str()) && lo >= 0 && hi <= 255 {
+            Ty::Int(1)
+        } else if SMALL.contains(&lower.as_str()) && lo >= -32768 && hi <= 32767 {
+            Ty::Int(2)
+        } else if lo >= i64::from(i32::MIN) && hi <= i64::from(i32::MAX) {
+            Ty::Int(4)
+        } else {
+            Ty::Int(8)
+        };
+    }
+    let strs: Vec<&str> = vals.iter().filter_map(|v| v.as_str()).collect();
+    if strs.len() == vals.len() {
+        if strs.iter().all(|s| parse_dt(s).is_some()) {
+            return Ty::DateTime;
+        }
+        if strs
+            .iter()
+            .all(|s| s.len() == 36 && uuid::Uuid::parse_str(s).is_ok())
+        {
+            return Ty::Guid;
+        }
+    }
+    Ty::NVarChar
+}
+
+fn numeric_size(p: u8) -> u8 {
+    match p {
+        0..=9 => 5,
+        10..=19 => 9,
+        20..=28 => 13,
+        _ => 17,
+    }
+}
+
+/// COLMETADATA and ROW tokens for a result.
+fn encode(out: &mut Vec<u8>, rows: &Rows, wrong_types: bool) {
+    let mut cols: Vec<String> = Vec::new();
+    for r in rows {
+        for k in r.keys() {
+            if !cols.contains(k) {
+                cols.push(k.clone());
+            }
+        }
+    }
+    if cols.is_empty() {
+        cols.push("empty".into());
+    }
+    let types: Vec<Ty> = cols
+        .iter()
+        .map(|c| {
+            let values: Vec<&Value> = rows
+                .iter()
+                .map(|r| r.get(c).unwrap_or(&Value::Null))
+                .collect();
+            match infer(c, &values) {
+                Ty::Numeric(_) if wrong_types => Ty::NVarChar,
+                t => t,
+            }
+        })
+        .collect();
+    out.push(0x81);
+    out.extend((cols.len() as u16).to_le_bytes());
+    for (c, t) in cols.iter().zip(&types) {
+        out.extend(0u32.to_le_bytes());
+        out.extend(0x0001u16.to_le_bytes());
+        match t {
+            Ty::Bit => out.extend([0x68, 1]),
+            Ty::Int(w) => out.extend([0x26, *w]),
+            Ty::Numeric(p) => out.extend([0x6C, numeric_size(*p), *p, 0]),
+            Ty::DateTime => out.extend([0x6F, 8]),
+            Ty::Guid => out.extend([0x24, 16]),
+            Ty::NVarChar => {
+                out.push(0xE7);
+                out.extend(8000u16.to_le_bytes());
+                out.extend([0x09, 0x04, 0xD0, 0x00, 0x34]);
+            }
+        }
+        b_varchar(out, c);
+    }
+    let base = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap();
+    for r in rows {
+        out.push(0xD1);
+        for (c, t) in cols.iter().zip(&types) {
+            let v = r.get(c).unwrap_or(&Value::Null);
+            if v.is_null() {
+                match t {
+                    Ty::NVarChar => out.extend(0xFFFFu16.to_le_bytes()),
+                    _ => out.push(0),
+                }
+                continue;
+            }
+            match t {
+                Ty::Bit => out.extend([1, u8::from(v.as_bool().unwrap_or(false))]),
+                Ty::Int(w) => {
+                    let x = v.as_i64().unwrap();
+                    out.push(*w);
+                    out.extend(&x.to_le_bytes()[..*w as usize]);
+                }
+                Ty::Numeric(p) => {
+                    let text = match v {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    let x: u128 = text.parse().expect("numeric digits");
+                    let size = numeric_size(*p);
+                    out.extend([size, 1]);
+                    out.extend(&x.to_le_bytes()[..size as usize - 1]);
+                }
+                Ty::DateTime => {
+                    let t = parse_dt(v.as_str().unwrap()).unwrap();
+                    let days = (t.date() - base).num_days() as i32;
+                    let ms = u64::from(t.num_seconds_from_midnight()) * 1000
+                        + u64::from(t.nanosecond() / 1_000_000);
+                    let ticks = ((ms * 300 + 500) / 1000) as u32;
+                    out.push(8);
+                    out.extend(days.to_le_bytes());
+                    out.extend(ticks.to_le_bytes());
+                }
+                Ty::Guid => {
+                    let b = *uuid::Uuid::parse_str(v.as_str().unwrap())
+                        .unwrap()
+                        .as_bytes();
+                    out.push(16);
+                    out.extend([b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6]]);
+                    out.extend(&b[8..]);
+                }
+                Ty::NVarChar => {
+                    let s = match v {
+                        Value::String(s) if wrong_types => format!("lsn:{s}"),
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    let b = utf16(&s);
+                    let b = &b[..b.len().min(8000)];
+                    out.extend((b.len() as u16).to_le_bytes());
+                    out.extend(b);
+                }
+            }
+        }
+    }
+}
+
+/// The demo estate's instances at a fixed instant, by name.
+pub fn demo_instances(now: &str) -> BTreeMap<String, SnapshotInstance> {
+    let now = chrono::DateTime::parse_from_rfc3339(now).unwrap().to_utc();
+    let snap = chainwatch::snapshot::Snapshot::from_value(chainwatch::demo::generate(now)).unwrap();
+    snap.instances
+        .into_iter()
+        .map(|i| (i.name.clone(), i))
+        .collect()
+}
