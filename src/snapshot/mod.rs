@@ -35,6 +35,14 @@ pub mod table {
     pub const SA_DB_CONFIG: &str = "msdb.smart_admin.fn_backup_db_config";
     pub const MB_AVAILABLE: &str = "msdb.managed_backup.fn_available_backups";
     pub const SA_AVAILABLE: &str = "msdb.smart_admin.fn_available_backups";
+
+    /// `fn_available_backups` of the Managed Backup generation that owns a database.
+    pub fn available_backups(schema: crate::model::ManagedBackupSchema) -> &'static str {
+        match schema {
+            crate::model::ManagedBackupSchema::SmartAdmin => SA_AVAILABLE,
+            crate::model::ManagedBackupSchema::ManagedBackup => MB_AVAILABLE,
+        }
+    }
 }
 
 /// One instance as stored in the snapshot.

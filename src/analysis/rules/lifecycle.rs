@@ -135,10 +135,7 @@ pub fn dropped(ctx: &mut Ctx<'_>, a: &DatabaseAnalysis<'_>) {
     if !(db.dropped || cfg.is_dropped) {
         return;
     }
-    let available = match cfg.schema {
-        ManagedBackupSchema::SmartAdmin => table::SA_AVAILABLE,
-        ManagedBackupSchema::ManagedBackup => table::MB_AVAILABLE,
-    };
+    let available = table::available_backups(cfg.schema);
     let Some(rows) = ctx.table(
         available,
         &db.name,

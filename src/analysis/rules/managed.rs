@@ -8,7 +8,7 @@ use crate::analysis::chain::{fmt_lsn, BreakReason};
 use crate::analysis::findings::{EvidenceRow, Finding, Severity};
 use crate::analysis::health::ChainState;
 use crate::analysis::DatabaseAnalysis;
-use crate::model::{BackupSet, Lsn, ManagedBackupSchema};
+use crate::model::{BackupSet, Lsn};
 use crate::snapshot::table;
 
 /// Managed Backup takes a log backup at least every 2 hours; allow for the run itself.
@@ -208,10 +208,7 @@ fn available_gaps(
     cfg: &crate::model::ManagedBackupConfig,
 ) {
     let db = &a.database;
-    let name = match cfg.schema {
-        ManagedBackupSchema::SmartAdmin => table::SA_AVAILABLE,
-        ManagedBackupSchema::ManagedBackup => table::MB_AVAILABLE,
-    };
+    let name = table::available_backups(cfg.schema);
     let Some(rows) = ctx.table(
         name,
         &db.name,
