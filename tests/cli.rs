@@ -1,7 +1,10 @@
 //! The command-line contract: `chain`, `plan` and `check` on fixtures.
 
+mod common;
+
+use common::bin::{json, run};
+
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
 use serde_json::Value;
 
@@ -9,24 +12,6 @@ fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name)
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_chainwatch"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run chainwatch")
-}
-
-fn json(args: &[&str]) -> Value {
-    let out = run(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
 }
 
 fn gap() -> String {

@@ -1,8 +1,11 @@
 //! `chainwatch headers` and `--files`: restore plans from the backup files
 //! alone, as dbatools' CI asserts them on a real SQL Server.
 
+mod common;
+
+use common::bin::{json, run};
+
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
 use serde_json::Value;
 
@@ -12,24 +15,6 @@ fn samples() -> PathBuf {
 
 fn lab(rel: &str) -> String {
     samples().join("backups").join(rel).display().to_string()
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_chainwatch"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run chainwatch")
-}
-
-fn json(args: &[&str]) -> Value {
-    let out = run(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
 }
 
 fn step_files(plan: &Value) -> Vec<String> {

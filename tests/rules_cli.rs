@@ -1,17 +1,11 @@
 //! `check` carries the rule findings: text, JSON (with instance findings)
 //! and Markdown for a ticket.
 
-use std::process::{Command, Output};
+mod common;
+
+use common::bin::run;
 
 use serde_json::Value;
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_chainwatch"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run chainwatch")
-}
 
 const NOW: &str = "2026-11-22T10:00:00Z";
 

@@ -4,6 +4,8 @@
 //! backup cursor, so rows obey the same rules msdb rows do.
 #![allow(dead_code)]
 
+pub mod bin;
+
 use chainwatch::model::{BackupSet, BackupType, DeviceType, Lsn, MediaFamily, RecoveryModel};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use uuid::Uuid;
