@@ -10,6 +10,8 @@ pub mod blob;
 pub mod cli;
 pub mod config;
 pub mod demo;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod headers;
 pub mod model;
 pub mod snapshot;

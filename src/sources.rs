@@ -43,7 +43,8 @@ pub fn load(source: &Source, now: Option<DateTime<Utc>>) -> anyhow::Result<Loade
 
 /// The embedded demo estate at `now`.
 pub fn demo_estate(now: DateTime<Utc>) -> anyhow::Result<Estate> {
-    let snapshot = Snapshot::from_value(crate::demo::generate(now)).context("demo estate")?;
+    // Typed directly: the same as loading `demo::generate`, without the JSON.
+    let snapshot = crate::demo::snapshot(now);
     Ok(to_estate(snapshot, "demo estate", true)?)
 }
 
@@ -63,15 +64,9 @@ fn load_snapshot(path: &Path, now: Option<DateTime<Utc>>) -> anyhow::Result<Load
 /// History from the backup files themselves (no msdb): one instance per
 /// server name found in the headers; files that cannot be read are named.
 fn load_files(paths: &[PathBuf], now: Option<DateTime<Utc>>) -> anyhow::Result<Loaded> {
-    if let Some(url) = paths
-        .iter()
-        .map(|p| p.to_string_lossy())
-        .find(|p| p.starts_with("http://") || p.starts_with("https://"))
-    {
-        bail!("--files {url}: blob containers are not read by this build; give local files or folders");
-    }
+    // Local files and folders, and container URLs (two ranged GETs per blob).
     let results =
-        crate::headers::read_paths(paths).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+        crate::headers::blob::read_any(paths).map_err(|e| anyhow::anyhow!("{}", e.message))?;
     for r in &results {
         if let Err(e) = &r.result {
             eprintln!("chainwatch: {}: {e}", r.path.display());

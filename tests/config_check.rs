@@ -144,7 +144,7 @@ password = "plain"
             "cw.toml:12:1: instance \"A\" is already defined on line 1",
             "cw.toml:17:10: accent = \"#12345\": expected a colour name (red, green, yellow, blue, magenta, cyan, white, gray, orange) or #rrggbb",
             "cw.toml:21:14: connection: unknown connection string keyword \"Colour\"",
-            "cw.toml:23:1: instance \"E\": say where the password comes from: password_env = \"VAR\" or password_prompt = true",
+            "cw.toml:23:1: instance \"E\": say where the password comes from: password_env = \"VAR\", password_prompt = true or password_keyring = true",
             "cw.toml:27:12: passwords are not stored in the config file: use password_env = \"VAR\" or password_prompt = true",
         ]
     );

@@ -716,3 +716,134 @@ fn every_theme_renders_every_view_without_panicking() {
         render(&app, 100, 30);
     }
 }
+
+/// The screen line holding the selection marker, and that line's text.
+fn marker_line(screen: &str) -> (usize, String) {
+    let marked: Vec<(usize, &str)> = screen
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains('▶'))
+        .collect();
+    assert_eq!(marked.len(), 1, "one selection marker expected:\n{screen}");
+    (marked[0].0, marked[0].1.to_string())
+}
+
+/// Walks the selection down to the last row and back up, checking each
+/// frame: the selected row is on screen, and it sits on line
+/// `min(selected, page - 1)` of the table (the list scrolls only when the
+/// selection would leave the bottom, and keeps it on the bottom line).
+fn walk_and_check(app: &mut App, w: u16, h: u16, len: usize, label: impl Fn(&App) -> String) {
+    let first = marker_line(&render(app, w, h)).0;
+    let mut page = 0;
+    let mut seen = Vec::new();
+    for step in 0..2 * len {
+        let screen = render(app, w, h);
+        let (y, line) = marker_line(&screen);
+        let want = label(app);
+        assert!(
+            line.contains(&want),
+            "{want} not on the marker line:\n{screen}"
+        );
+        page = page.max(y - first + 1);
+        seen.push((y - first, step));
+        app.update(if step + 1 < len {
+            Action::Down
+        } else {
+            Action::Up
+        });
+    }
+    assert!(
+        page > 2 && page < len,
+        "the list must scroll: page {page}, {len} rows"
+    );
+    for (offset, step) in seen {
+        let selected = step.min((2 * len - 2).saturating_sub(step));
+        assert_eq!(offset, selected.min(page - 1), "step {step}");
+    }
+}
+
+#[test]
+fn databases_table_scrolls_to_keep_the_selection_on_screen() {
+    let mut app = demo_app();
+    let len = app.databases.rows.len();
+    // 70 columns: no instances pane, so the only marker is the table's.
+    walk_and_check(&mut app, 70, 16, len, |app| {
+        app.selected_database().unwrap().database.name.clone()
+    });
+}
+
+#[test]
+fn backups_tab_scrolls_to_keep_the_selection_on_screen() {
+    let mut app = demo_app();
+    open(&mut app, "Telemetry");
+    app.update(Action::SelectTab(DetailTab::Backups));
+    let len = app.detail.as_ref().unwrap().rows.len();
+    assert!(len > 100, "Telemetry should have many backups, has {len}");
+    walk_and_check(&mut app, 100, 30, len.min(300), |app| {
+        let d = app.detail.as_ref().unwrap();
+        let row = d.rows[d.selected[DetailTab::Backups.index()]];
+        let id = app.detail_database().unwrap().timeline[row].backup_set_id;
+        format!("▶ {id} ")
+    });
+}
+
+// ---------------------------------------------------------------- loading
+
+#[test]
+fn loading_draws_at_once_then_shows_the_estate_it_is_given() {
+    let mut app = App::loading("demo estate", now());
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("loading demo estate…"), "{screen}");
+    // The DEMO ESTATE marker (what tmux tests wait for) means data is shown.
+    assert!(!screen.contains("DEMO ESTATE"), "{screen}");
+    let load = Box::new(|| chainwatch::sources::demo_estate(now()));
+    let pending = chainwatch::app::loading::spawn(load, now()).unwrap();
+    let loaded = pending.blocking_recv().unwrap().unwrap();
+    app.loaded(loaded);
+    assert!(app.loading.is_none());
+    assert!(app.take_dirty(), "the new estate must be drawn");
+    // Exactly what opening the console on the estate directly shows.
+    assert_eq!(render(&app, 80, 24), render(&demo_app(), 80, 24));
+}
+
+#[test]
+fn keys_work_while_loading_and_q_or_ctrl_c_quit() {
+    for quit in [
+        key(KeyCode::Char('q')),
+        KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
+    ] {
+        let mut app = App::loading("demo estate", now());
+        // Navigation, a filter, help and Enter on an empty list change nothing harmful.
+        press(&mut app, &chars("jjkG/ab"));
+        press(&mut app, &[key(KeyCode::Esc), key(KeyCode::Enter)]);
+        press(&mut app, &chars("??"));
+        for (w, h) in [(80, 24), (40, 10), (20, 5)] {
+            render(&app, w, h);
+        }
+        assert!(!app.should_quit);
+        press(&mut app, &[quit]);
+        assert!(app.should_quit, "{quit:?} must quit while loading");
+    }
+}
+
+#[test]
+fn a_failed_or_vanished_load_is_an_error_not_a_hang() {
+    let pending = chainwatch::app::loading::spawn(
+        Box::new(|| Err(anyhow::anyhow!("no estate today"))),
+        now(),
+    )
+    .unwrap();
+    let err = pending.blocking_recv().unwrap().unwrap_err();
+    assert!(err.to_string().contains("no estate today"), "{err}");
+
+    // A loader that panics drops its sender: `next` reports it.
+    let pending =
+        chainwatch::app::loading::spawn(Box::new(|| panic!("loader panic (expected)")), now())
+            .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let result = runtime.block_on(chainwatch::app::loading::next(&mut Some(pending)));
+    assert!(result.is_err());
+}

@@ -6,7 +6,8 @@
 //!
 //! The binary runs under a small shell wrapper that, once it exits, prints
 //! its exit code and `stty -a`, so the tests can check the terminal was
-//! restored (canonical mode, echo) after `q`, SIGTERM and SIGHUP.
+//! restored (canonical mode, echo, cursor shown) after `q`, SIGTERM, SIGHUP
+//! and a panic inside the event loop.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -166,8 +167,16 @@ impl Session {
 
     /// After the console exits: its exit code line, and the terminal modes.
     fn assert_exited_cleanly(&self) {
-        let screen = self.wait_for("EXITED");
+        let screen = self.assert_terminal_restored();
         assert!(screen.contains("EXITED 0"), "{screen}");
+    }
+
+    /// Waits for the console to exit, however it ended, and checks the pane
+    /// is back in cooked mode (`stty -a` run in the pane after the exit shows
+    /// `icanon` and `echo`), with the cursor visible and the main screen
+    /// shown. Returns the screen.
+    fn assert_terminal_restored(&self) -> String {
+        let screen = self.wait_for("EXITED");
         let modes = screen
             .lines()
             .find(|l| l.starts_with("MODES"))
@@ -191,6 +200,7 @@ impl Session {
             "0",
             "left the alternate screen"
         );
+        screen
     }
 }
 
@@ -376,4 +386,42 @@ fn sigterm_restores_the_terminal() {
 #[test]
 fn sighup_restores_the_terminal() {
     signal_restores_terminal("-HUP");
+}
+
+/// A panic inside the event loop (forced by the binary's test hook
+/// `CHAINWATCH_TEST_PANIC_AFTER_MS`) must leave the terminal cooked, with the
+/// cursor shown, and the panic message readable on the main screen.
+#[test]
+fn panic_restores_the_terminal() {
+    require_tmux();
+    // No backtrace, so the panic message stays on the 24-line screen.
+    let env = [
+        ("CHAINWATCH_TEST_PANIC_AFTER_MS", "1500"),
+        ("RUST_BACKTRACE", "0"),
+    ];
+    let s = Session::start(80, 24, &env, &[]);
+    // The hook is armed by the first frame: the console was really up.
+    s.wait_for("DEMO ESTATE");
+    let screen = s.assert_terminal_restored();
+    assert!(
+        screen.contains("EXITED 101"),
+        "exit code of a panic: {screen}"
+    );
+    assert!(
+        screen.contains("panicked"),
+        "panic message on the restored screen: {screen}"
+    );
+}
+
+/// The hook is inert unless set: the same console without it stays up past
+/// the panic delay and quits normally.
+#[test]
+fn no_panic_without_the_test_hook() {
+    require_tmux();
+    let s = Session::start(80, 24, &[], &[]);
+    s.wait_for("DEMO ESTATE");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!s.screen().contains("EXITED"), "{}", s.screen());
+    s.type_text("q");
+    s.assert_exited_cleanly();
 }

@@ -8,6 +8,7 @@ pub mod health;
 pub mod history;
 pub mod plan;
 pub mod report;
+pub mod restore_facts;
 pub mod rules;
 pub mod window;
 

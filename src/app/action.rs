@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::state::DetailTab;
+use super::wizard::Key as WizardKey;
 
 /// One request to change the console's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +46,8 @@ pub enum Action {
     SelectTab(DetailTab),
     /// Show the restore plan to the latest recoverable point.
     ShowPlan,
+    /// Open the storage view (blobs of the instance's backup containers).
+    ShowStorage,
     /// Copy the selected row or the evidence to the clipboard (OSC 52).
     Copy,
     /// Open the `:` command palette.
@@ -57,16 +60,31 @@ pub enum Action {
     /// Mouse wheel or click: scroll the list under the pointer.
     ScrollUp,
     ScrollDown,
+    /// Open the restore wizard for the database in the detail view.
+    WizardOpen,
+    /// The findings view of the selected instance (or all).
+    ShowFindings,
+    /// Open the database a finding is about.
+    OpenDatabase,
+    /// Managed Backup's on-demand backup of the detail database (typed confirmation).
+    BackupNow,
+    /// Offer again the wizard saved in the data dir.
+    WizardResume,
+    /// A key inside the wizard.
+    Wizard(WizardKey),
     /// The clock moved on (the report is recomputed at most once a minute).
     Tick(DateTime<Utc>),
     /// The terminal changed size.
     Resize,
+    /// Collect the live instances now instead of at the next scheduled refresh.
+    Refresh,
 }
 
 impl Action {
     /// Actions as the keymap file names them, with their names.
     pub const NAMED: &'static [(&'static str, Action)] = &[
         ("quit", Action::Quit),
+        ("refresh", Action::Refresh),
         ("toggle_help", Action::ToggleHelp),
         ("close", Action::Close),
         ("up", Action::Up),
@@ -91,11 +109,39 @@ impl Action {
         ("tab_backups", Action::SelectTab(DetailTab::Backups)),
         ("tab_windows", Action::SelectTab(DetailTab::Windows)),
         ("show_plan", Action::ShowPlan),
+        ("show_storage", Action::ShowStorage),
         ("copy", Action::Copy),
         ("palette", Action::PaletteOpen),
         ("palette_input", Action::PaletteInput(' ')),
         ("palette_backspace", Action::PaletteBackspace),
         ("palette_run", Action::PaletteRun),
+        ("wizard_open", Action::WizardOpen),
+        ("wizard_resume", Action::WizardResume),
+        ("backup_now", Action::BackupNow),
+        ("show_findings", Action::ShowFindings),
+        ("open_database", Action::OpenDatabase),
+        ("wizard_next", Action::Wizard(WizardKey::Next)),
+        ("wizard_back", Action::Wizard(WizardKey::Back)),
+        ("wizard_cancel", Action::Wizard(WizardKey::Cancel)),
+        ("wizard_up", Action::Wizard(WizardKey::Up)),
+        ("wizard_down", Action::Wizard(WizardKey::Down)),
+        ("wizard_left", Action::Wizard(WizardKey::Left)),
+        ("wizard_right", Action::Wizard(WizardKey::Right)),
+        ("wizard_coarse_left", Action::Wizard(WizardKey::CoarseLeft)),
+        (
+            "wizard_coarse_right",
+            Action::Wizard(WizardKey::CoarseRight),
+        ),
+        ("wizard_toggle", Action::Wizard(WizardKey::Toggle)),
+        ("wizard_edit", Action::Wizard(WizardKey::Edit)),
+        ("wizard_input", Action::Wizard(WizardKey::Char(' '))),
+        ("wizard_backspace", Action::Wizard(WizardKey::Backspace)),
+        ("wizard_accept", Action::Wizard(WizardKey::Accept)),
+        ("wizard_discard", Action::Wizard(WizardKey::Discard)),
+        ("wizard_copy", Action::Wizard(WizardKey::Copy)),
+        ("wizard_save", Action::Wizard(WizardKey::SaveScript)),
+        ("wizard_retry", Action::Wizard(WizardKey::Retry)),
+        ("wizard_export", Action::Wizard(WizardKey::ExportSummary)),
     ];
 
     /// The action a keymap file names, if any.
@@ -108,7 +154,10 @@ impl Action {
 
     /// Whether a typed character replaces the one in this action.
     pub fn takes_text(self) -> bool {
-        matches!(self, Action::FilterInput(_) | Action::PaletteInput(_))
+        matches!(
+            self,
+            Action::FilterInput(_) | Action::PaletteInput(_) | Action::Wizard(WizardKey::Char(_))
+        )
     }
 
     /// This action with the typed character in it.
@@ -116,6 +165,7 @@ impl Action {
         match self {
             Action::FilterInput(_) => Action::FilterInput(c),
             Action::PaletteInput(_) => Action::PaletteInput(c),
+            Action::Wizard(WizardKey::Char(_)) => Action::Wizard(WizardKey::Char(c)),
             other => other,
         }
     }

@@ -32,6 +32,14 @@ pub enum Context {
     Help,
     /// Typing in the `:` command palette.
     Palette,
+    /// The findings view.
+    Findings,
+    /// The restore wizard.
+    Wizard,
+    /// Typing a value in the restore wizard.
+    WizardInput,
+    /// The storage view (blobs of a backup container).
+    Storage,
 }
 
 impl Context {
@@ -45,6 +53,10 @@ impl Context {
             Context::Popup => "Popup",
             Context::Help => "Help",
             Context::Palette => "Command palette",
+            Context::Findings => "Findings",
+            Context::Wizard => "Restore wizard",
+            Context::WizardInput => "Restore wizard (while typing)",
+            Context::Storage => "Storage",
         }
     }
 
@@ -59,10 +71,14 @@ impl Context {
             Context::Popup => "popup",
             Context::Help => "help",
             Context::Palette => "palette",
+            Context::Findings => "findings",
+            Context::Wizard => "wizard",
+            Context::WizardInput => "wizard_input",
+            Context::Storage => "storage",
         }
     }
 
-    pub const ALL: [Context; 8] = [
+    pub const ALL: [Context; 12] = [
         Context::Any,
         Context::Global,
         Context::Databases,
@@ -71,6 +87,10 @@ impl Context {
         Context::Popup,
         Context::Help,
         Context::Palette,
+        Context::Wizard,
+        Context::WizardInput,
+        Context::Storage,
+        Context::Findings,
     ];
 
     fn from_name(name: &str) -> Option<Context> {

@@ -3,16 +3,23 @@
 //! draws that state.
 
 pub mod action;
+pub mod findings_view;
 pub mod keymap;
+pub mod live;
+pub mod loading;
+pub mod on_demand;
 pub mod palette;
 pub mod rows;
 mod run;
 pub mod state;
+pub mod storage;
 pub mod update;
+pub mod wizard;
+mod wizard_app;
 
 pub use action::Action;
 pub use palette::Palette;
-pub use run::{configured_app, run};
+pub use run::{configured_app, run, run_live, run_loading};
 pub use state::{App, DetailTab, Pane, Popup, View};
 
 /// How the binary starts the console.
@@ -30,6 +37,9 @@ pub struct ConsoleOptions {
     pub mouse: bool,
     /// How `y` copies (`--clipboard`).
     pub clipboard: ClipboardMode,
+    /// The config the estate came from (writes permissions and connections
+    /// for the restore wizard); None for the demo, a snapshot or files.
+    pub config: Option<crate::config::Config>,
 }
 
 /// How `y` copies text.

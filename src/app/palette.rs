@@ -17,6 +17,10 @@ pub enum Command {
     Database(usize),
     /// Show every instance again and clear the filter.
     AllDatabases,
+    /// Open the restore wizard for a database (index into `report.databases`).
+    Restore(usize),
+    /// Resume the restore wizard saved in the data dir.
+    ResumeWizard,
 }
 
 /// One line of the palette.
@@ -59,6 +63,16 @@ pub fn entries(app: &App) -> Vec<Entry> {
             command: Command::AllDatabases,
         },
     ];
+    if let Some(w) = &app.resumable {
+        out.push(Entry {
+            label: format!(
+                "resume the restore wizard — {} on {}",
+                crate::ui::text::sanitize(&w.database),
+                crate::ui::text::sanitize(&w.target_instance)
+            ),
+            command: Command::ResumeWizard,
+        });
+    }
     for name in theme::builtin_names() {
         out.push(Entry {
             label: format!("theme {name}"),
@@ -85,6 +99,14 @@ pub fn entries(app: &App) -> Vec<Entry> {
                 crate::ui::text::sanitize(&d.database.name)
             ),
             command: Command::Database(i),
+        });
+        out.push(Entry {
+            label: format!(
+                "restore {} › {} — restore wizard",
+                crate::ui::text::sanitize(&d.instance),
+                crate::ui::text::sanitize(&d.database.name)
+            ),
+            command: Command::Restore(i),
         });
     }
     out

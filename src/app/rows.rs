@@ -70,6 +70,27 @@ pub fn database_rows(report: &EstateReport, instance: Option<&str>, filter: &str
     rows
 }
 
+/// Display widths (after `sanitize`) of the widest database and instance
+/// names among some rows. The databases table sizes its columns from every
+/// row so they stay put while scrolling; this is computed when the rows
+/// change, not on every frame.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RowWidths {
+    pub name: usize,
+    pub instance: usize,
+}
+
+/// The widths of `rows` (indices into `report.databases`).
+pub fn row_widths(report: &EstateReport, rows: &[usize]) -> RowWidths {
+    let width = |s: &str| crate::ui::text::sanitize(s).chars().count();
+    rows.iter()
+        .filter_map(|&i| report.databases.get(i))
+        .fold(RowWidths::default(), |w, d| RowWidths {
+            name: w.name.max(width(&d.database.name)),
+            instance: w.instance.max(width(&d.instance)),
+        })
+}
+
 /// An entry of the "Breaks & findings" tab: findings first (worst first), then breaks.
 #[derive(Debug, Clone, Copy)]
 pub enum Issue<'a> {
@@ -149,5 +170,75 @@ pub fn detail_rows(db: &DatabaseReport, tab: DetailTab, filter: &str) -> Vec<usi
                 matches(&text, filter)
             })
             .collect(),
+    }
+}
+
+/// The rows of a table with `height` body lines that are on screen when
+/// `selected` must be visible: the first page until the selection passes
+/// its bottom line, then the selection on the bottom line. This is where
+/// ratatui's `Table` puts them when drawn from offset 0, so building only
+/// these rows (selection re-based on `start`) draws the same frame as
+/// building them all, at a cost that does not grow with the list.
+pub fn visible_window(len: usize, selected: usize, height: usize) -> std::ops::Range<usize> {
+    if len == 0 || height == 0 {
+        return 0..0;
+    }
+    let selected = selected.min(len - 1);
+    let start = selected.saturating_sub(height - 1);
+    start..(start + height).min(len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::visible_window;
+    use ratatui::buffer::Buffer;
+    use ratatui::layout::{Constraint, Rect};
+    use ratatui::widgets::{HighlightSpacing, Row, StatefulWidget, Table, TableState};
+
+    /// A table of `rows` (labelled by their index) with a header, drawn
+    /// into `height` lines with `selected` highlighted.
+    fn draw(rows: std::ops::Range<usize>, selected: usize, height: u16) -> Buffer {
+        let area = Rect::new(0, 0, 12, height);
+        let mut buf = Buffer::empty(area);
+        let table = Table::new(
+            rows.map(|i| Row::new([format!("row {i}")])),
+            [Constraint::Length(10)],
+        )
+        .header(Row::new(["HEAD"]))
+        .highlight_symbol("> ")
+        .highlight_spacing(HighlightSpacing::Always);
+        let mut state = TableState::default().with_selected(Some(selected));
+        StatefulWidget::render(table, area, &mut buf, &mut state);
+        buf
+    }
+
+    #[test]
+    fn window_draws_the_same_frame_as_the_whole_list() {
+        for len in 1..30 {
+            for height in 1..12u16 {
+                for selected in 0..len {
+                    let body = usize::from(height - 1);
+                    let w = visible_window(len, selected, body);
+                    assert!(
+                        w.contains(&selected) || body == 0,
+                        "{len} {height} {selected}"
+                    );
+                    let whole = draw(0..len, selected, height);
+                    let part = draw(w.clone(), selected - w.start.min(selected), height);
+                    assert_eq!(whole, part, "len {len} height {height} selected {selected}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn window_is_bounded_by_the_height() {
+        assert_eq!(visible_window(0, 0, 10), 0..0);
+        assert_eq!(visible_window(10_000, 0, 0), 0..0);
+        assert_eq!(visible_window(10_000, 0, 40), 0..40);
+        assert_eq!(visible_window(10_000, 39, 40), 0..40);
+        assert_eq!(visible_window(10_000, 40, 40), 1..41);
+        assert_eq!(visible_window(10_000, 9_999, 40), 9_960..10_000);
+        assert_eq!(visible_window(5, 99, 40), 0..5);
     }
 }

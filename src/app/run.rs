@@ -20,9 +20,12 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use super::action::Action;
 use super::keymap::Keymap;
+use super::live::LiveSource;
+use super::loading::{Background, Loader, Start};
 use super::state::App;
 use super::{ClipboardMode, ConsoleOptions};
 use crate::model::Estate;
+use crate::sqlserver::exec::ExecEvent;
 use crate::ui;
 
 /// Upper bound on redraws per second.
@@ -33,6 +36,24 @@ const INPUT_POLL: Duration = Duration::from_millis(200);
 /// Opens the console on `estate` and runs it until the user quits, the
 /// input closes, or SIGTERM/SIGHUP arrives. Call it outside a tokio runtime.
 pub fn run(estate: Estate, options: ConsoleOptions) -> anyhow::Result<()> {
+    run_console(Start::Ready(estate), options)
+}
+
+/// Like `run`, but the first frame is drawn at once, saying "loading
+/// `what`…", while `load` builds the estate on its own thread (see
+/// `loading.rs`); the console answers keys (q quits) meanwhile.
+pub fn run_loading(what: &str, load: Loader, options: ConsoleOptions) -> anyhow::Result<()> {
+    let what = what.to_string();
+    run_console(Start::Loading { what, load }, options)
+}
+
+/// Like `run`, watching live instances: the first frame at once, then a
+/// collection every `source.every` on its own thread (see `live.rs`).
+pub fn run_live(source: LiveSource, options: ConsoleOptions) -> anyhow::Result<()> {
+    run_console(Start::Live(source), options)
+}
+
+fn run_console(start: Start, options: ConsoleOptions) -> anyhow::Result<()> {
     if tokio::runtime::Handle::try_current().is_ok() {
         anyhow::bail!("chainwatch::app::run must be called outside a tokio runtime");
     }
@@ -43,9 +64,10 @@ pub fn run(estate: Estate, options: ConsoleOptions) -> anyhow::Result<()> {
     let _log = init_logging();
     let now_override = options.now_override;
     let clock = move || now_override.unwrap_or_else(Utc::now);
-    let app = configured_app(estate, clock(), &options)?;
+    let (estate, waiting, background) = start.begin(clock()).context("cannot start loading")?;
+    let mut app = configured_app(estate, clock(), &options)?;
+    app.loading = waiting;
     tracing::info!(theme = %app.theme.name, "console starting");
-    let mut app = app;
     let mut terminal = ratatui::try_init().context("cannot set up the terminal")?;
     if options.mouse {
         let _ = execute!(std::io::stdout(), EnableMouseCapture);
@@ -54,7 +76,7 @@ pub fn run(estate: Estate, options: ConsoleOptions) -> anyhow::Result<()> {
     let input = spawn_input(tx);
     // The loop owns the receiver: when it ends, the input thread sees the
     // channel closed and stops within one poll interval.
-    let result = runtime.block_on(event_loop(&mut terminal, &mut app, rx, clock));
+    let result = runtime.block_on(event_loop(&mut terminal, &mut app, rx, clock, background));
     let _ = input.join();
     if options.mouse {
         let _ = execute!(std::io::stdout(), DisableMouseCapture);
@@ -93,6 +115,12 @@ pub fn configured_app(
         }
         mode => mode,
     };
+    if let Some(config) = &options.config {
+        app.set_config(config);
+    }
+    // Containers are found and listed in the background from here on.
+    app.start_storage_in_background();
+    app.set_data_dir(super::wizard::persist::data_dir());
     app.take_dirty();
     app.update(Action::Resize);
     Ok(app)
@@ -165,15 +193,43 @@ async fn event_loop(
     app: &mut App,
     mut rx: mpsc::Receiver<Event>,
     clock: impl Fn() -> DateTime<Utc>,
+    mut background: Background,
 ) -> anyhow::Result<()> {
     let mut signals = Signals::new()?;
     let frame = Duration::from_millis(1000 / MAX_FPS);
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut last_draw = Instant::now() - frame;
+    // Test hook (see `test_panic_after`): armed when the first frame is drawn.
+    let panic_after = test_panic_after();
+    let mut panic_at: Option<Instant> = None;
+    // Events of the wizard's executor, while one runs (see sqlserver::exec).
+    let mut exec: Option<mpsc::UnboundedReceiver<ExecEvent>> = None;
     while !app.should_quit {
+        if let Some(job) = app.pending_job.take() {
+            let (tx, rx) = mpsc::unbounded_channel();
+            // The thread ends on its own after its last event; not joined,
+            // so a long RESTORE never holds up quitting the console.
+            drop(crate::sqlserver::exec::spawn(job, tx));
+            exec = Some(rx);
+        }
+        if std::mem::take(&mut app.refresh_requested) {
+            app.refresh_started(background.refresh_now());
+        }
         let next_draw = last_draw + frame;
         tokio::select! {
+            ev = background.next() => {
+                let waiting = app.loading.is_some();
+                app.on_background(ev)?;
+                // Storage discovery began on the placeholder: redo it on the estate.
+                if waiting && app.loading.is_none() {
+                    app.start_storage_in_background();
+                }
+            }
+            ev = next_exec_event(&mut exec) => match ev {
+                Some(ev) => app.on_exec_event(ev),
+                None => exec = None,
+            },
             ev = rx.recv() => {
                 let Some(ev) = ev else { break };
                 on_event(app, ev);
@@ -198,10 +254,34 @@ async fn event_loop(
                     tracing::debug!(bytes = text.len(), "copied via OSC 52");
                 }
                 last_draw = Instant::now();
+                // Armed by the first frame with the estate (not "loading …").
+                if app.loading.is_none() {
+                    panic_at = panic_at.or(panic_after.map(|d| last_draw + d));
+                }
+            }
+            _ = tokio::time::sleep_until(panic_at.unwrap_or(next_draw)), if panic_at.is_some() => {
+                panic!("CHAINWATCH_TEST_PANIC_AFTER_MS: test panic inside the event loop");
             }
         }
     }
     Ok(())
+}
+
+/// Test hook, not a feature: `CHAINWATCH_TEST_PANIC_AFTER_MS=N` makes the
+/// event loop panic N ms after the first frame, so `tests/e2e_tmux.rs` can
+/// check that a panic in the real binary leaves the terminal restored.
+/// Unset or not a number (the normal case), it does nothing.
+fn test_panic_after() -> Option<Duration> {
+    let ms = std::env::var("CHAINWATCH_TEST_PANIC_AFTER_MS").ok()?;
+    ms.trim().parse().ok().map(Duration::from_millis)
+}
+
+/// The next executor event, or never when no executor runs.
+async fn next_exec_event(rx: &mut Option<mpsc::UnboundedReceiver<ExecEvent>>) -> Option<ExecEvent> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// SIGTERM and SIGHUP (the SSH session dropped) end the console cleanly.

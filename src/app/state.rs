@@ -22,6 +22,10 @@ use crate::ui::theme::{Environment, Theme};
 pub enum View {
     Databases,
     Detail,
+    /// Blobs of one backup container (see `app::storage`).
+    Storage,
+    /// Findings of one instance or of all, worst first (see `app::findings_view`).
+    Findings,
 }
 
 /// Panes of the databases view.
@@ -84,6 +88,8 @@ pub struct DatabasesState {
     /// Index into `rows`.
     pub selected: usize,
     pub filter: Filter,
+    /// Name widths over all of `rows`, kept with them (see `rows::row_widths`).
+    pub widths: rows::RowWidths,
 }
 
 /// State of the detail view of one database.
@@ -107,6 +113,8 @@ pub enum Popup {
         title: String,
         ids: Vec<i64>,
         scroll: usize,
+        /// The finding behind it: explanation, remedy, catalog rows, T-SQL.
+        finding: Option<Box<crate::analysis::Finding>>,
     },
     /// The restore plan to the latest point, or why it could not be made.
     Plan {
@@ -144,7 +152,35 @@ pub struct App {
     /// Environment of each instance (production, staging, ...), for the
     /// header accent. Empty until the estate config carries it.
     pub environments: BTreeMap<String, Environment>,
+    /// The restore wizard, when open (drawn over the views).
+    pub wizard: Option<super::wizard::Wizard>,
+    /// A wizard saved in the data dir, offered by `W`.
+    pub resumable: Option<super::wizard::Wizard>,
+    /// Which instances can be written to (from the config; empty = none).
+    pub access: BTreeMap<String, super::wizard::Access>,
+    /// Connections of configured instances, for the wizard's executor.
+    pub instance_configs: BTreeMap<String, crate::config::InstanceConfig>,
+    /// Where the wizard state, saved scripts and summaries go.
+    pub data_dir: Option<PathBuf>,
+    /// Blob URLs a container listing found (the wizard's file check).
+    pub present_blobs: Option<std::collections::BTreeSet<String>>,
+    /// The findings view.
+    pub findings: super::findings_view::FindingsState,
+    /// The "back up now" box, when open.
+    pub on_demand: Option<super::on_demand::OnDemand>,
+    /// An executor job waiting for the event loop to start it.
+    pub pending_job: Option<crate::sqlserver::exec::Job>,
+    pub exec_cancel: Arc<std::sync::atomic::AtomicBool>,
+    /// Backup containers and their listings (the storage view, retention bars).
+    pub storage: super::storage::StorageState,
     pub should_quit: bool,
+    /// What is being built in the background ("demo estate") while the
+    /// first frames say so; None once the estate is here (see `loading.rs`).
+    pub loading: Option<String>,
+    /// Per-instance collection status in live mode; empty otherwise.
+    pub health: BTreeMap<String, super::live::InstanceHealth>,
+    /// Ctrl-R asked for a refresh the event loop has not passed on yet.
+    pub refresh_requested: bool,
     pub(super) dirty: bool,
 }
 
@@ -160,6 +196,7 @@ impl App {
                 rows: Vec::new(),
                 selected: 0,
                 filter: Filter::default(),
+                widths: rows::RowWidths::default(),
             },
             estate,
             report,
@@ -177,7 +214,21 @@ impl App {
             no_color: Theme::no_color_env(),
             config_dir: None,
             environments: BTreeMap::new(),
+            wizard: None,
+            resumable: None,
+            access: BTreeMap::new(),
+            instance_configs: BTreeMap::new(),
+            data_dir: None,
+            present_blobs: None,
+            pending_job: None,
+            on_demand: None,
+            findings: Default::default(),
+            exec_cancel: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            storage: Default::default(),
             should_quit: false,
+            loading: None,
+            health: BTreeMap::new(),
+            refresh_requested: false,
             dirty: true,
         };
         app.refresh_databases();
@@ -197,6 +248,8 @@ impl App {
     pub fn filter(&self) -> &Filter {
         match (&self.view, &self.detail) {
             (View::Detail, Some(d)) => &d.filter,
+            (View::Storage, _) => &self.storage.filter,
+            (View::Findings, _) => &self.findings.filter,
             _ => &self.databases.filter,
         }
     }
@@ -204,6 +257,8 @@ impl App {
     pub(super) fn filter_mut(&mut self) -> &mut Filter {
         match (&self.view, &mut self.detail) {
             (View::Detail, Some(d)) => &mut d.filter,
+            (View::Storage, _) => &mut self.storage.filter,
+            (View::Findings, _) => &mut self.findings.filter,
             _ => &mut self.databases.filter,
         }
     }
@@ -230,6 +285,8 @@ impl App {
         let view = match self.view {
             View::Databases => Context::Databases,
             View::Detail => Context::Detail,
+            View::Storage => Context::Storage,
+            View::Findings => Context::Findings,
         };
         match self.popup {
             Some(_) => vec![Context::Popup, Context::Global, Context::Any],
@@ -239,6 +296,23 @@ impl App {
 
     /// Contexts whose bindings are in force now, most specific first.
     pub fn contexts(&self) -> Vec<Context> {
+        if let Some(o) = &self.on_demand {
+            return if o.state == super::on_demand::OnDemandState::Typing {
+                vec![Context::WizardInput, Context::Any]
+            } else {
+                vec![Context::Popup, Context::Any]
+            };
+        }
+        if let Some(w) = &self.wizard {
+            if self.help {
+                return vec![Context::Help, Context::Any];
+            }
+            return if w.input.is_some() {
+                vec![Context::WizardInput, Context::Any]
+            } else {
+                vec![Context::Wizard, Context::Any]
+            };
+        }
         if self.palette.is_some() {
             vec![Context::Palette, Context::Any]
         } else if self.help {
@@ -253,6 +327,13 @@ impl App {
     /// What the help overlay lists: the bindings under it, and how to
     /// type a filter when the view has one.
     pub fn help_sections(&self) -> Vec<(Context, Vec<super::keymap::HelpEntry>)> {
+        if self.wizard.is_some() {
+            return self.keymap.help_sections(&[
+                Context::Wizard,
+                Context::WizardInput,
+                Context::Any,
+            ]);
+        }
         let mut sections = self.keymap.help_sections(&self.view_contexts());
         if self.popup.is_none() {
             sections.extend(self.keymap.help_sections(&[Context::Filter]));

@@ -19,7 +19,7 @@ const PAGE: usize = 10;
 const REANALYZE_EVERY: Duration = Duration::seconds(60);
 
 /// A selection moved by a navigation action within `len` rows.
-fn moved(current: usize, len: usize, action: Action) -> usize {
+pub(super) fn moved(current: usize, len: usize, action: Action) -> usize {
     let last = len.saturating_sub(1);
     match action {
         Action::Up => current.saturating_sub(1),
@@ -46,8 +46,45 @@ impl App {
     }
 
     fn apply(&mut self, action: Action) {
+        if self.on_demand.is_some() {
+            match action {
+                Action::Quit => self.should_quit = true,
+                Action::Tick(now) => self.dirty = self.tick(now),
+                Action::Wizard(key) => self.on_demand_key(key),
+                Action::Close => self.on_demand_key(super::wizard::Key::Cancel),
+                _ => self.dirty = false,
+            }
+            return;
+        }
+        if self.wizard.is_some() {
+            match action {
+                Action::Quit => self.should_quit = true,
+                Action::Tick(now) => {
+                    self.dirty = self.tick(now);
+                    if let Some(w) = self.wizard.as_mut().filter(|w| w.exec.running) {
+                        w.exec.clock = Some(now);
+                        self.dirty = true;
+                    }
+                }
+                Action::Resize => {}
+                Action::ToggleHelp => {
+                    self.help = !self.help;
+                    self.help_scroll = 0;
+                }
+                Action::Close if self.help => self.help = false,
+                _ if self.help => {
+                    let lines = self.help_sections().iter().map(|(_, e)| e.len() + 2).sum();
+                    self.help_scroll = moved(self.help_scroll, lines, action);
+                }
+                Action::Wizard(key) => self.wizard_key(key),
+                _ => self.dirty = false,
+            }
+            return;
+        }
         match action {
+            Action::WizardResume => self.resume_wizard(),
             Action::Quit => self.should_quit = true,
+            Action::Refresh => self.request_refresh(),
             Action::Tick(now) => self.dirty = self.tick(now),
             Action::Resize => {}
             Action::ScrollUp => self.apply(Action::Up),
@@ -78,22 +115,37 @@ impl App {
                 self.help_scroll = moved(self.help_scroll, lines, action);
             }
             _ if self.popup.is_some() => self.popup_action(action),
+            Action::ShowStorage => {
+                let instance = match (self.view, self.detail_database()) {
+                    (View::Detail, Some(db)) => Some(db.instance.clone()),
+                    _ => self
+                        .selected_instance()
+                        .map(|i| i.name.clone())
+                        .or_else(|| self.selected_database().map(|d| d.instance.clone())),
+                };
+                self.open_storage(instance);
+            }
             _ => match self.view {
                 View::Databases => self.databases_action(action),
                 View::Detail => self.detail_action(action),
+                View::Storage => self.storage_action(action),
+                View::Findings => self.findings_action(action),
             },
         }
     }
 
     /// Recomputes the report when the clock moved a minute; true if it did.
     fn tick(&mut self, now: DateTime<Utc>) -> bool {
+        // Container listings finished in the background since the last tick.
+        let listed = self.poll_storage();
         if (now - self.report.now).abs() < REANALYZE_EVERY {
-            return false;
+            return listed;
         }
         self.report = analyze_estate(&self.estate, now);
         self.databases.instances = rows::instance_rows(&self.report);
         self.refresh_databases();
         self.refresh_detail();
+        self.refresh_findings();
         true
     }
 
@@ -126,6 +178,14 @@ impl App {
                 }
                 self.refresh_detail();
             }
+            View::Storage => {
+                self.storage.selected = 0;
+                self.refresh_storage();
+            }
+            View::Findings => {
+                self.findings.selected = 0;
+                self.refresh_findings();
+            }
         }
     }
 
@@ -133,10 +193,11 @@ impl App {
         let instance = self.selected_instance().map(|i| i.name.clone());
         let s = &mut self.databases;
         s.rows = rows::database_rows(&self.report, instance.as_deref(), &s.filter.text);
+        s.widths = rows::row_widths(&self.report, &s.rows);
         s.selected = s.selected.min(s.rows.len().saturating_sub(1));
     }
 
-    fn refresh_detail(&mut self) {
+    pub(super) fn refresh_detail(&mut self) {
         let Some(d) = &mut self.detail else { return };
         let Some(db) = self.report.databases.get(d.db) else {
             return;
@@ -173,6 +234,7 @@ impl App {
                     Pane::Databases => Pane::Instances,
                 }
             }
+            Action::ShowFindings => self.open_findings(),
             Action::Open if s.focus == Pane::Instances => s.focus = Pane::Databases,
             Action::Open => {
                 if let Some(&db) = s.rows.get(s.selected) {
@@ -187,7 +249,7 @@ impl App {
         }
     }
 
-    fn open_detail(&mut self, db: usize) {
+    pub(super) fn open_detail(&mut self, db: usize) {
         self.detail = Some(DetailState {
             db,
             tab: DetailTab::Findings,
@@ -222,6 +284,8 @@ impl App {
             }
             Action::Open => self.popup = self.evidence_popup(),
             Action::ShowPlan => self.popup = self.plan_popup(),
+            Action::WizardOpen => self.open_wizard(),
+            Action::BackupNow => self.open_on_demand(false),
             Action::Cancel if !d.filter.text.is_empty() => {
                 d.filter = Filter::default();
                 self.refresh_detail();
@@ -239,12 +303,17 @@ impl App {
         let d = self.detail.as_ref()?;
         let db = self.detail_database()?;
         let row = *d.rows.get(d.selected[d.tab.index()])?;
-        let (title, ids) = match d.tab {
+        let (title, ids, finding) = match d.tab {
             DetailTab::Findings => {
                 let issue = rows::issue(db, row)?;
+                let finding = match issue {
+                    rows::Issue::Finding(f) => Some(Box::new(f.clone())),
+                    rows::Issue::Break(_) => None,
+                };
                 (
                     format!("{} {}", issue.label(), issue.title()),
                     issue.evidence().to_vec(),
+                    finding,
                 )
             }
             DetailTab::Backups => {
@@ -252,6 +321,7 @@ impl App {
                 (
                     format!("backup set {}", t.backup_set_id),
                     vec![t.backup_set_id],
+                    None,
                 )
             }
             DetailTab::Windows => return None,
@@ -260,6 +330,7 @@ impl App {
             title,
             ids,
             scroll: 0,
+            finding,
         })
     }
 
@@ -287,7 +358,15 @@ impl App {
 
     fn popup_action(&mut self, action: Action) {
         let (scroll, len) = match &mut self.popup {
-            Some(Popup::Evidence { ids, scroll, .. }) => (scroll, ids.len()),
+            Some(Popup::Evidence {
+                ids,
+                scroll,
+                finding,
+                ..
+            }) => (
+                scroll,
+                ids.len() + finding.as_ref().map_or(0, |f| finding_items_len(f)),
+            ),
             Some(Popup::Plan { plan, scroll, .. }) => {
                 let steps = plan.as_ref().map(|p| p.steps.len()).unwrap_or(0);
                 (scroll, steps + 1)
@@ -366,6 +445,12 @@ impl App {
                 self.show_databases();
                 self.open_detail(db);
             }
+            Command::Restore(db) => {
+                self.show_databases();
+                self.open_detail(db);
+                self.open_wizard();
+            }
+            Command::ResumeWizard => self.resume_wizard(),
         }
     }
 
@@ -386,6 +471,15 @@ impl App {
             self.status = Some("nothing to copy here".into());
             return;
         };
+        self.clipboard_text(text);
+    }
+
+    /// Queues `text` for OSC 52, within the size terminals accept.
+    pub(super) fn clipboard_text(&mut self, text: String) {
+        if self.clipboard_mode == ClipboardMode::Off {
+            self.status = Some("copy is off (--clipboard off, or TERM has no OSC 52)".into());
+            return;
+        }
         if text.len() > OSC52_MAX {
             self.status = Some(format!(
                 "too long to copy ({} bytes, limit {OSC52_MAX})",
@@ -417,13 +511,33 @@ impl App {
             )
         };
         if let Some(popup) = &self.popup {
-            let db = self.detail_database()?;
+            let db = self.evidence_database();
             return Some(match popup {
-                Popup::Evidence { title, ids, .. } => {
-                    let mut lines =
-                        vec![format!("{} › {}: {title}", db.instance, db.database.name)];
+                Popup::Evidence {
+                    title,
+                    ids,
+                    finding,
+                    ..
+                } => {
+                    let place = match (db, finding) {
+                        (Some(db), _) => format!("{} › {}", db.instance, db.database.name),
+                        (None, Some(f)) => f.instance.clone(),
+                        (None, None) => String::new(),
+                    };
+                    let mut lines = vec![format!("{place}: {title}")];
+                    if let Some(f) = finding {
+                        lines.push(f.explanation.clone());
+                        lines.push(format!("Remedy: {}", f.remedy));
+                        for r in &f.rows {
+                            lines.push(format!("{}\t{}", r.table, r.text));
+                        }
+                        if let Some(sql) = &f.sql {
+                            lines.push(sql.clone());
+                        }
+                    }
                     for id in ids {
-                        match db.timeline.iter().find(|t| t.backup_set_id == *id) {
+                        match db.and_then(|db| db.timeline.iter().find(|t| t.backup_set_id == *id))
+                        {
                             Some(t) => lines.push(item_text(t)),
                             None => lines.push(format!("#{id}\tnot in this database's history")),
                         }
@@ -449,6 +563,8 @@ impl App {
             });
         }
         match self.view {
+            View::Storage => self.storage_copy_text(),
+            View::Findings => self.findings_copy_text(),
             View::Databases => {
                 let d = self.selected_database()?;
                 Some(format!(
@@ -518,6 +634,12 @@ pub fn base64(data: &[u8]) -> String {
         }
     }
     out
+}
+
+/// Scroll items a finding adds to its evidence popup: explanation and
+/// remedy, one per catalog row, and the T-SQL.
+pub fn finding_items_len(f: &crate::analysis::Finding) -> usize {
+    1 + f.rows.len() + usize::from(f.sql.is_some())
 }
 
 #[cfg(test)]

@@ -92,15 +92,19 @@ impl BlobSource for AzureBlobSource {
             ..Default::default()
         };
         let what = format!("listing {}", self.url);
-        let pager = self
-            .client
-            .list_blobs(Some(options))
-            .map_err(|e| self.error(e, &what))?;
+        // A 404 on a listing means the container itself does not exist.
+        let list_error = |e: azure_core::Error| match self.error(e, &what) {
+            BlobError::NotFound(_) => {
+                BlobError::Request(format!("container {} does not exist (404)", self.url))
+            }
+            other => other,
+        };
+        let pager = self.client.list_blobs(Some(options)).map_err(list_error)?;
         let mut pages = pager.into_pages();
-        let Some(response) = pages.try_next().await.map_err(|e| self.error(e, &what))? else {
+        let Some(response) = pages.try_next().await.map_err(list_error)? else {
             return Ok(BlobPage::default());
         };
-        let page = response.into_model().map_err(|e| self.error(e, &what))?;
+        let page = response.into_model().map_err(list_error)?;
         let entries = page
             .blob_items
             .into_iter()

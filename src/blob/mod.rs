@@ -19,6 +19,7 @@ pub mod memory;
 pub mod names;
 pub mod retention;
 pub mod sas;
+pub mod storage;
 mod url;
 
 use std::collections::BTreeMap;
@@ -33,6 +34,7 @@ pub use crosscheck::{cross_check, history_files, ContainerCheck, HistoryFile};
 pub use memory::MemoryBlobSource;
 pub use names::{parse_blob_name, BlobKind, ManagedName, ParsedName};
 pub use retention::{retention_windows, RetentionWindow};
+pub use storage::{check_container, check_listing, CheckedContainer, ListingOrigin};
 pub use url::{redact_url, ContainerUrl};
 
 /// One blob of a listing.

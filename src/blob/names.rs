@@ -142,7 +142,12 @@ fn hex_guid(s: &str) -> Option<Uuid> {
 fn timestamp_time(ts: &str) -> Option<DateTime<Utc>> {
     let n = |r: std::ops::Range<usize>| ts.get(r).and_then(|s| s.parse::<u32>().ok());
     let date = NaiveDate::from_ymd_opt(n(0..4)? as i32, n(4..6)?, n(6..8)?)?;
-    let secs = if ts.len() >= 14 { n(12..14)? } else { 0 };
+    // 13 digits: a seconds field cut to one digit says no exact time.
+    let secs = match ts.len() {
+        12 => 0,
+        13 => return None,
+        _ => n(12..14)?,
+    };
     let millis = if ts.len() >= 15 {
         let frac = &ts[14..];
         frac.parse::<u32>().ok()? * 10u32.pow(3 - frac.len() as u32)
@@ -223,6 +228,10 @@ mod tests {
         }
         // A bad date keeps the name managed but without a time.
         let m = parse_blob_name(&format!("Sales_{G}_20261340013000.bak"));
+        assert_eq!(m.managed().unwrap().time, None);
+        // So does a seconds field of one digit (found by fuzzing: it was
+        // read as :00, a time the digits do not say).
+        let m = parse_blob_name(&format!("Sales_{G}_2026112001302.bak"));
         assert_eq!(m.managed().unwrap().time, None);
     }
 }

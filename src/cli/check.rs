@@ -1,10 +1,200 @@
 //! `chainwatch check`: every finding, with a monitoring exit code.
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::print_json;
 use crate::analysis::{analyze_estate, ChainState, Finding, Severity};
+use crate::blob::{
+    check_container, AzureBlobSource, AzureOptions, ContainerUrl, ListingOrigin, RetentionWindow,
+};
 use crate::sources::Loaded;
+
+/// Containers to list besides the estate: `--container-url` and the
+/// config's per-instance `container_url`s.
+#[derive(Debug, Clone, Default)]
+pub struct StorageArgs {
+    pub container_url: Option<String>,
+    /// Environment variable with the SAS for `--container-url`.
+    pub sas_env: String,
+    /// `account/container` as history names `--container-url`.
+    pub history_container: Option<String>,
+    /// The config file, when the source is one (its instances' containers).
+    pub config: Option<std::path::PathBuf>,
+}
+
+/// One container to list: for a configured instance, or from the command line.
+struct Target {
+    instance: Option<String>,
+    display: String,
+    history_key: String,
+    /// The URL with its token, or why there is none.
+    url: Result<ContainerUrl, String>,
+}
+
+/// What listing one container gave, as `check` reports it.
+#[derive(Debug, Serialize)]
+struct StorageStatus {
+    instance: Option<String>,
+    container: String,
+    history_container: String,
+    /// `ok` or `unknown` (the listing failed: the reason says why).
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    origin: Option<ListingOrigin>,
+    blobs: usize,
+    findings: usize,
+    retention: Vec<RetentionWindow>,
+}
+
+/// The containers to list: each configured instance's, then `--container-url`.
+fn targets(args: &StorageArgs, now: DateTime<Utc>) -> anyhow::Result<Vec<Target>> {
+    let mut out: Vec<Target> = Vec::new();
+    if let Some(path) = &args.config {
+        let config = crate::config::Config::load(path)?;
+        for i in &config.instances {
+            let Some(s) = &i.storage else { continue };
+            out.push(Target {
+                instance: Some(i.name.clone()),
+                display: s.url.to_string(),
+                history_key: s.history_key(),
+                url: s.resolve(now),
+            });
+        }
+    }
+    if let Some(text) = &args.container_url {
+        let blobs_args = super::blobs::BlobsArgs {
+            container_url: text.clone(),
+            sas_env: args.sas_env.clone(),
+            prefix: None,
+            history_container: args.history_container.clone(),
+            api_version: None,
+            format: super::Format::Text,
+        };
+        let url = super::blobs::resolve_url(&blobs_args, now)?;
+        out.push(Target {
+            instance: None,
+            display: url.to_string(),
+            history_key: args
+                .history_container
+                .clone()
+                .map(|h| h.to_ascii_lowercase())
+                .unwrap_or_else(|| url.key()),
+            url: Ok(url),
+        });
+    }
+    // One listing per container, whoever names it first.
+    let mut seen: Vec<(String, String)> = Vec::new();
+    out.retain(|t| {
+        let k = (t.display.to_ascii_lowercase(), t.history_key.clone());
+        let fresh = !seen.contains(&k);
+        seen.push(k);
+        fresh
+    });
+    Ok(out)
+}
+
+/// Lists and judges every target, concurrently; a failure is that
+/// container's "unknown" with the reason, never an error of `check`.
+fn check_storage(
+    loaded: &Loaded,
+    targets: Vec<Target>,
+) -> anyhow::Result<(Vec<StorageStatus>, Vec<Finding>)> {
+    if targets.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let estate = &loaded.estate;
+    let now = loaded.now;
+    let results = runtime.block_on(futures_util::future::join_all(targets.iter().map(
+        |t| async move {
+            let url = t.url.clone()?;
+            let source =
+                AzureBlobSource::new(url, AzureOptions::default()).map_err(|e| e.to_string())?;
+            match tokio::time::timeout(
+                std::time::Duration::from_secs(90),
+                check_container(&source, &t.history_key, estate, now),
+            )
+            .await
+            {
+                Ok(r) => r.map_err(|e| e.to_string()),
+                Err(_) => Err("listing did not finish within 90 s".to_string()),
+            }
+        },
+    )));
+    let mut statuses = Vec::new();
+    let mut findings = Vec::new();
+    for (t, r) in targets.into_iter().zip(results) {
+        match r {
+            Ok(c) => {
+                let mut f = c.findings;
+                // Blobs nobody claims belong to the instance that configured the container.
+                if let Some(inst) = &t.instance {
+                    for x in f.iter_mut().filter(|x| x.instance.starts_with("storage ")) {
+                        x.instance = inst.clone();
+                    }
+                }
+                statuses.push(StorageStatus {
+                    instance: t.instance,
+                    container: t.display,
+                    history_container: t.history_key,
+                    status: "ok",
+                    reason: None,
+                    origin: Some(c.origin),
+                    blobs: c.check.files.len(),
+                    findings: f.len(),
+                    retention: c.retention,
+                });
+                findings.extend(f);
+            }
+            Err(reason) => statuses.push(StorageStatus {
+                instance: t.instance,
+                container: t.display,
+                history_container: t.history_key,
+                status: "unknown",
+                reason: Some(reason),
+                origin: None,
+                blobs: 0,
+                findings: 0,
+                retention: Vec::new(),
+            }),
+        }
+    }
+    Ok((statuses, findings))
+}
+
+/// The estate's exit code combined with storage: critical and warning
+/// findings win; an unlisted container makes an otherwise clean check unknown.
+fn combined_exit_code(base: i32, storage: &[Finding], storage_unknown: bool) -> i32 {
+    let worst = storage.iter().map(|f| f.severity).max();
+    if base == 2 || worst == Some(Severity::Critical) {
+        2
+    } else if base == 1 || worst == Some(Severity::Warning) {
+        1
+    } else if base == 3 || storage_unknown {
+        3
+    } else {
+        0
+    }
+}
+
+fn storage_line(s: &StorageStatus) -> String {
+    let who = s.instance.as_deref().unwrap_or("-");
+    match s.reason.as_deref() {
+        Some(r) => format!("UNKN  {who}  storage {}: not listed: {r}", s.container),
+        None => format!(
+            "STOR  {who}  storage {}: {} blobs {}, {} finding(s)",
+            s.container,
+            s.blobs,
+            s.origin.map_or("", |o| o.label()),
+            s.findings
+        ),
+    }
+}
 
 /// Output of `check`: text for terminals and monitoring, JSON for tools,
 /// Markdown for a ticket.
@@ -32,6 +222,8 @@ struct CheckJson<'a> {
     now: chrono::DateTime<chrono::Utc>,
     source: &'a str,
     instances: &'a [crate::analysis::report::InstanceStatus],
+    #[serde(skip_serializing_if = "<[StorageStatus]>::is_empty")]
+    storage: &'a [StorageStatus],
     databases: Vec<DatabaseLine<'a>>,
     findings: Vec<&'a Finding>,
 }
@@ -45,19 +237,32 @@ fn status_word(code: i32) -> &'static str {
     }
 }
 
-pub fn run(loaded: &Loaded, format: CheckFormat) -> anyhow::Result<u8> {
+pub fn run(loaded: &Loaded, format: CheckFormat, storage: &StorageArgs) -> anyhow::Result<u8> {
     let report = analyze_estate(&loaded.estate, loaded.now);
-    let code = report.exit_code();
+    let targets = targets(storage, Utc::now())?;
+    let (storage, storage_findings) = check_storage(loaded, targets)?;
+    let code = combined_exit_code(
+        report.exit_code(),
+        &storage_findings,
+        storage.iter().any(|s| s.status != "ok"),
+    );
     let findings: Vec<&Finding> = report
         .instances
         .iter()
         .flat_map(|i| i.findings.iter())
         .chain(report.databases.iter().flat_map(|d| d.findings.iter()))
+        .chain(storage_findings.iter())
         .collect();
     match format {
         CheckFormat::Markdown => print!(
             "{}",
-            markdown(&report, &loaded.estate.source, status_word(code), &findings)
+            markdown(
+                &report,
+                &loaded.estate.source,
+                status_word(code),
+                &findings,
+                &storage
+            )
         ),
         CheckFormat::Json => print_json(&CheckJson {
             status: status_word(code),
@@ -65,6 +270,7 @@ pub fn run(loaded: &Loaded, format: CheckFormat) -> anyhow::Result<u8> {
             now: report.now,
             source: &loaded.estate.source,
             instances: &report.instances,
+            storage: &storage,
             databases: report
                 .databases
                 .iter()
@@ -101,6 +307,9 @@ pub fn run(loaded: &Loaded, format: CheckFormat) -> anyhow::Result<u8> {
                     i.instance,
                     i.missing_tables.join(", ")
                 );
+            }
+            for s in &storage {
+                println!("{}", storage_line(s));
             }
             let mut sorted = findings.clone();
             sorted.sort_by_key(|f| {
@@ -152,6 +361,7 @@ fn markdown(
     source: &str,
     status: &str,
     findings: &[&Finding],
+    storage: &[StorageStatus],
 ) -> String {
     use std::fmt::Write;
     let count = |s| findings.iter().filter(|f| f.severity == s).count();
@@ -168,6 +378,12 @@ fn markdown(
         md(source),
         report.now.format("%Y-%m-%dT%H:%M:%SZ"),
     );
+    for s in storage {
+        let _ = writeln!(out, "- {}", md(&storage_line(s)));
+    }
+    if !storage.is_empty() {
+        out.push('\n');
+    }
     let mut sorted = findings.to_vec();
     sorted.sort_by_key(|f| {
         (
@@ -221,4 +437,42 @@ fn md(text: &str) -> String {
         out.push(if c.is_control() { ' ' } else { c });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(severity: Severity) -> Finding {
+        Finding {
+            id: "storage.test",
+            severity,
+            instance: "I".into(),
+            database: None,
+            title: String::new(),
+            explanation: String::new(),
+            evidence: Vec::new(),
+            remedy: String::new(),
+            rows: Vec::new(),
+            sql: None,
+        }
+    }
+
+    #[test]
+    fn an_unlisted_container_is_unknown_only_when_nothing_is_worse() {
+        assert_eq!(combined_exit_code(0, &[], false), 0);
+        assert_eq!(combined_exit_code(0, &[], true), 3);
+        assert_eq!(combined_exit_code(1, &[], true), 1);
+        assert_eq!(combined_exit_code(2, &[], true), 2);
+        assert_eq!(combined_exit_code(3, &[], false), 3);
+        assert_eq!(combined_exit_code(0, &[finding(Severity::Info)], false), 0);
+        assert_eq!(
+            combined_exit_code(3, &[finding(Severity::Warning)], true),
+            1
+        );
+        assert_eq!(
+            combined_exit_code(1, &[finding(Severity::Critical)], false),
+            2
+        );
+    }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::Format;
-use crate::headers::{cross_check, read_paths, BackupHeader, CrossCheck, HeaderError};
+use crate::headers::{cross_check, BackupHeader, CrossCheck, HeaderError};
 
 #[derive(Serialize)]
 struct FileError<'a> {
@@ -17,7 +17,9 @@ struct FileError<'a> {
 /// Prints one JSON object per backup set (and one per refused file, with
 /// `error`); exit 1 if any file was refused or mismatched msdb.
 pub fn run(paths: &[PathBuf], format: Format, against: Option<&PathBuf>) -> anyhow::Result<u8> {
-    let results = read_paths(paths).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    // Local files and folders, and container URLs (two ranged GETs per blob).
+    let results =
+        crate::headers::blob::read_any(paths).map_err(|e| anyhow::anyhow!("{}", e.message))?;
     if results.is_empty() {
         anyhow::bail!("no files under the given paths");
     }

@@ -48,6 +48,14 @@ pub fn config_check(explicit: Option<&Path>) -> anyhow::Result<u8> {
                         .as_ref()
                         .map_or(String::new(), |e| format!(" [{e}]"))
                 );
+                if let Some(s) = &i.storage {
+                    println!("    storage {}", s.describe());
+                    if let Some(var) = s.env_var().filter(|v| std::env::var_os(v).is_none()) {
+                        println!(
+                            "    warning: {var} is not set here: the container cannot be listed"
+                        );
+                    }
+                }
             }
             Ok(0)
         }
@@ -56,6 +64,49 @@ pub fn config_check(explicit: Option<&Path>) -> anyhow::Result<u8> {
             Ok(1)
         }
     }
+}
+
+/// The keyring entry of a configured instance that uses `password_keyring`.
+fn keyring_entry(explicit: Option<&Path>, instance: &str) -> anyhow::Result<String> {
+    let path = config_path(explicit)?;
+    let c = Config::load(&path).map_err(|e| anyhow!("{e}"))?;
+    let i = c
+        .instance(instance)
+        .ok_or_else(|| anyhow!("{instance} is not in {}", path.display()))?;
+    match &i.auth {
+        config::Auth::SqlLogin {
+            password: config::PasswordSource::Keyring(entry),
+            ..
+        } => Ok(entry.clone()),
+        _ => bail!("{instance} does not take its password from the keyring: set password_keyring = true for it in {}", path.display()),
+    }
+}
+
+/// `chainwatch config set-password`: 0 stored.
+pub fn set_password(
+    explicit: Option<&Path>,
+    instance: &str,
+    from_env: Option<&str>,
+) -> anyhow::Result<u8> {
+    let entry = keyring_entry(explicit, instance)?;
+    let secret = match from_env {
+        Some(var) => config::Secret::new(
+            std::env::var(var).map_err(|_| anyhow!("environment variable {var} is not set"))?,
+        ),
+        None => config::prompt_password(&format!("password for {instance}"))
+            .map_err(anyhow::Error::msg)?,
+    };
+    config::keyring::write(&entry, &secret).map_err(anyhow::Error::msg)?;
+    println!("stored the password of {instance} in the keyring (entry {entry:?})");
+    Ok(0)
+}
+
+/// `chainwatch config forget-password`: 0 removed (or absent).
+pub fn forget_password(explicit: Option<&Path>, instance: &str) -> anyhow::Result<u8> {
+    let entry = keyring_entry(explicit, instance)?;
+    config::keyring::delete(&entry).map_err(anyhow::Error::msg)?;
+    println!("removed the password of {instance} from the keyring");
+    Ok(0)
 }
 
 /// Options of `chainwatch collect`.

@@ -6,6 +6,7 @@ mod check;
 mod headers;
 mod live;
 mod plan;
+mod restore;
 mod time;
 
 use std::path::PathBuf;
@@ -63,7 +64,7 @@ pub struct SourceArgs {
     /// Read a chainwatch.snapshot.v1 JSON file.
     #[arg(long, global = true, value_name = "FILE", conflicts_with = "config")]
     pub snapshot: Option<PathBuf>,
-    /// Backup files or folders (recursive): rebuild the history from their headers, no msdb needed.
+    /// Backup files or folders (recursive), or container URLs: rebuild the history from their headers, no msdb needed.
     #[arg(long, global = true, value_name = "PATH", num_args = 1.., conflicts_with_all = ["snapshot", "config", "demo"])]
     pub files: Vec<PathBuf>,
     /// Use this config file instead of the default one.
@@ -96,6 +97,16 @@ pub enum Command {
     Check {
         #[arg(long, value_enum, default_value_t)]
         format: check::CheckFormat,
+        /// Also list this backup container and check it against history
+        /// (configured instances' `container_url`s are always checked).
+        #[arg(long, value_name = "URL")]
+        container_url: Option<String>,
+        /// Environment variable with the SAS token for --container-url.
+        #[arg(long, value_name = "VAR", default_value = blobs::SAS_ENV)]
+        sas_env: String,
+        /// `account/container` as history names --container-url, when it differs.
+        #[arg(long, value_name = "ACCOUNT/CONTAINER")]
+        history_container: Option<String>,
     },
     /// Chains, breaks and recoverable windows of one database.
     Chain {
@@ -121,9 +132,74 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: PlanFormat,
     },
+    /// Prints the restore script, or runs it with --execute (needs
+    /// allow_writes in the config and --confirm with the database name).
+    Restore {
+        #[arg(long)]
+        database: String,
+        #[arg(long)]
+        instance: Option<String>,
+        /// Target time: server local time unless it carries Z or an offset.
+        #[arg(long, conflicts_with = "lsn")]
+        at: Option<String>,
+        /// Target LSN (decimal digits, or vlf:block:slot hex).
+        #[arg(long, conflicts_with = "mark")]
+        lsn: Option<String>,
+        /// Stop at this marked transaction (STOPATMARK; msdb.dbo.logmarkhistory).
+        #[arg(long, conflicts_with = "at")]
+        mark: Option<String>,
+        /// Restore onto this instance (default: the database's own).
+        #[arg(long, value_name = "NAME")]
+        target_instance: Option<String>,
+        /// Restore under a new name (default: the same name, with REPLACE).
+        #[arg(long = "as", value_name = "NAME")]
+        new_name: Option<String>,
+        /// MOVE a logical file: LOGICAL=PATH (repeatable).
+        #[arg(long = "move", value_name = "LOGICAL=PATH")]
+        moves: Vec<String>,
+        /// Run the script on the target instead of printing it.
+        #[arg(long)]
+        execute: bool,
+        /// The target database name, typed exactly (required with --execute).
+        #[arg(long, value_name = "NAME")]
+        confirm: Option<String>,
+    },
+    /// Prints sys.sp_rda_reauthorize_db for a restored Stretch-enabled
+    /// database, or runs it (and the verify queries) with --execute.
+    Reauthorize {
+        #[arg(long)]
+        database: String,
+        #[arg(long)]
+        instance: Option<String>,
+        /// The database scoped credential (default: the database's only one).
+        #[arg(long)]
+        credential: Option<String>,
+        /// @with_copy: 1 = connect to a copy of the remote data, 0 = the existing data.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=1))]
+        with_copy: u8,
+        #[arg(long)]
+        execute: bool,
+        #[arg(long, value_name = "NAME")]
+        confirm: Option<String>,
+    },
+    /// Managed Backup's on-demand backup (keeps the chain): prints the
+    /// statement, or runs it with --execute and --confirm NAME.
+    BackupNow {
+        #[arg(long)]
+        database: String,
+        #[arg(long)]
+        instance: Option<String>,
+        /// A log backup instead of a full one.
+        #[arg(long)]
+        log: bool,
+        #[arg(long)]
+        execute: bool,
+        #[arg(long, value_name = "NAME")]
+        confirm: Option<String>,
+    },
     /// Backup headers read from the files themselves (no SQL Server needed).
     Headers {
-        /// Backup files or folders (recursive).
+        /// Backup files or folders (recursive), or container URLs (two ranged GETs per blob).
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t)]
@@ -197,6 +273,20 @@ pub enum Command {
 pub enum ConfigAction {
     /// Validates the config file (exit 0 valid, 1 invalid); never shows secrets.
     Check,
+    /// Stores an instance's password in the OS keyring (for
+    /// `password_keyring = true`): asked without echo, or read from --from-env.
+    SetPassword {
+        #[arg(long)]
+        instance: String,
+        /// Read the password from this environment variable instead of asking.
+        #[arg(long, value_name = "VAR")]
+        from_env: Option<String>,
+    },
+    /// Removes an instance's password from the OS keyring.
+    ForgetPassword {
+        #[arg(long)]
+        instance: String,
+    },
 }
 
 impl SourceArgs {
@@ -255,6 +345,18 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
             Command::ConfigFile {
                 action: ConfigAction::Check,
             } => return live::config_check(cli.source.config.as_deref()),
+            Command::ConfigFile {
+                action: ConfigAction::SetPassword { instance, from_env },
+            } => {
+                return live::set_password(
+                    cli.source.config.as_deref(),
+                    instance,
+                    from_env.as_deref(),
+                )
+            }
+            Command::ConfigFile {
+                action: ConfigAction::ForgetPassword { instance },
+            } => return live::forget_password(cli.source.config.as_deref(), instance),
             Command::Collect {
                 instance,
                 server,
@@ -301,12 +403,90 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
         }
         let loaded = sources::load(&cli.source.source(), now)?;
         match command {
-            Command::Check { format } => check::run(&loaded, *format),
+            Command::Check {
+                format,
+                container_url,
+                sas_env,
+                history_container,
+            } => {
+                let config = match cli.source.source() {
+                    Source::Config(path) => Some(path),
+                    _ => None,
+                };
+                let storage = check::StorageArgs {
+                    container_url: container_url.clone(),
+                    sas_env: sas_env.clone(),
+                    history_container: history_container.clone(),
+                    config,
+                };
+                check::run(&loaded, *format, &storage)
+            }
             Command::Chain {
                 database,
                 instance,
                 format,
             } => chain::run(&loaded, instance.as_deref(), database, *format),
+            Command::Restore {
+                database,
+                instance,
+                at,
+                lsn,
+                mark,
+                target_instance,
+                new_name,
+                moves,
+                execute,
+                confirm,
+            } => restore::restore(
+                &loaded,
+                source_config(&cli.source.source()).as_ref(),
+                &restore::RestoreArgs {
+                    database,
+                    instance: instance.as_deref(),
+                    at: at.as_deref(),
+                    lsn: lsn.as_deref(),
+                    mark: mark.as_deref(),
+                    target_instance: target_instance.as_deref(),
+                    new_name: new_name.as_deref(),
+                    moves,
+                    execute: *execute,
+                    confirm: confirm.as_deref(),
+                },
+            ),
+            Command::BackupNow {
+                database,
+                instance,
+                log,
+                execute,
+                confirm,
+            } => restore::backup_now(
+                &loaded,
+                source_config(&cli.source.source()).as_ref(),
+                database,
+                instance.as_deref(),
+                *log,
+                *execute,
+                confirm.as_deref(),
+            ),
+            Command::Reauthorize {
+                database,
+                instance,
+                credential,
+                with_copy,
+                execute,
+                confirm,
+            } => restore::reauthorize(
+                &loaded,
+                source_config(&cli.source.source()).as_ref(),
+                &restore::ReauthorizeArgs {
+                    database,
+                    instance: instance.as_deref(),
+                    credential: credential.as_deref(),
+                    with_copy: *with_copy == 1,
+                    execute: *execute,
+                    confirm: confirm.as_deref(),
+                },
+            ),
             Command::Plan {
                 database,
                 instance,
@@ -370,20 +550,69 @@ fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The config behind a `--config` source (for write permissions).
+fn source_config(source: &Source) -> Option<crate::config::Config> {
+    match source {
+        Source::Config(path) => crate::config::Config::load(path).ok(),
+        _ => None,
+    }
+}
+
 /// Opens the console on the chosen source.
 pub fn open_console(cli: &Cli) -> anyhow::Result<()> {
     let now = cli.source.now()?;
-    let loaded = sources::load(&cli.source.source(), now)?;
+    let source = cli.source.source();
+    let config = match &source {
+        sources::Source::Config(path) => crate::config::Config::load(path).ok(),
+        _ => None,
+    };
     let c = &cli.console;
-    crate::app::run(
-        loaded.estate,
-        crate::app::ConsoleOptions {
-            now_override: now,
-            theme: c.theme.clone(),
-            no_color: c.no_color,
-            ascii: c.ascii,
-            mouse: c.mouse,
-            clipboard: crate::app::ClipboardMode::parse(&c.clipboard).unwrap_or_default(),
-        },
-    )
+    let options = crate::app::ConsoleOptions {
+        now_override: now,
+        theme: c.theme.clone(),
+        no_color: c.no_color,
+        ascii: c.ascii,
+        mouse: c.mouse,
+        clipboard: crate::app::ClipboardMode::parse(&c.clipboard).unwrap_or_default(),
+        config,
+    };
+    if source == sources::Source::Demo {
+        // Building the demo takes a few hundred ms: draw first, build behind.
+        let at = now.unwrap_or_else(chrono::Utc::now);
+        let load = Box::new(move || sources::demo_estate(at));
+        return crate::app::run_loading("demo estate", load, options);
+    }
+    if let sources::Source::Config(path) = &source {
+        return crate::app::run_live(live_source(path, now)?, options);
+    }
+    let loaded = sources::load(&source, now)?;
+    crate::app::run(loaded.estate, options)
+}
+
+/// The configured instances for the console's live refresh. Credentials
+/// are resolved here, before the terminal is taken, so a prompt works.
+fn live_source(
+    path: &std::path::Path,
+    now: Option<chrono::DateTime<chrono::Utc>>,
+) -> anyhow::Result<crate::app::live::LiveSource> {
+    let config = crate::config::Config::load(path)?;
+    for w in config.warnings() {
+        eprintln!("chainwatch: warning: {w}");
+    }
+    let instances = config
+        .instances
+        .iter()
+        .map(|i| (i.clone(), crate::sqlserver::credential(i)))
+        .collect();
+    let label = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(crate::app::live::LiveSource {
+        label,
+        instances,
+        settings: crate::sqlserver::Settings::from(&config.defaults),
+        every: crate::app::live::REFRESH_EVERY,
+        now_override: now,
+    })
 }

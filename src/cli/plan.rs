@@ -5,10 +5,12 @@ use serde::Serialize;
 
 use super::{print_json, PlanFormat};
 use crate::analysis::chain::fmt_time;
+use crate::analysis::restore_facts::scoped_credentials;
 use crate::analysis::{analyze_database, find_database, plan, PlanStep, Target};
 use crate::model::Lsn;
+use crate::model::{Database, Instance};
 use crate::sources::Loaded;
-use crate::tsql::{restore_script, RestoreOptions};
+use crate::tsql::{restore_script, Reauthorize, RestoreOptions};
 
 #[derive(Serialize)]
 struct PlanJson<'a> {
@@ -76,7 +78,7 @@ pub fn run(
         })?,
         PlanFormat::Tsql => print!(
             "{}",
-            restore_script(&db.name, &p, &RestoreOptions::default())?
+            restore_script(&db.name, &p, &default_options(inst, db))?
         ),
         PlanFormat::Text => {
             println!("restore {} on {} to {}", db.name, inst.name, target_text);
@@ -120,4 +122,16 @@ pub fn run(
         }
     }
     Ok(0)
+}
+
+/// The script options `plan --format tsql` and the wizard start from: a
+/// Stretch-enabled database ends with the reauthorize step, using its
+/// scoped credential when it has exactly one.
+pub fn default_options(inst: &Instance, db: &Database) -> RestoreOptions {
+    RestoreOptions {
+        reauthorize: (db.stretch_enabled == Some(true)).then(|| {
+            Reauthorize::for_credentials(scoped_credentials(inst, &db.name).unwrap_or_default())
+        }),
+        ..RestoreOptions::default()
+    }
 }

@@ -49,9 +49,20 @@ impl fmt::Debug for Ado {
     }
 }
 
+/// The error for a keyword right after `Password=`: most likely the rest of
+/// a password with an unquoted `;`, so it is not echoed.
+const SPLIT_PASSWORD: &str = "the text after Password= holds a ';': quote a password that contains ';' as '...' or {...} (the rest is not shown)";
+
+fn is_password_key(key: &str) -> bool {
+    matches!(
+        key.to_ascii_lowercase().replace(' ', "").as_str(),
+        "password" | "pwd"
+    )
+}
+
 /// Splits `key=value;...` honouring `"..."`, `'...'` and `{...}` quoting.
 fn pairs(text: &str) -> Result<Vec<(String, String)>, String> {
-    let mut out = Vec::new();
+    let mut out: Vec<(String, String)> = Vec::new();
     let mut chars = text.chars().peekable();
     loop {
         while chars.peek().is_some_and(|c| c.is_whitespace() || *c == ';') {
@@ -66,6 +77,9 @@ fn pairs(text: &str) -> Result<Vec<(String, String)>, String> {
                 break;
             }
             if c == ';' {
+                if out.last().is_some_and(|(k, _)| is_password_key(k)) {
+                    return Err(SPLIT_PASSWORD.into());
+                }
                 return Err(format!(
                     "{:?} has no value (expected KEY=VALUE)",
                     key.trim()
@@ -167,7 +181,10 @@ impl Ado {
     pub fn parse(text: &str) -> Result<Ado, String> {
         let mut ado = Ado::default();
         let mut server = None;
+        let mut after_password = false;
         for (key, value) in pairs(text)? {
+            let previous_was_password =
+                std::mem::replace(&mut after_password, is_password_key(&key));
             let k = key.to_ascii_lowercase().replace(' ', "");
             match k.as_str() {
                 "server" | "datasource" | "address" | "addr" | "networkaddress" => {
@@ -218,6 +235,7 @@ impl Ado {
                 }
                 "multisubnetfailover" | "applicationintent" | "persistsecurityinfo"
                 | "pooling" | "workstationid" | "packetsize" | "hostnameincertificate" => {}
+                _ if previous_was_password => return Err(SPLIT_PASSWORD.into()),
                 _ => return Err(format!("unknown connection string keyword {key:?}")),
             }
         }
@@ -264,5 +282,25 @@ mod tests {
             Ado::parse("Server=x,abc").unwrap_err(),
             "server \"x,abc\": port \"abc\" is not a number"
         );
+    }
+
+    #[test]
+    fn a_password_split_by_an_unquoted_semicolon_is_not_echoed() {
+        for text in [
+            "Server=x;Password=ab;cd-Secret9;Encrypt=True",
+            "Server=x;Password=ab;cd-Secret9",
+            "Server=x;PWD=ab;cd-Secret9=x",
+        ] {
+            let err = Ado::parse(text).unwrap_err();
+            assert!(!err.contains("Secret9"), "{err}");
+            assert!(err.contains("quote a password"), "{err}");
+        }
+        // Elsewhere a bad keyword is still named, to find the typo.
+        assert!(Ado::parse("Server=x;Colour;Password=p")
+            .unwrap_err()
+            .contains("Colour"));
+        // Quoted, the same password parses.
+        let a = Ado::parse("Server=x;Password='ab;cd-Secret9'").unwrap();
+        assert_eq!(a.password.as_deref(), Some("ab;cd-Secret9"));
     }
 }

@@ -15,10 +15,14 @@
 //! password_env = "CW_SQL16_PASSWORD"
 //! environment = "prod"
 //! accent = "red"
+//! container_url = "https://prodstore.blob.core.windows.net/sql16-prod"  # optional
+//! container_sas_env = "CW_PROD_SAS"   # or container_key_env / container_connection_string_env
 //! ```
 
 pub mod ado;
+pub mod keyring;
 mod secret;
+pub mod storage;
 
 use std::path::{Path, PathBuf};
 
@@ -27,6 +31,7 @@ use toml::Spanned;
 
 pub use ado::{Ado, Encrypt};
 pub use secret::{prompt_password, Secret};
+pub use storage::{StorageConfig, StorageCredential};
 
 /// Environment variable naming the config file.
 pub const CONFIG_ENV: &str = "CHAINWATCH_CONFIG";
@@ -80,6 +85,8 @@ struct RawInstance {
     password_env: Option<String>,
     #[serde(default)]
     password_prompt: bool,
+    /// `true` (the entry is the instance name) or an entry name.
+    password_keyring: Option<toml::Value>,
     access_token_env: Option<String>,
     password: Option<Spanned<toml::Value>>,
     #[serde(default)]
@@ -89,6 +96,11 @@ struct RawInstance {
     allow_writes: bool,
     environment: Option<Spanned<String>>,
     accent: Option<Spanned<String>>,
+    container_url: Option<Spanned<String>>,
+    container_sas_env: Option<String>,
+    container_key_env: Option<String>,
+    container_connection_string_env: Option<String>,
+    container_history_name: Option<Spanned<String>>,
 }
 
 /// Where a SQL login's password comes from.
@@ -100,6 +112,8 @@ pub enum PasswordSource {
     Prompt,
     /// Given inside a `--server` connection string (never from the file).
     Inline(Secret),
+    /// The OS keyring entry of this name (see `config::keyring`).
+    Keyring(String),
 }
 
 /// How chainwatch logs in.
@@ -127,6 +141,8 @@ pub struct InstanceConfig {
     pub allow_writes: bool,
     pub environment: Option<String>,
     pub accent: Option<String>,
+    /// The instance's backup container, checked by `check` and the console.
+    pub storage: Option<StorageConfig>,
     /// Line of `[[instance]]` in the file (0 for `--server`).
     pub line: usize,
 }
@@ -195,6 +211,7 @@ impl InstanceConfig {
             allow_writes: false,
             environment: None,
             accent: None,
+            storage: None,
             line: 0,
         })
     }
@@ -436,6 +453,23 @@ fn validate(
             ));
         }
     }
+    let storage = {
+        let span = |s: &Spanned<String>| (s.get_ref().clone(), at(s.span()));
+        let raw_storage = storage::RawStorage {
+            url: raw.container_url.as_ref().map(span),
+            sas_env: raw.container_sas_env.clone(),
+            key_env: raw.container_key_env.clone(),
+            connection_string_env: raw.container_connection_string_env.clone(),
+            history_name: raw.container_history_name.as_ref().map(span),
+        };
+        match storage::validate(raw_storage, line) {
+            Ok(s) => s,
+            Err(mut p) => {
+                problems.append(&mut p);
+                None
+            }
+        }
+    };
     let auth = if let Some(env) = raw.access_token_env.clone() {
         Some(Auth::AccessToken { env })
     } else if access_token {
@@ -446,7 +480,35 @@ fn validate(
         ));
         None
     } else {
+        let keyring = match &raw.password_keyring {
+            None | Some(toml::Value::Boolean(false)) => None,
+            Some(toml::Value::Boolean(true)) => Some(name.clone()),
+            Some(toml::Value::String(entry)) if !entry.is_empty() => Some(entry.clone()),
+            Some(_) => {
+                problems.push((
+                    line,
+                    1,
+                    "password_keyring is true or the name of a keyring entry".into(),
+                ));
+                None
+            }
+        };
+        let sources = usize::from(raw.password_env.is_some())
+            + usize::from(raw.password_prompt)
+            + usize::from(keyring.is_some());
         match (&user, &raw.password_env, raw.password_prompt) {
+            (Some(_), _, _) if sources > 1 => {
+                problems.push((
+                    line,
+                    1,
+                    "give one of password_env, password_prompt or password_keyring".into(),
+                ));
+                None
+            }
+            (Some(u), None, false) if keyring.is_some() => Some(Auth::SqlLogin {
+                user: u.clone(),
+                password: PasswordSource::Keyring(keyring.clone().unwrap_or_default()),
+            }),
             (None, _, _) if !connection_ok => None,
             (None, _, _) => {
                 problems.push((line, 1, format!("instance {name:?} has no user (User ID= in the connection, or user = \"...\")")));
@@ -464,12 +526,12 @@ fn validate(
                 problems.push((
                     line,
                     1,
-                    "give either password_env or password_prompt, not both".into(),
+                    "give one of password_env, password_prompt or password_keyring".into(),
                 ));
                 None
             }
             (Some(_), None, false) => {
-                problems.push((line, 1, format!("instance {name:?}: say where the password comes from: password_env = \"VAR\" or password_prompt = true")));
+                problems.push((line, 1, format!("instance {name:?}: say where the password comes from: password_env = \"VAR\", password_prompt = true or password_keyring = true")));
                 None
             }
         }
@@ -487,6 +549,7 @@ fn validate(
             allow_writes: raw.allow_writes,
             environment: raw.environment.map(|e| e.into_inner()),
             accent: raw.accent.map(|a| a.into_inner()),
+            storage,
             line,
         }),
         _ => Err(problems),

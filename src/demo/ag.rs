@@ -1,7 +1,7 @@
 //! `SQLAG01` / `SQLAG02`: availability group `AG_Sales` (backups on the secondary) and a SIMPLE db.
 
 use chrono::Duration;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::catalog::{credential, emit_databases, emit_managed_config, job};
 use super::history::{emit_available, emit_history};
@@ -15,7 +15,7 @@ use super::sim::DbSim;
 const MACHINES: [&str; 2] = ["SQLAG01", "SQLAG02"];
 
 /// Returns the primary (SQLAG01) and the secondary (SQLAG02).
-pub fn build(now: T) -> (Value, Value) {
+pub fn build(now: T) -> (Inst, Inst) {
     let c = Clock { now, offset: 0 };
     let store = Store {
         account: "agstore",
@@ -79,7 +79,7 @@ pub fn build(now: T) -> (Value, Value) {
         run,
         &[("Full backup", "TSQL", cmd, "master")],
     );
-    (ag1.into_json(), ag2.into_json())
+    (ag1, ag2)
 }
 
 /// One AG database: SQLAG01 backed it up briefly (as secondary), then SQLAG02 after the failover.

@@ -4,6 +4,8 @@ use chrono::{Duration, NaiveDateTime};
 use serde_json::{json, Map, Value};
 
 use super::lsn::lsn_json;
+use crate::model::Tables;
+use crate::snapshot::SnapshotInstance;
 
 pub type T = NaiveDateTime;
 
@@ -89,6 +91,7 @@ const COMMON_TABLES: &[&str] = &[
     "msdb.dbo.backupmediafamily",
     "msdb.dbo.backupfile",
     "msdb.dbo.restorehistory",
+    "msdb.dbo.logmarkhistory",
     "msdb.dbo.log_shipping_primary_databases",
     "msdb.dbo.sysjobs",
     "msdb.dbo.sysjobsteps",
@@ -191,22 +194,57 @@ impl Inst {
         v.map_or(Value::Null, |v| self.lsn(v))
     }
 
+    /// The instance as the snapshot loader would read `into_json`'s
+    /// output: server facts typed, table rows moved rather than re-read.
+    pub fn into_snapshot(self) -> SnapshotInstance {
+        let server = json!({
+            "server_name": self.name,
+            "machine_name": self.machine,
+            "instance_name": self.instance_name,
+            "product_version": self.version,
+            "edition": self.edition,
+            "utc_offset_minutes": self.clock.offset,
+        });
+        let mut tables = Tables::new();
+        for (name, rows) in self.tables {
+            let rows = rows
+                .into_iter()
+                .filter_map(|row| match row {
+                    Value::Object(map) => Some(map),
+                    _ => None,
+                })
+                .collect();
+            tables.insert(name, rows);
+        }
+        SnapshotInstance {
+            name: self.name.to_string(),
+            server: serde_json::from_value(server).unwrap_or_default(),
+            tables,
+            missing: Map::new(),
+            extra: Map::new(),
+        }
+    }
+
     pub fn into_json(self) -> Value {
         let mut tables = Map::new();
         for (name, rows) in self.tables {
             tables.insert(name, Value::Array(rows));
         }
-        json!({
-            "name": self.name,
-            "server": {
+        // Built by hand: `json!` would serialize (deep-copy) every table row.
+        let mut doc = Map::new();
+        doc.insert("name".into(), self.name.into());
+        doc.insert(
+            "server".into(),
+            json!({
                 "server_name": self.name,
                 "machine_name": self.machine,
                 "instance_name": self.instance_name,
                 "product_version": self.version,
                 "edition": self.edition,
                 "utc_offset_minutes": self.clock.offset,
-            },
-            "tables": tables,
-        })
+            }),
+        );
+        doc.insert("tables".into(), Value::Object(tables));
+        Value::Object(doc)
     }
 }

@@ -1,7 +1,7 @@
 //! `SQL14\LEGACY`: SQL Server 2014 with smart_admin Managed Backup to page blobs, and its conflicts.
 
 use chrono::Duration;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::catalog::{credential, emit_databases, emit_managed_config, job};
 use super::history::{emit_available, emit_history};
@@ -16,7 +16,7 @@ use super::sim::DbSim;
 pub const NAME: &str = "SQL14\\LEGACY";
 const CREDENTIAL: &str = "legacystore_cred";
 
-pub fn build(now: T) -> Value {
+pub fn build(now: T) -> Inst {
     let c = Clock { now, offset: -300 };
     let store = Store {
         account: "legacystore",
@@ -68,7 +68,7 @@ pub fn build(now: T) -> Value {
     );
     maint_plan(&mut inst, &dbs[1], "HR Nightly");
     maint_plan(&mut inst, &dbs[2], "Payroll CopyOnly");
-    inst.into_json()
+    inst
 }
 
 /// Nightly data backups at `hh:mm` local for the last three weeks.

@@ -1,7 +1,7 @@
 //! `SQL16\PROD`: SQL Server 2016 with Managed Backup to `prodstore/sql16-prod` and its scenarios.
 
 use chrono::Duration;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::catalog::{credential, emit_databases, emit_managed_config};
 use super::history::{emit_available, emit_history};
@@ -14,7 +14,7 @@ use super::sql16_special as special;
 
 pub const NAME: &str = "SQL16\\PROD";
 
-pub fn build(now: T) -> Value {
+pub fn build(now: T) -> Inst {
     let c = Clock { now, offset: 60 };
     let store = Store {
         account: "prodstore",
@@ -63,8 +63,9 @@ pub fn build(now: T) -> Value {
         now - Duration::days(212),
     );
     stretch_rows(&mut inst, now);
+    mark_rows(&mut inst, &dbs, now);
     special::agent_rows(&mut inst, &dbs);
-    inst.into_json()
+    inst
 }
 
 fn sales(inst: &Inst) -> DbSim {
@@ -197,6 +198,36 @@ fn old_crm(inst: &Inst) -> DbSim {
     db.run(evs);
     db.dropped = Some(drop);
     db
+}
+
+/// `msdb.dbo.logmarkhistory`: a marked transaction (BEGIN TRAN … WITH MARK)
+/// in Orders about 30 hours ago, inside a log backup, so the restore wizard
+/// can offer STOPATMARK.
+fn mark_rows(inst: &mut Inst, dbs: &[DbSim], now: T) {
+    let Some(orders) = dbs.iter().find(|d| d.name == "Orders") else {
+        return;
+    };
+    let target = now - Duration::hours(30);
+    let Some(log) = orders
+        .backups
+        .iter()
+        .filter(|b| b.kind == Kind::Log && b.last > b.first && b.start >= target)
+        .min_by_key(|b| b.start)
+    else {
+        return;
+    };
+    let c = inst.clock;
+    inst.push(
+        "msdb.dbo.logmarkhistory",
+        json!({
+            "database_name": "Orders",
+            "mark_name": "PriceListUpdate",
+            "description": "price list 2027 loaded",
+            "user_name": "CONTOSO\\app_pricing",
+            "lsn": (log.first + (log.last - log.first) / 2).to_string(),
+            "mark_time": c.dt(log.start - Duration::minutes(10)),
+        }),
+    );
 }
 
 fn stretch_rows(inst: &mut Inst, now: T) {

@@ -213,11 +213,13 @@ pub fn to_snapshot(results: &[FileResult], collected_at: DateTime<Utc>) -> Files
         let mut mirror_of: HashMap<u16, i64> = HashMap::new();
         for (seq, path) in s.families.iter() {
             let m = mirror_of.entry(*seq).or_insert(0);
+            // A blob read through its URL is a URL backup device (9), as msdb records it.
+            let url = path.starts_with("https://") || path.starts_with("http://");
             inst.1.push(json!({
                 "media_set_id": media_set_id,
                 "family_sequence_number": seq,
                 "mirror": *m,
-                "device_type": 2,
+                "device_type": if url { 9 } else { 2 },
                 "physical_device_name": path,
                 "media_family_id": h.media_family_id,
             }));

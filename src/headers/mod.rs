@@ -8,10 +8,12 @@
 //! - [`sql`]: SQL Server's records inside it (TAPE/RAID, SSET, VOLB, SCIN);
 //! - [`compressed`]: the `MSSQLBAK` + XPRESS container;
 //! - [`files`]: walking paths and building a `chainwatch.snapshot.v1`;
+//! - [`blob`]: the same reads on blobs, two ranged GETs each;
 //! - [`crosscheck`]: headers against msdb history for the same files.
 //!
 //! Anything outside the known layouts is refused with a reason, never guessed.
 
+pub mod blob;
 pub mod compressed;
 pub mod crosscheck;
 pub mod files;

@@ -131,9 +131,28 @@ impl serde::Serialize for Lsn {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Lsn {
+    /// The string form [`Serialize`](serde::Serialize) writes (digits or
+    /// `vlf:block:slot`), for state chainwatch saves itself. Snapshots are
+    /// read through `snapshot::Row`, which also takes 25-digit numbers.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn string_form_round_trips_through_serde() {
+        let lsn = Lsn::parse_decimal("9999999999999999999999999").unwrap();
+        let json = serde_json::to_string(&lsn).unwrap();
+        assert_eq!(json, "\"9999999999999999999999999\"");
+        assert_eq!(serde_json::from_str::<Lsn>(&json).unwrap(), lsn);
+        assert!(serde_json::from_str::<Lsn>("\"12x\"").is_err());
+    }
 
     #[test]
     fn parses_25_digits_exactly() {

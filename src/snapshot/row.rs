@@ -1,6 +1,6 @@
 //! Typed access to one catalog row, with errors that name table, row and column.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -161,13 +161,12 @@ pub enum LocalOrUtc {
 }
 
 impl LocalOrUtc {
-    /// Converts with an offset in minutes east of UTC.
+    /// Converts with an offset in minutes east of UTC. Saturates at
+    /// chrono's limits instead of panicking (a hostile offset or date).
     pub fn to_utc(self, offset_minutes: i32) -> DateTime<Utc> {
         match self {
             LocalOrUtc::Utc(t) => t,
-            LocalOrUtc::Local(n) => {
-                (n - chrono::Duration::minutes(i64::from(offset_minutes))).and_utc()
-            }
+            LocalOrUtc::Local(n) => shift(n, -i64::from(offset_minutes)).and_utc(),
         }
     }
 
@@ -175,15 +174,39 @@ impl LocalOrUtc {
     pub fn to_local(self, offset_minutes: i32) -> NaiveDateTime {
         match self {
             LocalOrUtc::Local(n) => n,
-            LocalOrUtc::Utc(t) => {
-                t.naive_utc() + chrono::Duration::minutes(i64::from(offset_minutes))
-            }
+            LocalOrUtc::Utc(t) => shift(t.naive_utc(), i64::from(offset_minutes)),
         }
     }
 }
 
-/// Parses the ISO-8601 shapes SQL Server and hand-written fixtures use.
+/// `t` moved by `minutes`, clamped to the representable range.
+fn shift(t: NaiveDateTime, minutes: i64) -> NaiveDateTime {
+    let delta = chrono::Duration::minutes(minutes);
+    t.checked_add_signed(delta).unwrap_or(if minutes < 0 {
+        NaiveDateTime::MIN
+    } else {
+        NaiveDateTime::MAX
+    })
+}
+
+/// Years SQL Server can store (`datetime2`: 0001 to 9999). Outside them a
+/// value is not a catalog date, and shifting it by an offset could leave
+/// the range chrono can represent.
+fn plausible(t: LocalOrUtc) -> Option<LocalOrUtc> {
+    let year = match t {
+        LocalOrUtc::Local(n) => n.year(),
+        LocalOrUtc::Utc(u) => u.year(),
+    };
+    (1..=9999).contains(&year).then_some(t)
+}
+
+/// Parses the ISO-8601 shapes SQL Server and hand-written fixtures use,
+/// in the years SQL Server can store.
 pub fn parse_datetime(text: &str) -> Option<LocalOrUtc> {
+    parse_any_year(text).and_then(plausible)
+}
+
+fn parse_any_year(text: &str) -> Option<LocalOrUtc> {
     let s = text.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(LocalOrUtc::Utc(t.with_timezone(&Utc)));
@@ -212,5 +235,32 @@ fn kind(v: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by fuzzing the snapshot loader: a local date near chrono's
+    /// limit, shifted by the server's UTC offset, panicked on overflow.
+    #[test]
+    fn far_dates_are_refused_and_shifts_never_panic() {
+        assert_eq!(parse_datetime("+262142-12-31T23:59:00"), None);
+        assert_eq!(parse_datetime("-0001-01-01T00:00:00"), None);
+        assert_eq!(parse_datetime("0000-01-01"), None);
+        assert!(parse_datetime("9999-12-31T23:59:59.997").is_some());
+        assert!(parse_datetime("0001-01-01").is_some());
+        let edge = LocalOrUtc::Local(NaiveDateTime::MAX);
+        assert_eq!(edge.to_utc(-600).naive_utc(), NaiveDateTime::MAX);
+        let edge = LocalOrUtc::Utc(NaiveDateTime::MIN.and_utc());
+        assert_eq!(edge.to_local(-600), NaiveDateTime::MIN);
+        // The extreme offsets on the extreme plausible dates stay exact.
+        let last = parse_datetime("9999-12-31T23:59:59").unwrap();
+        let first = parse_datetime("0001-01-01T00:00:00").unwrap();
+        for offset in [i32::MIN, i32::MAX] {
+            let shifted = last.to_utc(offset).naive_utc() - first.to_utc(offset).naive_utc();
+            assert_eq!(shifted, last.to_local(0) - first.to_local(0));
+        }
     }
 }

@@ -27,6 +27,8 @@ pub fn credential(inst: &InstanceConfig) -> Result<Credential, String> {
                 PasswordSource::Env(var) => std::env::var(var)
                     .map(Secret::new)
                     .map_err(|_| format!("{}: environment variable {var} is not set", inst.name))?,
+                PasswordSource::Keyring(entry) => crate::config::keyring::read(entry)
+                    .map_err(|e| format!("{}: {e}", inst.name))?,
                 PasswordSource::Prompt => crate::config::prompt_password(&format!(
                     "password for {user} on {}",
                     inst.name

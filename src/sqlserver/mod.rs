@@ -10,6 +10,7 @@
 
 pub mod connect;
 pub mod convert;
+pub mod exec;
 pub mod queries;
 pub mod script;
 
@@ -242,6 +243,76 @@ pub async fn collect_instance<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
+    collect_instance_since(client, name, settings, None).await
+}
+
+/// History tables read by `backup_set_id > {after_id}`, with the columns
+/// that identify a row: an incremental refresh appends what is new.
+const INCREMENTAL: [(&str, &[&str]); 4] = [
+    (crate::snapshot::table::BACKUPSET, &["backup_set_id"]),
+    (crate::snapshot::table::BACKUPMEDIASET, &["media_set_id"]),
+    (
+        crate::snapshot::table::BACKUPMEDIAFAMILY,
+        &["media_set_id", "family_sequence_number", "mirror"],
+    ),
+    (
+        crate::snapshot::table::BACKUPFILE,
+        &["backup_set_id", "file_number"],
+    ),
+];
+
+/// The last `backup_set_id` a previous collection holds, when it holds all
+/// the incremental tables (otherwise the history is read whole).
+pub fn resume_point(previous: &SnapshotInstance) -> Option<i64> {
+    if INCREMENTAL
+        .iter()
+        .any(|(t, _)| !previous.tables.contains_key(*t))
+    {
+        return None;
+    }
+    previous.tables[crate::snapshot::table::BACKUPSET]
+        .iter()
+        .filter_map(|r| r.get("backup_set_id")?.as_i64())
+        .max()
+}
+
+/// `previous` rows followed by `new` ones, each row once (by its key columns).
+fn merge_rows(
+    previous: &[Map<String, Value>],
+    new: Vec<Map<String, Value>>,
+    key: &[&str],
+) -> Vec<Map<String, Value>> {
+    let id = |r: &Map<String, Value>| -> String {
+        key.iter()
+            .map(|k| r.get(*k).map(|v| v.to_string()).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("|")
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::with_capacity(previous.len() + new.len());
+    for r in previous.iter().cloned().chain(new) {
+        if seen.insert(id(&r)) {
+            out.push(r);
+        }
+    }
+    out
+}
+
+/// Collects one instance; with a `previous` snapshot of it, the backup
+/// history is read only past its last `backup_set_id` and appended (the
+/// catalog tables are always read whole). Rows msdb deleted since, and the
+/// window moving on, are only seen by a full collection: callers do one
+/// now and then.
+pub async fn collect_instance_since<S>(
+    client: &mut Client<S>,
+    name: &str,
+    settings: &Settings,
+    previous: Option<&SnapshotInstance>,
+) -> Result<(SnapshotInstance, Status), Status>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let after_id = previous.and_then(resume_point).unwrap_or(0);
     let t = settings.query_timeout;
     let fatal = |e: QueryError| match e {
         QueryError::Fatal(s) => s,
@@ -344,8 +415,10 @@ where
         };
         let mut rows = Vec::new();
         let mut failure = None;
+        let incremental = INCREMENTAL.iter().find(|(t, _)| *t == q.table);
+        let after = if incremental.is_some() { after_id } else { 0 };
         for db in dbs {
-            let Ok(sql) = queries::render(q.sql, 0, horizon, db) else {
+            let Ok(sql) = queries::render(q.sql, after, horizon, db) else {
                 continue;
             };
             match run(client, &sql, t).await {
@@ -359,6 +432,14 @@ where
         }
         match failure {
             None => {
+                let rows = match (incremental, previous) {
+                    (Some((table, key)), Some(prev)) if after > 0 => merge_rows(
+                        prev.tables.get(*table).map_or(&[], Vec::as_slice),
+                        rows,
+                        key,
+                    ),
+                    _ => rows,
+                };
                 tables.insert(q.table.to_string(), rows);
             }
             Some(QueryError::Server { code: 208, .. }) if optional => {}
@@ -393,6 +474,17 @@ pub async fn collect_one(
     cred: &Credential,
     settings: &Settings,
 ) -> InstanceResult {
+    collect_one_since(inst, cred, settings, None).await
+}
+
+/// [`collect_one`] that reads only new backup history past `previous`
+/// (see [`collect_instance_since`]).
+pub async fn collect_one_since(
+    inst: &InstanceConfig,
+    cred: &Credential,
+    settings: &Settings,
+    previous: Option<&SnapshotInstance>,
+) -> InstanceResult {
     let start = Instant::now();
     let mut attempts = 0;
     let mut backoff = settings.backoff;
@@ -400,7 +492,7 @@ pub async fn collect_one(
         attempts += 1;
         match connect::connect(inst, cred, settings.connect_timeout, settings.query_timeout).await {
             Ok(mut client) => {
-                let r = collect_instance(&mut client, &inst.name, settings).await;
+                let r = collect_instance_since(&mut client, &inst.name, settings, previous).await;
                 // Closing politely is best effort; a broken connection just drops.
                 if r.is_ok() {
                     let _ = tokio::time::timeout(Duration::from_secs(1), client.close()).await;

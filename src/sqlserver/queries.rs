@@ -136,6 +136,19 @@ FROM msdb.dbo.restorehistory AS r
 WHERE r.restore_date >= DATEADD(DAY, -{horizon_days}, GETDATE())
 ORDER BY r.restore_history_id";
 
+/// `msdb.dbo.logmarkhistory`: Marked transactions (BEGIN TRAN … WITH MARK) inside the horizon: the restore wizard offers them as STOPATMARK targets.
+///
+/// Columns: docs page "logmarkhistory (Transact-SQL)" (ms180087): lsn is
+/// numeric(25,0), mark_time is the commit time in server local time.
+///
+/// Needs: SELECT in msdb.
+pub const LOGMARKHISTORY: &str = "-- chainwatch: msdb.dbo.logmarkhistory
+SELECT
+    m.database_name, m.mark_name, m.description, m.user_name, m.lsn, m.mark_time
+FROM msdb.dbo.logmarkhistory AS m
+WHERE m.mark_time >= DATEADD(DAY, -{horizon_days}, GETDATE())
+ORDER BY m.lsn";
+
 /// `sys.databases`: Every database: state, recovery model, AG membership (2012+ columns). 2016+ adds Stretch, see `DATABASES_2016`.
 ///
 /// Needs: VIEW ANY DATABASE.
@@ -425,6 +438,13 @@ pub const ALL: &[CatalogQuery] = &[
         name: "RESTOREHISTORY",
         table: "msdb.dbo.restorehistory",
         sql: RESTOREHISTORY,
+        needs: "SELECT in msdb",
+        scope: Scope::Window,
+    },
+    CatalogQuery {
+        name: "LOGMARKHISTORY",
+        table: "msdb.dbo.logmarkhistory",
+        sql: LOGMARKHISTORY,
         needs: "SELECT in msdb",
         scope: Scope::Window,
     },
@@ -742,6 +762,17 @@ pub const CATALOG_COLUMNS: &[(&str, &[&str])] = &[
             "primary_database",
             "primary_id",
             "user_specified_monitor",
+        ],
+    ),
+    (
+        "msdb.dbo.logmarkhistory",
+        &[
+            "database_name",
+            "description",
+            "lsn",
+            "mark_name",
+            "mark_time",
+            "user_name",
         ],
     ),
     (

@@ -1,7 +1,16 @@
-//! The only place that writes T-SQL meant to change a server.
+//! The only place that writes T-SQL meant to change a server: scripts are
+//! built as batches (`script`), quoted per shared/domain.md §6.4 (`quote`),
+//! and can be read back by our own tokenizer (`lex`).
 
+pub mod lex;
+mod managed;
 mod quote;
 mod restore;
+mod script;
+mod stretch;
 
+pub use managed::backup_on_demand;
 pub use quote::{comment_safe, quote_ident, quote_string, QuoteError};
-pub use restore::{restore_script, RestoreOptions};
+pub use restore::{restore_batches, restore_script, RestoreOptions, StopMark};
+pub use script::{Batch, BatchKind, Script};
+pub use stretch::{reauthorize_batch, reconcile_batch, Reauthorize, WITH_COPY_HELP};

@@ -1,6 +1,8 @@
-//! The RESTORE script for a plan.
+//! The RESTORE script for a plan, as batches (see `script`).
 
-use super::quote::{comment_safe, quote_ident, quote_string, QuoteError};
+use super::quote::{quote_ident, quote_string, QuoteError};
+use super::script::{Batch, BatchKind, Script};
+use super::stretch::{reauthorize_batch, Reauthorize};
 use crate::analysis::{PlanStep, RestorePlan};
 use crate::model::container_of_url;
 
@@ -15,28 +17,52 @@ pub struct RestoreOptions {
     pub moves: Vec<(String, String)>,
     /// STATS percentage for progress messages.
     pub stats: Option<u8>,
+    /// `WITH CREDENTIAL = N'…'`: only for a storage-key credential; a SAS
+    /// credential named after the container URL is found by the server.
+    pub credential: Option<String>,
+    /// End with the Stretch reauthorize step.
+    pub reauthorize: Option<Reauthorize>,
+    /// Stop at a marked transaction by name (`STOPATMARK = N'name' AFTER
+    /// N'local time'`) instead of `'lsn:…'`; the plan's LSN target is the mark's.
+    pub stop_mark: Option<StopMark>,
 }
 
-/// Writes the whole restore sequence: NORECOVERY everywhere, STOPAT (server
-/// local time) or STOPATMARK on every log, then a separate RECOVERY step.
+/// A named mark to stop at, and the local time the search starts from
+/// (marks may share a name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StopMark {
+    pub name: String,
+    pub after_local: Option<String>,
+}
+
+/// The whole restore sequence as text (see [`restore_batches`]).
 pub fn restore_script(
     database: &str,
     plan: &RestorePlan,
     options: &RestoreOptions,
 ) -> Result<String, QuoteError> {
+    Ok(restore_batches(database, plan, options)?.text())
+}
+
+/// The restore sequence: NORECOVERY everywhere, STOPAT (server local time)
+/// or STOPATMARK on every log, a separate RECOVERY step, then (for a
+/// Stretch-enabled database) the reauthorize step.
+pub fn restore_batches(
+    database: &str,
+    plan: &RestorePlan,
+    options: &RestoreOptions,
+) -> Result<Script, QuoteError> {
     let name = options.target_name.as_deref().unwrap_or(database);
     let db = quote_ident(name)?;
-    let mut out = String::new();
-    out.push_str(&format!(
-        "-- chainwatch restore plan for {}\n",
-        comment_safe(database)
-    ));
+    let mut script = Script::default();
+    let header = &mut script.header;
+    header.push(format!("chainwatch restore plan for {database}"));
+    if name != database {
+        header.push(format!("restored as {name}"));
+    }
     if !plan.recoverable {
-        out.push_str(&format!(
-            "-- NOT RECOVERABLE: {}\n",
-            comment_safe(&plan.reason)
-        ));
-        return Ok(out);
+        header.push(format!("NOT RECOVERABLE: {}", plan.reason));
+        return Ok(script);
     }
     let stop = plan
         .steps
@@ -44,48 +70,40 @@ pub fn restore_script(
         .rev()
         .find_map(|s| s.stop_at_local.zip(s.stop_at));
     let stop_lsn = plan.steps.iter().rev().find_map(|s| s.stop_at_lsn);
-    match (stop, stop_lsn) {
-        (Some((local, utc)), _) => out.push_str(&format!(
-            "-- target: {} server local time ({} UTC)\n",
+    header.push(match (stop, stop_lsn) {
+        (Some((local, utc)), _) => format!(
+            "target: {} server local time ({} UTC)",
             local.format("%Y-%m-%dT%H:%M:%S%.3f"),
             utc.format("%Y-%m-%dT%H:%M:%S%.3fZ")
-        )),
-        (None, Some(lsn)) => out.push_str(&format!("-- target: LSN {lsn}\n")),
-        (None, None) => out.push_str("-- target: the end of the last backup in the plan\n"),
-    }
-    out.push_str(&format!(
-        "-- steps: {}\n",
-        comment_safe(&plan_summary(plan))
-    ));
-    out.push_str(
-        "-- Review before running: SQL Server validates every step; this script is a proposal.\n",
+        ),
+        (None, Some(lsn)) => match &options.stop_mark {
+            Some(m) => format!("target: marked transaction {} (LSN {lsn})", m.name),
+            None => format!("target: LSN {lsn}"),
+        },
+        (None, None) => "target: the end of the last backup in the plan".into(),
+    });
+    header.push(format!("steps: {}", plan_summary(plan)));
+    header.push(
+        "Review before running: SQL Server validates every step; this script is a proposal.".into(),
     );
-    if !options.replace {
-        out.push_str("-- Restoring over an existing database needs a tail-log backup first (BACKUP LOG ... WITH NORECOVERY) or REPLACE.\n");
+    if options.replace {
+        header.push(
+            "REPLACE: overwrites the existing database and its files without a tail-log backup."
+                .into(),
+        );
+    } else {
+        header.push("Restoring over an existing database needs a tail-log backup first (BACKUP LOG ... WITH NORECOVERY) or REPLACE.".into());
     }
     if plan
         .steps
         .iter()
-        .any(|s| s.files.iter().any(|f| f.starts_with("http")))
+        .any(|s| s.files.iter().any(|f| container_of_url(f).is_some()))
+        && options.credential.is_none()
     {
-        out.push_str("-- URL backups need a credential on this server named after the container URL (SAS), or WITH CREDENTIAL for a storage-key credential.\n");
+        header.push("URL backups need a credential on this server named after the container URL (SAS), or WITH CREDENTIAL for a storage-key credential.".into());
     }
-    out.push('\n');
     let stats = options.stats.unwrap_or(10);
     for (i, step) in plan.steps.iter().enumerate() {
-        out.push_str(&format!(
-            "-- {} #{}{}\n",
-            step.kind,
-            step.backup_set_id,
-            step.finish
-                .map(|f| format!(", finished {}", f.format("%Y-%m-%dT%H:%M:%SZ")))
-                .unwrap_or_default()
-        ));
-        let verb = if step.kind == "log" {
-            "LOG"
-        } else {
-            "DATABASE"
-        };
         let mut with = vec!["NORECOVERY".to_string()];
         if i == 0 {
             if options.replace {
@@ -99,12 +117,24 @@ pub fn restore_script(
                 ));
             }
         }
+        if let Some(cred) = &options.credential {
+            with.push(format!("CREDENTIAL = {}", quote_string(cred)));
+        }
         if step.kind == "log" {
             if let Some((local, _)) = stop {
                 with.push(format!(
                     "STOPAT = {}",
                     quote_string(&local.format("%Y-%m-%dT%H:%M:%S%.3f").to_string())
                 ));
+            } else if let Some(m) = stop_lsn.and(options.stop_mark.as_ref()) {
+                with.push(match &m.after_local {
+                    Some(after) => format!(
+                        "STOPATMARK = {} AFTER {}",
+                        quote_string(&m.name),
+                        quote_string(after)
+                    ),
+                    None => format!("STOPATMARK = {}", quote_string(&m.name)),
+                });
             } else if let Some(lsn) = stop_lsn {
                 with.push(format!(
                     "STOPATMARK = {}",
@@ -113,23 +143,51 @@ pub fn restore_script(
             }
         }
         with.push(format!("STATS = {stats}"));
-        let statement = format!(
-            "RESTORE {verb} {db}\n  FROM {}\n  WITH {};\n",
-            devices(step),
-            with.join(", ")
-        );
-        if step.virtual_device {
-            out.push_str("-- This backup was made through a virtual device (VSS, DPM or a third-party tool):\n");
-            out.push_str("-- restore it with that tool, then continue with the next statement.\n");
-            for line in statement.lines() {
-                out.push_str(&format!("-- {line}\n"));
-            }
+        let (kind, verb) = if step.kind == "log" {
+            (BatchKind::RestoreLog, "LOG")
         } else {
-            out.push_str(&statement);
+            (BatchKind::RestoreData, "DATABASE")
+        };
+        let mut comments = vec![format!(
+            "{} #{}{}",
+            step.kind,
+            step.backup_set_id,
+            step.finish
+                .map(|f| format!(", finished {}", f.format("%Y-%m-%dT%H:%M:%SZ")))
+                .unwrap_or_default()
+        )];
+        let runnable = !step.virtual_device && !step.files.is_empty();
+        if step.virtual_device {
+            comments.push(
+                "This backup was made through a virtual device (VSS, DPM or a third-party tool):"
+                    .into(),
+            );
+            comments
+                .push("restore it with that tool, then continue with the next statement.".into());
         }
+        script.batches.push(Batch {
+            kind,
+            label: format!("{} #{}", step.kind, step.backup_set_id),
+            comments,
+            sql: format!(
+                "RESTORE {verb} {db}\n  FROM {}\n  WITH {};",
+                devices(step),
+                with.join(", ")
+            ),
+            runnable,
+        });
     }
-    out.push_str(&format!("\nRESTORE DATABASE {db} WITH RECOVERY;\n"));
-    Ok(out)
+    script.batches.push(Batch {
+        kind: BatchKind::Recovery,
+        label: "recovery".into(),
+        comments: vec!["bring the database online".into()],
+        sql: format!("RESTORE DATABASE {db} WITH RECOVERY;"),
+        runnable: true,
+    });
+    if let Some(r) = &options.reauthorize {
+        script.batches.push(reauthorize_batch(name, r)?);
+    }
+    Ok(script)
 }
 
 fn plan_summary(plan: &RestorePlan) -> String {

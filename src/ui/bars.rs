@@ -41,6 +41,7 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
             sanitize(&db.instance),
             sanitize(&db.database.name)
         ),
+        (View::Storage, _) => " storage ".to_string(),
         _ => " databases ".to_string(),
     };
     let env = app.current_environment();

@@ -9,16 +9,15 @@ use ratatui::Frame;
 use super::layout::{self, Col};
 use super::text::{self, sanitize};
 use super::{fitted_table, pane, plain, Text, MARKER_WIDTH};
-use crate::app::{App, Pane};
+use crate::app::{rows, App, Pane};
 
 const ALL_INSTANCES: &str = "All instances";
 
 /// Columns of the databases table, sized to the names shown. The instance
 /// column is hidden when the table shows one instance only.
-fn db_cols(names: &[String], instances: &[String], one_instance: bool) -> [Col; 10] {
-    let (name_min, name_pref) = layout::content_width(names.iter().map(String::as_str), 8, 16, 28);
-    let (inst_min, inst_pref) =
-        layout::content_width(instances.iter().map(String::as_str), 8, 12, 20);
+fn db_cols(widths: rows::RowWidths, one_instance: bool) -> [Col; 10] {
+    let (name_min, name_pref) = layout::width_bounds(widths.name, 8, 16, 28);
+    let (inst_min, inst_pref) = layout::width_bounds(widths.instance, 8, 12, 20);
     let inst_priority = if one_instance { Col::HIDDEN } else { 3 };
     [
         Col::new("INSTANCE", inst_min, inst_pref, inst_priority),
@@ -37,7 +36,11 @@ fn db_cols(names: &[String], instances: &[String], one_instance: bool) -> [Col; 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let bordered = layout::bordered(area.height);
     let right = if layout::show_instances_pane(area.width) {
-        let width = layout::instances_pane_width(area.width);
+        let mut width = layout::instances_pane_width(area.width);
+        if !app.health.is_empty() {
+            // Room for "stale since HH:MM" beside the name.
+            width = (width + 18).min(area.width / 2);
+        }
         let [left, right] =
             Layout::horizontal([Constraint::Length(width), Constraint::Min(0)]).areas(area);
         instances(frame, left, app, bordered);
@@ -53,18 +56,50 @@ fn instances(frame: &mut Frame, area: Rect, app: &App, bordered: bool) {
     let s = &app.databases;
     let focused = s.focus == Pane::Instances;
     let inner = pane(frame, area, Line::from(" Instances "), focused, bordered, t);
-    let all_worst = s.instances.iter().filter_map(|i| i.worst).max();
-    let total: usize = s.instances.iter().map(|i| i.databases).sum();
-    let mut rows: Vec<Vec<Text>> = vec![vec![
-        plain(ALL_INSTANCES),
-        plain(""),
-        plain(total.to_string()),
-        (
-            text::severity_label(all_worst).into(),
-            text::severity_style(t, all_worst),
-        ),
-    ]];
-    for i in &s.instances {
+    // Column widths come from every name so they do not change while
+    // scrolling; only the rows on screen are built.
+    let longest = s
+        .instances
+        .iter()
+        .map(|i| sanitize(&i.name).chars().count())
+        .fold(ALL_INSTANCES.chars().count(), usize::max);
+    let (min, pref) = layout::width_bounds(longest, 8, 13, 24);
+    // Live mode adds each instance's collection status, kept before DBS/VER.
+    let live = !app.health.is_empty();
+    let (dbs, ver, status) = match live {
+        true => (3, 4, 2),
+        false => (2, 3, Col::HIDDEN),
+    };
+    let cols = [
+        Col::new("INSTANCE", min, pref, 0),
+        Col::new("VER", 7, 7, ver),
+        Col::new("DBS", 3, 4, dbs),
+        Col::new("SEV", 4, 4, 1),
+        Col::new("STATUS", 11, 18, status),
+    ];
+    // Row 0 is "All instances", row n is `instances[n - 1]`.
+    let window = rows::visible_window(
+        s.instances.len() + 1,
+        s.instance,
+        layout::table_body(inner.height),
+    );
+    let mut rows: Vec<Vec<Text>> = Vec::with_capacity(window.len());
+    for n in window.clone() {
+        let Some(i) = n.checked_sub(1) else {
+            let all_worst = s.instances.iter().filter_map(|i| i.worst).max();
+            let total: usize = s.instances.iter().map(|i| i.databases).sum();
+            rows.push(vec![
+                plain(ALL_INSTANCES),
+                plain(""),
+                plain(total.to_string()),
+                (
+                    text::severity_label(all_worst).into(),
+                    text::severity_style(t, all_worst),
+                ),
+            ]);
+            continue;
+        };
+        let Some(i) = s.instances.get(i) else { break };
         let sev = match i.history_collected {
             true => (
                 text::severity_label(i.worst).into(),
@@ -72,23 +107,24 @@ fn instances(frame: &mut Frame, area: Rect, app: &App, bordered: bool) {
             ),
             false => ("UNKN".into(), t.muted),
         };
+        let status = match app.health.get(&i.name) {
+            Some(h) if h.is_stale() => (h.label(), t.warn),
+            Some(h) if h.is_problem() => (h.label(), t.crit),
+            Some(h) => (h.label(), t.ok),
+            None => plain(""),
+        };
         rows.push(vec![
             plain(sanitize(&i.name)),
             plain(sanitize(&i.version)),
             plain(i.databases.to_string()),
             sev,
+            status,
         ]);
     }
-    let (min, pref) = layout::content_width(rows.iter().map(|r| r[0].0.as_str()), 8, 13, 24);
-    let cols = [
-        Col::new("INSTANCE", min, pref, 0),
-        Col::new("VER", 7, 7, 3),
-        Col::new("DBS", 3, 4, 2),
-        Col::new("SEV", 4, 4, 1),
-    ];
     let fit = layout::fit_columns(&cols, inner.width.saturating_sub(MARKER_WIDTH));
     let table = fitted_table(&cols, &fit, rows, focused, t);
-    let mut state = TableState::default().with_selected(Some(s.instance));
+    let selected = s.instance.saturating_sub(window.start);
+    let mut state = TableState::default().with_selected(Some(selected));
     frame.render_stateful_widget(table, inner, &mut state);
 }
 
@@ -126,9 +162,13 @@ fn databases(frame: &mut Frame, area: Rect, app: &App, bordered: bool) {
         return;
     }
     let now = app.report.now;
-    let mut rows: Vec<Vec<Text>> = Vec::with_capacity(s.rows.len());
-    for &i in &s.rows {
-        let d = &app.report.databases[i];
+    // Widths from every row (kept with them), so columns stay put while scrolling.
+    let cols = db_cols(s.widths, one.is_some());
+    let dbs = &app.report.databases;
+    let window = rows::visible_window(s.rows.len(), s.selected, layout::table_body(inner.height));
+    let mut rows: Vec<Vec<Text>> = Vec::with_capacity(window.len());
+    for &i in &s.rows[window.clone()] {
+        let Some(d) = dbs.get(i) else { continue };
         let db = &d.database;
         let worst = d.worst_severity();
         let mb_collected = text::managed_backup_collected(app.estate.instance(&d.instance));
@@ -151,11 +191,19 @@ fn databases(frame: &mut Frame, area: Rect, app: &App, bordered: bool) {
             ),
         ]);
     }
-    let names: Vec<String> = rows.iter().map(|r| r[1].0.clone()).collect();
-    let instances: Vec<String> = rows.iter().map(|r| r[0].0.clone()).collect();
-    let cols = db_cols(&names, &instances, one.is_some());
     let fit = layout::fit_columns(&cols, inner.width.saturating_sub(MARKER_WIDTH));
     let table = fitted_table(&cols, &fit, rows, focused, t);
-    let mut state = TableState::default().with_selected(Some(s.selected));
+    let selected = s.selected.saturating_sub(window.start);
+    let mut state = TableState::default().with_selected(Some(selected));
     frame.render_stateful_widget(table, inner, &mut state);
+}
+
+/// The body while the estate is built in the background.
+pub fn loading(frame: &mut Frame, area: Rect, app: &App) {
+    let Some(what) = &app.loading else { return };
+    let target = layout::centered(area, area.width, 1);
+    let p = Paragraph::new(format!("loading {}…", sanitize(what)))
+        .style(app.theme.info)
+        .alignment(ratatui::layout::Alignment::Center);
+    frame.render_widget(p, target);
 }

@@ -24,15 +24,29 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     };
     let t = &app.theme;
     let legend = timeline::legend_height(area.width.saturating_sub(2));
-    let lay: DetailLayout = layout::detail_layout(area.height, legend);
-    let [head, line, bottom] = Layout::vertical([
+    // The retention bar, when a container listing has this database's window.
+    let retention = app.storage.window_for(&db.instance, &db.database.name);
+    let bar_height = match (retention.is_some(), area.height) {
+        (true, 22..) => 2,
+        (true, 17..) => 1,
+        _ => 0,
+    };
+    let lay: DetailLayout = layout::detail_layout(area.height - bar_height, legend);
+    let [head, bar, line, bottom] = Layout::vertical([
         Constraint::Length(lay.header),
+        Constraint::Length(bar_height),
         Constraint::Length(lay.timeline_height(timeline::CORE_HEIGHT)),
         Constraint::Min(0),
     ])
     .areas(area);
     let lines = header_lines(app, db, lay.header, head.width);
     frame.render_widget(Paragraph::new(lines), head);
+    if let Some((w, origin)) = retention.filter(|_| bar_height > 0) {
+        frame.render_widget(
+            Paragraph::new(retention_lines(t, w, origin, bar_height, bar.width)),
+            bar,
+        );
+    }
 
     let inner = if lay.timeline_border {
         let block = super::bordered_block(t, false)
@@ -168,6 +182,76 @@ fn header_lines(app: &App, db: &DatabaseReport, count: u16, width: u16) -> Vec<L
         .take(usize::from(count))
         .map(|chunks| fit(chunks, width))
         .collect()
+}
+
+/// The retention bar: promised window (left edge) to now (right edge),
+/// recoverable stretches, files as ticks; with two lines, a caption first.
+fn retention_lines(
+    t: &Theme,
+    w: &crate::blob::RetentionWindow,
+    origin: crate::blob::ListingOrigin,
+    height: u16,
+    width: u16,
+) -> Vec<Line<'static>> {
+    use crate::blob::Cell;
+    let label = format!("retention {}d ", w.retention_days);
+    // "[" before the cells, "] now" after them.
+    let columns = usize::from(width).saturating_sub(label.chars().count() + 6);
+    let cells = crate::blob::retention_bar(w, columns);
+    // The same bar without ticks: a tick takes the colour of what is under it,
+    // so dense logs do not hide whether their stretch is recoverable.
+    let ground = crate::blob::retention_bar(
+        &crate::blob::RetentionWindow {
+            files: Vec::new(),
+            ..w.clone()
+        },
+        columns,
+    );
+    let mut bar = vec![Span::styled(label, t.muted), Span::styled("[", t.muted)];
+    for (c, g) in cells.into_iter().zip(ground) {
+        let under = match g {
+            Cell::Recoverable => t.window,
+            _ => t.crit,
+        };
+        let (glyph, style) = match (c, t.ascii) {
+            (Cell::Lost, true) => ("!", t.crit),
+            (Cell::Lost, false) => ("░", t.crit),
+            (Cell::Recoverable, true) => ("=", t.window),
+            (Cell::Recoverable, false) => ("━", t.window),
+            (Cell::LogTick, _) => ("|", under),
+            (Cell::FullTick, _) => ("B", under.add_modifier(Modifier::BOLD)),
+            (Cell::Now, _) => (">", Style::default().add_modifier(Modifier::BOLD)),
+        };
+        bar.push(Span::styled(glyph, style));
+    }
+    bar.push(Span::styled("] now", t.muted));
+    let bar = Line::from(bar);
+    if height < 2 {
+        return vec![bar];
+    }
+    let mut caption = vec![
+        Span::styled("Retention ", Style::default().add_modifier(Modifier::BOLD)),
+        Span::raw(format!(
+            "{} days promised from {}; recoverable from {}  ",
+            w.retention_days,
+            utc_short(w.promised_from),
+            utc_opt(w.recoverable_from)
+        )),
+    ];
+    if w.is_short() {
+        caption.push(Span::styled(
+            format!("SHORT: {}  ", sanitize(&w.reasons.join("; "))),
+            t.warn,
+        ));
+    }
+    caption.push(Span::styled(
+        format!("({})", origin.label()),
+        match origin {
+            crate::blob::ListingOrigin::Storage => t.muted,
+            crate::blob::ListingOrigin::History => t.warn,
+        },
+    ));
+    vec![Line::from(caption), bar]
 }
 
 /// The time of the selected row, to point at on the timeline.

@@ -30,6 +30,11 @@ pub fn content_width<'a>(
     hi: u16,
 ) -> (u16, u16) {
     let longest = texts.map(|t| t.chars().count()).max().unwrap_or(0);
+    width_bounds(longest, lo, lo_max, hi)
+}
+
+/// `content_width` for a known longest text width.
+pub fn width_bounds(longest: usize, lo: u16, lo_max: u16, hi: u16) -> (u16, u16) {
     let longest = u16::try_from(longest).unwrap_or(u16::MAX);
     (
         longest.clamp(lo, lo_max.max(lo)),
@@ -93,6 +98,12 @@ pub fn fit_columns(cols: &[Col], width: u16) -> Vec<(usize, u16)> {
     }
     chosen.sort_unstable();
     chosen.into_iter().map(|i| (i, widths[i])).collect()
+}
+
+/// Lines for rows in a table drawn `height` lines high: all but the
+/// header line (see `app::rows::visible_window`).
+pub fn table_body(height: u16) -> usize {
+    usize::from(height.saturating_sub(1))
 }
 
 /// How the detail view splits its body.

@@ -5,14 +5,17 @@
 mod bars;
 mod databases;
 mod detail;
+mod findings;
 pub mod layout;
 mod overlay;
 pub mod screenshots;
+mod storage;
 pub mod svg;
 mod tabs;
 pub mod text;
 pub mod theme;
 pub mod timeline;
+mod wizard;
 
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
@@ -85,8 +88,17 @@ pub fn draw(frame: &mut Frame, app: &App) {
     .areas(area);
     bars::header(frame, header, app);
     match app.view {
+        _ if app.loading.is_some() => databases::loading(frame, body, app),
         View::Detail if app.detail_database().is_some() => detail::draw(frame, body, app),
+        View::Storage => storage::draw(frame, body, app),
+        View::Findings => findings::draw(frame, body, app),
         _ => databases::draw(frame, body, app),
+    }
+    if let Some(w) = &app.wizard {
+        wizard::draw(frame, body, app, w);
+    }
+    if let Some(o) = &app.on_demand {
+        wizard::draw_on_demand(frame, body, app, o);
     }
     bars::key_bar(frame, bar, app);
     if let Some(popup) = &app.popup {

@@ -10,7 +10,7 @@ use ratatui::Frame;
 use super::layout;
 use super::text::{sanitize, utc_opt};
 use super::theme::Theme;
-use crate::analysis::{DatabaseReport, RestorePlan};
+use crate::analysis::{DatabaseReport, Finding, RestorePlan};
 use crate::app::palette;
 use crate::app::{App, Palette, Popup};
 use crate::model::Lsn;
@@ -41,15 +41,20 @@ fn render_items(frame: &mut Frame, area: Rect, items: Vec<Vec<Line<'static>>>, s
 pub fn popup(frame: &mut Frame, body: Rect, app: &App, popup: &Popup) {
     let t = &app.theme;
     match popup {
-        Popup::Evidence { title, ids, scroll } => {
+        Popup::Evidence {
+            title,
+            ids,
+            scroll,
+            finding,
+        } => {
             let inner = frame_box(frame, body, 110, format!("Evidence: {title}"), t);
-            let Some(db) = app.detail_database() else {
-                return;
-            };
-            let items = ids
-                .iter()
-                .map(|&id| evidence_item(db, id, inner.width, t))
-                .collect();
+            let mut items = finding
+                .as_deref()
+                .map(|f| finding_items(f, inner.width, t))
+                .unwrap_or_default();
+            if let Some(db) = app.evidence_database() {
+                items.extend(ids.iter().map(|&id| evidence_item(db, id, inner.width, t)));
+            }
             render_items(frame, inner, items, *scroll);
         }
         Popup::Plan {
@@ -65,6 +70,72 @@ pub fn popup(frame: &mut Frame, body: Rect, app: &App, popup: &Popup) {
             render_items(frame, inner, items, *scroll);
         }
     }
+}
+
+/// Words of `text` in lines of at most `width` columns.
+fn word_wrap(text: &str, width: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for para in text.split('\n') {
+        let mut line = String::new();
+        for word in para.split_whitespace() {
+            let len = line.chars().count();
+            if len > 0 && len + 1 + word.chars().count() > width {
+                out.push(std::mem::take(&mut line));
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        out.push(line);
+    }
+    out
+}
+
+/// What a finding says beyond its backup sets: the explanation and remedy,
+/// each catalog row behind it, and the T-SQL (one scroll item each).
+fn finding_items(f: &Finding, width: u16, t: &Theme) -> Vec<Vec<Line<'static>>> {
+    let w = usize::from(width).max(20);
+    let mut head: Vec<Line<'static>> = word_wrap(&sanitize(&f.explanation), w)
+        .into_iter()
+        .map(Line::raw)
+        .collect();
+    head.push(Line::raw(""));
+    for (i, l) in word_wrap(&sanitize(&f.remedy), w.saturating_sub(7))
+        .into_iter()
+        .enumerate()
+    {
+        let label = if i == 0 { "Remedy " } else { "       " };
+        head.push(Line::from(vec![Span::styled(label, t.ok), Span::raw(l)]));
+    }
+    head.push(Line::raw(""));
+    let mut items = vec![head];
+    for r in &f.rows {
+        let mut lines = vec![Line::styled(
+            format!(
+                "{}{}",
+                sanitize(&r.table),
+                r.row.map(|n| format!(" row {n}")).unwrap_or_default()
+            ),
+            t.focus.add_modifier(Modifier::BOLD),
+        )];
+        lines.extend(
+            word_wrap(&sanitize(&r.text), w.saturating_sub(3))
+                .into_iter()
+                .map(|l| Line::raw(format!("   {l}"))),
+        );
+        items.push(lines);
+    }
+    if let Some(sql) = &f.sql {
+        let mut lines = vec![Line::styled("T-SQL", t.focus.add_modifier(Modifier::BOLD))];
+        lines.extend(
+            sql.lines()
+                .map(|l| Line::raw(format!("   {}", sanitize(l)))),
+        );
+        lines.push(Line::raw(""));
+        items.push(lines);
+    }
+    items
 }
 
 /// Long text (file paths, URLs) cut into lines of `width` after an indent.

@@ -85,25 +85,35 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, db: &DatabaseReport, d: &D
     }
     let selected = d.selected[d.tab.index()];
     let width = inner.width.saturating_sub(MARKER_WIDTH);
+    // Findings: the list on top, the selected one explained below.
+    let split = d.tab == DetailTab::Findings && inner.height >= 6;
+    let (list, below) = match split {
+        true => {
+            let list_height = (d.rows.len() as u16 + 1).min(inner.height / 2);
+            let [top, bottom] =
+                Layout::vertical([Constraint::Length(list_height), Constraint::Min(0)])
+                    .areas(inner);
+            (top, Some(bottom))
+        }
+        false => (inner, None),
+    };
+    // Only the rows on screen are built: a backups tab can hold thousands.
+    let window = rows::visible_window(d.rows.len(), selected, layout::table_body(list.height));
+    let shown = &d.rows[window.clone()];
     let (cols, rows): (&[Col], Vec<Vec<Text>>) = match d.tab {
-        DetailTab::Findings => (&ISSUE_COLS, issue_rows(db, &d.rows, t)),
-        DetailTab::Backups => (&BACKUP_COLS, backup_rows(db, &d.rows, t)),
-        DetailTab::Windows => (&WINDOW_COLS, window_rows(db, &d.rows)),
+        DetailTab::Findings => (&ISSUE_COLS, issue_rows(db, shown, t)),
+        DetailTab::Backups => (&BACKUP_COLS, backup_rows(db, shown, t)),
+        DetailTab::Windows => (&WINDOW_COLS, window_rows(db, shown)),
     };
     let table = fitted_table(cols, &layout::fit_columns(cols, width), rows, true, t);
-    let mut state = TableState::default().with_selected(Some(selected));
-    if d.tab != DetailTab::Findings || inner.height < 6 {
-        frame.render_stateful_widget(table, inner, &mut state);
-        return;
-    }
-    // Findings: the list on top, the selected one explained below.
-    let list_height = (d.rows.len() as u16 + 1).min(inner.height / 2);
-    let [top, bottom] =
-        Layout::vertical([Constraint::Length(list_height), Constraint::Min(0)]).areas(inner);
-    frame.render_stateful_widget(table, top, &mut state);
-    if let Some(issue) = d.rows.get(selected).and_then(|&i| rows::issue(db, i)) {
-        let p = Paragraph::new(explain(issue, t)).wrap(Wrap { trim: false });
-        frame.render_widget(p, bottom);
+    let mut state =
+        TableState::default().with_selected(Some(selected.saturating_sub(window.start)));
+    frame.render_stateful_widget(table, list, &mut state);
+    if let Some(bottom) = below {
+        if let Some(issue) = d.rows.get(selected).and_then(|&i| rows::issue(db, i)) {
+            let p = Paragraph::new(explain(issue, t)).wrap(Wrap { trim: false });
+            frame.render_widget(p, bottom);
+        }
     }
 }
 

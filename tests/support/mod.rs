@@ -31,6 +31,9 @@ pub struct Faults {
     pub packet_delay: Option<Duration>,
     /// Pause before every response (network latency).
     pub latency: Option<Duration>,
+    /// The first write batch containing this text fails once with
+    /// Msg 3013 ("RESTORE ... is terminating abnormally"); later ones pass.
+    pub fail_write_once: Option<String>,
 }
 
 /// What the server serves.
@@ -39,6 +42,12 @@ pub struct ServerOptions {
     pub user: String,
     pub password: String,
     pub faults: Faults,
+    /// Every write batch (RESTORE / USE / EXEC) received, in order.
+    pub writes: Arc<std::sync::Mutex<Vec<String>>>,
+    /// Set once the injected write failure has fired.
+    pub write_failed: Arc<std::sync::atomic::AtomicBool>,
+    /// Every catalog query received (text), in order.
+    pub reads: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Default for ServerOptions {
@@ -47,6 +56,9 @@ impl Default for ServerOptions {
             user: "monitor".into(),
             password: "s3cret!".into(),
             faults: Faults::default(),
+            writes: Default::default(),
+            write_failed: Default::default(),
+            reads: Default::default(),
         }
     }
 }
@@ -279,6 +291,12 @@ async fn serve(
                     .unwrap_or("")
                     .trim()
                     .to_string();
+                if table.is_empty() && is_write(&text) {
+                    write_reply(&mut out, opt, &text);
+                    send(&mut sock, &out, None).await?;
+                    continue;
+                }
+                opt.reads.lock().unwrap().push(text.clone());
                 match answer(inst, f, &table, &text) {
                     Err((n, class, msg)) => {
                         error(&mut out, n, class, &msg);
@@ -441,6 +459,9 @@ fn answer(
         }
         t => {
             let rows = get(t)?;
+            if let Some(after) = after_id(sql).filter(|a| *a > 0) {
+                return Ok(after_rows(inst, t, rows, after));
+            }
             if sql.contains("AS database_name") {
                 let db = first_literal(sql).unwrap_or_default();
                 Ok(rows
@@ -495,7 +516,7 @@ fn parse_dt(s: &str) -> Option<NaiveDateTime> {
 
 fn infer(name: &str, values: &[&Value]) -> Ty {
     let lower = name.to_ascii_lowercase();
-    if lower.ends_with("_lsn") {
+    if lower.ends_with("_lsn") || lower == "lsn" {
         return Ty::Numeric(25);
     }
     if NUMERIC20.contains(&lower.as_str()) {
@@ -662,5 +683,125 @@ pub fn demo_instances(now: &str) -> BTreeMap<String, SnapshotInstance> {
     snap.instances
         .into_iter()
         .map(|i| (i.name.clone(), i))
+        .collect()
+}
+
+/// A batch that changes the server (the wizard's RESTORE / USE + EXEC).
+fn is_write(sql: &str) -> bool {
+    let first = sql
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with("--"))
+        .unwrap_or("");
+    let word = first
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_ascii_uppercase();
+    matches!(word.as_str(), "RESTORE" | "USE" | "EXEC")
+}
+
+/// An INFO token (0xAB): same layout as ERROR, class <= 10.
+fn info(out: &mut Vec<u8>, number: i32, msg: &str) {
+    let mut t = Vec::new();
+    t.extend(number.to_le_bytes());
+    t.push(1);
+    t.push(0);
+    t.extend((msg.encode_utf16().count() as u16).to_le_bytes());
+    t.extend(utf16(msg));
+    b_varchar(&mut t, "TDSTEST");
+    b_varchar(&mut t, "");
+    t.extend(1i32.to_le_bytes());
+    out.push(0xAB);
+    out.extend((t.len() as u16).to_le_bytes());
+    out.extend(t);
+}
+
+/// Records a write batch and answers as SQL Server does: STATS progress as
+/// INFO messages and a success message, or the injected failure.
+fn write_reply(out: &mut Vec<u8>, opt: &ServerOptions, sql: &str) {
+    opt.writes.lock().unwrap().push(sql.to_string());
+    let upper = sql.to_ascii_uppercase();
+    let verb = if upper.contains("RESTORE LOG") {
+        "RESTORE LOG"
+    } else {
+        "RESTORE DATABASE"
+    };
+    if let Some(needle) = &opt.faults.fail_write_once {
+        if sql.contains(needle.as_str())
+            && !opt
+                .write_failed
+                .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            error(out, 4305, 16, "The log in this backup set begins at LSN 7000000026200001, which is too recent to apply to the database.");
+            error(out, 3013, 16, &format!("{verb} is terminating abnormally."));
+            done(out, 0x02, 0);
+            return;
+        }
+    }
+    if upper.contains("SP_BACKUP_ON_DEMAND") {
+        info(
+            out,
+            3014,
+            "BACKUP DATABASE successfully processed 328 pages in 0.050 seconds (51.250 MB/sec).",
+        );
+        done(out, 0x10, 0);
+        return;
+    }
+    if upper.contains("SP_RDA_REAUTHORIZE_DB") {
+        info(out, 5701, "Changed database context.");
+        done(out, 0x01, 0);
+        done(out, 0x10, 0);
+        return;
+    }
+    if upper.contains(" FROM ") {
+        for p in (10..=100).step_by(10) {
+            info(out, 3211, &format!("{p} percent processed."));
+        }
+        info(
+            out,
+            4035,
+            "Processed 328 pages for database 'x', file 'x' on file 1.",
+        );
+    }
+    info(
+        out,
+        3014,
+        &format!("{verb} successfully processed 328 pages in 0.012 seconds (213.541 MB/sec)."),
+    );
+    done(out, 0x00, 0);
+}
+
+/// The `{after_id}` of an incremental history query (`backup_set_id > N`).
+fn after_id(sql: &str) -> Option<i64> {
+    let rest = sql.split("b.backup_set_id > ").nth(1)?;
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Rows of a history table that belong to backup sets after `after`, as
+/// the WHERE clauses of the incremental queries select them.
+fn after_rows(inst: &SnapshotInstance, table: &str, rows: &Rows, after: i64) -> Rows {
+    let id = |r: &Map<String, Value>, k: &str| r.get(k).and_then(Value::as_i64).unwrap_or(0);
+    let sets = inst
+        .tables
+        .get("msdb.dbo.backupset")
+        .cloned()
+        .unwrap_or_default();
+    let media: std::collections::BTreeSet<i64> = sets
+        .iter()
+        .filter(|r| id(r, "backup_set_id") > after)
+        .map(|r| id(r, "media_set_id"))
+        .collect();
+    rows.iter()
+        .filter(|r| match table {
+            "msdb.dbo.backupmediaset" | "msdb.dbo.backupmediafamily" => {
+                media.contains(&id(r, "media_set_id"))
+            }
+            _ => id(r, "backup_set_id") > after,
+        })
+        .cloned()
         .collect()
 }

@@ -8,6 +8,7 @@
 
 mod ha;
 mod interop;
+mod jobs;
 mod lifecycle;
 mod managed;
 mod stretch;
@@ -29,6 +30,7 @@ use crate::tsql::quote_string;
 pub mod tables {
     pub const LOG_SHIPPING_PRIMARY: &str = "msdb.dbo.log_shipping_primary_databases";
     pub const SYSJOBS: &str = "msdb.dbo.sysjobs";
+    pub const SYSJOBSTEPS: &str = "msdb.dbo.sysjobsteps";
     pub const MAINTPLAN_PLANS: &str = "msdb.dbo.sysmaintplan_plans";
     pub const MAINTPLAN_SUBPLANS: &str = "msdb.dbo.sysmaintplan_subplans";
     pub const MAINTPLAN_LOG: &str = "msdb.dbo.sysmaintplan_log";
@@ -101,6 +103,7 @@ pub fn evaluate(
         for a in analyses {
             interop::log_shipping(&mut ctx, a);
             interop::maintenance_plans(&mut ctx, a);
+            jobs::job_steps(&mut ctx, a);
             interop::producers(&mut ctx, a);
             ha::mirroring(&mut ctx, a);
             ha::availability_group(&mut ctx, a);

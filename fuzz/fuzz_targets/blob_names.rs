@@ -1,0 +1,7 @@
+//! Fuzz target `blob_names`: runs `chainwatch::fuzzing::check_blob_name`, which panics when a
+//! property fails (the same check `tests/fuzz_corpus.rs` runs on the corpus).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| chainwatch::fuzzing::check_blob_name(data));

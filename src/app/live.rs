@@ -1,0 +1,316 @@
+//! Live refresh of configured instances: a collector thread (its own tokio
+//! runtime, so row decoding and the analysis never run on the render
+//! path) collects every instance at a fixed interval, keeps the last good
+//! snapshot of an instance that fails (shown "stale since HH:MM"), analyses
+//! the result and sends it to the event loop, which only swaps it in.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{mpsc, Notify, Semaphore};
+
+use super::loading::Loaded;
+use super::state::App;
+use crate::analysis::analyze_estate;
+use crate::config::InstanceConfig;
+use crate::snapshot::{to_estate, SnapshotInstance};
+use crate::sqlserver::{self, Credential, InstanceResult, Settings, Status};
+
+/// Time between the end of one refresh and the start of the next.
+pub const REFRESH_EVERY: Duration = Duration::from_secs(60);
+/// Every this many refreshes the history is read whole (an incremental one
+/// does not see rows msdb deleted since, nor the window moving on).
+const FULL_EVERY: u32 = 10;
+
+/// How one instance fared, as the instances pane shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstanceHealth {
+    /// The last attempt's outcome.
+    pub status: Status,
+    /// When the data shown for it was collected, if ever.
+    pub collected_at: Option<DateTime<Utc>>,
+}
+
+impl InstanceHealth {
+    /// Whether the last attempt failed while older data is still shown.
+    pub fn is_stale(&self) -> bool {
+        !self.status.collected() && self.collected_at.is_some()
+    }
+
+    /// `ok`, `stale since 09:12` (UTC), `unreachable`, `login failed`,
+    /// `permission missing`, `TLS error` or `failed`.
+    pub fn label(&self) -> String {
+        match self.collected_at {
+            Some(t) if self.is_stale() => format!("stale since {}", t.format("%H:%M")),
+            _ => self.status.label().to_string(),
+        }
+    }
+
+    /// Whether the label is a problem (for its style).
+    pub fn is_problem(&self) -> bool {
+        self.status != Status::Ok
+    }
+}
+
+/// What to watch: instances with their credentials (resolved once, before
+/// the terminal is taken, so a prompt works), settings and the interval.
+pub struct LiveSource {
+    /// Shown as the estate's source, e.g. the config file name.
+    pub label: String,
+    pub instances: Vec<(InstanceConfig, Result<Credential, String>)>,
+    pub settings: Settings,
+    pub every: Duration,
+    /// Analyse as of this instant instead of the wall clock (`--now`).
+    pub now_override: Option<DateTime<Utc>>,
+}
+
+/// One finished refresh: the analysed estate and every instance's health.
+#[derive(Debug)]
+pub struct Refresh {
+    pub loaded: Loaded,
+    pub health: BTreeMap<String, InstanceHealth>,
+    /// Which refresh this is (1 = the first).
+    pub round: u32,
+}
+
+/// Where refreshes arrive; dropping it stops the collector thread after
+/// its current round.
+pub type Refreshes = mpsc::Receiver<Refresh>;
+
+/// Starts the collector thread; the first refresh starts at once. The
+/// `Notify` cuts the wait before the next refresh short (Ctrl-R).
+pub fn spawn(source: LiveSource) -> std::io::Result<(Refreshes, Arc<Notify>)> {
+    let (tx, rx) = mpsc::channel(1);
+    let now = Arc::new(Notify::new());
+    let wake = now.clone();
+    std::thread::Builder::new()
+        .name("chainwatch-live".into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!("live refresh: no tokio runtime: {e}");
+                    return;
+                }
+            };
+            runtime.block_on(refresh_loop(source, tx, wake));
+        })?;
+    Ok((rx, now))
+}
+
+async fn refresh_loop(source: LiveSource, tx: mpsc::Sender<Refresh>, wake: Arc<Notify>) {
+    let mut kept: BTreeMap<String, (SnapshotInstance, DateTime<Utc>)> = BTreeMap::new();
+    let mut round = 0u32;
+    loop {
+        round += 1;
+        let incremental = round % FULL_EVERY != 1;
+        let at = Utc::now();
+        let results = collect_round(&source, &kept, incremental).await;
+        let mut health = BTreeMap::new();
+        for r in &results {
+            if let (true, Some(s)) = (r.status.collected(), &r.snapshot) {
+                kept.insert(r.name.clone(), (s.clone(), at));
+            }
+            let collected_at = kept.get(&r.name).map(|(_, t)| *t);
+            let h = InstanceHealth {
+                status: r.status.clone(),
+                collected_at,
+            };
+            health.insert(r.name.clone(), h);
+        }
+        // A failed instance keeps its last good tables (stale, not gone).
+        let shown: Vec<InstanceResult> = results
+            .into_iter()
+            .map(|mut r| {
+                if r.snapshot.is_none() {
+                    r.snapshot = kept.get(&r.name).map(|(s, _)| s.clone());
+                }
+                r
+            })
+            .collect();
+        let snapshot = sqlserver::to_snapshot(&shown, at);
+        let now = source.now_override.unwrap_or_else(Utc::now);
+        match to_estate(snapshot, &source.label, false) {
+            Ok(estate) => {
+                let report = analyze_estate(&estate, now);
+                let loaded = Loaded { estate, report };
+                let refresh = Refresh {
+                    loaded,
+                    health,
+                    round,
+                };
+                if tx.send(refresh).await.is_err() {
+                    return;
+                }
+            }
+            // Collected rows the loader rejects: logged, tried again next time.
+            Err(e) => tracing::error!("live refresh {round}: {e}"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(source.every) => {}
+            _ = wake.notified() => {}
+            _ = tx.closed() => return,
+        }
+    }
+}
+
+/// Collects every instance at once, at most `parallelism` at a time.
+async fn collect_round(
+    source: &LiveSource,
+    kept: &BTreeMap<String, (SnapshotInstance, DateTime<Utc>)>,
+    incremental: bool,
+) -> Vec<InstanceResult> {
+    let sem = Arc::new(Semaphore::new(source.settings.parallelism.max(1)));
+    let mut tasks = Vec::new();
+    for (inst, cred) in &source.instances {
+        let inst = inst.clone();
+        let cred = cred.clone();
+        let settings = source.settings.clone();
+        let previous = kept
+            .get(&inst.name)
+            .filter(|_| incremental)
+            .map(|(s, _)| s.clone());
+        let sem = sem.clone();
+        tasks.push(tokio::spawn(async move {
+            let cred = match cred {
+                Ok(c) => c,
+                Err(m) => return failed(&inst.name, Status::LoginFailed(m)),
+            };
+            let _permit = sem.acquire_owned().await.ok();
+            sqlserver::collect_one_since(&inst, &cred, &settings, previous.as_ref()).await
+        }));
+    }
+    let mut out = Vec::with_capacity(tasks.len());
+    for (task, (inst, _)) in tasks.into_iter().zip(&source.instances) {
+        out.push(task.await.unwrap_or_else(|e| {
+            failed(
+                &inst.name,
+                Status::Failed(format!("collection task failed: {e}")),
+            )
+        }));
+    }
+    out
+}
+
+fn failed(name: &str, status: Status) -> InstanceResult {
+    InstanceResult {
+        name: name.to_string(),
+        status,
+        snapshot: None,
+        elapsed: Duration::ZERO,
+        attempts: 0,
+    }
+}
+
+/// The next refresh, or never when not live (for `select!`). `None` when
+/// the collector stopped.
+pub async fn next(refreshes: &mut Option<Refreshes>) -> Option<Refresh> {
+    match refreshes {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+impl App {
+    /// Ctrl-R: the event loop passes it on to the collector (see
+    /// `refresh_started`).
+    pub fn request_refresh(&mut self) {
+        self.refresh_requested = true;
+    }
+
+    /// What Ctrl-R did: a refresh on its way, or nothing to refresh.
+    pub fn refresh_started(&mut self, live: bool) {
+        self.status = Some(match live {
+            true => "refreshing the live instances…".into(),
+            false => "nothing to refresh: not watching live instances".into(),
+        });
+        self.dirty = true;
+    }
+
+    /// Swaps in a refresh, keeping the view, the selected instance and
+    /// database, and the detail view's database when they still exist.
+    pub fn on_refresh(&mut self, refresh: Refresh) {
+        let instance = self.selected_instance().map(|i| i.name.clone());
+        let key =
+            |d: &crate::analysis::DatabaseReport| (d.instance.clone(), d.database.name.clone());
+        let selected = self.selected_database().map(key);
+        let detail = self.detail_database().map(key);
+        let first = self.loading.take().is_some();
+        self.estate = refresh.loaded.estate;
+        self.report = refresh.loaded.report;
+        self.health = refresh.health;
+        self.databases.instances = super::rows::instance_rows(&self.report);
+        self.databases.instance = instance
+            .and_then(|name| self.databases.instances.iter().position(|i| i.name == name))
+            .map_or(0, |i| i + 1);
+        self.refresh_databases();
+        if let Some(key) = selected {
+            let rows = &self.databases.rows;
+            if let Some(n) = rows.iter().position(|&i| {
+                let d = &self.report.databases[i];
+                d.instance == key.0 && d.database.name == key.1
+            }) {
+                self.databases.selected = n;
+            }
+        }
+        let found = detail.and_then(|key| {
+            self.report
+                .databases
+                .iter()
+                .position(|d| d.instance == key.0 && d.database.name == key.1)
+        });
+        match (found, &mut self.detail) {
+            (Some(db), Some(d)) => {
+                d.db = db;
+                self.refresh_detail();
+            }
+            (None, Some(_)) => {
+                self.detail = None;
+                self.view = super::View::Databases;
+            }
+            _ => {}
+        }
+        if first {
+            tracing::info!("live: first refresh in");
+        }
+        self.dirty = true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn health(status: Status, collected: bool) -> InstanceHealth {
+        let at = Utc.with_ymd_and_hms(2026, 11, 22, 9, 12, 40).unwrap();
+        InstanceHealth {
+            status,
+            collected_at: collected.then_some(at),
+        }
+    }
+
+    #[test]
+    fn labels_say_ok_stale_since_or_why() {
+        let down = || Status::Unreachable("refused".into());
+        assert_eq!(health(Status::Ok, true).label(), "ok");
+        assert_eq!(health(down(), true).label(), "stale since 09:12");
+        assert!(health(down(), true).is_stale());
+        assert_eq!(health(down(), false).label(), "unreachable");
+        let login = Status::LoginFailed("Login failed".into());
+        assert_eq!(health(login, false).label(), "login failed");
+        let tls = Status::TlsError("bad certificate".into());
+        assert_eq!(health(tls, false).label(), "TLS error");
+        let denied = Status::PermissionMissing(vec!["msdb.dbo.sysjobs".into()]);
+        let h = health(denied, true);
+        assert_eq!(h.label(), "permission missing");
+        assert!(!h.is_stale() && h.is_problem());
+    }
+}

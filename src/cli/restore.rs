@@ -1,0 +1,314 @@
+//! `chainwatch restore` and `chainwatch reauthorize`: the wizard's
+//! non-interactive twins. Without `--execute` they print the script. With
+//! it they run only when the target instance has `allow_writes = true` in
+//! the config, `--confirm` repeats the target database name exactly, and
+//! every pre-flight check the wizard runs passes.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context as _};
+
+use crate::analysis::restore_facts::{self, UrlCredential};
+use crate::analysis::{analyze_database, find_database, plan, Target};
+use crate::app::wizard::checks::{self, CheckInput, Outcome};
+use crate::config::{Config, InstanceConfig};
+use crate::model::Lsn;
+use crate::sources::Loaded;
+use crate::sqlserver::exec::{self, ExecEvent, Job};
+use crate::tsql::{self, Reauthorize, RestoreOptions, Script};
+
+/// What to restore, how, and whether to run it.
+pub struct RestoreArgs<'a> {
+    pub database: &'a str,
+    pub instance: Option<&'a str>,
+    pub at: Option<&'a str>,
+    pub lsn: Option<&'a str>,
+    /// A marked transaction name (msdb.dbo.logmarkhistory).
+    pub mark: Option<&'a str>,
+    pub target_instance: Option<&'a str>,
+    pub new_name: Option<&'a str>,
+    pub moves: &'a [String],
+    pub execute: bool,
+    pub confirm: Option<&'a str>,
+}
+
+/// Prints or runs the restore; returns the exit code.
+pub fn restore(
+    loaded: &Loaded,
+    config: Option<&Config>,
+    args: &RestoreArgs<'_>,
+) -> anyhow::Result<u8> {
+    let (inst, db) =
+        find_database(&loaded.estate, args.instance, args.database).map_err(anyhow::Error::msg)?;
+    let a = analyze_database(&loaded.estate, inst, db, loaded.now);
+    let mut stop_mark = None;
+    let target = match (args.at, args.lsn, args.mark) {
+        (Some(t), _, _) => Target::Time(super::parse_target_time(
+            t,
+            &a,
+            inst.server.utc_offset_minutes,
+        )?),
+        (None, Some(l), _) => Target::Lsn(l.parse::<Lsn>().map_err(|e| anyhow!("--lsn: {e}"))?),
+        (None, None, Some(name)) => {
+            let marks = restore_facts::marks(inst, &db.name)
+                .ok_or_else(|| anyhow!("--mark: msdb.dbo.logmarkhistory was not collected"))?;
+            // The latest mark of that name (names may repeat).
+            let m = marks.iter().rev().find(|m| m.name == name).ok_or_else(|| {
+                anyhow!("--mark {name:?}: no such marked transaction in {}", db.name)
+            })?;
+            stop_mark = Some(tsql::StopMark {
+                name: m.name.clone(),
+                after_local: m.time_local.clone(),
+            });
+            Target::Lsn(m.lsn)
+        }
+        (None, None, None) => Target::Latest,
+    };
+    let p = plan(&a, target);
+    let target_instance = args.target_instance.unwrap_or(&inst.name);
+    let target_inst = loaded.estate.instance(target_instance);
+    let name = args.new_name.unwrap_or(&db.name);
+    let mut moves = Vec::new();
+    for m in args.moves {
+        let (l, p) = m
+            .split_once('=')
+            .ok_or_else(|| anyhow!("--move {m:?}: expected LOGICAL=PATH"))?;
+        moves.push((l.to_string(), p.to_string()));
+    }
+    let credential = target_inst.and_then(|t| {
+        let url = p
+            .steps
+            .iter()
+            .flat_map(|s| &s.files)
+            .find(|f| f.contains("://"))?;
+        match restore_facts::url_credential(t, url) {
+            UrlCredential::Key(n) => Some(n),
+            _ => None,
+        }
+    });
+    let options = RestoreOptions {
+        target_name: args.new_name.map(str::to_string),
+        replace: args.new_name.is_none(),
+        moves,
+        stats: Some(10),
+        credential,
+        reauthorize: None,
+        stop_mark,
+    };
+    let script = tsql::restore_batches(&db.name, &p, &options)?;
+    if !args.execute {
+        print!("{}", script.text());
+        if db.stretch_enabled == Some(true) {
+            println!(
+                "-- Stretch-enabled: after the restore, run chainwatch reauthorize --database {}",
+                tsql::comment_safe(name)
+            );
+        }
+        return Ok(0);
+    }
+    let instance = writable(config, target_instance, name, args.confirm)?;
+    let checks = checks::run(&CheckInput {
+        plan: &p,
+        target: target_inst,
+        target_name: name,
+        replace: options.replace,
+        allow_writes: instance.allow_writes,
+        connectable: true,
+        present_blobs: None,
+    });
+    for c in &checks {
+        eprintln!("{} {}: {}", c.outcome.label(), c.name, c.reason);
+    }
+    if checks.iter().any(|c| c.outcome == Outcome::Fail) {
+        bail!("refused: pre-flight failed; nothing ran (print the script without --execute)");
+    }
+    let batches = script
+        .batches
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (i, b.sql.clone()))
+        .collect();
+    run(instance, &script, batches, Vec::new())
+}
+
+/// What to reauthorize.
+pub struct ReauthorizeArgs<'a> {
+    pub database: &'a str,
+    pub instance: Option<&'a str>,
+    pub credential: Option<&'a str>,
+    pub with_copy: bool,
+    pub execute: bool,
+    pub confirm: Option<&'a str>,
+}
+
+/// Prints or runs `sys.sp_rda_reauthorize_db`, then the verify queries.
+pub fn reauthorize(
+    loaded: &Loaded,
+    config: Option<&Config>,
+    args: &ReauthorizeArgs<'_>,
+) -> anyhow::Result<u8> {
+    let (inst, db) =
+        find_database(&loaded.estate, args.instance, args.database).map_err(anyhow::Error::msg)?;
+    let known = restore_facts::scoped_credentials(inst, &db.name).unwrap_or_default();
+    let mut r = Reauthorize::for_credentials(known);
+    r.with_copy = args.with_copy;
+    if let Some(c) = args.credential {
+        r.credential = Some(c.to_string());
+    }
+    let batch = tsql::reauthorize_batch(&db.name, &r)?;
+    let script = Script {
+        header: vec![format!(
+            "chainwatch: reconnect {} to its Stretch remote data",
+            db.name
+        )],
+        batches: vec![batch],
+    };
+    if !args.execute {
+        print!("{}", script.text());
+        return Ok(0);
+    }
+    if r.credential.is_none() {
+        bail!(
+            "refused: {} has {} database scoped credentials; name one with --credential",
+            db.name,
+            r.candidates.len()
+        );
+    }
+    let instance = writable(config, &inst.name, &db.name, args.confirm)?;
+    let queries = exec::verify_queries(&db.name)?;
+    run(
+        instance,
+        &script,
+        vec![(0, script.batches[0].sql.clone())],
+        queries,
+    )
+}
+
+/// The target's connection, only when writes are allowed and confirmed.
+fn writable(
+    config: Option<&Config>,
+    instance: &str,
+    name: &str,
+    confirm: Option<&str>,
+) -> anyhow::Result<InstanceConfig> {
+    let Some(config) = config else {
+        bail!("refused: --execute needs --config (the demo estate, snapshots and files cannot be written to)");
+    };
+    let Some(inst) = config.instance(instance) else {
+        bail!("refused: {instance} is not in the config");
+    };
+    if !inst.allow_writes {
+        bail!("refused: {instance} does not allow writes (set allow_writes = true for it in the config)");
+    }
+    match confirm {
+        Some(c) if c == name => Ok(inst.clone()),
+        Some(c) => {
+            bail!("refused: --confirm {c:?} does not match the database name {name:?}; nothing ran")
+        }
+        None => {
+            bail!("refused: --execute needs --confirm {name:?} (the database name, typed exactly)")
+        }
+    }
+}
+
+/// Runs the batches, printing progress and every server message.
+fn run(
+    instance: InstanceConfig,
+    script: &Script,
+    batches: Vec<(usize, String)>,
+    queries: Vec<(String, String)>,
+) -> anyhow::Result<u8> {
+    let credential = crate::sqlserver::credential(&instance).map_err(anyhow::Error::msg)?;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let handle = exec::spawn(
+        Job {
+            instance,
+            credential,
+            batches,
+            queries,
+            cancel: Arc::new(AtomicBool::new(false)),
+            connect_timeout: Duration::from_secs(15),
+        },
+        tx,
+    );
+    let label = |i: usize| {
+        script
+            .batches
+            .get(i)
+            .map(|b| b.label.clone())
+            .unwrap_or_default()
+    };
+    let mut result = Ok(0);
+    while let Some(ev) = rx.blocking_recv() {
+        match ev {
+            ExecEvent::Connected { .. } => eprintln!("connected"),
+            ExecEvent::Started { batch, .. } => eprintln!("{}: started", label(batch)),
+            ExecEvent::Message { batch, text } => eprintln!("{}: {text}", label(batch)),
+            ExecEvent::Done { batch, elapsed_ms } => {
+                println!(
+                    "{}: ok in {:.1} s",
+                    label(batch),
+                    elapsed_ms as f64 / 1000.0
+                )
+            }
+            ExecEvent::Failed { batch, error, .. } => {
+                result = Err(anyhow!(
+                    "{} failed: {error}; the database is left RESTORING until the sequence completes",
+                    label(batch)
+                ));
+            }
+            ExecEvent::ConnectFailed { error } => result = Err(anyhow!("cannot connect: {error}")),
+            ExecEvent::Cancelled { .. } => result = Err(anyhow!("cancelled")),
+            ExecEvent::Rows { query, rows } => {
+                for row in rows {
+                    println!("{query}: {}", serde_json::Value::Object(row));
+                }
+            }
+            ExecEvent::Finished => {}
+        }
+    }
+    let _ = handle.join();
+    result.context("execution stopped")
+}
+
+/// Prints or runs Managed Backup's on-demand backup of one database.
+pub fn backup_now(
+    loaded: &Loaded,
+    config: Option<&Config>,
+    database: &str,
+    instance: Option<&str>,
+    log: bool,
+    execute: bool,
+    confirm: Option<&str>,
+) -> anyhow::Result<u8> {
+    let (inst, db) =
+        find_database(&loaded.estate, instance, database).map_err(anyhow::Error::msg)?;
+    let Some(mb) = db.managed_backup.as_ref().filter(|m| m.enabled) else {
+        bail!(
+            "refused: {} is not protected by Managed Backup on {}; an ad hoc backup would move its chain (take a COPY_ONLY backup instead)",
+            db.name,
+            inst.name
+        );
+    };
+    let batch = tsql::backup_on_demand(mb.schema, &db.name, log)?;
+    let script = Script {
+        header: vec![format!(
+            "chainwatch: on-demand backup of {} on {}",
+            db.name, inst.name
+        )],
+        batches: vec![batch],
+    };
+    if !execute {
+        print!("{}", script.text());
+        return Ok(0);
+    }
+    let target = writable(config, &inst.name, &db.name, confirm)?;
+    run(
+        target,
+        &script,
+        vec![(0, script.batches[0].sql.clone())],
+        Vec::new(),
+    )
+}

@@ -1,0 +1,181 @@
+//! The evidence popup of an interoperability finding shows what proves it
+//! beyond backup sets: the explanation, the remedy, the catalog rows (jobs,
+//! plans, config) and the T-SQL remedy.
+
+use chainwatch::app::palette::Command;
+use chainwatch::app::{Action, App, Popup};
+use chrono::{DateTime, Utc};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z")
+        .unwrap()
+        .to_utc()
+}
+
+fn screen(app: &App, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| chainwatch::ui::draw(f, app)).unwrap();
+    let buf = t.backend().buffer().clone();
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+                + "\n"
+        })
+        .collect()
+}
+
+#[test]
+fn finding_evidence_shows_rows_and_sql() {
+    let mut app = App::new(chainwatch::sources::demo_estate(now()).unwrap(), now());
+    let (db, j) = app
+        .report
+        .databases
+        .iter()
+        .enumerate()
+        .find_map(|(i, d)| {
+            d.findings
+                .iter()
+                .position(|f| !f.rows.is_empty() && f.sql.is_some())
+                .map(|j| (i, j))
+        })
+        .expect("the demo has a finding with catalog rows and T-SQL");
+    let finding = app.report.databases[db].findings[j].clone();
+    app.run_command(Command::Database(db));
+    let pos = app
+        .detail
+        .as_ref()
+        .unwrap()
+        .rows
+        .iter()
+        .position(|&r| r == j)
+        .unwrap();
+    for _ in 0..pos {
+        app.update(Action::Down);
+    }
+    app.update(Action::Open);
+    match &app.popup {
+        Some(Popup::Evidence {
+            finding: Some(f), ..
+        }) => assert_eq!(f.title, finding.title),
+        other => panic!("no finding evidence: {other:?}"),
+    }
+    let s = screen(&app, 140, 60);
+    assert!(s.contains("Remedy"), "{s}");
+    assert!(s.contains(&finding.rows[0].table), "{s}");
+    assert!(s.contains("T-SQL"), "{s}");
+    let first_sql_line = finding
+        .sql
+        .as_ref()
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .trim()
+        .to_string();
+    assert!(
+        s.contains(&first_sql_line[..first_sql_line.len().min(60)]),
+        "{s}"
+    );
+    // Scrolling reaches the backup sets after the finding's own items.
+    let items = 1 + finding.rows.len() + 1 + finding.evidence.len();
+    for _ in 0..items + 3 {
+        app.update(Action::Down);
+    }
+    match &app.popup {
+        Some(Popup::Evidence { scroll, .. }) => assert_eq!(*scroll, items - 1),
+        other => panic!("{other:?}"),
+    }
+    // Copy carries the rows and the T-SQL too.
+    let text = app.copy_text().unwrap();
+    assert!(text.contains(&finding.rows[0].text));
+    assert!(text.contains(finding.sql.as_ref().unwrap()));
+}
+
+#[test]
+fn findings_view_lists_instance_and_database_findings_worst_first() {
+    use chainwatch::analysis::Severity;
+    use chainwatch::app::findings_view::FindingRef;
+    use chainwatch::app::View;
+    let mut app = App::new(chainwatch::sources::demo_estate(now()).unwrap(), now());
+    app.update(Action::ShowFindings);
+    assert_eq!(app.view, View::Findings);
+    let total: usize = app
+        .report
+        .instances
+        .iter()
+        .map(|i| i.findings.len())
+        .sum::<usize>()
+        + app
+            .report
+            .databases
+            .iter()
+            .map(|d| d.findings.len())
+            .sum::<usize>();
+    assert_eq!(
+        app.findings.rows.len(),
+        total,
+        "every finding, instance-level too"
+    );
+    let sev: Vec<Severity> = app
+        .findings
+        .rows
+        .iter()
+        .map(|r| app.finding(*r).unwrap().severity)
+        .collect();
+    assert!(sev.windows(2).all(|w| w[0] >= w[1]), "worst first: {sev:?}");
+    let s = screen(&app, 120, 30);
+    let crit = sev.iter().filter(|s| **s == Severity::Critical).count();
+    assert!(s.contains(&format!("{crit} CRIT")), "{s}");
+    // Enter shows the evidence of the first (worst) finding.
+    app.update(Action::Open);
+    let first = app.finding(app.findings.rows[0]).unwrap().clone();
+    assert!(screen(&app, 140, 50).contains(&first.title[..first.title.len().min(40)]));
+    app.update(Action::Close);
+    // `o` opens the database of a database finding.
+    let k = app
+        .findings
+        .rows
+        .iter()
+        .position(|r| matches!(r, FindingRef::Database(..)))
+        .unwrap();
+    for _ in 0..k {
+        app.update(Action::Down);
+    }
+    let FindingRef::Database(d, _) = app.findings.rows[k] else {
+        unreachable!()
+    };
+    app.update(Action::OpenDatabase);
+    assert_eq!(app.view, View::Detail);
+    assert_eq!(app.detail.as_ref().unwrap().db, d);
+    // Filter narrows; scope follows the instance picked in the databases view.
+    app.update(Action::Back);
+    app.update(Action::ShowFindings);
+    for c in "mirror".chars() {
+        app.update(Action::FilterInput(c));
+    }
+    assert!(!app.findings.rows.is_empty());
+    assert!(app.findings.rows.len() < total);
+    assert!(app.findings.rows.iter().all(|r| app
+        .finding(*r)
+        .unwrap()
+        .title
+        .to_lowercase()
+        .contains("mirror")
+        || app.finding(*r).unwrap().id.contains("mirror")));
+    // Instance-level findings render with "(instance)" and no backup sets.
+    if let Some(k) = app
+        .findings
+        .rows
+        .iter()
+        .position(|r| matches!(r, FindingRef::Instance(..)))
+    {
+        app.findings.selected = k;
+        app.update(Action::Open);
+        assert!(app.popup.is_some());
+        let _ = screen(&app, 100, 30);
+    }
+}
