@@ -692,12 +692,11 @@ fn ascii_mode_draws_no_box_characters() {
             press(&mut a, &[k]);
         }
         let screen = render(&a, 100, 30);
-        // Borders, markers and cursors; the timeline keeps its block glyphs.
-        let glyphs: &[char] = if keys.contains('\n') {
-            &['┌', '┐', '┏', '┓', '└', '┗', '▶', '▏']
-        } else {
-            &['│', '┃', '─', '━', '┌', '┏', '▶', '▏']
-        };
+        // Borders, markers, cursors and the timeline's glyphs.
+        let glyphs: &[char] = &[
+            '│', '┃', '─', '━', '┌', '┐', '┏', '┓', '└', '┗', '▶', '▏', '█', '▯', '▒', '░', '✖',
+            '⑂', '◇', '◆', '△', '▲', '├', '┤', '┼',
+        ];
         for c in glyphs.iter().copied() {
             assert!(!screen.contains(c), "{keys:?}: {c} in\n{screen}");
         }

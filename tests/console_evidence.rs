@@ -179,3 +179,55 @@ fn findings_view_lists_instance_and_database_findings_worst_first() {
         let _ = screen(&app, 100, 30);
     }
 }
+
+#[test]
+fn evidence_is_highlighted_on_the_timeline_and_stays_visible_under_the_popup() {
+    let mut app = App::new(chainwatch::sources::demo_estate(now()).unwrap(), now());
+    let db = app
+        .report
+        .databases
+        .iter()
+        .position(|d| d.database.name == "Telemetry")
+        .unwrap();
+    app.run_command(Command::Database(db));
+    let first = app.detail.as_ref().unwrap().rows[0];
+    let evidence = chainwatch::app::rows::issue(&app.report.databases[db], first)
+        .unwrap()
+        .evidence()
+        .to_vec();
+    assert!(!evidence.is_empty());
+    let before = screen(&app, 120, 44);
+    assert!(before.contains('◆'), "selected evidence drawn: {before}");
+    assert!(before.contains('△'), "and pointed at on the axis");
+    app.update(Action::Open);
+    let open = screen(&app, 120, 44);
+    assert!(
+        open.contains("Chain timeline"),
+        "timeline not covered: {open}"
+    );
+    assert!(open.contains('◆'));
+    assert!(open.contains("Evidence:"));
+    // A backup with no evidence (Backups tab, a plain log) highlights only itself.
+    app.update(Action::Close);
+    app.update(Action::SelectTab(chainwatch::app::DetailTab::Windows));
+    let none = screen(&app, 120, 44);
+    assert!(!none.contains('◆'), "no evidence on the windows tab");
+}
+
+#[test]
+fn palette_runs_the_check() {
+    let mut app = App::new(chainwatch::sources::demo_estate(now()).unwrap(), now());
+    app.update(Action::PaletteOpen);
+    for c in "check sql14".chars() {
+        app.update(Action::PaletteInput(c));
+    }
+    app.update(Action::PaletteRun);
+    assert_eq!(app.view, chainwatch::app::View::Findings);
+    assert_eq!(app.findings.instance.as_deref(), Some("SQL14\\LEGACY"));
+    assert!(!app.findings.rows.is_empty());
+    assert!(app
+        .findings
+        .rows
+        .iter()
+        .all(|r| app.finding(*r).unwrap().instance == "SQL14\\LEGACY"));
+}

@@ -122,13 +122,19 @@ impl Session {
         .into_owned()
     }
 
-    /// Waits until `pred` holds for the screen; panics with the screen if it never does.
+    /// Waits until `pred` holds for the screen, and the screen has stopped
+    /// changing (a frame can be captured half written on a loaded machine);
+    /// panics with the screen if it never does.
     fn wait_until(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
         let start = Instant::now();
         loop {
             let screen = self.screen();
             if pred(&screen) {
-                return screen;
+                std::thread::sleep(Duration::from_millis(150));
+                let again = self.screen();
+                if again == screen {
+                    return screen;
+                }
             }
             if start.elapsed() > TIMEOUT {
                 panic!("timed out waiting for {what}; screen:\n{screen}");
@@ -254,8 +260,15 @@ fn walk(s: &Session, small: bool) {
     s.press("Enter");
     let screen = s.wait_for("Evidence");
     if !small {
+        // The finding's explanation and remedy first, then its rows; the
+        // backup sets follow (scrolled to), highlighted on the timeline.
         assert!(screen.contains("LSN"), "{screen}");
-        assert!(screen.contains("#50360"), "{screen}");
+        assert!(screen.contains("Remedy"), "{screen}");
+        assert!(screen.contains('◆') || screen.contains('@'), "{screen}");
+        for _ in 0..3 {
+            s.press("j");
+        }
+        s.wait_for("#50360");
     }
     s.press("Escape");
     s.wait_until("evidence closed", |x| !x.contains("Evidence"));

@@ -66,19 +66,39 @@ fn job_findings<'a>(r: &'a EstateReport, db: &str) -> Vec<&'a Finding> {
 }
 
 #[test]
-fn the_demo_jobs_give_no_job_findings() {
-    // Ola's jobs back up Reporting (not managed); log shipping and maintenance
-    // plan jobs belong to their own rules.
+fn the_demo_has_one_job_finding_crm_and_a_copy_only_job_gives_none() {
+    // Positive: "DBA - CRM log to disk", scheduled yesterday, not run yet.
+    // Negative: "DBA - Billing copy for reporting" is COPY_ONLY; Ola's jobs
+    // back up Reporting (not managed); log shipping and maintenance plan
+    // jobs belong to their own rules.
     let r = analyze_estate(&demo(), now());
+    let mut hits = Vec::new();
     for d in &r.databases {
-        assert!(
-            d.findings.iter().all(|f| !f.id.starts_with("interop.job_")),
-            "{} {}: {:?}",
-            d.instance,
-            d.database.name,
-            d.findings.iter().map(|f| f.id).collect::<Vec<_>>()
-        );
+        for f in d
+            .findings
+            .iter()
+            .filter(|f| f.id.starts_with("interop.job_"))
+        {
+            hits.push((
+                d.instance.clone(),
+                d.database.name.clone(),
+                f.id,
+                f.severity,
+            ));
+        }
     }
+    assert_eq!(
+        hits,
+        vec![(
+            PROD.to_string(),
+            "CRM".to_string(),
+            "interop.job_log_backup",
+            Severity::Critical
+        )]
+    );
+    let crm = job_findings(&r, "CRM");
+    assert!(crm[0].rows[1].text.contains("never run"));
+    assert!(crm[0].evidence.is_empty());
 }
 
 #[test]
@@ -86,14 +106,14 @@ fn a_new_log_backup_job_is_critical_before_it_runs() {
     let mut e = demo();
     add_job(
         &mut e,
-        "DBA - CRM log to disk",
+        "DBA - Telemetry log to disk",
         true,
         "TSQL",
-        "BACKUP LOG [CRM] TO DISK = N'E:\\Backup\\CRM\\CRM_log.trn' WITH COMPRESSION, INIT;",
+        "BACKUP LOG [Telemetry] TO DISK = N'E:\\Backup\\T\\T_log.trn' WITH COMPRESSION, INIT;",
         false,
     );
     let r = analyze_estate(&e, now());
-    let f = job_findings(&r, "CRM");
+    let f = job_findings(&r, "Telemetry");
     assert_eq!(f.len(), 1, "{f:?}");
     let f = f[0];
     assert_eq!(f.id, "interop.job_log_backup");
@@ -105,13 +125,18 @@ fn a_new_log_backup_job_is_critical_before_it_runs() {
         f.explanation
     );
     assert_eq!(f.rows.len(), 2, "the job and its step");
-    assert!(f.rows[0].text.contains("DBA - CRM log to disk") && f.rows[0].text.contains("enabled"));
-    assert!(f.rows[1].text.contains("never run") && f.rows[1].text.contains("BACKUP LOG [CRM]"));
+    assert!(
+        f.rows[0].text.contains("DBA - Telemetry log to disk")
+            && f.rows[0].text.contains("enabled")
+    );
+    assert!(
+        f.rows[1].text.contains("never run") && f.rows[1].text.contains("BACKUP LOG [Telemetry]")
+    );
     let sql = f.sql.as_deref().unwrap();
     assert!(sql.contains(
-        "EXEC msdb.dbo.sp_update_job @job_name = N'DBA - CRM log to disk', @enabled = 0;"
+        "EXEC msdb.dbo.sp_update_job @job_name = N'DBA - Telemetry log to disk', @enabled = 0;"
     ));
-    assert!(sql.contains("sp_backup_on_demand @database_name = N'CRM', @type = N'Log';"));
+    assert!(sql.contains("sp_backup_on_demand @database_name = N'Telemetry', @type = N'Log';"));
     // Other databases are untouched.
     assert!(job_findings(&r, "Sales").is_empty());
 }
@@ -160,7 +185,7 @@ fn ola_user_databases_with_exclusions() {
         "EXECUTE [dbo].[DatabaseBackup] @Databases = 'USER_DATABASES, -Sales', @Directory = N'\\\\fs01\\backup', @BackupType = 'LOG'", false);
     let r = analyze_estate(&e, now());
     assert!(job_findings(&r, "Sales").is_empty(), "excluded with -Sales");
-    for db in ["CRM", "Billing", "Warehouse"] {
+    for db in ["Telemetry", "Billing", "Warehouse"] {
         let f = job_findings(&r, db);
         assert_eq!(f.len(), 1, "{db}: {f:?}");
         assert!(f[0].explanation.contains("\\\\fs01\\backup"));

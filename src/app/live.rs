@@ -5,8 +5,9 @@
 //! the result and sends it to the event loop, which only swaps it in.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, Notify, Semaphore};
@@ -73,11 +74,26 @@ pub struct Refresh {
     pub health: BTreeMap<String, InstanceHealth>,
     /// Which refresh this is (1 = the first).
     pub round: u32,
+    /// How long the round took: collection, merging and analysis.
+    pub took: Duration,
 }
 
 /// Where refreshes arrive; dropping it stops the collector thread after
 /// its current round.
 pub type Refreshes = mpsc::Receiver<Refresh>;
+
+/// The running collector's runtime, by start number (see `collector_metrics`).
+static COLLECTOR: Mutex<Option<(u64, tokio::runtime::RuntimeMetrics)>> = Mutex::new(None);
+static STARTED: AtomicU64 = AtomicU64::new(0);
+
+/// The metrics of the most recently started collector runtime that still
+/// runs (alive tasks, workers), for the sustained-load benchmark; None
+/// when no collector runs. Cleared when its thread ends, so it never keeps
+/// a runtime alive.
+pub fn collector_metrics() -> Option<tokio::runtime::RuntimeMetrics> {
+    let slot = COLLECTOR.lock().unwrap_or_else(|e| e.into_inner());
+    slot.as_ref().map(|(_, m)| m.clone())
+}
 
 /// Starts the collector thread; the first refresh starts at once. The
 /// `Notify` cuts the wait before the next refresh short (Ctrl-R).
@@ -99,7 +115,14 @@ pub fn spawn(source: LiveSource) -> std::io::Result<(Refreshes, Arc<Notify>)> {
                     return;
                 }
             };
+            let id = STARTED.fetch_add(1, Ordering::Relaxed);
+            let slot = || COLLECTOR.lock().unwrap_or_else(|e| e.into_inner());
+            *slot() = Some((id, runtime.metrics()));
             runtime.block_on(refresh_loop(source, tx, wake));
+            let mut slot = slot();
+            if slot.as_ref().is_some_and(|(i, _)| *i == id) {
+                *slot = None;
+            }
         })?;
     Ok((rx, now))
 }
@@ -111,6 +134,7 @@ async fn refresh_loop(source: LiveSource, tx: mpsc::Sender<Refresh>, wake: Arc<N
         round += 1;
         let incremental = round % FULL_EVERY != 1;
         let at = Utc::now();
+        let started = Instant::now();
         let results = collect_round(&source, &kept, incremental).await;
         let mut health = BTreeMap::new();
         for r in &results {
@@ -144,6 +168,7 @@ async fn refresh_loop(source: LiveSource, tx: mpsc::Sender<Refresh>, wake: Arc<N
                     loaded,
                     health,
                     round,
+                    took: started.elapsed(),
                 };
                 if tx.send(refresh).await.is_err() {
                     return;

@@ -21,6 +21,8 @@ pub enum Command {
     Restore(usize),
     /// Resume the restore wizard saved in the data dir.
     ResumeWizard,
+    /// Run the check: the findings view of every instance (None) or one.
+    Check(Option<String>),
 }
 
 /// One line of the palette.
@@ -63,6 +65,19 @@ pub fn entries(app: &App) -> Vec<Entry> {
             command: Command::AllDatabases,
         },
     ];
+    out.push(Entry {
+        label: "check — findings of every instance, worst first".into(),
+        command: Command::Check(None),
+    });
+    for inst in &app.report.instances {
+        out.push(Entry {
+            label: format!(
+                "check {} — its findings",
+                crate::ui::text::sanitize(&inst.instance)
+            ),
+            command: Command::Check(Some(inst.instance.clone())),
+        });
+    }
     if let Some(w) = &app.resumable {
         out.push(Entry {
             label: format!(

@@ -451,6 +451,12 @@ impl App {
                 self.open_wizard();
             }
             Command::ResumeWizard => self.resume_wizard(),
+            Command::Check(instance) => {
+                self.show_databases();
+                self.open_findings();
+                self.findings.instance = instance;
+                self.refresh_findings();
+            }
         }
     }
 

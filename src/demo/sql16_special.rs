@@ -221,4 +221,35 @@ pub fn agent_rows(inst: &mut Inst, dbs: &[DbSim]) {
             &[(name.as_str(), "TSQL", &cmd, "master")],
         );
     }
+    // A DBA scheduled log backups of CRM to disk yesterday; the job has not
+    // run yet, so nothing is broken so far: the job-step rule warns first.
+    job(
+        inst,
+        &r.guid(),
+        "DBA - CRM log to disk",
+        0,
+        c.now - Duration::hours(20),
+        None,
+        &[(
+            "log backup",
+            "TSQL",
+            "BACKUP LOG [CRM] TO DISK = N'E:\\Backup\\CRM\\CRM_log.trn' WITH COMPRESSION, INIT;",
+            "master",
+        )],
+    );
+    // A copy for the reporting team: COPY_ONLY, so Managed Backup's chain is untouched.
+    job(
+        inst,
+        &r.guid(),
+        "DBA - Billing copy for reporting",
+        0,
+        created,
+        None,
+        &[(
+            "copy",
+            "TSQL",
+            "BACKUP DATABASE [Billing] TO DISK = N'\\\\fs01\\copies\\Billing.bak' WITH COPY_ONLY, COMPRESSION, INIT;",
+            "master",
+        )],
+    );
 }

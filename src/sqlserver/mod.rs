@@ -136,6 +136,7 @@ where
     let work = async {
         let stream = client.simple_query(sql).await;
         let mut rows = Vec::new();
+        let mut convert = convert::Rows::default();
         let mut bad = None;
         let mut stream = match stream {
             Ok(s) => s.into_row_stream(),
@@ -145,7 +146,7 @@ where
             match stream.try_next().await {
                 Ok(Some(row)) => {
                     if bad.is_none() {
-                        match convert::row(row) {
+                        match convert.convert(row) {
                             Ok(r) => rows.push(r),
                             Err(e) => bad = Some(e),
                         }

@@ -58,12 +58,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     } else {
         line
     };
+    let highlight = evidence_ids(app, db, d);
     let widget = Timeline {
         db,
         now: app.report.now,
         theme: t,
         legend: lay.legend,
         marker: selected_time(db, d),
+        highlight: &highlight,
     };
     frame.render_widget(widget, inner);
     if lay.bottom {
@@ -255,6 +257,42 @@ fn retention_lines(
 }
 
 /// The time of the selected row, to point at on the timeline.
+/// The backup sets to pick out on the timeline: those of the open evidence
+/// popup, else the evidence of the selected finding or break.
+fn evidence_ids(app: &App, db: &DatabaseReport, d: &DetailState) -> Vec<i64> {
+    if let Some(crate::app::Popup::Evidence { ids, .. }) = &app.popup {
+        return ids.clone();
+    }
+    if d.tab != DetailTab::Findings {
+        return Vec::new();
+    }
+    d.rows
+        .get(d.selected[d.tab.index()])
+        .and_then(|&row| rows::issue(db, row))
+        .map(|i| i.evidence().to_vec())
+        .unwrap_or_default()
+}
+
+/// The part of the detail view under the timeline (where the tabs are), so
+/// a popup there leaves the timeline and its highlighted evidence visible.
+pub fn lower_area(area: Rect, app: &App) -> Option<Rect> {
+    let db = app.detail_database()?;
+    let legend = timeline::legend_height(area.width.saturating_sub(2));
+    let retention = app.storage.window_for(&db.instance, &db.database.name);
+    let bar_height = match (retention.is_some(), area.height) {
+        (true, 22..) => 2,
+        (true, 17..) => 1,
+        _ => 0,
+    };
+    let lay: DetailLayout = layout::detail_layout(area.height - bar_height, legend);
+    let top = lay.header + bar_height + lay.timeline_height(timeline::CORE_HEIGHT);
+    (lay.bottom && area.height.saturating_sub(top) >= 8).then(|| Rect {
+        y: area.y + top,
+        height: area.height - top,
+        ..area
+    })
+}
+
 fn selected_time(db: &DatabaseReport, d: &DetailState) -> Option<DateTime<Utc>> {
     let row = *d.rows.get(d.selected[d.tab.index()])?;
     let backup_time = |id: i64| {

@@ -47,7 +47,13 @@ pub fn popup(frame: &mut Frame, body: Rect, app: &App, popup: &Popup) {
             scroll,
             finding,
         } => {
-            let inner = frame_box(frame, body, 110, format!("Evidence: {title}"), t);
+            // In the detail view the box stays under the timeline, whose
+            // highlighted evidence it explains.
+            let area = match app.view {
+                crate::app::View::Detail => super::detail::lower_area(body, app).unwrap_or(body),
+                _ => body,
+            };
+            let inner = frame_box(frame, area, 110, format!("Evidence: {title}"), t);
             let mut items = finding
                 .as_deref()
                 .map(|f| finding_items(f, inner.width, t))

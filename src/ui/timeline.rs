@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Timelike, Utc};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use ratatui::widgets::Widget;
 
 use super::text::{utc, utc_short};
@@ -21,6 +21,26 @@ pub const CORE_HEIGHT: u16 = LANES.len() as u16 + 2;
 
 /// A glyph and its style, as painted in one lane cell.
 type Glyph = (&'static str, Style);
+
+/// The `--ascii` stand-in for a timeline glyph (terminals and fonts
+/// without box drawing or geometric shapes).
+pub fn ascii_glyph(g: &'static str) -> &'static str {
+    match g {
+        "█" => "#",
+        "▯" => "o",
+        "│" => "|",
+        "▒" => "=",
+        "░" => ".",
+        "✖" => "x",
+        "⑂" => "Y",
+        "◇" => "*",
+        "◆" => "@",
+        "△" | "▲" => "^",
+        "├" | "┤" | "┼" => "+",
+        "─" => "-",
+        other => other,
+    }
+}
 
 /// Glyphs and what they mean, in legend order.
 fn legend_items(theme: &Theme) -> [(&'static str, &'static str, Style); 12] {
@@ -106,6 +126,10 @@ pub struct Timeline<'a> {
     pub legend: u16,
     /// A time to point at on the axis (the selected row).
     pub marker: Option<DateTime<Utc>>,
+    /// Backup sets to pick out (the evidence of the selected finding or
+    /// break): drawn reversed over anything else in their column, and
+    /// pointed at on the axis.
+    pub highlight: &'a [i64],
 }
 
 impl Timeline<'_> {
@@ -129,7 +153,9 @@ impl Timeline<'_> {
         let w = usize::from(axis.width);
         // Each cell keeps the glyph with the highest rank drawn into it.
         let mut cells: Vec<Vec<Option<(Glyph, u8)>>> = vec![vec![None; w]; LANES.len()];
-        let mut put = |lane: usize, col: Option<u16>, glyph, style, rank: u8| {
+        let ascii = t.ascii;
+        let mut put = |lane: usize, col: Option<u16>, glyph: &'static str, style, rank: u8| {
+            let glyph = if ascii { ascii_glyph(glyph) } else { glyph };
             if let Some(c) = col {
                 let cell = &mut cells[lane][usize::from(c)];
                 if cell.is_none_or(|(_, r)| r < rank) {
@@ -157,6 +183,20 @@ impl Timeline<'_> {
                 BackupType::Log if item.has_bulk_logged_data => put(2, col, "b", t.warn, 3),
                 BackupType::Log => put(2, col, "│", t.log, 2),
             }
+        }
+        for item in self
+            .db
+            .timeline
+            .iter()
+            .filter(|i| self.highlight.contains(&i.backup_set_id))
+        {
+            let col = item.finish.or(item.start).and_then(|x| axis.column(x));
+            let lane = match item.backup_type {
+                BackupType::Full | BackupType::Partial | BackupType::File => 0,
+                BackupType::Diff | BackupType::PartialDiff | BackupType::FileDiff => 1,
+                BackupType::Log => 2,
+            };
+            put(lane, col, "◆", t.focus.add_modifier(Modifier::REVERSED), 9);
         }
         for b in &self.db.breaks {
             let col = b.from_time.or(b.to_time).and_then(|x| axis.column(x));
@@ -231,10 +271,23 @@ impl Widget for Timeline<'_> {
                 _ if ticks && midnight => "┼",
                 _ => "─",
             };
+            let glyph = if t.ascii { ascii_glyph(glyph) } else { glyph };
             buf.set_string(x0 + c, y, glyph, t.muted);
         }
+        for item in self
+            .db
+            .timeline
+            .iter()
+            .filter(|i| self.highlight.contains(&i.backup_set_id))
+        {
+            if let Some(c) = item.finish.or(item.start).and_then(|x| axis.column(x)) {
+                let g = if t.ascii { "^" } else { "△" };
+                buf.set_string(x0 + c, y, g, t.focus);
+            }
+        }
         if let Some(c) = self.marker.and_then(|m| axis.column(m)) {
-            buf.set_string(x0 + c, y, "▲", t.focus);
+            let g = if t.ascii { "^" } else { "▲" };
+            buf.set_string(x0 + c, y, g, t.focus);
         }
         buf.set_string(area.x, y, "UTC", t.muted);
         // Time labels at both ends.
@@ -261,6 +314,7 @@ impl Widget for Timeline<'_> {
             }
             for &(x, i) in line {
                 let (glyph, label, style) = items[i];
+                let glyph = if t.ascii { ascii_glyph(glyph) } else { glyph };
                 buf.set_string(x0 + x, y, glyph, style);
                 buf.set_string(x0 + x + 2, y, label, Style::default());
             }
