@@ -26,11 +26,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let legend = timeline::legend_height(area.width.saturating_sub(2));
     // The retention bar, when a container listing has this database's window.
     let retention = app.storage.window_for(&db.instance, &db.database.name);
-    let bar_height = match (retention.is_some(), area.height) {
-        (true, 22..) => 2,
-        (true, 17..) => 1,
-        _ => 0,
-    };
+    let bar_height = retention_height(retention.is_some(), area.height);
     let lay: DetailLayout = layout::detail_layout(area.height - bar_height, legend);
     let [head, bar, line, bottom] = Layout::vertical([
         Constraint::Length(lay.header),
@@ -273,17 +269,27 @@ fn evidence_ids(app: &App, db: &DatabaseReport, d: &DetailState) -> Vec<i64> {
         .unwrap_or_default()
 }
 
+/// Rows of the retention bar: two when there is room, one when tight, none
+/// without a container listing for the database.
+fn retention_height(listed: bool, height: u16) -> u16 {
+    match (listed, height) {
+        (true, 22..) => 2,
+        (true, 17..) => 1,
+        _ => 0,
+    }
+}
+
 /// The part of the detail view under the timeline (where the tabs are), so
 /// a popup there leaves the timeline and its highlighted evidence visible.
 pub fn lower_area(area: Rect, app: &App) -> Option<Rect> {
     let db = app.detail_database()?;
     let legend = timeline::legend_height(area.width.saturating_sub(2));
-    let retention = app.storage.window_for(&db.instance, &db.database.name);
-    let bar_height = match (retention.is_some(), area.height) {
-        (true, 22..) => 2,
-        (true, 17..) => 1,
-        _ => 0,
-    };
+    let bar_height = retention_height(
+        app.storage
+            .window_for(&db.instance, &db.database.name)
+            .is_some(),
+        area.height,
+    );
     let lay: DetailLayout = layout::detail_layout(area.height - bar_height, legend);
     let top = lay.header + bar_height + lay.timeline_height(timeline::CORE_HEIGHT);
     (lay.bottom && area.height.saturating_sub(top) >= 8).then(|| Rect {

@@ -7,22 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::text::{sanitize, severity_style};
+use super::text::{cell, sanitize, severity_style};
 use crate::app::findings_view::severity_counts;
 use crate::app::App;
-
-fn cut(text: &str, width: usize) -> String {
-    let n = text.chars().count();
-    if n <= width {
-        format!("{text:<width$}")
-    } else if width == 0 {
-        String::new()
-    } else {
-        let mut s: String = text.chars().take(width - 1).collect();
-        s.push('…');
-        s
-    }
-}
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
@@ -50,9 +37,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 "{:marker$}{:<5}{} {} {}",
                 "",
                 "SEV",
-                cut("INSTANCE", inst_w),
-                cut("DATABASE", db_w),
-                cut("FINDING", title_w)
+                cell("INSTANCE", inst_w),
+                cell("DATABASE", db_w),
+                cell("FINDING", title_w)
             ),
             t.muted.add_modifier(Modifier::BOLD),
         )),
@@ -99,12 +86,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 Span::styled(
                     format!(
                         "{} {} {}",
-                        cut(&sanitize(&f.instance), inst_w),
-                        cut(
+                        cell(&sanitize(&f.instance), inst_w),
+                        cell(
                             &sanitize(f.database.as_deref().unwrap_or("(instance)")),
                             db_w
                         ),
-                        cut(&sanitize(&f.title), title_w)
+                        cell(&sanitize(&f.title), title_w)
                     ),
                     row_style,
                 ),

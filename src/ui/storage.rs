@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::text::{sanitize, utc_opt};
+use super::text::{cell, sanitize, utc_opt};
 use crate::app::rows;
 use crate::app::storage::{file_kind, file_status, Listing};
 use crate::app::App;
@@ -26,20 +26,6 @@ fn size(bytes: u64) -> String {
     match u {
         0 => format!("{bytes} B"),
         _ => format!("{v:.1} {}", UNITS[u]),
-    }
-}
-
-/// Cuts `text` to `width` characters (with `…` when cut) and pads it.
-fn cell(text: &str, width: usize) -> String {
-    let n = text.chars().count();
-    if n <= width {
-        format!("{text:<width$}")
-    } else if width == 0 {
-        String::new()
-    } else {
-        let mut s: String = text.chars().take(width - 1).collect();
-        s.push('…');
-        s
     }
 }
 

@@ -39,6 +39,21 @@ pub fn sanitize(text: &str) -> Cow<'_, str> {
 }
 
 /// Age of `t` at `now`, like `42m`, `3h12m`, `2d04h`; `—` when unknown.
+/// `text` cut to `width` characters (with `…` when cut) and padded to it:
+/// one cell of a hand-built table row.
+pub fn cell(text: &str, width: usize) -> String {
+    let n = text.chars().count();
+    if n <= width {
+        format!("{text:<width$}")
+    } else if width == 0 {
+        String::new()
+    } else {
+        let mut s: String = text.chars().take(width - 1).collect();
+        s.push('…');
+        s
+    }
+}
+
 pub fn age(now: DateTime<Utc>, t: Option<DateTime<Utc>>) -> String {
     match t {
         Some(t) => human_age((now - t).max(chrono::Duration::zero())),
