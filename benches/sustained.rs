@@ -146,9 +146,14 @@ fn trim(inst: &mut chainwatch::snapshot::SnapshotInstance, keep: &[&str], cutoff
             continue;
         }
         rows.retain(|r| {
-            ["database_name", "db_name", "destination_database_name", "primary_database"]
-                .iter()
-                .all(|k| kept_db(text(r, k)))
+            [
+                "database_name",
+                "db_name",
+                "destination_database_name",
+                "primary_database",
+            ]
+            .iter()
+            .all(|k| kept_db(text(r, k)))
                 && id(r, "database_id").is_none_or(|i| ids.contains(&i))
                 && text(r, "backup_start_date").is_none_or(|d| d.as_str() >= cutoff)
         });
@@ -189,8 +194,13 @@ fn serve(count: usize) {
             let databases = std::env::var("CHAINWATCH_SUSTAINED_DATABASES")
                 .unwrap_or_else(|_| DATABASES.into());
             let keep: Vec<&str> = databases.split(',').map(str::trim).collect();
-            let cutoff = Utc::now().naive_utc() - chrono::Duration::seconds((days * 86400.0) as i64);
-            trim(&mut prod, &keep, &cutoff.format("%Y-%m-%dT%H:%M:%S").to_string());
+            let cutoff =
+                Utc::now().naive_utc() - chrono::Duration::seconds((days * 86400.0) as i64);
+            trim(
+                &mut prod,
+                &keep,
+                &cutoff.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            );
         }
         let rows: usize = prod.tables.values().map(Vec::len).sum();
         eprintln!("each instance serves {rows} catalog rows");
@@ -332,7 +342,12 @@ fn tour(rec: &mut Recorder, terminal: &mut Terminal<TestBackend>, app: &mut App,
     for _ in 0..10 {
         rec.step(terminal, app, Action::Down);
     }
-    for a in [Action::PageDown, Action::PageDown, Action::Bottom, Action::Top] {
+    for a in [
+        Action::PageDown,
+        Action::PageDown,
+        Action::Bottom,
+        Action::Top,
+    ] {
         rec.step(terminal, app, a);
     }
     // The instances pane: pick one instance, then all again.
@@ -460,7 +475,8 @@ fn verdict(rec: &Recorder, plan: &Plan) -> bool {
     }
     let third = samples.len() / 3;
     let (first, last) = (&samples[..third], &samples[samples.len() - third..]);
-    let avg = |v: &[&Sample], f: fn(&Sample) -> f64| v.iter().map(|s| f(s)).sum::<f64>() / v.len() as f64;
+    let avg =
+        |v: &[&Sample], f: fn(&Sample) -> f64| v.iter().map(|s| f(s)).sum::<f64>() / v.len() as f64;
     let max = |v: &[&Sample], f: fn(&Sample) -> u64| v.iter().map(|s| f(s)).max().unwrap_or(0);
     let mut ok = true;
     let mut check = |pass: bool, what: String| {
@@ -503,7 +519,10 @@ fn verdict(rec: &Recorder, plan: &Plan) -> bool {
     );
     let grow = |name: &str, f: fn(&Sample) -> u64| {
         let (x, y) = (max(first, f), max(last, f));
-        (y <= x, format!("no {name} growth: max {x} in the first third, {y} in the last"))
+        (
+            y <= x,
+            format!("no {name} growth: max {x} in the first third, {y} in the last"),
+        )
     };
     for (name, f) in [
         ("thread", (|s: &Sample| s.threads) as fn(&Sample) -> u64),
@@ -543,7 +562,9 @@ fn verdict(rec: &Recorder, plan: &Plan) -> bool {
         .filter(|t| t.0 >= warm)
         .map(|t| ms(t.1))
         .fold(0.0, f64::max);
-    println!("  (event loop blocked at most {apply:.1} ms by a refresh swap, {tick:.1} ms by a tick)");
+    println!(
+        "  (event loop blocked at most {apply:.1} ms by a refresh swap, {tick:.1} ms by a tick)"
+    );
     println!("VERDICT: {}", if ok { "PASS" } else { "FAIL" });
     ok
 }
@@ -687,7 +708,11 @@ fn main() {
         configs.push(instance(&name(i), addr.parse().expect("address")));
         *kinds.entry(format!("{:?}", kind(i))).or_default() += 1;
     }
-    assert_eq!(configs.len(), plan.instances, "the server process started them all");
+    assert_eq!(
+        configs.len(),
+        plan.instances,
+        "the server process started them all"
+    );
     println!(
         "sustained load: {} instances {:?}, refresh every {:.0} s, parallelism {}, {:.1} min (warm-up {:.1} min), table every {:.1} min",
         configs.len(),
