@@ -382,6 +382,23 @@ fn runs_the_exact_batches_then_reauthorizes_and_verifies() {
     assert_eq!(step(&app), Step::Reauthorize);
     key(&mut app, Key::Next);
     assert_eq!(step(&app), Step::ReauthConfirm);
+    let before = writes(&live).len();
+    type_text(&mut app, "Archiv");
+    assert!(
+        message(&app).contains("does not match"),
+        "{}",
+        message(&app)
+    );
+    assert_eq!(step(&app), Step::ReauthConfirm);
+    assert!(app.pending_job.is_none());
+    assert_eq!(writes(&live).len(), before, "a wrong name runs nothing");
+    // Writes switched off since: the right name is refused too.
+    connect(&mut app, &live, false);
+    type_text(&mut app, "Archive");
+    assert!(message(&app).contains("refused"), "{}", message(&app));
+    assert!(app.pending_job.is_none());
+    connect(&mut app, &live, true);
+    key(&mut app, Key::Next); // type again
     type_text(&mut app, "Archive");
     assert_eq!(step(&app), Step::Verify);
     assert!(app.run_pending_job_blocking());
