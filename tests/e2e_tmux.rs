@@ -438,3 +438,31 @@ fn no_panic_without_the_test_hook() {
     s.type_text("q");
     s.assert_exited_cleanly();
 }
+
+#[test]
+fn the_console_exits_when_its_terminal_goes_away() {
+    // An SSH session that drops takes the terminal with it: the kernel hangs
+    // up the pty and sends SIGHUP. The console must end, not spin on a dead
+    // terminal (crossterm then reads end-of-file forever).
+    require_tmux();
+    let mut s = Session::start(100, 30, &[], &[]);
+    s.wait_for("DEMO ESTATE");
+    let pid = s.pid();
+    let _ = Command::new("tmux")
+        .arg("-L")
+        .arg(&s.socket)
+        .arg("kill-server")
+        .output();
+    let proc_dir = std::path::PathBuf::from(format!("/proc/{pid}"));
+    let start = Instant::now();
+    while proc_dir.exists() && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let state = std::fs::read_to_string(proc_dir.join("status")).unwrap_or_default();
+    // A zombie waiting for its parent has ended too.
+    assert!(
+        !proc_dir.exists() || state.contains("State:\tZ"),
+        "console {pid} still running 5 s after its terminal went away:\n{state}"
+    );
+    s.socket = format!("{}-gone", s.socket);
+}

@@ -77,7 +77,7 @@ fn run_console(start: Start, options: ConsoleOptions) -> anyhow::Result<()> {
     // The loop owns the receiver: when it ends, the input thread sees the
     // channel closed and stops within one poll interval.
     let result = runtime.block_on(event_loop(&mut terminal, &mut app, rx, clock, background));
-    let _ = input.join();
+    join_briefly(input);
     if options.mouse {
         let _ = execute!(std::io::stdout(), DisableMouseCapture);
     }
@@ -87,6 +87,25 @@ fn run_console(start: Start, options: ConsoleOptions) -> anyhow::Result<()> {
         Err(e) => tracing::error!("console failed: {e:#}"),
     }
     result
+}
+
+/// How long quitting waits for the input thread.
+const INPUT_JOIN: Duration = Duration::from_millis(500);
+
+/// Joins the input thread if it stops soon. When the terminal is gone (an
+/// SSH session dropped: SIGHUP), crossterm's read sees end-of-file forever
+/// and never returns, so waiting for it would leave the process spinning
+/// with no terminal; returning lets the process exit, which ends the thread.
+fn join_briefly(input: thread::JoinHandle<()>) {
+    let deadline = std::time::Instant::now() + INPUT_JOIN;
+    while !input.is_finished() && std::time::Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(10));
+    }
+    if input.is_finished() {
+        let _ = input.join();
+    } else {
+        tracing::warn!("input thread still blocked on the terminal; leaving it to the exit");
+    }
 }
 
 /// The app as the options ask: theme (user file or built-in), colours,
@@ -238,7 +257,15 @@ async fn event_loop(
                     on_event(app, ev);
                 }
             }
-            _ = tick.tick() => app.update(Action::Tick(clock())),
+            _ = tick.tick() => {
+                // A terminal that vanished without a SIGHUP: stop rather
+                // than run on with nobody to draw for.
+                if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                    tracing::info!("the terminal is gone: quitting");
+                    break;
+                }
+                app.update(Action::Tick(clock()))
+            }
             sig = signals.recv() => {
                 tracing::info!("{sig}: quitting");
                 break;
