@@ -138,7 +138,10 @@ impl App {
     fn tick(&mut self, now: DateTime<Utc>) -> bool {
         // Container listings finished in the background since the last tick.
         let listed = self.poll_storage();
-        if (now - self.report.now).abs() < REANALYZE_EVERY {
+        // In live mode every refresh arrives analysed by the collector
+        // thread; re-analysing here would block the event loop for seconds
+        // on a large estate (measured: 11–13 s for 570 databases under load).
+        if !self.health.is_empty() || (now - self.report.now).abs() < REANALYZE_EVERY {
             return listed;
         }
         self.report = analyze_estate(&self.estate, now);
