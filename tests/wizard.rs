@@ -350,12 +350,7 @@ fn refuses_without_allow_writes_and_on_a_wrong_name() {
 fn runs_the_exact_batches_then_reauthorizes_and_verifies() {
     let data = temp_dir("run");
     let live = live(Faults::default());
-    let mut app = app(&data);
-    connect(&mut app, &live, true);
-    open(&mut app, PROD, "Archive");
-    to_script(&mut app);
-    key(&mut app, Key::Next);
-    type_text(&mut app, "Archive");
+    let mut app = confirmed_restore(&data, &live);
     assert_eq!(step(&app), Step::Execute);
     assert!(app.run_pending_job_blocking());
     let w = app.wizard.as_ref().unwrap();
@@ -460,12 +455,7 @@ fn a_server_error_stops_says_restoring_and_continues_after_a_restart() {
         fail_write_once: Some(needle),
         ..Faults::default()
     });
-    let mut app = app(&data);
-    connect(&mut app, &live, true);
-    open(&mut app, PROD, "Archive");
-    to_script(&mut app);
-    key(&mut app, Key::Next);
-    type_text(&mut app, "Archive");
+    let mut app = confirmed_restore(&data, &live);
     app.run_pending_job_blocking();
     let w = app.wizard.as_ref().unwrap();
     assert_eq!(w.exec.next, 2, "two batches completed");
@@ -510,6 +500,17 @@ fn a_server_error_stops_says_restoring_and_continues_after_a_restart() {
     assert_eq!(sent[3..], expected[2..]);
 }
 
+/// A writable app with the Archive restore confirmed (its job pending).
+fn confirmed_restore(data: &Path, live: &Live) -> App {
+    let mut app = app(data);
+    connect(&mut app, live, true);
+    open(&mut app, PROD, "Archive");
+    to_script(&mut app);
+    key(&mut app, Key::Next);
+    type_text(&mut app, "Archive");
+    app
+}
+
 fn app_with(data: &Path, live: &Live) -> App {
     let mut a = app(data);
     connect(&mut a, live, true);
@@ -545,12 +546,7 @@ fn the_palette_opens_and_resumes_the_wizard() {
 fn cancel_stops_before_the_next_step() {
     let data = temp_dir("cancel");
     let live = live(Faults::default());
-    let mut app = app(&data);
-    connect(&mut app, &live, true);
-    open(&mut app, PROD, "Archive");
-    to_script(&mut app);
-    key(&mut app, Key::Next);
-    type_text(&mut app, "Archive");
+    let mut app = confirmed_restore(&data, &live);
     // Esc while running asks to stop between steps.
     key(&mut app, Key::Cancel);
     assert!(
@@ -581,12 +577,7 @@ fn unreconciled_stretch_tables_get_reconcile_statements() {
     let remote = rows[1]["remote_table_name"].as_str().unwrap().to_string();
     let live = live_serving(served, Faults::default());
     let data = temp_dir("reconcile");
-    let mut app = app(&data);
-    connect(&mut app, &live, true);
-    open(&mut app, PROD, "Archive");
-    to_script(&mut app);
-    key(&mut app, Key::Next);
-    type_text(&mut app, "Archive");
+    let mut app = confirmed_restore(&data, &live);
     app.run_pending_job_blocking();
     key(&mut app, Key::Next);
     key(&mut app, Key::Next);
