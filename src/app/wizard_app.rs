@@ -2,7 +2,6 @@
 //! keys to its state machine, carrying out its effects (save the state,
 //! copy, write files, start the executor) and applying executor events.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -62,21 +61,16 @@ impl App {
         }
     }
 
-    fn wizard_env(&self) -> (BTreeMap<String, Access>, chrono::DateTime<chrono::Utc>) {
-        (self.access.clone(), self.report.now)
-    }
-
     /// Opens the wizard for the database of the detail view.
     pub(super) fn open_wizard(&mut self) {
         let Some(db) = self.detail_database() else {
             return;
         };
         let (instance, database) = (db.instance.clone(), db.database.name.clone());
-        let (access, now) = self.wizard_env();
         let env = Env {
             estate: &self.estate,
-            now,
-            access: &access,
+            now: self.report.now,
+            access: &self.access,
             present_blobs: self.present_blobs.as_ref(),
         };
         match Wizard::new(&env, &instance, &database) {
@@ -112,12 +106,11 @@ impl App {
 
     /// Passes a key to the wizard and carries out what it asks.
     pub(super) fn wizard_key(&mut self, key: Key) {
-        let (access, now) = self.wizard_env();
         let Some(w) = &mut self.wizard else { return };
         let env = Env {
             estate: &self.estate,
-            now,
-            access: &access,
+            now: self.report.now,
+            access: &self.access,
             present_blobs: self.present_blobs.as_ref(),
         };
         let effect = w.handle(key, &env);

@@ -233,16 +233,15 @@ fn content_lines(app: &App, w: &Wizard, t: &Theme) -> Vec<Line<'static>> {
             }
             out.push(Line::raw(""));
             out.push(Line::styled("Recoverable windows (the cursor stops only inside them; a bulk-logged log only at its end):", t.muted));
-            let windows = app_windows(app, w);
-            for win in windows.iter().rev().take(6) {
+            for &(from, to) in w.recoverable.iter().rev().take(6) {
                 let inside = w.point_mode == PointMode::Time
-                    && w.point_time.is_some_and(|p| win.contains_time(p));
+                    && w.point_time.is_some_and(|p| from <= p && p <= to);
                 out.push(Line::styled(
                     format!(
                         "  {}{} → {}",
                         if inside { "● " } else { "  " },
-                        win.from.format("%Y-%m-%d %H:%M:%S"),
-                        win.to.format("%Y-%m-%d %H:%M:%S UTC")
+                        from.format("%Y-%m-%d %H:%M:%S"),
+                        to.format("%Y-%m-%d %H:%M:%S UTC")
                     ),
                     if inside { t.ok } else { t.window },
                 ));
@@ -393,17 +392,6 @@ fn content_lines(app: &App, w: &Wizard, t: &Theme) -> Vec<Line<'static>> {
         }
     }
     out
-}
-
-fn app_windows(app: &App, w: &Wizard) -> Vec<crate::analysis::Window> {
-    let access = app.access.clone();
-    let env = crate::app::wizard::Env {
-        estate: &app.estate,
-        now: app.report.now,
-        access: &access,
-        present_blobs: None,
-    };
-    w.windows(&env)
 }
 
 fn exec_lines(w: &Wizard, t: &Theme, out: &mut Vec<Line<'static>>) {

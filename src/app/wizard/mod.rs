@@ -171,6 +171,10 @@ pub struct Wizard {
     pub script: Script,
     /// Lines describing the plan (backups used, STOPAT local and UTC).
     pub plan_lines: Vec<String>,
+    /// The recoverable windows (from, to) the point cursor stops in, kept
+    /// from the last preview so drawing never re-runs the analysis.
+    #[serde(default)]
+    pub recoverable: Vec<(DateTime<Utc>, DateTime<Utc>)>,
     pub exec: ExecProgress,
     /// Results of the Stretch verify queries, one line each.
     pub verify: Vec<String>,
@@ -225,6 +229,7 @@ impl Wizard {
             checks: Vec::new(),
             script: Script::default(),
             plan_lines: Vec::new(),
+            recoverable: Vec::new(),
             exec: ExecProgress::default(),
             verify: Vec::new(),
             reconcile: Vec::new(),
@@ -793,6 +798,7 @@ impl Wizard {
 
     /// The plan for the current point, as lines (shown while choosing it).
     fn preview(&mut self, env: &Env<'_>) {
+        self.recoverable = self.windows(env).iter().map(|w| (w.from, w.to)).collect();
         self.plan_lines = match self.plan(env) {
             Ok(p) if p.recoverable => plan_lines(&p),
             Ok(p) => vec![format!("not recoverable: {}", p.reason)],
