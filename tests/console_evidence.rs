@@ -166,18 +166,31 @@ fn findings_view_lists_instance_and_database_findings_worst_first() {
         .to_lowercase()
         .contains("mirror")
         || app.finding(*r).unwrap().id.contains("mirror")));
-    // Instance-level findings render with "(instance)" and no backup sets.
-    if let Some(k) = app
+    // Instance-level findings show as "(instance)" and open like any other.
+    // The demo has none: leave a table uncollected on one instance, which
+    // the rules report on the instance ("not collected").
+    let mut estate = chainwatch::sources::demo_estate(now()).unwrap();
+    estate
+        .instances
+        .iter_mut()
+        .find(|i| i.name == "SQL16\\PROD")
+        .unwrap()
+        .tables
+        .remove("msdb.dbo.sysjobsteps");
+    let mut app = App::new(estate, now());
+    app.update(Action::ShowFindings);
+    let k = app
         .findings
         .rows
         .iter()
         .position(|r| matches!(r, FindingRef::Instance(..)))
-    {
-        app.findings.selected = k;
-        app.update(Action::Open);
-        assert!(app.popup.is_some());
-        let _ = screen(&app, 100, 30);
-    }
+        .expect("an instance-level finding");
+    app.findings.selected = k;
+    assert!(screen(&app, 120, 40).contains("(instance)"));
+    let title = app.finding(app.findings.rows[k]).unwrap().title.clone();
+    app.update(Action::Open);
+    let shown = screen(&app, 140, 50);
+    assert!(shown.contains(&title[..title.len().min(40)]), "{shown}");
 }
 
 #[test]
