@@ -16,6 +16,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use chainwatch::config::InstanceConfig;
+use chainwatch::model::Table;
 use chainwatch::sqlserver::{self, collect_all, connect, credential, queries, Settings, Status};
 use futures_util::TryStreamExt;
 use serde_json::Value;
@@ -46,14 +47,15 @@ async fn backupset_rows(count: usize) {
     let mut inst = demo_instances("2026-11-22T10:00:00Z")
         .remove("SQL16\\PROD")
         .expect("SQL16\\PROD in the demo");
-    let base = inst.tables["msdb.dbo.backupset"].clone();
+    let base = inst.tables["msdb.dbo.backupset"].to_maps();
     let mut rows = Vec::with_capacity(count);
     for i in 0..count {
         let mut r = base[i % base.len()].clone();
         r.insert("backup_set_id".into(), Value::from(i as i64 + 1));
         rows.push(r);
     }
-    inst.tables.insert("msdb.dbo.backupset".into(), rows);
+    inst.tables
+        .insert("msdb.dbo.backupset".into(), Table::from_maps(rows));
     let server = TdsServer::start(inst, ServerOptions::default()).await;
     let cfg = instance("BIG", server.addr);
     let cred = credential(&cfg).expect("credential");

@@ -166,19 +166,17 @@ const DATABASES: &str = "Sales,Orders,Telemetry";
 /// Trims the instance as msdb history cleanup and a smaller server would:
 /// only `keep`'s databases, history since `cutoff` (text, as stored).
 fn trim(inst: &mut chainwatch::snapshot::SnapshotInstance, keep: &[&str], cutoff: &str) {
-    use serde_json::Value;
-    let text = |r: &serde_json::Map<String, Value>, k: &str| {
-        r.get(k).and_then(Value::as_str).map(str::to_string)
-    };
-    let id = |r: &serde_json::Map<String, Value>, k: &str| r.get(k).and_then(Value::as_i64);
+    use chainwatch::model::RowRef;
+    let text = |r: &RowRef<'_>, k: &str| r.get(k)?.as_text().map(|t| t.into_owned());
+    let id = |r: &RowRef<'_>, k: &str| r.get(k)?.to_value().as_i64();
     let kept_db = |name: Option<String>| name.is_none_or(|n| keep.contains(&n.as_str()));
     let t = &mut inst.tables;
     if let Some(rows) = t.get_mut("sys.databases") {
-        rows.retain(|r| id(r, "database_id").is_some_and(|i| i <= 4) || kept_db(text(r, "name")));
+        rows.retain(|r| id(&r, "database_id").is_some_and(|i| i <= 4) || kept_db(text(&r, "name")));
     }
     let ids: Vec<i64> = t
         .get("sys.databases")
-        .map(|rows| rows.iter().filter_map(|r| id(r, "database_id")).collect())
+        .map(|rows| rows.rows().filter_map(|r| id(&r, "database_id")).collect())
         .unwrap_or_default();
     for (name, rows) in t.iter_mut() {
         if name == "sys.databases" {
@@ -192,26 +190,26 @@ fn trim(inst: &mut chainwatch::snapshot::SnapshotInstance, keep: &[&str], cutoff
                 "primary_database",
             ]
             .iter()
-            .all(|k| kept_db(text(r, k)))
-                && id(r, "database_id").is_none_or(|i| ids.contains(&i))
-                && text(r, "backup_start_date").is_none_or(|d| d.as_str() >= cutoff)
+            .all(|k| kept_db(text(&r, k)))
+                && id(&r, "database_id").is_none_or(|i| ids.contains(&i))
+                && text(&r, "backup_start_date").is_none_or(|d| d.as_str() >= cutoff)
         });
     }
     let sets: std::collections::BTreeSet<i64> = t["msdb.dbo.backupset"]
-        .iter()
-        .filter_map(|r| id(r, "backup_set_id"))
+        .rows()
+        .filter_map(|r| id(&r, "backup_set_id"))
         .collect();
     let media: std::collections::BTreeSet<i64> = t["msdb.dbo.backupset"]
-        .iter()
-        .filter_map(|r| id(r, "media_set_id"))
+        .rows()
+        .filter_map(|r| id(&r, "media_set_id"))
         .collect();
     for name in ["msdb.dbo.backupmediaset", "msdb.dbo.backupmediafamily"] {
         if let Some(rows) = t.get_mut(name) {
-            rows.retain(|r| id(r, "media_set_id").is_some_and(|m| media.contains(&m)));
+            rows.retain(|r| id(&r, "media_set_id").is_some_and(|m| media.contains(&m)));
         }
     }
     if let Some(rows) = t.get_mut("msdb.dbo.backupfile") {
-        rows.retain(|r| id(r, "backup_set_id").is_some_and(|b| sets.contains(&b)));
+        rows.retain(|r| id(&r, "backup_set_id").is_some_and(|b| sets.contains(&b)));
     }
 }
 
@@ -241,7 +239,7 @@ fn serve(count: usize) {
                 &cutoff.format("%Y-%m-%dT%H:%M:%S").to_string(),
             );
         }
-        let rows: usize = prod.tables.values().map(Vec::len).sum();
+        let rows: usize = prod.tables.values().map(|t| t.len()).sum();
         eprintln!("each instance serves {rows} catalog rows");
         let mut servers = Vec::new();
         let mut out = std::io::stdout().lock();

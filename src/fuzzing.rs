@@ -394,7 +394,7 @@ mod tests {
         let snap = Snapshot::from_value(doc).unwrap();
         let rows = &snap.instances[0].tables[snapshot::table::BACKUPSET];
         assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0]["type"], Value::from("D"));
+        assert_eq!(rows.row(0).unwrap().to_map()["type"], Value::from("D"));
         assert_eq!(snap.instances[0].server.utc_offset_minutes, Some(60));
     }
 }

@@ -7,11 +7,11 @@ mod support;
 use std::time::Duration;
 
 use chainwatch::config::InstanceConfig;
+use chainwatch::model::{RowRef, Table};
 use chainwatch::snapshot::SnapshotInstance;
 use chainwatch::sqlserver::{
     collect_one, collect_one_since, credential, resume_point, Settings, Status,
 };
-use serde_json::Value;
 use support::{demo_instances, ServerOptions, TdsServer};
 
 const NOW: &str = "2026-11-22T10:00:00Z";
@@ -38,12 +38,11 @@ fn settings() -> Settings {
 /// The instance as it was before backup set `cutoff` and later existed.
 fn before(full: &SnapshotInstance, cutoff: i64) -> SnapshotInstance {
     let mut old = full.clone();
-    let id =
-        |r: &serde_json::Map<String, Value>, k: &str| r.get(k).and_then(Value::as_i64).unwrap_or(0);
+    let id = |r: RowRef<'_>, k: &str| r.get(k).map_or(0, |c| c.to_value().as_i64().unwrap_or(0));
     let sets = &full.tables["msdb.dbo.backupset"];
     let kept_media: std::collections::BTreeSet<i64> = sets
-        .iter()
-        .filter(|r| id(r, "backup_set_id") < cutoff)
+        .rows()
+        .filter(|r| id(*r, "backup_set_id") < cutoff)
         .map(|r| id(r, "media_set_id"))
         .collect();
     for (table, rows) in old.tables.iter_mut() {
@@ -60,10 +59,10 @@ fn before(full: &SnapshotInstance, cutoff: i64) -> SnapshotInstance {
     old
 }
 
-fn sorted(rows: &[serde_json::Map<String, Value>]) -> Vec<String> {
+fn sorted(rows: &Table) -> Vec<String> {
     let mut v: Vec<String> = rows
-        .iter()
-        .map(|r| serde_json::to_string(r).unwrap())
+        .rows()
+        .map(|r| serde_json::to_string(&r.to_map()).unwrap())
         .collect();
     v.sort();
     v
@@ -73,8 +72,8 @@ fn sorted(rows: &[serde_json::Map<String, Value>]) -> Vec<String> {
 async fn second_collection_reads_only_new_history_and_matches_a_full_one() {
     let full = demo_instances(NOW).remove("SQL16\\PROD").unwrap();
     let ids: Vec<i64> = full.tables["msdb.dbo.backupset"]
-        .iter()
-        .filter_map(|r| r["backup_set_id"].as_i64())
+        .rows()
+        .filter_map(|r| r.get("backup_set_id")?.to_value().as_i64())
         .collect();
     let cutoff = ids[ids.len() * 4 / 5];
     let old_server = TdsServer::start(before(&full, cutoff), ServerOptions::default()).await;

@@ -318,6 +318,7 @@ fn dropped_database_says_when_its_files_go() {
     assert_eq!(f.severity, Severity::Info);
     let inst = estate().instance(PROD).unwrap();
     let rows: Vec<usize> = inst.tables["msdb.managed_backup.fn_available_backups"]
+        .to_maps()
         .iter()
         .enumerate()
         .filter(|(_, r)| r["database_name"] == "OldCRM")
@@ -368,7 +369,7 @@ fn gap_rows_in_fn_available_backups_name_the_rows_around_the_gap() {
     assert_eq!(f.severity, Severity::Warning);
     assert_eq!(f.rows.len(), 2);
     let inst = estate().instance(PROD).unwrap();
-    let table = &inst.tables["msdb.managed_backup.fn_available_backups"];
+    let table = &inst.tables["msdb.managed_backup.fn_available_backups"].to_maps();
     let before = &table[f.rows[0].row.unwrap()];
     let after = &table[f.rows[1].row.unwrap()];
     assert_eq!(before["database_name"], "Telemetry");

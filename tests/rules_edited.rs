@@ -4,7 +4,7 @@
 use std::sync::OnceLock;
 
 use chainwatch::analysis::{analyze_estate, EstateReport, Finding, Severity};
-use chainwatch::model::{Estate, Instance, MirroringRole, RecoveryModel};
+use chainwatch::model::{Estate, Instance, MirroringRole, RecoveryModel, Table};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde_json::{json, Value};
 
@@ -26,12 +26,37 @@ fn inst<'a>(e: &'a mut Estate, name: &str) -> &'a mut Instance {
     e.instances.iter_mut().find(|i| i.name == name).unwrap()
 }
 
-fn rows<'a>(
-    e: &'a mut Estate,
-    instance: &str,
-    table: &str,
-) -> &'a mut Vec<serde_json::Map<String, Value>> {
-    inst(e, instance).tables.get_mut(table).unwrap()
+/// A table's rows as JSON objects to edit; written back when dropped.
+struct Edit<'a> {
+    table: &'a mut Table,
+    rows: Vec<serde_json::Map<String, Value>>,
+}
+
+impl std::ops::Deref for Edit<'_> {
+    type Target = Vec<serde_json::Map<String, Value>>;
+    fn deref(&self) -> &Self::Target {
+        &self.rows
+    }
+}
+
+impl std::ops::DerefMut for Edit<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.rows
+    }
+}
+
+impl Drop for Edit<'_> {
+    fn drop(&mut self) {
+        *self.table = Table::from_maps(std::mem::take(&mut self.rows));
+    }
+}
+
+fn rows<'a>(e: &'a mut Estate, instance: &str, table: &str) -> Edit<'a> {
+    let table = inst(e, instance).tables.get_mut(table).unwrap();
+    Edit {
+        rows: table.to_maps(),
+        table,
+    }
 }
 
 fn db_findings<'a>(r: &'a EstateReport, instance: &str, db: &str) -> Vec<&'a Finding> {
@@ -138,7 +163,7 @@ fn principal_only_mirroring_warns() {
         .unwrap();
     claims.mirroring_role = Some(MirroringRole::Principal);
     let id = claims.database_id.unwrap();
-    for row in rows(&mut e, LEGACY, "sys.database_mirroring") {
+    for row in rows(&mut e, LEGACY, "sys.database_mirroring").iter_mut() {
         if row["database_id"] == json!(id) {
             row.insert("mirroring_partner_instance".into(), json!(PROD));
         }
@@ -157,7 +182,7 @@ fn principal_only_mirroring_warns() {
 fn backups_on_a_non_preferred_replica_warn_on_that_replica() {
     let mut e = demo();
     for i in ["SQLAG01", "SQLAG02"] {
-        for row in rows(&mut e, i, "sys.availability_groups") {
+        for row in rows(&mut e, i, "sys.availability_groups").iter_mut() {
             row.insert("automated_backup_preference".into(), json!(0));
             row.insert("automated_backup_preference_desc".into(), json!("PRIMARY"));
         }
@@ -251,7 +276,9 @@ fn instance_defaults_on_beside_availability_databases() {
         &mut e,
         "SQLAG01",
         "msdb.managed_backup.fn_backup_instance_config",
-    ) {
+    )
+    .iter_mut()
+    {
         row.insert("is_smart_backup_enabled".into(), json!(1));
     }
     let r = analyze_estate(&e, now());
@@ -393,7 +420,7 @@ fn add_job(e: &mut Estate, name: &str, enabled: bool, subsystem: &str, command: 
         "0F0E0D0C-0B0A-0908-0706-{:012X}",
         name.len() * 7919 + command.len()
     );
-    inst.tables.get_mut("msdb.dbo.sysjobs").unwrap().push(
+    inst.tables.get_mut("msdb.dbo.sysjobs").unwrap().push_map(
         json!({ "job_id": id, "name": name, "enabled": u8::from(enabled), "category_id": 0,
                 "owner_sid": "0x01", "date_created": "2026-11-21T08:00:00", "date_modified": "2026-11-21T08:00:00",
                 "description": "", "originating_server_id": 0, "start_step_id": 1, "version_number": 1 })
@@ -401,15 +428,18 @@ fn add_job(e: &mut Estate, name: &str, enabled: bool, subsystem: &str, command: 
         .unwrap()
         .clone(),
     );
-    inst.tables.get_mut("msdb.dbo.sysjobsteps").unwrap().push(
-        json!({ "job_id": id, "step_id": 1, "step_name": "backup", "subsystem": subsystem,
+    inst.tables
+        .get_mut("msdb.dbo.sysjobsteps")
+        .unwrap()
+        .push_map(
+            json!({ "job_id": id, "step_id": 1, "step_name": "backup", "subsystem": subsystem,
                 "command": command, "database_name": "master",
                 "last_run_date": if ran { 20261121 } else { 0 }, "last_run_time": 0,
                 "last_run_outcome": 1, "last_run_duration": 5 })
-        .as_object()
-        .unwrap()
-        .clone(),
-    );
+            .as_object()
+            .unwrap()
+            .clone(),
+        );
 }
 
 fn job_findings<'a>(r: &'a EstateReport, db: &str) -> Vec<&'a Finding> {

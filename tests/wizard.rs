@@ -573,8 +573,11 @@ fn unreconciled_stretch_tables_get_reconcile_statements() {
         .tables
         .get_mut("sys.remote_data_archive_tables")
         .unwrap();
-    rows[1].insert("is_reconciled".into(), serde_json::Value::Bool(false));
-    let remote = rows[1]["remote_table_name"].as_str().unwrap().to_string();
+    rows.set(1, "is_reconciled", false);
+    let remote = rows.row(1).unwrap().to_map()["remote_table_name"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let live = live_serving(served, Faults::default());
     let data = temp_dir("reconcile");
     let mut app = confirmed_restore(&data, &live);

@@ -4,9 +4,7 @@
 //! whether the target database exists. `None` = the table was not
 //! collected, which checks report as unknown, never as "none".
 
-use serde_json::{Map, Value};
-
-use crate::model::{container_of_url, Instance};
+use crate::model::{container_of_url, Cell, Instance, RowRef};
 
 pub const BACKUPFILE: &str = "msdb.dbo.backupfile";
 pub const SCOPED_CREDENTIALS: &str = "sys.database_scoped_credentials";
@@ -21,15 +19,15 @@ pub struct BackupFile {
     pub file_type: String,
 }
 
-fn text(row: &Map<String, Value>, column: &str) -> Option<String> {
-    row.get(column)?.as_str().map(str::to_string)
+fn text(row: &RowRef<'_>, column: &str) -> Option<String> {
+    row.get(column)?.as_text().map(|t| t.into_owned())
 }
 
-fn same_id(row: &Map<String, Value>, column: &str, id: i64) -> bool {
+fn same_id(row: &RowRef<'_>, column: &str, id: i64) -> bool {
     match row.get(column) {
-        Some(Value::Number(n)) => n.as_i64() == Some(id),
-        Some(Value::String(s)) => s.parse::<i64>().ok() == Some(id),
-        _ => false,
+        Some(Cell::Int(n)) => *n == id,
+        Some(c) => c.as_text().and_then(|s| s.parse::<i64>().ok()) == Some(id),
+        None => false,
     }
 }
 
@@ -37,13 +35,13 @@ fn same_id(row: &Map<String, Value>, column: &str, id: i64) -> bool {
 pub fn backup_files(instance: &Instance, backup_set_id: i64) -> Option<Vec<BackupFile>> {
     let rows = instance.tables.get(BACKUPFILE)?;
     Some(
-        rows.iter()
+        rows.rows()
             .filter(|r| same_id(r, "backup_set_id", backup_set_id))
             .filter_map(|r| {
                 Some(BackupFile {
-                    logical_name: text(r, "logical_name")?,
-                    physical_name: text(r, "physical_name")?,
-                    file_type: text(r, "file_type").unwrap_or_else(|| "D".into()),
+                    logical_name: text(&r, "logical_name")?,
+                    physical_name: text(&r, "physical_name")?,
+                    file_type: text(&r, "file_type").unwrap_or_else(|| "D".into()),
                 })
             })
             .collect(),
@@ -67,19 +65,20 @@ pub struct Mark {
 pub fn marks(instance: &Instance, database: &str) -> Option<Vec<Mark>> {
     let rows = instance.tables.get(LOGMARKHISTORY)?;
     let mut out: Vec<Mark> = rows
-        .iter()
+        .rows()
         .filter(|r| text(r, "database_name").as_deref() == Some(database))
         .filter_map(|r| {
-            let lsn = match r.get("lsn")? {
-                Value::String(s) => s.parse().ok()?,
-                Value::Number(n) => n.to_string().parse().ok()?,
-                _ => return None,
-            };
+            let cell = r.get("lsn")?;
+            let lsn = cell
+                .as_text()
+                .or_else(|| cell.number_text())?
+                .parse()
+                .ok()?;
             Some(Mark {
-                name: text(r, "mark_name")?,
-                description: text(r, "description"),
+                name: text(&r, "mark_name")?,
+                description: text(&r, "description"),
                 lsn,
-                time_local: text(r, "mark_time"),
+                time_local: text(&r, "mark_time"),
             })
         })
         .collect();
@@ -91,9 +90,9 @@ pub fn marks(instance: &Instance, database: &str) -> Option<Vec<Mark>> {
 pub fn scoped_credentials(instance: &Instance, database: &str) -> Option<Vec<String>> {
     let rows = instance.tables.get(SCOPED_CREDENTIALS)?;
     let mut names: Vec<String> = rows
-        .iter()
+        .rows()
         .filter(|r| text(r, "database_name").as_deref() == Some(database))
-        .filter_map(|r| text(r, "name"))
+        .filter_map(|r| text(&r, "name"))
         .collect();
     names.sort();
     names.dedup();
@@ -120,19 +119,19 @@ pub fn url_credential(target: &Instance, url: &str) -> UrlCredential {
     };
     let container = container_url(url);
     let account = account_of(url);
-    for r in rows {
-        let name = text(r, "name").unwrap_or_default();
+    for r in rows.rows() {
+        let name = text(&r, "name").unwrap_or_default();
         if !container.is_empty() && name.trim_end_matches('/').eq_ignore_ascii_case(&container) {
             return UrlCredential::Sas(name);
         }
     }
-    for r in rows {
-        let identity = text(r, "credential_identity").unwrap_or_default();
+    for r in rows.rows() {
+        let identity = text(&r, "credential_identity").unwrap_or_default();
         if account
             .as_deref()
             .is_some_and(|a| identity.eq_ignore_ascii_case(a))
         {
-            return UrlCredential::Key(text(r, "name").unwrap_or_default());
+            return UrlCredential::Key(text(&r, "name").unwrap_or_default());
         }
     }
     UrlCredential::Missing

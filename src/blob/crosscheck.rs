@@ -12,7 +12,7 @@ use super::BlobEntry;
 use crate::analysis::chain::fmt_time;
 use crate::analysis::findings::EvidenceRow;
 use crate::analysis::{analyze_database, plan, Finding, Severity, Target};
-use crate::model::{container_of_url, BackupType, DeviceType, Estate, Instance};
+use crate::model::{container_of_url, BackupType, Cell, DeviceType, Estate, Instance};
 use crate::snapshot::{parse_datetime, table};
 
 /// A blob is "past retention" only this long after its expected deletion:
@@ -135,9 +135,9 @@ fn available_rows(
     files: &mut Vec<HistoryFile>,
 ) {
     let offset = inst.server.utc_offset_minutes.unwrap_or(0);
-    let time = |v: Option<&serde_json::Value>| {
-        v.and_then(|v| v.as_str())
-            .and_then(parse_datetime)
+    let time = |v: Option<&Cell>| {
+        v.and_then(Cell::as_text)
+            .and_then(|s| parse_datetime(&s))
             .map(|t| t.to_utc(offset))
     };
     for t in [table::MB_AVAILABLE, table::SA_AVAILABLE] {
@@ -147,9 +147,9 @@ fn available_rows(
         // Stripes of one backup share guid + start + type.
         let mut stripes: HashMap<String, u8> = HashMap::new();
         let keyed: Vec<_> = rows
-            .iter()
+            .rows()
             .filter_map(|row| {
-                let path = row.get("Backup_path").and_then(|v| v.as_str())?;
+                let path = row.get("Backup_path").and_then(Cell::as_text)?;
                 if path.trim().is_empty() {
                     return None; // a chain-gap marker row
                 }
@@ -157,14 +157,14 @@ fn available_rows(
                     "{}#{}#{}#{}",
                     inst.name,
                     row.get("database_guid")
-                        .and_then(|v| v.as_str())
-                        .unwrap_or(""),
+                        .and_then(Cell::as_text)
+                        .unwrap_or_default(),
                     row.get("backup_start_date")
-                        .map(|v| v.to_string())
+                        .map(|v| v.to_value().to_string())
                         .unwrap_or_default(),
                     row.get("backup_type")
-                        .and_then(|v| v.as_str())
-                        .unwrap_or(""),
+                        .and_then(Cell::as_text)
+                        .unwrap_or_default(),
                 );
                 *stripes.entry(key.clone()).or_default() += 1;
                 Some((row, path, key))
@@ -172,7 +172,7 @@ fn available_rows(
             .collect();
         let mut seen: HashMap<String, u8> = HashMap::new();
         for (row, path, key) in keyed {
-            let url = strip_query(path);
+            let url = strip_query(&path);
             let expires = time(row.get("expiration_date"));
             if let Some(&i) = by_url.get(&url.to_ascii_lowercase()) {
                 files[i].in_available = true;
@@ -183,19 +183,19 @@ fn available_rows(
             *n += 1;
             let is_log = row
                 .get("backup_type")
-                .and_then(|v| v.as_str())
+                .and_then(Cell::as_text)
                 .is_some_and(|s| s.trim().eq_ignore_ascii_case("LOG"));
             by_url.insert(url.to_ascii_lowercase(), files.len());
             files.push(HistoryFile {
                 instance: inst.name.clone(),
                 database: row
                     .get("database_name")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("")
-                    .to_string(),
+                    .and_then(Cell::as_text)
+                    .unwrap_or_default()
+                    .into_owned(),
                 database_guid: row
                     .get("database_guid")
-                    .and_then(|v| v.as_str())
+                    .and_then(Cell::as_text)
                     .and_then(|s| Uuid::try_parse(s.trim_matches(['{', '}'])).ok()),
                 container: container_of_url(&url),
                 blob: blob_of_url(&url),
@@ -668,7 +668,7 @@ mod tests {
         let mut tables = crate::model::Tables::new();
         tables.insert(
             table::MB_AVAILABLE.into(),
-            vec![row.as_object().unwrap().clone()],
+            crate::model::Table::from_maps([row.as_object().unwrap().clone()]),
         );
         Estate {
             collected_at: None,

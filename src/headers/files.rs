@@ -244,9 +244,9 @@ pub fn to_snapshot(results: &[FileResult], collected_at: DateTime<Utc>) -> Files
         .into_iter()
         .map(|(name, (sets, fams, media, newest))| {
             let mut tables = BTreeMap::new();
-            tables.insert(table::BACKUPSET.to_string(), to_maps(sets));
-            tables.insert(table::BACKUPMEDIAFAMILY.to_string(), to_maps(fams));
-            tables.insert(table::BACKUPMEDIASET.to_string(), to_maps(media));
+            tables.insert(table::BACKUPSET.to_string(), to_table(sets));
+            tables.insert(table::BACKUPMEDIAFAMILY.to_string(), to_table(fams));
+            tables.insert(table::BACKUPMEDIASET.to_string(), to_table(media));
             let machine = newest.machine_name.clone();
             let instance_name = name.split_once('\\').map(|(_, i)| i.to_string());
             let mut missing = Map::new();
@@ -287,7 +287,7 @@ pub fn to_snapshot(results: &[FileResult], collected_at: DateTime<Utc>) -> Files
     }
 }
 
-fn to_maps(rows: Vec<Value>) -> Vec<Map<String, Value>> {
+fn to_table(rows: Vec<Value>) -> crate::model::Table {
     rows.into_iter()
         .filter_map(|v| match v {
             Value::Object(m) => Some(m),

@@ -3,6 +3,7 @@
 mod backup;
 mod estate;
 mod lsn;
+mod table;
 
 pub use backup::{
     container_of_url, BackupSet, BackupType, Destination, DeviceType, MediaFamily, Producer,
@@ -13,7 +14,7 @@ pub use estate::{
     MissingTable, ServerInfo,
 };
 pub use lsn::{Lsn, LsnError};
+pub use table::{Cell, Columns, RowRef, Table};
 
 /// Raw catalog rows keyed by three-part table name, as in the snapshot.
-pub type Tables =
-    std::collections::BTreeMap<String, Vec<serde_json::Map<String, serde_json::Value>>>;
+pub type Tables = std::collections::BTreeMap<String, Table>;

@@ -1,10 +1,9 @@
 //! Typed access to one catalog row, with errors that name table, row and column.
 
 use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
-use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::model::Lsn;
+use crate::model::{Cell, Lsn, RowRef};
 
 /// A value in the snapshot that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -20,7 +19,7 @@ pub struct RowError {
 pub struct Row<'a> {
     pub table: &'a str,
     pub index: usize,
-    pub map: &'a Map<String, Value>,
+    pub row: RowRef<'a>,
 }
 
 impl<'a> Row<'a> {
@@ -34,11 +33,8 @@ impl<'a> Row<'a> {
     }
 
     /// The value, with JSON null and absence both read as `None`.
-    fn get(&self, column: &str) -> Option<&'a Value> {
-        match self.map.get(column) {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(v),
-        }
+    fn get(&self, column: &str) -> Option<&'a Cell> {
+        self.row.get(column)
     }
 
     pub fn has(&self, column: &str) -> bool {
@@ -46,33 +42,38 @@ impl<'a> Row<'a> {
     }
 
     pub fn string(&self, column: &str) -> Result<Option<String>, RowError> {
-        match self.get(column) {
-            None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(Value::Number(n)) => Ok(Some(n.to_string())),
-            Some(Value::Bool(b)) => Ok(Some(b.to_string())),
-            Some(other) => Err(self.err(column, format!("expected text, found {}", kind(other)))),
+        let Some(cell) = self.get(column) else {
+            return Ok(None);
+        };
+        if let Some(t) = cell.as_text().or_else(|| cell.number_text()) {
+            return Ok(Some(t.into_owned()));
+        }
+        match cell {
+            Cell::Bool(b) => Ok(Some(b.to_string())),
+            other => Err(self.err(column, format!("expected text, found {}", other.kind()))),
         }
     }
 
     pub fn int(&self, column: &str) -> Result<Option<i64>, RowError> {
         match self.get(column) {
             None => Ok(None),
-            Some(Value::Number(n)) => n
-                .as_i64()
-                .or_else(|| n.to_string().parse().ok())
-                .map(Some)
-                .ok_or_else(|| self.err(column, format!("{n} is not an integer"))),
-            Some(Value::String(s)) => s
-                .trim()
+            Some(Cell::Int(i)) => Ok(Some(*i)),
+            Some(Cell::Number(n)) => n
                 .parse()
                 .map(Some)
-                .map_err(|_| self.err(column, format!("{s:?} is not an integer"))),
-            Some(Value::Bool(b)) => Ok(Some(i64::from(*b))),
-            Some(other) => Err(self.err(
-                column,
-                format!("expected an integer, found {}", kind(other)),
-            )),
+                .map_err(|_| self.err(column, format!("{n} is not an integer"))),
+            Some(Cell::Bool(b)) => Ok(Some(i64::from(*b))),
+            Some(cell) => match cell.as_text() {
+                Some(s) => s
+                    .trim()
+                    .parse()
+                    .map(Some)
+                    .map_err(|_| self.err(column, format!("{s:?} is not an integer"))),
+                None => Err(self.err(
+                    column,
+                    format!("expected an integer, found {}", cell.kind()),
+                )),
+            },
         }
     }
 
@@ -87,20 +88,26 @@ impl<'a> Row<'a> {
 
     /// A `bit`: JSON true/false, 0/1, or the strings "0"/"1"/"true"/"false".
     pub fn bit(&self, column: &str) -> Result<Option<bool>, RowError> {
-        match self.get(column) {
-            None => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(Value::Number(n)) => match n.to_string().as_str() {
+        let Some(cell) = self.get(column) else {
+            return Ok(None);
+        };
+        if let Cell::Bool(b) = cell {
+            return Ok(Some(*b));
+        }
+        if let Some(n) = cell.number_text() {
+            return match &*n {
                 "0" => Ok(Some(false)),
                 "1" => Ok(Some(true)),
                 other => Err(self.err(column, format!("{other} is not a bit"))),
-            },
-            Some(Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+            };
+        }
+        match cell.as_text() {
+            Some(s) => match s.trim().to_ascii_lowercase().as_str() {
                 "0" | "false" => Ok(Some(false)),
                 "1" | "true" => Ok(Some(true)),
                 _ => Err(self.err(column, format!("{s:?} is not a bit"))),
             },
-            Some(other) => Err(self.err(column, format!("expected a bit, found {}", kind(other)))),
+            None => Err(self.err(column, format!("expected a bit, found {}", cell.kind()))),
         }
     }
 
@@ -110,24 +117,36 @@ impl<'a> Row<'a> {
 
     /// An LSN from a digit string or a JSON integer, exactly (never via f64).
     pub fn lsn(&self, column: &str) -> Result<Option<Lsn>, RowError> {
-        let text = match self.get(column) {
-            None => return Ok(None),
-            Some(Value::String(s)) => s.clone(),
-            // With serde_json's arbitrary_precision the number keeps its digits.
-            Some(Value::Number(n)) => n.to_string(),
-            Some(other) => {
-                return Err(self.err(column, format!("expected an LSN, found {}", kind(other))))
+        let Some(cell) = self.get(column) else {
+            return Ok(None);
+        };
+        let exact = match cell {
+            Cell::Digits(d) => Lsn::new(*d),
+            _ => None,
+        };
+        let lsn = match exact {
+            Some(lsn) => lsn,
+            None => {
+                // With serde_json's arbitrary_precision a number keeps its digits.
+                let Some(text) = cell.as_text().or_else(|| cell.number_text()) else {
+                    return Err(self.err(column, format!("expected an LSN, found {}", cell.kind())));
+                };
+                Lsn::parse_decimal(&text).map_err(|e| self.err(column, e.to_string()))?
             }
         };
-        let lsn = Lsn::parse_decimal(&text).map_err(|e| self.err(column, e.to_string()))?;
         // msdb writes 0 for "none" in some LSN columns.
         Ok((lsn != Lsn::ZERO).then_some(lsn))
     }
 
     pub fn uuid(&self, column: &str) -> Result<Option<Uuid>, RowError> {
-        match self.get(column) {
-            None => Ok(None),
-            Some(Value::String(s)) => {
+        let Some(cell) = self.get(column) else {
+            return Ok(None);
+        };
+        if let Cell::Guid(g) = cell {
+            return Ok(Some(*g));
+        }
+        match cell.as_text() {
+            Some(s) => {
                 let trimmed = s.trim().trim_start_matches('{').trim_end_matches('}');
                 if trimmed.is_empty() {
                     return Ok(None);
@@ -136,19 +155,21 @@ impl<'a> Row<'a> {
                     .map(Some)
                     .map_err(|_| self.err(column, format!("{s:?} is not a GUID")))
             }
-            Some(other) => Err(self.err(column, format!("expected a GUID, found {}", kind(other)))),
+            None => Err(self.err(column, format!("expected a GUID, found {}", cell.kind()))),
         }
     }
 
     /// A `datetime` as written (server local time, no offset). A value that
     /// carries `Z` or an offset is returned as its UTC instant instead.
     pub fn datetime(&self, column: &str) -> Result<Option<LocalOrUtc>, RowError> {
-        match self.get(column) {
-            None => Ok(None),
-            Some(Value::String(s)) => parse_datetime(s)
+        let Some(cell) = self.get(column) else {
+            return Ok(None);
+        };
+        match cell.as_text() {
+            Some(s) => parse_datetime(&s)
                 .map(Some)
                 .ok_or_else(|| self.err(column, format!("{s:?} is not an ISO-8601 date and time"))),
-            Some(other) => Err(self.err(column, format!("expected a date, found {}", kind(other)))),
+            None => Err(self.err(column, format!("expected a date, found {}", cell.kind()))),
         }
     }
 }
@@ -225,17 +246,6 @@ fn parse_any_year(text: &str) -> Option<LocalOrUtc> {
         return d.and_hms_opt(0, 0, 0).map(LocalOrUtc::Local);
     }
     None
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 #[cfg(test)]

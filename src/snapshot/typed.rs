@@ -53,12 +53,12 @@ fn rows<'a>(raw: &'a SnapshotInstance, name: &'a str) -> impl Iterator<Item = Ro
     raw.tables
         .get(name)
         .into_iter()
-        .flatten()
+        .flat_map(|t| t.rows())
         .enumerate()
-        .map(move |(index, map)| Row {
+        .map(move |(index, row)| Row {
             table: name,
             index,
-            map,
+            row,
         })
 }
 

@@ -12,8 +12,11 @@
 //! the JSON instead of being copied.
 
 use chrono::NaiveDateTime;
+use compact_str::CompactString;
 use serde_json::{Map, Number, Value};
 use tiberius::{Column, ColumnData, FromSql, Row};
+
+use crate::model::{Cell, Table};
 
 /// Is this an LSN column (`numeric(25,0)` in the catalog)?
 pub fn is_lsn_column(name: &str) -> bool {
@@ -21,30 +24,32 @@ pub fn is_lsn_column(name: &str) -> bool {
     n.len() >= 4 && n[n.len() - 4..].eq_ignore_ascii_case(b"_lsn") || n.eq_ignore_ascii_case(b"lsn")
 }
 
-fn number(digits: &str) -> Value {
+/// A scale-0 numeric, or a number's text, as a JSON number cell (text when
+/// it is not a valid JSON number).
+fn number(digits: &str) -> Cell {
     serde_json::from_str::<Number>(digits)
-        .map(Value::Number)
-        .unwrap_or_else(|_| Value::String(digits.to_string()))
+        .map(|n| Cell::number(&n))
+        .unwrap_or_else(|_| Cell::text(digits))
 }
 
 /// Formats a datetime the way the snapshot stores it
 /// (`%Y-%m-%dT%H:%M:%S%.3f`, written by hand: this runs once per cell).
 pub fn format_datetime(t: NaiveDateTime) -> String {
+    let mut out = [0; 23];
+    match write_datetime(t, &mut out) {
+        Some(s) => s.to_owned(),
+        None => format_datetime_any_year(t),
+    }
+}
+
+/// The snapshot form of `t` in `out`; `None` outside years 0–9999.
+fn write_datetime(t: NaiveDateTime, out: &mut [u8; 23]) -> Option<&str> {
     use chrono::{Datelike, Timelike};
     let ms = t.nanosecond() / 1_000_000 % 1000;
     let Ok(year @ 0..=9999) = u32::try_from(t.year()) else {
-        // Outside SQL Server's range; `{:04}` then writes a sign or more digits.
-        return format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{ms:03}",
-            t.year(),
-            t.month(),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second(),
-        );
+        return None;
     };
-    let mut out = *b"0000-00-00T00:00:00.000";
+    *out = *b"0000-00-00T00:00:00.000";
     let fields = [
         (0, 4, year),
         (5, 2, t.month()),
@@ -60,62 +65,88 @@ pub fn format_datetime(t: NaiveDateTime) -> String {
             v /= 10;
         }
     }
-    std::str::from_utf8(&out).expect("ASCII digits").to_owned()
+    std::str::from_utf8(out).ok()
+}
+
+/// Outside SQL Server's range; `{:04}` then writes a sign or more digits.
+fn format_datetime_any_year(t: NaiveDateTime) -> String {
+    use chrono::{Datelike, Timelike};
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.nanosecond() / 1_000_000 % 1000,
+    )
+}
+
+fn datetime_cell(t: NaiveDateTime) -> Cell {
+    let mut out = [0; 23];
+    match write_datetime(t, &mut out) {
+        // 23 bytes: kept inline, no allocation.
+        Some(s) => Cell::Text(CompactString::new(s)),
+        None => Cell::text(format_datetime_any_year(t)),
+    }
 }
 
 /// One cell of column `column` (`lsn`: [`is_lsn_column`] of its name).
 /// `Err` names what is wrong (a type the column cannot have).
-fn cell(column: &str, lsn: bool, data: ColumnData<'static>) -> Result<Value, String> {
+fn cell(column: &str, lsn: bool, data: ColumnData<'static>) -> Result<Cell, String> {
     let kind = type_name(&data);
     let v = match data {
-        ColumnData::U8(v) => v.map(|v| Value::from(u64::from(v))),
-        ColumnData::I16(v) => v.map(|v| Value::from(i64::from(v))),
-        ColumnData::I32(v) => v.map(|v| Value::from(i64::from(v))),
-        ColumnData::I64(v) => v.map(Value::from),
-        ColumnData::F32(v) => v.and_then(|v| Number::from_f64(f64::from(v)).map(Value::Number)),
-        ColumnData::F64(v) => v.and_then(|v| Number::from_f64(v).map(Value::Number)),
-        ColumnData::Bit(v) => v.map(Value::Bool),
-        ColumnData::String(v) => v.map(|s| Value::String(s.into_owned())),
-        ColumnData::Guid(v) => v.map(|g| {
-            let mut buf = uuid::Uuid::encode_buffer();
-            Value::String(g.hyphenated().encode_lower(&mut buf).to_owned())
-        }),
+        ColumnData::U8(v) => v.map(|v| Cell::Int(i64::from(v))),
+        ColumnData::I16(v) => v.map(|v| Cell::Int(i64::from(v))),
+        ColumnData::I32(v) => v.map(|v| Cell::Int(i64::from(v))),
+        ColumnData::I64(v) => v.map(Cell::Int),
+        ColumnData::F32(v) => {
+            v.and_then(|v| Number::from_f64(f64::from(v)).map(|n| Cell::number(&n)))
+        }
+        ColumnData::F64(v) => v.and_then(|v| Number::from_f64(v).map(|n| Cell::number(&n))),
+        ColumnData::Bit(v) => v.map(Cell::Bool),
+        ColumnData::String(v) => v.map(Cell::text),
+        ColumnData::Guid(v) => v.map(Cell::Guid),
         ColumnData::Binary(v) => v.as_ref().map(|b| {
             let hex: String = b.iter().map(|x| format!("{x:02X}")).collect();
-            Value::String(format!("0x{hex}"))
+            Cell::text(format!("0x{hex}"))
         }),
         ColumnData::Numeric(v) => v.map(|n| {
             if n.scale() == 0 {
-                match i64::try_from(n.value()) {
-                    Ok(v) if !lsn => Value::from(v),
-                    _ if lsn => Value::String(n.value().to_string()),
+                match (i64::try_from(n.value()), u128::try_from(n.value())) {
+                    (_, Ok(d)) if lsn => Cell::Digits(d),
+                    (_, Err(_)) if lsn => Cell::text(n.value().to_string()),
+                    (Ok(v), _) => Cell::Int(v),
                     _ => number(&n.value().to_string()),
                 }
             } else {
                 number(&n.to_string())
             }
         }),
-        ColumnData::Xml(v) => v.as_ref().map(|x| Value::String(x.to_string())),
+        ColumnData::Xml(v) => v.as_ref().map(|x| Cell::text(x.to_string())),
         ColumnData::DateTime(_)
         | ColumnData::SmallDateTime(_)
         | ColumnData::DateTime2(_)
         | ColumnData::Date(_) => NaiveDateTime::from_sql(&data)
             .map_err(|e| format!("column {column}: {e}"))?
-            .map(|t| Value::String(format_datetime(t))),
+            .map(datetime_cell),
         ColumnData::DateTimeOffset(_) => chrono::DateTime::<chrono::FixedOffset>::from_sql(&data)
             .map_err(|e| format!("column {column}: {e}"))?
-            .map(|t| Value::String(t.to_rfc3339())),
+            .map(|t| Cell::text(t.to_rfc3339())),
         ColumnData::Time(_) => chrono::NaiveTime::from_sql(&data)
             .map_err(|e| format!("column {column}: {e}"))?
-            .map(|t| Value::String(t.to_string())),
+            .map(|t| Cell::text(t.to_string())),
     };
-    let v = v.unwrap_or(Value::Null);
+    let v = v.unwrap_or(Cell::Null);
     if lsn {
         let ok = match &v {
-            Value::Null => true,
-            Value::String(s) => !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()),
-            Value::Number(n) => n.as_str().bytes().all(|b| b.is_ascii_digit()),
-            _ => false,
+            Cell::Null | Cell::Digits(_) => true,
+            Cell::Int(i) => *i >= 0,
+            c => c
+                .as_text()
+                .or_else(|| c.number_text())
+                .is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())),
         };
         if !ok {
             return Err(format!("column {column} is {kind}, expected numeric(25,0)"));
@@ -145,15 +176,17 @@ fn type_name(data: &ColumnData<'_>) -> &'static str {
 /// One row as a JSON object with the query's column names (for a few rows;
 /// a whole result goes through [`Rows`]).
 pub fn row(row: tiberius::Row) -> Result<Map<String, Value>, String> {
-    Rows::default().convert(row)
+    let mut table = Table::default();
+    Rows::default().convert(&mut table, row)?;
+    Ok(table.row(0).map(|r| r.to_map()).unwrap_or_default())
 }
 
-/// Converts the rows of one query, result set by result set.
+/// Converts the rows of one query into a table, result set by result set.
 #[derive(Default)]
 pub struct Rows {
     columns: Option<Columns>,
-    /// One row's values in column order (kept to reuse its allocation).
-    values: Vec<Value>,
+    /// One row's cells, reused from row to row.
+    cells: Vec<Cell>,
 }
 
 /// What depends only on a result set's columns.
@@ -161,58 +194,52 @@ struct Columns {
     result_index: usize,
     names: Vec<String>,
     lsn: Vec<bool>,
-    /// Column positions in name order, one per name (the last column of a
-    /// repeated name, whose value a map insert would have kept): a row's map
-    /// is built from entries already sorted, which the map takes in one pass
-    /// instead of a tree search per column.
-    by_name: Vec<usize>,
+    /// Each column's position in the table (a repeated name shares one: the
+    /// last value wins, as a JSON object keeps the last of repeated keys).
+    positions: Vec<usize>,
 }
 
 impl Columns {
-    fn new(result_index: usize, columns: &[Column]) -> Columns {
+    fn new(result_index: usize, columns: &[Column], table: &mut Table) -> Columns {
         let names: Vec<String> = columns.iter().map(|c| c.name().to_string()).collect();
         let lsn = names.iter().map(|n| is_lsn_column(n)).collect();
-        let mut by_name: Vec<usize> = (0..names.len()).collect();
-        // Stable: among equal names the last column ends up last.
-        by_name.sort_by(|&a, &b| names[a].cmp(&names[b]));
-        let mut last_of_each = Vec::with_capacity(by_name.len());
-        for (k, &i) in by_name.iter().enumerate() {
-            if by_name.get(k + 1).is_none_or(|&j| names[j] != names[i]) {
-                last_of_each.push(i);
-            }
-        }
+        let positions = names.iter().map(|n| table.add_column(n)).collect();
         Columns {
             result_index,
             names,
             lsn,
-            by_name: last_of_each,
+            positions,
         }
     }
 }
 
 impl Rows {
-    /// One row as a JSON object with its columns' names. Cells are converted
-    /// in column order, so an `Err` names the first bad column.
-    pub fn convert(&mut self, row: Row) -> Result<Map<String, Value>, String> {
+    /// Appends one row to `table`. Cells are converted in column order, so
+    /// an `Err` names the first bad column (and nothing is appended).
+    pub fn convert(&mut self, table: &mut Table, row: Row) -> Result<(), String> {
         let index = row.result_index();
         if self
             .columns
             .as_ref()
             .is_none_or(|c| c.result_index != index)
         {
-            self.columns = Some(Columns::new(index, row.columns()));
+            self.columns = Some(Columns::new(index, row.columns(), table));
         }
         let cols = self.columns.as_ref().expect("set above");
-        self.values.clear();
-        for ((name, &lsn), data) in cols.names.iter().zip(&cols.lsn).zip(row) {
-            self.values.push(cell(name, lsn, data)?);
-        }
-        let values = &mut self.values;
-        Ok(cols
-            .by_name
+        let cells = &mut self.cells;
+        cells.clear();
+        cells.resize(table.columns().len(), Cell::Absent);
+        for (((name, &lsn), &at), data) in cols
+            .names
             .iter()
-            .filter_map(|&i| Some((cols.names[i].clone(), std::mem::take(values.get_mut(i)?))))
-            .collect())
+            .zip(&cols.lsn)
+            .zip(&cols.positions)
+            .zip(row)
+        {
+            cells[at] = cell(name, lsn, data)?;
+        }
+        table.push_drained(cells);
+        Ok(())
     }
 }
 
@@ -228,11 +255,17 @@ mod tests {
     /// cell, names lowercased per cell, cells copied): the new one must
     /// produce exactly what this produces, values, key order and errors.
     mod reference {
-        use super::super::{number, type_name};
+        use super::super::type_name;
         use super::format_datetime_reference;
         use chrono::NaiveDateTime;
         use serde_json::{Map, Number, Value};
         use tiberius::{ColumnData, FromSql};
+
+        fn number(digits: &str) -> Value {
+            serde_json::from_str::<Number>(digits)
+                .map(Value::Number)
+                .unwrap_or_else(|_| Value::String(digits.to_string()))
+        }
 
         fn is_lsn_column(name: &str) -> bool {
             let n = name.to_ascii_lowercase();
@@ -526,15 +559,21 @@ mod tests {
             (2, backupset()),
             (3, vec![("only", ColumnData::Bit(None))]),
         ];
-        for (index, cells) in &sets {
+        let mut table = Table::default();
+        for (k, (index, cells)) in sets.iter().enumerate() {
             let expected = reference::row(&build(cells, *index)).unwrap();
-            assert_eq!(rows.convert(build(cells, *index)).unwrap(), expected);
+            rows.convert(&mut table, build(cells, *index)).unwrap();
+            assert_eq!(table.row(k).unwrap().to_map(), expected);
         }
-        // An error leaves the converter usable for the next row.
-        assert!(rows.convert(build(&[("lsn", string("no"))], 4)).is_err());
+        // An error appends nothing and leaves the converter usable for the next row.
+        assert!(rows
+            .convert(&mut table, build(&[("lsn", string("no"))], 4))
+            .is_err());
+        assert_eq!(table.len(), sets.len());
         let cells = [("lsn", string("1"))];
+        rows.convert(&mut table, build(&cells, 4)).unwrap();
         assert_eq!(
-            rows.convert(build(&cells, 4)).unwrap(),
+            table.row(sets.len()).unwrap().to_map(),
             reference::row(&build(&cells, 4)).unwrap()
         );
     }

@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 use tiberius::Client;
 
 use crate::config::{Config, Defaults, InstanceConfig};
-use crate::model::{ServerInfo, Tables};
+use crate::model::{Cell, RowRef, ServerInfo, Table, Tables};
 use crate::snapshot::{Snapshot, SnapshotInstance, FORMAT};
 
 pub use connect::{credential, Credential};
@@ -125,17 +125,13 @@ enum QueryError {
 const PERMISSION_ERRORS: &[u32] = &[229, 230, 262, 297, 300, 916, 15247];
 
 /// Runs one query and converts every row (the stream is always drained).
-async fn run<S>(
-    client: &mut Client<S>,
-    sql: &str,
-    timeout: Duration,
-) -> Result<Vec<Map<String, Value>>, QueryError>
+async fn run<S>(client: &mut Client<S>, sql: &str, timeout: Duration) -> Result<Table, QueryError>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
     let work = async {
         let stream = client.simple_query(sql).await;
-        let mut rows = Vec::new();
+        let mut rows = Table::default();
         let mut convert = convert::Rows::default();
         let mut bad = None;
         let mut stream = match stream {
@@ -146,9 +142,8 @@ where
             match stream.try_next().await {
                 Ok(Some(row)) => {
                     if bad.is_none() {
-                        match convert.convert(row) {
-                            Ok(r) => rows.push(r),
-                            Err(e) => bad = Some(e),
+                        if let Err(e) = convert.convert(&mut rows, row) {
+                            bad = Some(e);
                         }
                     }
                 }
@@ -176,7 +171,7 @@ pub async fn query_rows<S>(
     client: &mut Client<S>,
     sql: &str,
     timeout: Duration,
-) -> Result<Vec<Map<String, Value>>, String>
+) -> Result<Table, String>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
@@ -272,30 +267,34 @@ pub fn resume_point(previous: &SnapshotInstance) -> Option<i64> {
         return None;
     }
     previous.tables[crate::snapshot::table::BACKUPSET]
-        .iter()
-        .filter_map(|r| r.get("backup_set_id")?.as_i64())
+        .rows()
+        .filter_map(|r| match r.get("backup_set_id")? {
+            Cell::Int(i) => Some(*i),
+            other => other.as_text()?.parse().ok(),
+        })
         .max()
 }
 
 /// `previous` rows followed by `new` ones, each row once (by its key columns).
-fn merge_rows(
-    previous: &[Map<String, Value>],
-    new: Vec<Map<String, Value>>,
-    key: &[&str],
-) -> Vec<Map<String, Value>> {
-    let id = |r: &Map<String, Value>| -> String {
+fn merge_rows(previous: Option<&Table>, new: Table, key: &[&str]) -> Table {
+    let Some(previous) = previous else {
+        return new;
+    };
+    let id = |r: &RowRef<'_>| -> String {
         key.iter()
-            .map(|k| r.get(*k).map(|v| v.to_string()).unwrap_or_default())
+            .map(|k| {
+                r.get(k)
+                    .map(|c| c.to_value().to_string())
+                    .unwrap_or_default()
+            })
             .collect::<Vec<_>>()
             .join("|")
     };
-    let mut seen = std::collections::HashSet::new();
-    let mut out = Vec::with_capacity(previous.len() + new.len());
-    for r in previous.iter().cloned().chain(new) {
-        if seen.insert(id(&r)) {
-            out.push(r);
-        }
-    }
+    let mut seen: std::collections::HashSet<String> = previous.rows().map(|r| id(&r)).collect();
+    let mut out = previous.clone();
+    let mut fresh = new;
+    fresh.retain(|r| seen.insert(id(&r)));
+    out.append(&fresh);
     out
 }
 
@@ -325,8 +324,8 @@ where
     let server_row = run(client, queries::SERVER, t)
         .await
         .map_err(fatal)?
-        .into_iter()
-        .next()
+        .row(0)
+        .map(|r| r.to_map())
         .unwrap_or_default();
     let server: ServerInfo = serde_json::from_value(Value::Object(server_row))
         .map_err(|e| Status::Failed(format!("server facts: {e}")))?;
@@ -346,9 +345,11 @@ where
     if major >= 12 {
         if let Ok(rows) = run(client, retention_sql, t).await {
             let days = rows
-                .first()
-                .and_then(|r| r.get("retention_days"))
-                .and_then(|v| v.as_u64())
+                .row(0)
+                .and_then(|r| match r.get("retention_days")? {
+                    Cell::Int(d) => u64::try_from(*d).ok(),
+                    _ => None,
+                })
                 .unwrap_or(0);
             horizon = horizon.max(u32::try_from(days).unwrap_or(u32::MAX));
         }
@@ -356,8 +357,8 @@ where
 
     let user_dbs: Vec<String> = match run(client, queries::USER_DATABASES, t).await {
         Ok(rows) => rows
-            .iter()
-            .filter_map(|r| r.get("name").and_then(|v| v.as_str()).map(String::from))
+            .rows()
+            .filter_map(|r| r.get("name")?.as_text().map(|t| t.into_owned()))
             .collect(),
         Err(QueryError::Fatal(s)) => return Err(s),
         Err(_) => Vec::new(),
@@ -373,8 +374,8 @@ where
         match run(client, sql, t).await {
             Ok(rows) => {
                 managed[i] = Some(
-                    rows.iter()
-                        .filter_map(|r| r.get("db_name").and_then(|v| v.as_str()).map(String::from))
+                    rows.rows()
+                        .filter_map(|r| r.get("db_name")?.as_text().map(|t| t.into_owned()))
                         .collect(),
                 )
             }
@@ -414,7 +415,7 @@ where
                 }
             }
         };
-        let mut rows = Vec::new();
+        let mut rows = Table::default();
         let mut failure = None;
         let incremental = INCREMENTAL.iter().find(|(t, _)| *t == q.table);
         let after = if incremental.is_some() { after_id } else { 0 };
@@ -423,7 +424,7 @@ where
                 continue;
             };
             match run(client, &sql, t).await {
-                Ok(mut r) => rows.append(&mut r),
+                Ok(r) => rows.append(&r),
                 Err(QueryError::Fatal(s)) => return Err(s),
                 Err(e) => {
                     failure = Some(e);
@@ -434,11 +435,9 @@ where
         match failure {
             None => {
                 let rows = match (incremental, previous) {
-                    (Some((table, key)), Some(prev)) if after > 0 => merge_rows(
-                        prev.tables.get(*table).map_or(&[], Vec::as_slice),
-                        rows,
-                        key,
-                    ),
+                    (Some((table, key)), Some(prev)) if after > 0 => {
+                        merge_rows(prev.tables.get(*table), rows, key)
+                    }
                     _ => rows,
                 };
                 tables.insert(q.table.to_string(), rows);

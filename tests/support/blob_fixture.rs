@@ -180,7 +180,9 @@ pub fn scenario() -> Scenario {
     // ... so Managed Backup's own list does not have it either.
     let moved_url = moved.url.clone();
     for rows in inst.tables.values_mut() {
-        rows.retain(|r| r.get("Backup_path").and_then(|v| v.as_str()) != Some(moved_url.as_str()));
+        rows.retain(|r| {
+            r.get("Backup_path").and_then(|v| v.as_text()).as_deref() != Some(moved_url.as_str())
+        });
     }
     let history = history_files(&estate, now);
     let mut fx = demo();

@@ -180,12 +180,12 @@ impl<'e> Ctx<'e> {
         let instance: &'e Instance = self.instance;
         match instance.tables.get_key_value(table) {
             Some((name, rows)) => Some(
-                rows.iter()
+                rows.rows()
                     .enumerate()
-                    .map(|(index, map)| Row {
+                    .map(|(index, row)| Row {
                         table: name.as_str(),
                         index,
-                        map,
+                        row,
                     })
                     .collect(),
             ),
@@ -206,12 +206,12 @@ impl<'e> Ctx<'e> {
     pub fn rows_if_any(&self, instance: &'e Instance, table: &str) -> Vec<Row<'e>> {
         match instance.tables.get_key_value(table) {
             Some((name, rows)) => rows
-                .iter()
+                .rows()
                 .enumerate()
-                .map(|(index, map)| Row {
+                .map(|(index, row)| Row {
                     table: name.as_str(),
                     index,
-                    map,
+                    row,
                 })
                 .collect(),
             None => Vec::new(),
