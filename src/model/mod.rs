@@ -14,7 +14,7 @@ pub use estate::{
     MissingTable, ServerInfo,
 };
 pub use lsn::{Lsn, LsnError};
-pub use table::{Cell, Columns, RowRef, Table};
+pub use table::{Cell, Columns, Digits, RowRef, Table};
 
 /// Raw catalog rows keyed by three-part table name, as in the snapshot.
 pub type Tables = std::collections::BTreeMap<String, Table>;

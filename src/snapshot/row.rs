@@ -121,7 +121,7 @@ impl<'a> Row<'a> {
             return Ok(None);
         };
         let exact = match cell {
-            Cell::Digits(d) => Lsn::new(*d),
+            Cell::Digits(d) => Lsn::new(d.get()),
             _ => None,
         };
         let lsn = match exact {

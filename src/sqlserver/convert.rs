@@ -16,7 +16,7 @@ use compact_str::CompactString;
 use serde_json::{Map, Number, Value};
 use tiberius::{Column, ColumnData, FromSql, Row};
 
-use crate::model::{Cell, Table};
+use crate::model::{Cell, Digits, Table};
 
 /// Is this an LSN column (`numeric(25,0)` in the catalog)?
 pub fn is_lsn_column(name: &str) -> bool {
@@ -115,7 +115,7 @@ fn cell(column: &str, lsn: bool, data: ColumnData<'static>) -> Result<Cell, Stri
         ColumnData::Numeric(v) => v.map(|n| {
             if n.scale() == 0 {
                 match (i64::try_from(n.value()), u128::try_from(n.value())) {
-                    (_, Ok(d)) if lsn => Cell::Digits(d),
+                    (_, Ok(d)) if lsn => Cell::Digits(Digits::new(d)),
                     (_, Err(_)) if lsn => Cell::text(n.value().to_string()),
                     (Ok(v), _) => Cell::Int(v),
                     _ => number(&n.value().to_string()),
