@@ -495,15 +495,53 @@ fn tabs_plan_and_detail_filter() {
 }
 
 #[test]
-fn ticks_recompute_the_report_at_most_once_a_minute() {
+fn ticks_recompute_the_report_at_most_once_a_minute_off_the_event_loop() {
     let mut app = demo_app();
     app.take_dirty();
     app.update(Action::Tick(now() + Duration::seconds(30)));
     assert!(!app.take_dirty());
+    assert!(!app.reanalysing());
     assert_eq!(app.report.now, now());
-    app.update(Action::Tick(now() + Duration::minutes(2)));
+    // The tick only starts the analysis; the report stays until a later
+    // tick finds the result.
+    let later = now() + Duration::minutes(2);
+    app.update(Action::Tick(later));
+    assert!(app.reanalysing());
+    assert_eq!(app.report.now, now());
+    assert!(!app.take_dirty());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while app.reanalysing() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no report within 60 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        app.update(Action::Tick(later));
+    }
     assert!(app.take_dirty());
-    assert_eq!(app.report.now, now() + Duration::minutes(2));
+    assert_eq!(app.report.now, later);
+}
+
+#[test]
+fn a_reanalysis_of_a_replaced_estate_is_dropped() {
+    let mut app = demo_app();
+    let later = now() + Duration::minutes(2);
+    app.update(Action::Tick(later));
+    assert!(app.reanalysing());
+    // A refresh or load swaps the estate while the analysis runs.
+    let mut replaced = (*app.estate).clone();
+    replaced.instances.truncate(1);
+    app.estate = std::sync::Arc::new(replaced);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while app.reanalysing() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no report within 60 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        app.update(Action::Tick(now()));
+    }
+    assert_eq!(app.report.now, now(), "the stale report was not applied");
 }
 
 // ---------------------------------------------------------------- keymap

@@ -267,7 +267,7 @@ impl App {
         let selected = self.selected_database().map(key);
         let detail = self.detail_database().map(key);
         let first = self.loading.take().is_some();
-        self.estate = refresh.loaded.estate;
+        self.estate = Arc::new(refresh.loaded.estate);
         self.report = refresh.loaded.report;
         self.health = refresh.health;
         self.databases.instances = super::rows::instance_rows(&self.report);

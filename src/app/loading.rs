@@ -69,7 +69,7 @@ impl App {
     /// Takes the estate built in the background; keeps the theme, keymap,
     /// filter and what else the user set while waiting.
     pub fn loaded(&mut self, loaded: Loaded) {
-        self.estate = loaded.estate;
+        self.estate = Arc::new(loaded.estate);
         self.report = loaded.report;
         self.databases.instances = super::rows::instance_rows(&self.report);
         self.databases.instance = 0;

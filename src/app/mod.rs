@@ -9,6 +9,7 @@ pub mod live;
 pub mod loading;
 pub mod on_demand;
 pub mod palette;
+mod reanalysis;
 pub mod rows;
 mod run;
 pub mod state;

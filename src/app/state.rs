@@ -127,7 +127,8 @@ pub enum Popup {
 /// Everything the console shows.
 #[derive(Debug, Clone)]
 pub struct App {
-    pub estate: Estate,
+    /// Shared with the threads that analyse or list it in the background.
+    pub estate: Arc<Estate>,
     pub report: EstateReport,
     pub theme: Theme,
     pub view: View,
@@ -181,6 +182,8 @@ pub struct App {
     pub health: BTreeMap<String, super::live::InstanceHealth>,
     /// Ctrl-R asked for a refresh the event loop has not passed on yet.
     pub refresh_requested: bool,
+    /// The minute's re-analysis running on its own thread, if any.
+    pub(super) reanalysis: Option<super::reanalysis::Reanalysis>,
     pub(super) dirty: bool,
 }
 
@@ -198,7 +201,7 @@ impl App {
                 filter: Filter::default(),
                 widths: rows::RowWidths::default(),
             },
-            estate,
+            estate: Arc::new(estate),
             report,
             theme: Theme::from_env(),
             view: View::Databases,
@@ -229,6 +232,7 @@ impl App {
             loading: None,
             health: BTreeMap::new(),
             refresh_requested: false,
+            reanalysis: None,
             dirty: true,
         };
         app.refresh_databases();

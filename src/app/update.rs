@@ -1,23 +1,20 @@
 //! How actions change the app: one function per view or overlay, plus
 //! the recomputation of the report when the clock moves on.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
 use super::action::Action;
 use super::palette::{self, Command, Palette};
 use super::rows;
 use super::state::{App, DetailState, DetailTab, Filter, Pane, Popup, View};
 use super::ClipboardMode;
-use crate::analysis::{self, analyze_estate, Target};
+use crate::analysis::{self, Target};
 
 /// Largest text sent through OSC 52 (many terminals cap the sequence near 100 kB).
 pub const OSC52_MAX: usize = 74_994;
 
 /// Rows moved by PageUp/PageDown.
 const PAGE: usize = 10;
-/// The report is recomputed when the clock moved this far.
-const REANALYZE_EVERY: Duration = Duration::seconds(60);
-
 /// A selection moved by a navigation action within `len` rows.
 pub(super) fn moved(current: usize, len: usize, action: Action) -> usize {
     let last = len.saturating_sub(1);
@@ -138,18 +135,10 @@ impl App {
     fn tick(&mut self, now: DateTime<Utc>) -> bool {
         // Container listings finished in the background since the last tick.
         let listed = self.poll_storage();
-        // In live mode every refresh arrives analysed by the collector
-        // thread; re-analysing here would block the event loop for seconds
-        // on a large estate (measured: 11–13 s for 570 databases under load).
-        if !self.health.is_empty() || (now - self.report.now).abs() < REANALYZE_EVERY {
-            return listed;
-        }
-        self.report = analyze_estate(&self.estate, now);
-        self.databases.instances = rows::instance_rows(&self.report);
-        self.refresh_databases();
-        self.refresh_detail();
-        self.refresh_findings();
-        true
+        // Analysing on the event loop froze it for seconds on a large
+        // estate (measured: 11–13 s for 570 databases under load).
+        let reanalysed = self.reanalyse(now);
+        listed || reanalysed
     }
 
     fn filter_action(&mut self, action: Action) {
