@@ -15,6 +15,7 @@ pub const OSC52_MAX: usize = 74_994;
 
 /// Rows moved by PageUp/PageDown.
 const PAGE: usize = 10;
+
 /// A selection moved by a navigation action within `len` rows.
 pub(super) fn moved(current: usize, len: usize, action: Action) -> usize {
     let last = len.saturating_sub(1);
