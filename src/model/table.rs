@@ -559,15 +559,122 @@ impl<'de> Visitor<'de> for RowSeed<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<Cell>, A::Error> {
         let table = self.0;
         let mut cells = vec![Cell::Absent; table.columns.len()];
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            let value: Value = map.next_value()?;
-            let p = table.add_column(&key);
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            let value: Cell = map.next_value()?;
+            let p = table.add_column(key.as_str());
             if p >= cells.len() {
                 cells.resize(p + 1, Cell::Absent);
             }
-            cells[p] = Cell::from_value(value);
+            cells[p] = value;
         }
         Ok(cells)
+    }
+}
+
+/// A row key, borrowed from the document when it has no escapes.
+enum Key<'de> {
+    Borrowed(&'de str),
+    Owned(String),
+}
+
+impl Key<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Key::Borrowed(s) => s,
+            Key::Owned(s) => s,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Key<'de>, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a column name")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key::Borrowed(v))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key::Owned(v.to_string()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key::Owned(v))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+/// A cell read straight from JSON: strings, booleans, nulls and integers
+/// without an intermediate `Value`; numbers in serde_json's exact form,
+/// arrays and objects through `Value`.
+impl<'de> Deserialize<'de> for Cell {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Cell, D::Error> {
+        d.deserialize_any(CellVisitor)
+    }
+}
+
+struct CellVisitor;
+
+impl<'de> Visitor<'de> for CellVisitor {
+    type Value = Cell;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Cell, E> {
+        Ok(Cell::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Cell, E> {
+        Ok(Cell::Null)
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Cell, E> {
+        Ok(Cell::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Cell, E> {
+        Ok(Cell::Int(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Cell, E> {
+        Ok(i64::try_from(v).map_or_else(|_| Cell::Number(v.to_string().into()), Cell::Int))
+    }
+
+    fn visit_i128<E>(self, v: i128) -> Result<Cell, E> {
+        Ok(i64::try_from(v).map_or_else(|_| Cell::Number(v.to_string().into()), Cell::Int))
+    }
+
+    fn visit_u128<E>(self, v: u128) -> Result<Cell, E> {
+        Ok(i64::try_from(v).map_or_else(|_| Cell::Number(v.to_string().into()), Cell::Int))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Cell, E> {
+        Ok(Number::from_f64(v).map_or(Cell::Null, |n| Cell::number(&n)))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Cell, E> {
+        Ok(Cell::text(v))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Cell, E> {
+        Ok(Cell::text(v))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Cell, A::Error> {
+        // Also how serde_json hands over a number with arbitrary_precision.
+        let v = Value::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        Ok(Cell::from_value(v))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Cell, A::Error> {
+        let v = Value::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))?;
+        Ok(Cell::from_value(v))
     }
 }
 
@@ -595,6 +702,25 @@ mod tests {
             {}
         ]);
         assert_eq!(round_trip(rows.clone()), rows);
+    }
+
+    #[test]
+    fn text_documents_read_the_same_as_values() {
+        let text = r#"[{"a":1,"b":"x\"y","lsn":"98000000012300001","big":123456789012345678901234567,
+            "f":1.50,"neg":-9223372036854775808,"u":18446744073709551615,"o":{"k":[1,{"z":null}]},
+            "e\u0041":true,"n":null,"g":"6f1c4a2e-0b7d-4c1e-9a51-3d2f8e7b6c10"}]"#;
+        let from_text: Table = serde_json::from_str(text).unwrap();
+        let value: Value = serde_json::from_str(text).unwrap();
+        let from_value: Table = serde_json::from_value(value.clone()).unwrap();
+        assert_eq!(from_text, from_value);
+        assert_eq!(serde_json::to_value(&from_text).unwrap(), value);
+        let row = from_text.row(0).unwrap();
+        assert_eq!(
+            row.get("big").unwrap().number_text().as_deref(),
+            Some("123456789012345678901234567")
+        );
+        assert_eq!(row.get("f").unwrap().number_text().as_deref(), Some("1.50"));
+        assert!(row.contains("eA"));
     }
 
     #[test]
