@@ -91,7 +91,20 @@ impl Bearer {
 
     /// Why the service refused this credential (401/403), for an error
     /// message: expiry first, then the service's own detail.
-    pub(crate) fn refused(&self, status: u16, detail: Option<&str>, now: DateTime<Utc>) -> String {
+    pub(crate) fn refused(
+        &self,
+        status: u16,
+        code: Option<&str>,
+        detail: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> String {
+        // 401, or a 403 the service files under authentication: the token
+        // itself was refused. Other 403s: the identity lacks a role.
+        let token_refused = status == 401
+            || matches!(
+                code,
+                Some("AuthenticationFailed" | "InvalidAuthenticationInfo")
+            );
         let detail = detail
             .map(|d| format!(" (the service says: {d})"))
             .unwrap_or_default();
@@ -102,7 +115,7 @@ impl Bearer {
                     t.var,
                     at.to_rfc3339_opts(SecondsFormat::Secs, true)
                 ),
-                _ if status == 401 => format!(
+                _ if token_refused => format!(
                     "the service refused the access token in ${}{detail}; it may be expired or not meant for storage (get one with `{AZ_TOKEN_COMMAND}`)",
                     t.var
                 ),
@@ -111,8 +124,11 @@ impl Bearer {
                     t.var
                 ),
             },
+            Source::Entra(_) if token_refused => format!(
+                "the service refused the Entra ID token{detail}"
+            ),
             Source::Entra(_) => format!(
-                "the Entra ID identity was refused{detail}; it needs the Storage Blob Data Reader role on the container or its account"
+                "the Entra ID identity may not read this container{detail}; it needs the Storage Blob Data Reader role on the container or its account"
             ),
         }
     }
@@ -251,8 +267,8 @@ impl EntraChain {
                 .map_err(|e| fail("service principal", e))?;
             sources.push(("service principal (AZURE_CLIENT_SECRET)", c));
         } else if env_value("AZURE_FEDERATED_TOKEN_FILE").is_some() {
-            let c = WorkloadIdentityCredential::new(None)
-                .map_err(|e| fail("workload identity", e))?;
+            let c =
+                WorkloadIdentityCredential::new(None).map_err(|e| fail("workload identity", e))?;
             sources.push(("workload identity (AZURE_FEDERATED_TOKEN_FILE)", c));
         } else {
             let dev = DeveloperToolsCredential::new(None).map_err(|e| fail("Azure CLI", e))?;
@@ -323,7 +339,10 @@ impl TokenCredential for EntraChain {
         }
         Err(azure_core::Error::with_message(
             ErrorKind::Credential,
-            format!("no Entra ID credential gave a token ({})", failures.join("; ")),
+            format!(
+                "no Entra ID credential gave a token ({})",
+                failures.join("; ")
+            ),
         ))
     }
 }
@@ -347,7 +366,14 @@ mod tests {
             jwt_expiry(&t).unwrap().to_rfc3339(),
             "2030-01-01T00:00:00+00:00"
         );
-        for junk in ["", "abc", "a.b.c", "a.!!!.c", &jwt("[1]"), &jwt(r#"{"exp":"x"}"#)] {
+        for junk in [
+            "",
+            "abc",
+            "a.b.c",
+            "a.!!!.c",
+            &jwt("[1]"),
+            &jwt(r#"{"exp":"x"}"#),
+        ] {
             assert_eq!(jwt_expiry(junk), None, "{junk}");
         }
     }
@@ -356,7 +382,9 @@ mod tests {
     fn env_tokens_are_checked_and_never_shown() {
         let e = Bearer::from_token("CW_T", "  ").unwrap_err().to_string();
         assert!(e.contains("CW_T is not set"), "{e}");
-        let e = Bearer::from_token("CW_T", "abc\ndef").unwrap_err().to_string();
+        let e = Bearer::from_token("CW_T", "abc\ndef")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("spaces or line breaks"), "{e}");
         let b = Bearer::from_token("CW_T", "Bearer TOPSECRET-1").unwrap();
         assert_eq!(b.to_string(), "Entra ID access token from $CW_T");
@@ -364,8 +392,29 @@ mod tests {
         assert_eq!(b.scrub("x TOPSECRET-1 y"), "x <redacted> y");
         let past = jwt(r#"{"exp":1000000000}"#);
         let b = Bearer::from_token("CW_T", &past).unwrap();
-        let why = b.refused(403, Some("Lifetime validation failed."), Utc::now());
-        assert!(why.starts_with("the access token in $CW_T expired at 2001-09-09T01:46:40Z"), "{why}");
+        let why = b.refused(
+            403,
+            Some("AuthenticationFailed"),
+            Some("Lifetime validation failed."),
+            Utc::now(),
+        );
+        assert!(
+            why.starts_with("the access token in $CW_T expired at 2001-09-09T01:46:40Z"),
+            "{why}"
+        );
         assert!(!why.contains(&past));
+        let fresh = Bearer::from_token("CW_T", "abcdefghijklmnop").unwrap();
+        let why = fresh.refused(
+            403,
+            Some("AuthorizationPermissionMismatch"),
+            None,
+            Utc::now(),
+        );
+        assert!(why.contains("Storage Blob Data Reader"), "{why}");
+        let why = fresh.refused(401, None, None, Utc::now());
+        assert!(
+            why.starts_with("the service refused the access token in $CW_T"),
+            "{why}"
+        );
     }
 }

@@ -89,7 +89,7 @@ impl AzureBlobSource {
             Some(s @ (401 | 403)) => {
                 let detail = auth_detail(&e).map(|d| self.url.scrub(&d));
                 let reason = match self.url.bearer() {
-                    Some(b) => b.refused(s, detail.as_deref(), Utc::now()),
+                    Some(b) => b.refused(s, error_code(&e), detail.as_deref(), Utc::now()),
                     None if self.url.has_sas() => "check the SAS token's permissions (list, read) and expiry".to_string(),
                     None => "no credential was given: set a SAS token, an account key or an Entra ID credential".to_string(),
                 };
@@ -104,14 +104,15 @@ impl AzureBlobSource {
                 self.url
                     .scrub(&format!("{what}: Entra ID sign-in failed: {e}")),
             ),
-            _ => BlobError::Request(self.url.scrub(&format!("{what}: {e}"))),
+            _ => BlobError::Request(self.url.scrub(&format!("{what}: {}", with_causes(&e)))),
         }
     }
 }
 
 /// A transport that also trusts the CA certificates in `path` (PEM).
 fn transport_trusting(url: &ContainerUrl, path: &Path) -> Result<Transport, BlobError> {
-    let fail = |why: String| BlobError::Credential(format!("{url}: CA file {}: {why}", path.display()));
+    let fail =
+        |why: String| BlobError::Credential(format!("{url}: CA file {}: {why}", path.display()));
     let pem = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
     let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| fail(e.to_string()))?;
     if certs.is_empty() {
@@ -126,6 +127,30 @@ fn transport_trusting(url: &ContainerUrl, path: &Path) -> Result<Transport, Blob
         .build()
         .map_err(|e| fail(e.to_string()))?;
     Ok(Transport::new(Arc::new(client)))
+}
+
+/// The service's error code (`x-ms-error-code`), if any.
+fn error_code(e: &azure_core::Error) -> Option<&str> {
+    match e.kind() {
+        ErrorKind::HttpResponse { error_code, .. } => error_code.as_deref(),
+        _ => None,
+    }
+}
+
+/// An error and its causes, one line: the SDK's "retry policy expired"
+/// alone would hide a refused certificate.
+fn with_causes(e: &azure_core::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !text.is_empty() && !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cause = c.source();
+    }
+    out
 }
 
 /// The service's `AuthenticationErrorDetail` (or `Message`) from an error

@@ -72,7 +72,11 @@ impl StorageConfig {
             }
         };
         match &self.ca_file {
-            Some(p) => format!("{} ({cred}; also trusting CAs in {})", self.url, p.display()),
+            Some(p) => format!(
+                "{} ({cred}; also trusting CAs in {})",
+                self.url,
+                p.display()
+            ),
             None => format!("{} ({cred})", self.url),
         }
     }
@@ -115,11 +119,17 @@ impl StorageConfig {
             }
             StorageCredential::TokenEnv(var) => {
                 let bearer = Bearer::from_env(var).map_err(|e| e.to_string())?;
-                self.url.clone().with_bearer(bearer).map_err(|e| e.to_string())
+                self.url
+                    .clone()
+                    .with_bearer(bearer)
+                    .map_err(|e| e.to_string())
             }
             StorageCredential::Entra => {
                 let bearer = Bearer::entra().map_err(|e| e.to_string())?;
-                self.url.clone().with_bearer(bearer).map_err(|e| e.to_string())
+                self.url
+                    .clone()
+                    .with_bearer(bearer)
+                    .map_err(|e| e.to_string())
             }
             StorageCredential::ConnectionStringEnv(var) => {
                 let conn =
@@ -169,7 +179,9 @@ pub(super) fn validate(
             problems.push((
                 *al,
                 *ac,
-                format!("container_auth = {a:?}: expected \"entra\" (Entra ID through azure_identity)"),
+                format!(
+                    "container_auth = {a:?}: expected \"entra\" (Entra ID through azure_identity)"
+                ),
             ));
         }
     }
@@ -241,15 +253,17 @@ pub(super) fn validate(
             format!("give one storage credential, not {}", names.join(" and ")),
         ));
     }
-    let bearer = creds.iter().find(|(_, c)| {
-        matches!(c, StorageCredential::TokenEnv(_) | StorageCredential::Entra)
-    });
+    let bearer = creds
+        .iter()
+        .find(|(_, c)| matches!(c, StorageCredential::TokenEnv(_) | StorageCredential::Entra));
     if let (Some((k, _)), Some(u)) = (bearer, &url) {
         if !u.base.starts_with("https://") {
             problems.push((
                 l,
                 c,
-                format!("{k} needs an https:// container_url: Entra ID tokens are only sent over TLS"),
+                format!(
+                    "{k} needs an https:// container_url: Entra ID tokens are only sent over TLS"
+                ),
             ));
         }
     }
@@ -292,7 +306,10 @@ pub(super) fn validate(
                 problems.push((
                     *pl,
                     *pc,
-                    format!("container_ca_file = {p:?}: no such file ({})", path.display()),
+                    format!(
+                        "container_ca_file = {p:?}: no such file ({})",
+                        path.display()
+                    ),
                 ));
             }
             Some(path)
@@ -353,14 +370,17 @@ mod tests {
         assert!(validate(r, 2, Path::new(".")).unwrap_err()[0]
             .2
             .contains("needs container_url"));
-        assert_eq!(validate(RawStorage::default(), 2, Path::new(".")).unwrap(), None);
+        assert_eq!(
+            validate(RawStorage::default(), 2, Path::new(".")).unwrap(),
+            None
+        );
         let s = validate(
             raw("http://127.0.0.1:10000/devstoreaccount1/b"),
             2,
             Path::new("."),
         )
-            .unwrap()
-            .unwrap();
+        .unwrap()
+        .unwrap();
         assert_eq!(s.credential, StorageCredential::Anonymous);
         assert_eq!(s.history_key(), "devstoreaccount1/b");
     }
