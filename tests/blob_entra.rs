@@ -325,4 +325,62 @@ async fn the_config_and_the_command_line_take_a_token_from_the_environment() {
     let (code, _, stderr) = run("UNRELATED", "x", &["--token-env", "CW_CLI_UNSET_TOKEN"]);
     assert_ne!(code, Some(0));
     assert!(stderr.contains("CW_CLI_UNSET_TOKEN is not set"), "{stderr}");
+
+    // `--entra` with nothing to sign in with (no az/azd on PATH, no managed
+    // identity here): the container and every source tried are named.
+    let empty = pki.dir.join("empty-path");
+    std::fs::create_dir_all(&empty).unwrap();
+    let entra_run = |env: &[(&str, &str)]| {
+        let mut c = Command::new(bin);
+        c.args([
+            "blobs",
+            "--container-url",
+            &url,
+            "--entra",
+            "--ca-file",
+            &ca,
+        ])
+        .env("PATH", &empty)
+        .env("IDENTITY_ENDPOINT", "")
+        .env("MSI_ENDPOINT", "");
+        for v in [
+            "AZURE_CLIENT_ID",
+            "AZURE_CLIENT_SECRET",
+            "AZURE_TENANT_ID",
+            "AZURE_FEDERATED_TOKEN_FILE",
+            "CHAINWATCH_STORAGE_TOKEN",
+            "IDENTITY_ENDPOINT",
+            "MSI_ENDPOINT",
+        ] {
+            c.env_remove(v);
+        }
+        c.envs(env.iter().copied());
+        let out = c.output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, stderr) = entra_run(&[]);
+    eprintln!("entra, nothing to sign in with: {stderr}");
+    assert_ne!(code, Some(0));
+    assert!(stderr.contains(&url), "{stderr}");
+    assert!(
+        stderr.contains("no Entra ID credential gave a token"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Azure CLI") && stderr.contains("managed identity"),
+        "{stderr}"
+    );
+    // A client secret without its tenant and client: said before any request.
+    let (code, stderr) = entra_run(&[("AZURE_CLIENT_SECRET", "SpSecretValue42")]);
+    assert_ne!(code, Some(0));
+    assert!(
+        stderr.contains(
+            "AZURE_CLIENT_SECRET is set, so AZURE_TENANT_ID and AZURE_CLIENT_ID must be too"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("SpSecretValue42"), "{stderr}");
 }

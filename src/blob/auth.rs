@@ -252,7 +252,7 @@ fn env_value(name: &str) -> Option<String> {
 impl EntraChain {
     fn from_env() -> Result<EntraChain, BlobError> {
         let fail = |what: &str, e: azure_core::Error| {
-            BlobError::Credential(format!("Entra ID ({what}): {}", first_line(&e.to_string())))
+            BlobError::Credential(format!("Entra ID ({what}): {}", one_line(&e.to_string())))
         };
         let mut sources: Vec<(&'static str, Arc<dyn TokenCredential>)> = Vec::new();
         if let Some(secret) = env_value("AZURE_CLIENT_SECRET") {
@@ -298,8 +298,14 @@ impl EntraChain {
     }
 }
 
-fn first_line(text: &str) -> String {
-    text.lines().next().unwrap_or_default().trim().to_string()
+/// An error message on one line, bounded (CLI tools' errors can be long).
+fn one_line(text: &str) -> String {
+    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if joined.chars().count() > 300 {
+        format!("{}…", joined.chars().take(300).collect::<String>())
+    } else {
+        joined
+    }
 }
 
 #[async_trait::async_trait]
@@ -334,7 +340,7 @@ impl TokenCredential for EntraChain {
                     self.chosen.store(i, Ordering::Relaxed);
                     return Ok(token);
                 }
-                Err(e) => failures.push(format!("{name}: {}", first_line(&e.to_string()))),
+                Err(e) => failures.push(format!("{name}: {}", one_line(&e.to_string()))),
             }
         }
         Err(azure_core::Error::with_message(

@@ -100,10 +100,12 @@ impl AzureBlobSource {
                 }
             }
             // Getting the token failed (az not logged in, no managed identity...).
-            None if matches!(e.kind(), ErrorKind::Credential) => BlobError::Credential(
-                self.url
-                    .scrub(&format!("{what}: Entra ID sign-in failed: {e}")),
-            ),
+            None if matches!(e.kind(), ErrorKind::Credential) => {
+                BlobError::Credential(self.url.scrub(&format!(
+                    "{what}: Entra ID sign-in failed: {}",
+                    with_causes(&e)
+                )))
+            }
             _ => BlobError::Request(self.url.scrub(&format!("{what}: {}", with_causes(&e)))),
         }
     }
@@ -143,7 +145,7 @@ fn with_causes(e: &azure_core::Error) -> String {
     let mut out = e.to_string();
     let mut cause = std::error::Error::source(e);
     while let Some(c) = cause {
-        let text = c.to_string();
+        let text = super::url::scrub_url_queries(&c.to_string());
         if !text.is_empty() && !out.contains(&text) {
             out.push_str(": ");
             out.push_str(&text);

@@ -178,6 +178,30 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// Free text with the query of every URL in it cut (`…/c?<redacted>`):
+/// transport errors quote the request URL, SAS and all.
+pub(crate) fn scrub_url_queries(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(pos) = rest.find("://") {
+        let after = pos + 3;
+        let end = rest[after..]
+            .find(|c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | '>' | ']'))
+            .map_or(rest.len(), |e| after + e);
+        let url = &rest[..end];
+        match url[after..].find('?') {
+            Some(q) => {
+                out.push_str(&url[..after + q]);
+                out.push_str("?<redacted>");
+            }
+            None => out.push_str(url),
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Replaces the value of every `sig=` and `AccountKey=` in free text, and
 /// of `Bearer <token>` where the word after it is long enough to be a token.
 pub(crate) fn scrub_signatures(text: &str) -> String {
@@ -245,6 +269,10 @@ mod tests {
         assert_eq!(
             scrub_signatures("AccountKey=abc==;BlobEndpoint=x sig=zz&se=1"),
             "AccountKey=<redacted>;BlobEndpoint=x sig=<redacted>&se=1"
+        );
+        assert_eq!(
+            scrub_url_queries("error sending request for url (https://a/c?comp=list&sig=X): refused; see http://b/x"),
+            "error sending request for url (https://a/c?<redacted>): refused; see http://b/x"
         );
         assert_eq!(
             scrub_signatures("Authorization: Bearer eyJ0eXAiOiJKV1QiLCJhbGci.x.y; a bearer token"),
