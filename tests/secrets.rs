@@ -26,8 +26,18 @@ const INLINE_PASSWORD: &str = "Pw-inline-4b8e1d-SECRET";
 const WRONG_PASSWORD: &str = "Pw-wrong-0c5e2a-SECRET";
 /// The `sig=` value of a SAS token (URL-encoded, as SAS tokens are).
 const SIG: &str = "Sg9d2e6bQSECRETtoken%2Bx%3D";
+/// An Entra ID access token (JWT-shaped) for storage.
+const TOKEN: &str =
+    "eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL3N0b3JhZ2UuYXp1cmUuY29tIn0.Tk9f4c2bSECRETsig";
 /// What no output may contain: each secret's distinctive core.
-const NEEDLES: &[&str] = &["7f3a9c", "4b8e1d", "0c5e2a", "Sg9d2e6bQ", "SECRETtoken"];
+const NEEDLES: &[&str] = &[
+    "7f3a9c",
+    "4b8e1d",
+    "0c5e2a",
+    "Sg9d2e6bQ",
+    "SECRETtoken",
+    "Tk9f4c2b",
+];
 
 fn sas() -> String {
     format!("sv=2022-11-02&ss=b&srt=co&sp=rl&se=2030-01-01T00:00:00Z&spr=https,http&sig={SIG}")
@@ -68,6 +78,7 @@ impl Home {
             ("CW_WRONG_PASSWORD".into(), WRONG_PASSWORD.into()),
             ("CW_TEST_SAS".into(), sas()),
             ("CHAINWATCH_SAS".into(), sas()),
+            ("CW_TEST_TOKEN".into(), TOKEN.into()),
             ("CHAINWATCH_LOG".into(), "trace".into()),
             ("NO_COLOR".into(), "1".into()),
         ]
@@ -273,6 +284,27 @@ async fn cli_commands_never_show_passwords_or_sas_tokens() {
     )
     .unwrap();
     let in_file_s = in_file.display().to_string();
+    // Entra ID: an instance whose container takes the token from CW_TEST_TOKEN.
+    let https_url = format!(
+        "https://{}:{}/devstoreaccount1/backups",
+        storage.ip(),
+        storage.port()
+    );
+    let entra_cfg = home.dir.join("input").join("entra.toml");
+    std::fs::write(
+        &entra_cfg,
+        format!(
+            "[defaults]\nconnect_timeout_secs = 2\nretries = 0\n\n\
+             [[instance]]\nname = 'SQL16\\PROD'\n\
+             connection = \"Server=tcp:{},{};User ID=monitor;Encrypt=DANGER_PLAINTEXT\"\n\
+             password_env = \"CW_TEST_PASSWORD\"\n\
+             container_url = \"{https_url}\"\ncontainer_token_env = \"CW_TEST_TOKEN\"\n",
+            server.addr.ip(),
+            server.addr.port()
+        ),
+    )
+    .unwrap();
+    let entra_cfg_s = entra_cfg.display().to_string();
 
     let runs: Vec<(&str, Vec<String>, Option<i32>)> = vec![
         (
@@ -334,6 +366,40 @@ async fn cli_commands_never_show_passwords_or_sas_tokens() {
             args(&["blobs", "--container-url", &sas_url, "--config", &cfg_s]),
             None,
         ),
+        (
+            "blobs, Entra ID token from --token-env",
+            args(&[
+                "blobs",
+                "--container-url",
+                &https_url,
+                "--token-env",
+                "CW_TEST_TOKEN",
+            ]),
+            None,
+        ),
+        (
+            "blobs, Entra ID token refused over http",
+            args(&[
+                "blobs",
+                "--container-url",
+                &plain_url,
+                "--token-env",
+                "CW_TEST_TOKEN",
+                "--format",
+                "json",
+            ]),
+            None,
+        ),
+        (
+            "config check, Entra ID token",
+            args(&["config", "check", "--config", &entra_cfg_s]),
+            Some(0),
+        ),
+        (
+            "check, Entra ID token",
+            args(&["check", "--config", &entra_cfg_s, "--format", "json"]),
+            None,
+        ),
     ];
     let mut runs = runs;
     for (i, text) in split_passwords.iter().enumerate() {
@@ -368,7 +434,7 @@ async fn cli_commands_never_show_passwords_or_sas_tokens() {
     let files = scan.home(&home);
     assert!(files.contains(&snap) && files.contains(&inline));
     scan.assert_clean();
-    assert!(scan.scanned >= 22 + 2);
+    assert!(scan.scanned >= 30 + 2);
 }
 
 /// The console, under tmux, on the configured instances (one reachable, one

@@ -2,13 +2,24 @@
 //!
 //! Credentials: a SAS token in the container URL (what Managed Backup's
 //! credential holds), or an account key / connection string, from which
-//! [`super::sas`] signs a short-lived SAS locally. The SDK never sees the key.
+//! [`super::sas`] signs a short-lived SAS locally (the SDK never sees the
+//! key), or an Entra ID [`Bearer`](super::Bearer) credential, which the SDK
+//! sends as a bearer token.
+//!
+//! TLS: certificates are always verified (the SDK's reqwest, rustls with the
+//! platform verifier). A container with a private CA (or a test emulator)
+//! names a PEM file of extra roots; those are added to the system's, never
+//! in place of checking. There is no switch to turn verification off.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::num::NonZero;
+use std::path::Path;
 
-use azure_core::http::{ExponentialRetryOptions, RetryOptions, Url};
+use std::sync::Arc;
+
+use azure_core::error::ErrorKind;
+use azure_core::http::{ExponentialRetryOptions, RetryOptions, Transport, Url};
 use azure_storage_blob::models::{
     BlobClientDownloadOptions, BlobContainerClientListBlobsOptions, HttpRange, ListBlobsIncludeItem,
 };
@@ -58,7 +69,11 @@ impl AzureBlobSource {
         if let Some(v) = options.api_version {
             client_options.version = v;
         }
-        let client = BlobContainerClient::new(parsed, None, Some(client_options))
+        if let Some(path) = url.ca_file() {
+            client_options.client_options.transport = Some(transport_trusting(&url, path)?);
+        }
+        let credential = url.bearer().map(|b| b.credential());
+        let client = BlobContainerClient::new(parsed, credential, Some(client_options))
             .map_err(|e| BlobError::InvalidUrl(url.scrub(&e.to_string())))?;
         Ok(AzureBlobSource { url, client })
     }
@@ -71,10 +86,99 @@ impl AzureBlobSource {
         let status = e.http_status().map(u16::from);
         match status {
             Some(404) => BlobError::NotFound(what.to_string()),
-            Some(s @ (401 | 403)) => BlobError::Denied { status: s },
-            _ => BlobError::Request(self.url.scrub(&format!("{what}: {e}"))),
+            Some(s @ (401 | 403)) => {
+                let detail = auth_detail(&e).map(|d| self.url.scrub(&d));
+                let reason = match self.url.bearer() {
+                    Some(b) => b.refused(s, error_code(&e), detail.as_deref(), Utc::now()),
+                    None if self.url.has_sas() => "check the SAS token's permissions (list, read) and expiry".to_string(),
+                    None => "no credential was given: set a SAS token, an account key or an Entra ID credential".to_string(),
+                };
+                BlobError::Denied {
+                    status: s,
+                    container: self.url.to_string(),
+                    reason,
+                }
+            }
+            // Getting the token failed (az not logged in, no managed identity...).
+            None if matches!(e.kind(), ErrorKind::Credential) => {
+                BlobError::Credential(self.url.scrub(&format!(
+                    "{what}: Entra ID sign-in failed: {}",
+                    with_causes(&e)
+                )))
+            }
+            _ => BlobError::Request(self.url.scrub(&format!("{what}: {}", with_causes(&e)))),
         }
     }
+}
+
+/// A transport that also trusts the CA certificates in `path` (PEM).
+fn transport_trusting(url: &ContainerUrl, path: &Path) -> Result<Transport, BlobError> {
+    let fail =
+        |why: String| BlobError::Credential(format!("{url}: CA file {}: {why}", path.display()));
+    let pem = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| fail(e.to_string()))?;
+    if certs.is_empty() {
+        return Err(fail("no PEM certificate in it".into()));
+    }
+    // The SDK's own client settings: bounded connect/read, no redirects.
+    let client = reqwest::ClientBuilder::new()
+        .connect_timeout(std::time::Duration::from_secs(20))
+        .read_timeout(std::time::Duration::from_secs(60))
+        .redirect(reqwest::redirect::Policy::none())
+        .tls_certs_merge(certs)
+        .build()
+        .map_err(|e| fail(e.to_string()))?;
+    Ok(Transport::new(Arc::new(client)))
+}
+
+/// The service's error code (`x-ms-error-code`), if any.
+fn error_code(e: &azure_core::Error) -> Option<&str> {
+    match e.kind() {
+        ErrorKind::HttpResponse { error_code, .. } => error_code.as_deref(),
+        _ => None,
+    }
+}
+
+/// An error and its causes, one line: the SDK's "retry policy expired"
+/// alone would hide a refused certificate.
+fn with_causes(e: &azure_core::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        let text = super::url::scrub_url_queries(&c.to_string());
+        if !text.is_empty() && !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cause = c.source();
+    }
+    out
+}
+
+/// The service's `AuthenticationErrorDetail` (or `Message`) from an error
+/// response's XML body, one line, bounded.
+fn auth_detail(e: &azure_core::Error) -> Option<String> {
+    let ErrorKind::HttpResponse {
+        raw_response: Some(raw),
+        error_code,
+        ..
+    } = e.kind()
+    else {
+        return None;
+    };
+    let body = String::from_utf8_lossy(raw.body().as_ref());
+    let tag = |name: &str| -> Option<String> {
+        let open = format!("<{name}>");
+        let start = body.find(&open)? + open.len();
+        let end = start + body[start..].find('<')?;
+        let text = body[start..end].lines().next().unwrap_or_default().trim();
+        (!text.is_empty()).then(|| text.chars().take(200).collect())
+    };
+    let text = tag("AuthenticationErrorDetail").or_else(|| tag("Message"))?;
+    Some(match error_code {
+        Some(code) => format!("{code}: {text}"),
+        None => text,
+    })
 }
 
 impl BlobSource for AzureBlobSource {

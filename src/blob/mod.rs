@@ -9,9 +9,10 @@
 //! - [`crosscheck`]: history vs storage, as [`Finding`](crate::analysis::Finding)s (pure).
 //! - [`retention`]: promised retention vs what is recoverable now (pure).
 //!
-//! Secrets (SAS tokens, account keys) never reach `Debug`, `Display` or an
+//! Secrets (SAS tokens, account keys, Entra ID tokens) never reach `Debug`, `Display` or an
 //! error message: URLs are shown without their query string.
 
+pub mod auth;
 pub mod azure;
 pub mod bar;
 pub mod crosscheck;
@@ -28,6 +29,7 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+pub use auth::Bearer;
 pub use azure::{AzureBlobSource, AzureOptions};
 pub use bar::{ascii_bar, retention_bar, Cell};
 pub use crosscheck::{cross_check, history_files, ContainerCheck, HistoryFile};
@@ -64,8 +66,14 @@ pub enum BlobError {
     Credential(String),
     #[error("blob {0:?} not found")]
     NotFound(String),
-    #[error("access denied ({status}): check the SAS token's permissions (list, read) and expiry")]
-    Denied { status: u16 },
+    /// 401/403: `reason` says what to check for the credential used.
+    #[error("access denied ({status}) to {container}: {reason}")]
+    Denied {
+        status: u16,
+        /// The container URL (no token).
+        container: String,
+        reason: String,
+    },
     #[error("storage request failed: {0}")]
     Request(String),
 }

@@ -1,11 +1,15 @@
 //! Container URLs and their secrets.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 
+use super::auth::Bearer;
 use super::BlobError;
 
 /// A container URL split as SQL Server splits a SAS URL: the container URL
-/// (everything before `?`, also the credential's name) and the token.
+/// (everything before `?`, also the credential's name) and the token; or,
+/// instead of a SAS, an Entra ID [`Bearer`] credential. Also the extra CA
+/// certificates to trust for it (a private CA, a test emulator).
 #[derive(Clone, PartialEq, Eq)]
 pub struct ContainerUrl {
     /// `https://acct.blob.core.windows.net/container`, no query, no trailing `/`.
@@ -14,6 +18,10 @@ pub struct ContainerUrl {
     pub container: String,
     /// The SAS token without the leading `?` (secret).
     sas: Option<String>,
+    /// An Entra ID credential (sent as a bearer token, HTTPS only).
+    bearer: Option<Bearer>,
+    /// PEM file of CA certificates trusted besides the system's.
+    ca_file: Option<PathBuf>,
 }
 
 impl ContainerUrl {
@@ -57,7 +65,37 @@ impl ContainerUrl {
             account,
             container,
             sas,
+            bearer: None,
+            ca_file: None,
         })
+    }
+
+    /// The same container authenticated with an Entra ID credential instead
+    /// of a SAS. Refused for plain `http://` URLs: tokens only go over TLS.
+    pub fn with_bearer(mut self, bearer: Bearer) -> Result<ContainerUrl, BlobError> {
+        if !self.base.starts_with("https://") {
+            return Err(BlobError::Credential(format!(
+                "{}: an Entra ID token is only sent over https",
+                self.base
+            )));
+        }
+        self.sas = None;
+        self.bearer = Some(bearer);
+        Ok(self)
+    }
+
+    pub fn bearer(&self) -> Option<&Bearer> {
+        self.bearer.as_ref()
+    }
+
+    /// Also trust the CA certificates (PEM) in `path` for this container.
+    pub fn with_ca_file(mut self, path: Option<&Path>) -> ContainerUrl {
+        self.ca_file = path.map(Path::to_path_buf);
+        self
+    }
+
+    pub fn ca_file(&self) -> Option<&Path> {
+        self.ca_file.as_deref()
     }
 
     /// The same container with this SAS token (a leading `?` is dropped).
@@ -93,12 +131,15 @@ impl ContainerUrl {
         format!("{}/{name}", self.base)
     }
 
-    /// Text with this URL's token (and any `sig=`) removed.
+    /// Text with this URL's token (and any `sig=` or bearer token) removed.
     pub fn scrub(&self, text: &str) -> String {
-        let text = match &self.sas {
+        let mut text = match &self.sas {
             Some(sas) => text.replace(sas.as_str(), "<redacted>"),
             None => text.to_string(),
         };
+        if let Some(b) = &self.bearer {
+            text = b.scrub(&text);
+        }
         scrub_signatures(&text)
     }
 }
@@ -110,6 +151,8 @@ impl fmt::Debug for ContainerUrl {
             .field("account", &self.account)
             .field("container", &self.container)
             .field("sas", &self.sas.as_ref().map(|_| "<redacted>"))
+            .field("bearer", &self.bearer)
+            .field("ca_file", &self.ca_file)
             .finish()
     }
 }
@@ -135,16 +178,52 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// Replaces the value of every `sig=` and `AccountKey=` in free text.
+/// Free text with the query of every URL in it cut (`…/c?<redacted>`):
+/// transport errors quote the request URL, SAS and all.
+pub(crate) fn scrub_url_queries(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(pos) = rest.find("://") {
+        let after = pos + 3;
+        let end = rest[after..]
+            .find(|c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | '>' | ']'))
+            .map_or(rest.len(), |e| after + e);
+        let url = &rest[..end];
+        match url[after..].find('?') {
+            Some(q) => {
+                out.push_str(&url[..after + q]);
+                out.push_str("?<redacted>");
+            }
+            None => out.push_str(url),
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Replaces the value of every `sig=` and `AccountKey=` in free text, and
+/// of `Bearer <token>` where the word after it is long enough to be a token.
 pub(crate) fn scrub_signatures(text: &str) -> String {
     let mut out = text.to_string();
-    for marker in ["sig=", "AccountKey=", "SharedAccessSignature="] {
+    // (marker, shortest value taken for a secret)
+    for (marker, min) in [
+        ("sig=", 0),
+        ("AccountKey=", 0),
+        ("SharedAccessSignature=", 0),
+        ("Bearer ", 16),
+        ("bearer ", 16),
+    ] {
         let mut from = 0;
         while let Some(pos) = out[from..].find(marker) {
             let start = from + pos + marker.len();
             let end = out[start..]
                 .find(|c: char| c == '&' || c == ';' || c == '"' || c == '\'' || c.is_whitespace())
                 .map_or(out.len(), |e| start + e);
+            if end - start < min {
+                from = end;
+                continue;
+            }
             out.replace_range(start..end, "<redacted>");
             from = start + "<redacted>".len();
         }
@@ -190,6 +269,14 @@ mod tests {
         assert_eq!(
             scrub_signatures("AccountKey=abc==;BlobEndpoint=x sig=zz&se=1"),
             "AccountKey=<redacted>;BlobEndpoint=x sig=<redacted>&se=1"
+        );
+        assert_eq!(
+            scrub_url_queries("error sending request for url (https://a/c?comp=list&sig=X): refused; see http://b/x"),
+            "error sending request for url (https://a/c?<redacted>): refused; see http://b/x"
+        );
+        assert_eq!(
+            scrub_signatures("Authorization: Bearer eyJ0eXAiOiJKV1QiLCJhbGci.x.y; a bearer token"),
+            "Authorization: Bearer <redacted>; a bearer token"
         );
         let bad = ContainerUrl::parse("https://a.blob.core.windows.net/?sig=SECRET").unwrap_err();
         assert!(!bad.to_string().contains("SECRET"));

@@ -68,6 +68,9 @@ fn targets(args: &StorageArgs, now: DateTime<Utc>) -> anyhow::Result<Vec<Target>
         let blobs_args = super::blobs::BlobsArgs {
             container_url: text.clone(),
             sas_env: args.sas_env.clone(),
+            token_env: None,
+            entra: false,
+            ca_file: None,
             prefix: None,
             history_container: args.history_container.clone(),
             api_version: None,

@@ -240,7 +240,8 @@ pub enum Command {
         action: ConfigAction,
     },
     /// Lists a backup container (Azure Blob Storage) and, with a SOURCE,
-    /// checks it against history. SAS from the URL or from $CHAINWATCH_SAS.
+    /// checks it against history. SAS from the URL or from $CHAINWATCH_SAS;
+    /// Entra ID with --entra or an access token in $CHAINWATCH_STORAGE_TOKEN.
     Blobs {
         /// `https://ACCOUNT.blob.core.windows.net/CONTAINER[?SAS]`.
         #[arg(long, value_name = "URL")]
@@ -248,6 +249,19 @@ pub enum Command {
         /// Environment variable with the SAS token when the URL has none.
         #[arg(long, value_name = "VAR", default_value = blobs::SAS_ENV)]
         sas_env: String,
+        /// Entra ID: an access token for storage in this variable (from
+        /// `az account get-access-token --resource https://storage.azure.com/`).
+        /// Without it, $CHAINWATCH_STORAGE_TOKEN is used when set.
+        #[arg(long, value_name = "VAR", conflicts_with = "entra")]
+        token_env: Option<String>,
+        /// Entra ID through azure_identity: AZURE_* service principal or
+        /// workload identity, else the Azure CLI / azd login, else managed identity.
+        #[arg(long)]
+        entra: bool,
+        /// Also trust the CA certificates in this PEM file (a private CA,
+        /// a test emulator). Certificates are always verified.
+        #[arg(long, value_name = "PEM")]
+        ca_file: Option<PathBuf>,
         /// Only blobs whose names start with this.
         #[arg(long)]
         prefix: Option<String>,
@@ -379,6 +393,9 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
         if let Command::Blobs {
             container_url,
             sas_env,
+            token_env,
+            entra,
+            ca_file,
             prefix,
             history_container,
             api_version,
@@ -394,6 +411,9 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
             let args = blobs::BlobsArgs {
                 container_url: container_url.clone(),
                 sas_env: sas_env.clone(),
+                token_env: token_env.clone(),
+                entra: *entra,
+                ca_file: ca_file.clone(),
                 prefix: prefix.clone(),
                 history_container: history_container.clone(),
                 api_version: api_version.clone(),

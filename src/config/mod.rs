@@ -16,7 +16,7 @@
 //! environment = "prod"
 //! accent = "red"
 //! container_url = "https://prodstore.blob.core.windows.net/sql16-prod"  # optional
-//! container_sas_env = "CW_PROD_SAS"   # or container_key_env / container_connection_string_env
+//! container_sas_env = "CW_PROD_SAS"   # or container_key_env / container_connection_string_env / container_token_env, or container_auth = "entra"
 //! ```
 
 pub mod ado;
@@ -100,6 +100,9 @@ struct RawInstance {
     container_sas_env: Option<String>,
     container_key_env: Option<String>,
     container_connection_string_env: Option<String>,
+    container_token_env: Option<String>,
+    container_auth: Option<Spanned<String>>,
+    container_ca_file: Option<Spanned<String>>,
     container_history_name: Option<Spanned<String>>,
 }
 
@@ -311,7 +314,7 @@ impl Config {
                 ));
             }
             seen.push((name, line));
-            match validate(raw, text, line) {
+            match validate(raw, text, line, path.parent().unwrap_or(Path::new("."))) {
                 Ok(i) => instances.push(i),
                 Err(mut p) => problems.append(&mut p),
             }
@@ -349,6 +352,7 @@ fn validate(
     raw: RawInstance,
     text: &str,
     line: usize,
+    dir: &Path,
 ) -> Result<InstanceConfig, Vec<(usize, usize, String)>> {
     let mut problems = Vec::new();
     let at = |span: std::ops::Range<usize>| line_col(text, span.start);
@@ -460,9 +464,12 @@ fn validate(
             sas_env: raw.container_sas_env.clone(),
             key_env: raw.container_key_env.clone(),
             connection_string_env: raw.container_connection_string_env.clone(),
+            token_env: raw.container_token_env.clone(),
+            auth: raw.container_auth.as_ref().map(span),
+            ca_file: raw.container_ca_file.as_ref().map(span),
             history_name: raw.container_history_name.as_ref().map(span),
         };
-        match storage::validate(raw_storage, line) {
+        match storage::validate(raw_storage, line, dir) {
             Ok(s) => s,
             Err(mut p) => {
                 problems.append(&mut p);

@@ -7,17 +7,21 @@
 //! # ...
 //! container_url = "https://prodstore.blob.core.windows.net/sql16-prod"
 //! container_sas_env = "CW_PROD_SAS"          # or container_key_env / container_connection_string_env
+//! # or Entra ID: container_token_env = "CW_PROD_TOKEN" (an access token), or container_auth = "entra"
+//! # container_ca_file = "private-ca.pem"      # extra CA roots (relative to this file)
 //! # container_history_name = "prodstore/sql16-prod"  # when history names the container differently
 //! ```
 //!
 //! Like passwords, tokens and keys never live in the file: only the name of
 //! the environment variable that holds them. A `?` query (a SAS) in
-//! `container_url` is refused.
+//! `container_url` is refused. Entra ID needs an `https://` URL.
+
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Utc};
 
 use crate::blob::sas::{AccountKey, ConnectionString};
-use crate::blob::ContainerUrl;
+use crate::blob::{Bearer, ContainerUrl};
 
 /// Where the storage credential comes from (always an environment variable).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +34,11 @@ pub enum StorageCredential {
     AccountKeyEnv(String),
     /// An account connection string (`AccountName=…;AccountKey=…`).
     ConnectionStringEnv(String),
+    /// An Entra ID access token for storage (read once, never refreshed).
+    TokenEnv(String),
+    /// Entra ID through `azure_identity` (service principal or workload
+    /// identity from `AZURE_*`, else Azure CLI / azd, else managed identity).
+    Entra,
 }
 
 /// One instance's backup container, validated.
@@ -40,6 +49,8 @@ pub struct StorageConfig {
     pub credential: StorageCredential,
     /// `account/container` as msdb history names it, when it differs from the URL's.
     pub history_name: Option<String>,
+    /// PEM file of extra CA certificates to trust for this container.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl StorageConfig {
@@ -55,24 +66,42 @@ impl StorageConfig {
             StorageCredential::SasEnv(v) => format!("SAS from ${v}"),
             StorageCredential::AccountKeyEnv(v) => format!("account key from ${v}"),
             StorageCredential::ConnectionStringEnv(v) => format!("connection string from ${v}"),
+            StorageCredential::TokenEnv(v) => format!("Entra ID access token from ${v}"),
+            StorageCredential::Entra => {
+                "Entra ID via azure_identity: AZURE_* service principal or workload identity, else Azure CLI / azd login, else managed identity".to_string()
+            }
         };
-        format!("{} ({cred})", self.url)
+        match &self.ca_file {
+            Some(p) => format!(
+                "{} ({cred}; also trusting CAs in {})",
+                self.url,
+                p.display()
+            ),
+            None => format!("{} ({cred})", self.url),
+        }
     }
 
     /// The environment variable the credential is read from, if any.
     pub fn env_var(&self) -> Option<&str> {
         match &self.credential {
-            StorageCredential::Anonymous => None,
+            StorageCredential::Anonymous | StorageCredential::Entra => None,
             StorageCredential::SasEnv(v)
             | StorageCredential::AccountKeyEnv(v)
-            | StorageCredential::ConnectionStringEnv(v) => Some(v),
+            | StorageCredential::ConnectionStringEnv(v)
+            | StorageCredential::TokenEnv(v) => Some(v),
         }
     }
 
     /// The URL with a usable token: the SAS from the environment, or a
-    /// read/list SAS signed locally from a key, valid until `now + 1 h`.
-    /// Errors name the variable, never its value.
+    /// read/list SAS signed locally from a key, valid until `now + 1 h`, or
+    /// an Entra ID credential. Errors name the variable, never its value.
     pub fn resolve(&self, now: DateTime<Utc>) -> Result<ContainerUrl, String> {
+        Ok(self
+            .resolve_credential(now)?
+            .with_ca_file(self.ca_file.as_deref()))
+    }
+
+    fn resolve_credential(&self, now: DateTime<Utc>) -> Result<ContainerUrl, String> {
         let read = |var: &str| -> Result<String, String> {
             match std::env::var(var) {
                 Ok(v) if !v.trim().is_empty() => Ok(v),
@@ -87,6 +116,20 @@ impl StorageConfig {
                 let key = AccountKey::new(&self.url.account, &read(var)?)
                     .map_err(|e| format!("{var}: {e}"))?;
                 Ok(self.url.clone().with_sas(&key.account_sas("rl", expiry)))
+            }
+            StorageCredential::TokenEnv(var) => {
+                let bearer = Bearer::from_env(var).map_err(|e| e.to_string())?;
+                self.url
+                    .clone()
+                    .with_bearer(bearer)
+                    .map_err(|e| e.to_string())
+            }
+            StorageCredential::Entra => {
+                let bearer = Bearer::entra().map_err(|e| e.to_string())?;
+                self.url
+                    .clone()
+                    .with_bearer(bearer)
+                    .map_err(|e| e.to_string())
             }
             StorageCredential::ConnectionStringEnv(var) => {
                 let conn =
@@ -113,15 +156,35 @@ pub(super) struct RawStorage {
     pub sas_env: Option<String>,
     pub key_env: Option<String>,
     pub connection_string_env: Option<String>,
+    pub token_env: Option<String>,
+    /// `container_auth`: only `"entra"` is known.
+    pub auth: Option<(String, (usize, usize))>,
+    pub ca_file: Option<(String, (usize, usize))>,
     pub history_name: Option<(String, (usize, usize))>,
 }
 
 /// Validates the storage fields; problems carry `(line, column, message)`.
+/// A relative `container_ca_file` is taken from `dir` (the config file's folder).
 pub(super) fn validate(
     raw: RawStorage,
     line: usize,
+    dir: &Path,
 ) -> Result<Option<StorageConfig>, Vec<(usize, usize, String)>> {
     let mut problems = Vec::new();
+    let mut entra = None;
+    if let Some((a, (al, ac))) = &raw.auth {
+        if a == "entra" {
+            entra = Some(StorageCredential::Entra);
+        } else {
+            problems.push((
+                *al,
+                *ac,
+                format!(
+                    "container_auth = {a:?}: expected \"entra\" (Entra ID through azure_identity)"
+                ),
+            ));
+        }
+    }
     let creds: Vec<(&str, StorageCredential)> = [
         (
             "container_sas_env",
@@ -137,6 +200,11 @@ pub(super) fn validate(
                 .clone()
                 .map(StorageCredential::ConnectionStringEnv),
         ),
+        (
+            "container_token_env",
+            raw.token_env.clone().map(StorageCredential::TokenEnv),
+        ),
+        ("container_auth", entra),
     ]
     .into_iter()
     .filter_map(|(k, v)| v.map(|v| (k, v)))
@@ -153,6 +221,9 @@ pub(super) fn validate(
         }
         if let Some((_, (l, c))) = raw.history_name {
             problems.push((l, c, "container_history_name needs container_url".into()));
+        }
+        if let Some((_, (l, c))) = raw.ca_file {
+            problems.push((l, c, "container_ca_file needs container_url".into()));
         }
         return if problems.is_empty() {
             Ok(None)
@@ -182,12 +253,27 @@ pub(super) fn validate(
             format!("give one storage credential, not {}", names.join(" and ")),
         ));
     }
+    let bearer = creds
+        .iter()
+        .find(|(_, c)| matches!(c, StorageCredential::TokenEnv(_) | StorageCredential::Entra));
+    if let (Some((k, _)), Some(u)) = (bearer, &url) {
+        if !u.base.starts_with("https://") {
+            problems.push((
+                l,
+                c,
+                format!(
+                    "{k} needs an https:// container_url: Entra ID tokens are only sent over TLS"
+                ),
+            ));
+        }
+    }
     for (k, cred) in &creds {
         let var = match cred {
             StorageCredential::SasEnv(v)
             | StorageCredential::AccountKeyEnv(v)
-            | StorageCredential::ConnectionStringEnv(v) => v,
-            StorageCredential::Anonymous => continue,
+            | StorageCredential::ConnectionStringEnv(v)
+            | StorageCredential::TokenEnv(v) => v,
+            StorageCredential::Anonymous | StorageCredential::Entra => continue,
         };
         if var.is_empty()
             || !var
@@ -211,6 +297,25 @@ pub(super) fn validate(
             ));
         }
     }
+    let ca_file = match &raw.ca_file {
+        Some((p, (pl, pc))) => {
+            let path = dir.join(p);
+            if p.trim().is_empty() {
+                problems.push((*pl, *pc, "container_ca_file must not be empty".into()));
+            } else if !path.is_file() {
+                problems.push((
+                    *pl,
+                    *pc,
+                    format!(
+                        "container_ca_file = {p:?}: no such file ({})",
+                        path.display()
+                    ),
+                ));
+            }
+            Some(path)
+        }
+        None => None,
+    };
     match url {
         Some(url) if problems.is_empty() => Ok(Some(StorageConfig {
             url,
@@ -219,6 +324,7 @@ pub(super) fn validate(
                 .next()
                 .map_or(StorageCredential::Anonymous, |(_, c)| c),
             history_name: raw.history_name.map(|(h, _)| h.to_ascii_lowercase()),
+            ca_file,
         })),
         _ => Err(problems),
     }
@@ -241,6 +347,7 @@ mod tests {
         let e = validate(
             raw("https://a.blob.core.windows.net/c?sv=1&sig=TOPSECRET"),
             2,
+            Path::new("."),
         )
         .unwrap_err();
         assert_eq!(e.len(), 1);
@@ -253,20 +360,27 @@ mod tests {
         let mut r = raw("https://a.blob.core.windows.net/c");
         r.sas_env = Some("A".into());
         r.key_env = Some("B".into());
-        assert!(validate(r, 2).unwrap_err()[0]
+        assert!(validate(r, 2, Path::new(".")).unwrap_err()[0]
             .2
             .contains("one storage credential"));
         let r = RawStorage {
             sas_env: Some("A".into()),
             ..Default::default()
         };
-        assert!(validate(r, 2).unwrap_err()[0]
+        assert!(validate(r, 2, Path::new(".")).unwrap_err()[0]
             .2
             .contains("needs container_url"));
-        assert_eq!(validate(RawStorage::default(), 2).unwrap(), None);
-        let s = validate(raw("http://127.0.0.1:10000/devstoreaccount1/b"), 2)
-            .unwrap()
-            .unwrap();
+        assert_eq!(
+            validate(RawStorage::default(), 2, Path::new(".")).unwrap(),
+            None
+        );
+        let s = validate(
+            raw("http://127.0.0.1:10000/devstoreaccount1/b"),
+            2,
+            Path::new("."),
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(s.credential, StorageCredential::Anonymous);
         assert_eq!(s.history_key(), "devstoreaccount1/b");
     }
@@ -275,7 +389,7 @@ mod tests {
     fn a_key_becomes_a_signed_sas_and_errors_name_only_the_variable() {
         let mut r = raw("http://127.0.0.1:10000/devstoreaccount1/b");
         r.key_env = Some("CW_TEST_STORAGE_KEY_UNIT".into());
-        let s = validate(r, 2).unwrap().unwrap();
+        let s = validate(r, 2, Path::new(".")).unwrap().unwrap();
         let now = Utc::now();
         let e = s.resolve(now).unwrap_err();
         assert!(e.contains("CW_TEST_STORAGE_KEY_UNIT is not set"), "{e}");

@@ -5,6 +5,9 @@
 //! `target/azurite/node_modules/.bin`; installs it there with npm when
 //! missing. A missing Azurite fails the test: it is never skipped.
 //! In memory, telemetry off, free port (`--blobPort 0`), SIGTERM on drop.
+//! [`Azurite::start_https`] serves HTTPS with a given certificate and
+//! accepts OAuth bearer tokens (`--oauth basic`: shape, issuer, audience
+//! and lifetime are checked, the signature is not).
 
 #![allow(dead_code)]
 
@@ -21,17 +24,32 @@ static INSTALL: Mutex<()> = Mutex::new(());
 pub struct Azurite {
     child: Child,
     pub port: u16,
+    /// `http` or `https`.
+    pub scheme: &'static str,
     /// How long start-up took (spawn to "listens").
     pub startup: Duration,
 }
 
 impl Azurite {
-    /// `http://127.0.0.1:PORT/devstoreaccount1`.
+    /// `http://127.0.0.1:PORT/devstoreaccount1` (`https://` when started so).
     pub fn blob_endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}/devstoreaccount1", self.port)
+        format!("{}://127.0.0.1:{}/devstoreaccount1", self.scheme, self.port)
     }
 
     pub fn start() -> Azurite {
+        Azurite::start_with(&[], "http")
+    }
+
+    /// HTTPS with `cert`/`key` (PEM files), bearer tokens accepted.
+    pub fn start_https(cert: &Path, key: &Path) -> Azurite {
+        let (cert, key) = (cert.display().to_string(), key.display().to_string());
+        Azurite::start_with(
+            &["--oauth", "basic", "--cert", &cert, "--key", &key],
+            "https",
+        )
+    }
+
+    fn start_with(extra: &[&str], scheme: &'static str) -> Azurite {
         let bin = find_or_install();
         let began = Instant::now();
         let mut child = Command::new(&bin)
@@ -45,6 +63,7 @@ impl Azurite {
                 "--skipApiVersionCheck",
                 "--silent",
             ])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -88,6 +107,7 @@ impl Azurite {
         Azurite {
             child,
             port,
+            scheme,
             startup: began.elapsed(),
         }
     }
@@ -109,9 +129,12 @@ impl Drop for Azurite {
     }
 }
 
-/// `... successfully listens on http://127.0.0.1:PORT` → PORT.
+/// `... successfully listens on http(s)://127.0.0.1:PORT` → PORT.
 fn listening_port(line: &str) -> Option<u16> {
-    let rest = line.split("successfully listens on http://").nth(1)?;
+    let rest = line.split("successfully listens on http").nth(1)?;
+    let rest = rest
+        .strip_prefix("s://")
+        .or_else(|| rest.strip_prefix("://"))?;
     let port = rest.split(':').nth(1)?;
     port.trim()
         .trim_end_matches('/')
@@ -185,6 +208,12 @@ mod tests {
                 "Azurite Blob service successfully listens on http://127.0.0.1:41234"
             ),
             Some(41234)
+        );
+        assert_eq!(
+            super::listening_port(
+                "Azurite Blob service successfully listens on https://127.0.0.1:443"
+            ),
+            Some(443)
         );
         assert_eq!(super::listening_port("starting"), None);
     }
