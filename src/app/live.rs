@@ -23,7 +23,7 @@ use crate::sqlserver::{self, Credential, InstanceResult, Settings, Status};
 pub const REFRESH_EVERY: Duration = Duration::from_secs(60);
 /// Every this many refreshes the history is read whole (an incremental one
 /// does not see rows msdb deleted since, nor the window moving on).
-const FULL_EVERY: u32 = 10;
+pub const FULL_EVERY: u32 = 10;
 
 /// How one instance fared, as the instances pane shows it.
 #[derive(Debug, Clone, PartialEq)]
