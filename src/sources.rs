@@ -65,8 +65,8 @@ fn load_snapshot(path: &Path, now: Option<DateTime<Utc>>) -> anyhow::Result<Load
 /// server name found in the headers; files that cannot be read are named.
 fn load_files(paths: &[PathBuf], now: Option<DateTime<Utc>>) -> anyhow::Result<Loaded> {
     // Local files and folders, and container URLs (two ranged GETs per blob).
-    let results =
-        crate::headers::blob::read_any(paths).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let results = crate::headers::blob::read_any(paths, None)
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     for r in &results {
         if let Err(e) = &r.result {
             eprintln!("chainwatch: {}: {e}", r.path.display());

@@ -316,6 +316,42 @@ async fn the_config_and_the_command_line_take_a_token_from_the_environment() {
             "{text}"
         );
     }
+    // `headers URL --ca-file PEM` with the token in CHAINWATCH_STORAGE_TOKEN:
+    // a real log backup's header read over HTTPS.
+    let sample = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/samples/backups/RestoreTimeClean/RestoreTimeClean_2.trn"
+    );
+    let bytes = std::fs::read(sample).expect("sample backup");
+    seed(&az, &pki.ca(), "logs", &[("RestoreTimeClean_2.trn", bytes)]).await;
+    let logs = format!("{}/logs", az.blob_endpoint());
+    let headers = |extra: &[&str]| {
+        let out = Command::new(bin)
+            .args(["headers", &logs, "--format", "json"])
+            .args(extra)
+            .env("CHAINWATCH_STORAGE_TOKEN", &token)
+            .env_remove("CHAINWATCH_SAS")
+            .env_remove("CHAINWATCH_STORAGE_CONNECTION_STRING")
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, stdout, stderr) = headers(&["--ca-file", &ca]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("RestoreTimeClean"), "{stdout}");
+    assert!(!stdout.contains("CfgTok3n") && !stderr.contains("CfgTok3n"));
+    let (code, _, stderr) = headers(&[]);
+    assert_ne!(
+        code,
+        Some(0),
+        "a private CA is not trusted without --ca-file"
+    );
+    assert!(stderr.contains(&logs), "{stderr}");
+
     // Without the CA file: the certificate is refused.
     let (code, _, stderr) = run("CW_CLI_TOKEN", &token, &["--token-env", "CW_CLI_TOKEN"]);
     assert_ne!(code, Some(0));

@@ -1,7 +1,7 @@
 //! `chainwatch headers PATH… [--format text|json] [--against SNAPSHOT]`:
 //! backup headers read from the files themselves.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -16,10 +16,15 @@ struct FileError<'a> {
 
 /// Prints one JSON object per backup set (and one per refused file, with
 /// `error`); exit 1 if any file was refused or mismatched msdb.
-pub fn run(paths: &[PathBuf], format: Format, against: Option<&PathBuf>) -> anyhow::Result<u8> {
+pub fn run(
+    paths: &[PathBuf],
+    format: Format,
+    against: Option<&PathBuf>,
+    ca_file: Option<&Path>,
+) -> anyhow::Result<u8> {
     // Local files and folders, and container URLs (two ranged GETs per blob).
-    let results =
-        crate::headers::blob::read_any(paths).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let results = crate::headers::blob::read_any(paths, ca_file)
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     if results.is_empty() {
         anyhow::bail!("no files under the given paths");
     }

@@ -207,6 +207,9 @@ pub enum Command {
         /// Compare with the msdb history in this snapshot (same files).
         #[arg(long, value_name = "SNAPSHOT")]
         against: Option<PathBuf>,
+        /// Extra CA roots (PEM) for containers behind a private CA.
+        #[arg(long, value_name = "PEM")]
+        ca_file: Option<PathBuf>,
     },
     /// Writes the README screenshots (SVG, and PNG when rsvg-convert is installed).
     #[command(hide = true)]
@@ -351,9 +354,10 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
             paths,
             format,
             against,
+            ca_file,
         } = command
         {
-            return headers::run(paths, *format, against.as_ref());
+            return headers::run(paths, *format, against.as_ref(), ca_file.as_deref());
         }
         match command {
             Command::ConfigFile {

@@ -143,8 +143,12 @@ pub fn resolve(text: &str) -> Result<ContainerUrl, crate::blob::BlobError> {
 }
 
 /// Local paths (folders recursively) and container URLs, read in the order
-/// given. A container that cannot be listed is an error naming it (no token).
-pub fn read_any(paths: &[PathBuf]) -> Result<Vec<FileResult>, HeaderError> {
+/// given; `ca_file` adds CA roots for containers behind a private CA. A
+/// container that cannot be listed is an error naming it (no token).
+pub fn read_any(
+    paths: &[PathBuf],
+    ca_file: Option<&std::path::Path>,
+) -> Result<Vec<FileResult>, HeaderError> {
     let mut out = Vec::new();
     let mut local: Vec<PathBuf> = Vec::new();
     let mut runtime: Option<tokio::runtime::Runtime> = None;
@@ -161,7 +165,7 @@ pub fn read_any(paths: &[PathBuf]) -> Result<Vec<FileResult>, HeaderError> {
                 format!("{}: {e}", crate::blob::redact_url(&text)),
             )
         };
-        let url = resolve(&text).map_err(fail)?;
+        let url = resolve(&text).map_err(fail)?.with_ca_file(ca_file);
         let source = AzureBlobSource::new(url, AzureOptions::default()).map_err(fail)?;
         let rt = match &mut runtime {
             Some(rt) => rt,
