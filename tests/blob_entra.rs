@@ -234,6 +234,23 @@ async fn a_token_lists_and_reads_over_https_and_bad_tokens_are_refused_clearly()
     assert!(e.to_string().contains("bogus.pem"), "{e}");
 }
 
+/// Runs the binary with `var=value` and no other storage secret in its
+/// environment: exit code, stdout, stderr.
+fn chainwatch_cli(args: &[&str], var: &str, value: &str) -> (Option<i32>, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_chainwatch"))
+        .args(args)
+        .env(var, value)
+        .env_remove("CHAINWATCH_SAS")
+        .env_remove("CHAINWATCH_STORAGE_CONNECTION_STRING")
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_config_and_the_command_line_take_a_token_from_the_environment() {
     let pki = entra::TestPki::new("cfg");
@@ -268,21 +285,9 @@ async fn the_config_and_the_command_line_take_a_token_from_the_environment() {
     );
 
     // The binary: `blobs --token-env VAR --ca-file PEM`.
-    let bin = env!("CARGO_BIN_EXE_chainwatch");
     let run = |var: &str, value: &str, extra: &[&str]| {
-        let out = Command::new(bin)
-            .args(["blobs", "--container-url", &url, "--format", "json"])
-            .args(extra)
-            .env(var, value)
-            .env_remove("CHAINWATCH_SAS")
-            .env_remove("CHAINWATCH_STORAGE_CONNECTION_STRING")
-            .output()
-            .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).to_string(),
-            String::from_utf8_lossy(&out.stderr).to_string(),
-        )
+        let args = ["blobs", "--container-url", &url, "--format", "json"];
+        chainwatch_cli(&[&args[..], extra].concat(), var, value)
     };
     let ca = pki.ca().display().to_string();
     let (code, stdout, stderr) = run(
@@ -326,18 +331,11 @@ async fn the_config_and_the_command_line_take_a_token_from_the_environment() {
     seed(&az, &pki.ca(), "logs", &[("RestoreTimeClean_2.trn", bytes)]).await;
     let logs = format!("{}/logs", az.blob_endpoint());
     let headers = |extra: &[&str]| {
-        let out = Command::new(bin)
-            .args(["headers", &logs, "--format", "json"])
-            .args(extra)
-            .env("CHAINWATCH_STORAGE_TOKEN", &token)
-            .env_remove("CHAINWATCH_SAS")
-            .env_remove("CHAINWATCH_STORAGE_CONNECTION_STRING")
-            .output()
-            .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).to_string(),
-            String::from_utf8_lossy(&out.stderr).to_string(),
+        let args = ["headers", &logs, "--format", "json"];
+        chainwatch_cli(
+            &[&args[..], extra].concat(),
+            "CHAINWATCH_STORAGE_TOKEN",
+            &token,
         )
     };
     let (code, stdout, stderr) = headers(&["--ca-file", &ca]);

@@ -494,6 +494,19 @@ fn tabs_plan_and_detail_filter() {
     assert_eq!(app.view, View::Databases, "Esc: popup, filter, then back");
 }
 
+/// Ticks at `at` until the background re-analysis has been taken in.
+fn tick_until_reanalysed(app: &mut App, at: chrono::DateTime<chrono::Utc>) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while app.reanalysing() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no report within 60 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        app.update(Action::Tick(at));
+    }
+}
+
 #[test]
 fn ticks_recompute_the_report_at_most_once_a_minute_off_the_event_loop() {
     let mut app = demo_app();
@@ -509,15 +522,7 @@ fn ticks_recompute_the_report_at_most_once_a_minute_off_the_event_loop() {
     assert!(app.reanalysing());
     assert_eq!(app.report.now, now());
     assert!(!app.take_dirty());
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while app.reanalysing() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no report within 60 s"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        app.update(Action::Tick(later));
-    }
+    tick_until_reanalysed(&mut app, later);
     assert!(app.take_dirty());
     assert_eq!(app.report.now, later);
 }
@@ -532,15 +537,7 @@ fn a_reanalysis_of_a_replaced_estate_is_dropped() {
     let mut replaced = (*app.estate).clone();
     replaced.instances.truncate(1);
     app.estate = std::sync::Arc::new(replaced);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while app.reanalysing() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no report within 60 s"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        app.update(Action::Tick(now()));
-    }
+    tick_until_reanalysed(&mut app, now());
     assert_eq!(app.report.now, now(), "the stale report was not applied");
 }
 
