@@ -365,7 +365,7 @@ async fn the_config_and_the_command_line_take_a_token_from_the_environment() {
     let empty = pki.dir.join("empty-path");
     std::fs::create_dir_all(&empty).unwrap();
     let entra_run = |env: &[(&str, &str)]| {
-        let mut c = Command::new(bin);
+        let mut c = Command::new(env!("CARGO_BIN_EXE_chainwatch"));
         c.args([
             "blobs",
             "--container-url",
