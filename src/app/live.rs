@@ -267,8 +267,9 @@ impl App {
         let selected = self.selected_database().map(key);
         let detail = self.detail_database().map(key);
         let first = self.loading.take().is_some();
-        self.estate = Arc::new(refresh.loaded.estate);
-        self.report = refresh.loaded.report;
+        let estate = std::mem::replace(&mut self.estate, Arc::new(refresh.loaded.estate));
+        let report = std::mem::replace(&mut self.report, refresh.loaded.report);
+        super::dropper::drop_later((estate, report));
         self.health = refresh.health;
         self.databases.instances = super::rows::instance_rows(&self.report);
         self.databases.instance = instance

@@ -3,6 +3,7 @@
 //! draws that state.
 
 pub mod action;
+mod dropper;
 pub mod findings_view;
 pub mod keymap;
 pub mod live;

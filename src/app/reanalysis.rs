@@ -31,7 +31,7 @@ impl App {
             let done = r.result.lock().unwrap_or_else(|e| e.into_inner()).take();
             if let Some(report) = done {
                 if Arc::ptr_eq(&r.estate, &self.estate) {
-                    self.report = report;
+                    super::dropper::drop_later(std::mem::replace(&mut self.report, report));
                     self.databases.instances = super::rows::instance_rows(&self.report);
                     self.refresh_databases();
                     self.refresh_detail();
