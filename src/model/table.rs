@@ -538,6 +538,11 @@ impl<'de> Visitor<'de> for TableVisitor {
     }
 }
 
+/// A row may leave out this many columns before its last key...
+const SPARSE_SLACK: usize = 64;
+/// ...plus this many per key it has.
+const SPARSE_FACTOR: usize = 16;
+
 /// Reads one row object straight into cells (no intermediate map).
 struct RowSeed<'t>(&'t mut Table);
 
@@ -558,14 +563,28 @@ impl<'de> Visitor<'de> for RowSeed<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<Cell>, A::Error> {
         let table = self.0;
-        let mut cells = vec![Cell::Absent; table.columns.len()];
+        let mut cells = Vec::new();
+        let mut present = 0usize;
         while let Some(key) = map.next_key::<Key<'de>>()? {
             let value: Cell = map.next_value()?;
             let p = table.add_column(key.as_str());
             if p >= cells.len() {
                 cells.resize(p + 1, Cell::Absent);
             }
+            if matches!(cells[p], Cell::Absent) {
+                present += 1;
+            }
             cells[p] = value;
+        }
+        // A row is as long as its last column. Rows that each name a few new
+        // keys would make that quadratic (a 1 MB file asking for gigabytes);
+        // catalog rows name most of their table's columns, so refuse rows
+        // that are mostly gaps.
+        if cells.len() > SPARSE_SLACK + SPARSE_FACTOR * present {
+            return Err(serde::de::Error::custom(format!(
+                "a row with {present} keys spread over {} columns: too sparse for a catalog table",
+                cells.len()
+            )));
         }
         Ok(cells)
     }
@@ -721,6 +740,30 @@ mod tests {
         );
         assert_eq!(row.get("f").unwrap().number_text().as_deref(), Some("1.50"));
         assert!(row.contains("eA"));
+    }
+
+    #[test]
+    fn rows_that_are_mostly_gaps_are_refused_not_allocated() {
+        // Each row names one new key: memory would grow with the square of
+        // the rows.
+        let rows: Vec<String> = (0..200).map(|i| format!("{{\"k{i}\": 1}}")).collect();
+        let text = format!("[{}]", rows.join(","));
+        let err = serde_json::from_str::<Table>(&text)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("too sparse for a catalog table"), "{err}");
+        // Catalog-like rows that leave a few columns out are fine.
+        let dense: Vec<String> = (0..200)
+            .map(|i| {
+                let keys: Vec<String> = (0..40)
+                    .filter(|k| (k + i) % 7 != 0)
+                    .map(|k| format!("\"c{k}\": {i}"))
+                    .collect();
+                format!("{{{}}}", keys.join(","))
+            })
+            .collect();
+        let t: Table = serde_json::from_str(&format!("[{}]", dense.join(","))).unwrap();
+        assert_eq!((t.len(), t.columns().len()), (200, 40));
     }
 
     #[test]
