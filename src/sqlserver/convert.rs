@@ -344,19 +344,10 @@ mod tests {
         }
     }
 
-    /// `format_datetime` as it was (through `format!`).
+    /// `format_datetime` through `format!`, as it was before the fast path
+    /// (now the fallback for years outside 0–9999).
     fn format_datetime_reference(t: chrono::NaiveDateTime) -> String {
-        use chrono::{Datelike, Timelike};
-        format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}",
-            t.year(),
-            t.month(),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second(),
-            t.nanosecond() / 1_000_000 % 1000
-        )
+        super::format_datetime_any_year(t)
     }
 
     fn build(cells: &[(&str, ColumnData<'static>)], result_index: usize) -> Row {
