@@ -128,5 +128,15 @@ async fn print_sql_covers_every_catalog_table() {
     }
     assert!(script.contains("FOR JSON PATH, INCLUDE_NULL_VALUES"));
     assert!(script.contains("BEGIN CATCH"));
+    // Servers before 2016 (no FOR JSON) stop in a first batch that says why.
+    let guard = script
+        .find("RAISERROR(N'chainwatch: this script needs SQL Server 2016 or later")
+        .expect("version guard");
+    let exit = script
+        .find(":on error exit")
+        .expect("sqlcmd stops on the error");
+    let go = script.find("\nGO\n").expect("the guard is its own batch");
+    let json = script.find("FOR JSON PATH").expect("FOR JSON");
+    assert!(exit < guard && guard < go && go < json);
     assert!(!script.contains("{db}") || script.contains("REPLACE("));
 }

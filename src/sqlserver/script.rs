@@ -23,6 +23,11 @@ pub fn collection_script(horizon_days: u32) -> String {
          -- Run: sqlcmd -S SERVER -E -i collect.sql -y 0 -h -1 -o snapshot.json\n\
          -- Then: chainwatch --snapshot snapshot.json\n\
          -- Read-only: only SELECTs on catalog views, msdb and Managed Backup functions.\n\
+         -- Needs SQL Server 2016 or later (FOR JSON): older servers stop at the next batch, with the reason.\n\
+         :on error exit\n\
+         IF CAST(PARSENAME(CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)), 4) AS int) < 13\n\
+         \x20   RAISERROR(N'chainwatch: this script needs SQL Server 2016 or later (FOR JSON); collect this server with chainwatch collect from a host that reaches it.', 16, 1);\n\
+         GO\n\
          SET NOCOUNT ON;\n\
          DECLARE @major int = CAST(PARSENAME(CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)), 4) AS int);\n\
          DECLARE @tables nvarchar(max) = N'', @missing nvarchar(max) = N'', @rows nvarchar(max), @j nvarchar(max), @q nvarchar(max), @db sysname, @err nvarchar(4000), @ok bit;\n\
