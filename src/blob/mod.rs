@@ -16,6 +16,7 @@ pub mod auth;
 pub mod azure;
 pub mod bar;
 pub mod crosscheck;
+pub mod given;
 pub mod memory;
 pub mod names;
 pub mod retention;

@@ -11,36 +11,28 @@
 //! (`CHAINWATCH_STORAGE_TOKEN` when set). `--ca-file PEM` adds CA roots
 //! (a private CA, a test emulator). Output never shows a token.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{print_json, Format};
 use crate::analysis::chain::fmt_time;
 use crate::analysis::{Finding, Severity};
 use crate::blob::crosscheck::StorageFile;
-use crate::blob::sas::ConnectionString;
+use crate::blob::given::{resolve_given, CredentialChoice};
 use crate::blob::{
-    cross_check, history_files, list_all, retention_windows, AzureBlobSource, AzureOptions, Bearer,
+    cross_check, history_files, list_all, retention_windows, AzureBlobSource, AzureOptions,
     ContainerUrl, ParsedName, RetentionWindow,
 };
 use crate::sources::Loaded;
 
-/// Default environment variable for the SAS token.
-pub const SAS_ENV: &str = "CHAINWATCH_SAS";
-/// Environment variable for an account connection string.
-pub const CONNECTION_STRING_ENV: &str = "CHAINWATCH_STORAGE_CONNECTION_STRING";
-/// Environment variable for an Entra ID access token, used when set.
-pub const TOKEN_ENV: &str = "CHAINWATCH_STORAGE_TOKEN";
+pub use crate::blob::given::SAS_ENV;
 
 /// What `blobs` was asked.
 #[derive(Debug, Clone)]
 pub struct BlobsArgs {
     pub container_url: String,
-    pub sas_env: String,
-    /// `--token-env`: an Entra ID access token in this variable (must be set).
-    pub token_env: Option<String>,
-    /// `--entra`: azure_identity's credentials.
-    pub entra: bool,
+    /// `--entra`, `--token-env`, `--sas-env`.
+    pub credential: CredentialChoice,
     /// `--ca-file`: extra CA roots (PEM).
     pub ca_file: Option<std::path::PathBuf>,
     pub prefix: Option<String>,
@@ -60,41 +52,11 @@ struct BlobsJson<'a> {
     retention: &'a [RetentionWindow],
 }
 
-/// Resolves the URL and credential: the URL's own token, else Entra ID
-/// (`--entra`, `--token-env`, `$CHAINWATCH_STORAGE_TOKEN`), else
-/// `$sas_env`, else a connection string, else anonymous (public
-/// containers, emulators). `--ca-file` applies to all.
+/// Resolves the URL and credential (see [`crate::blob::given`]);
+/// `--ca-file` applies to all.
 pub fn resolve_url(args: &BlobsArgs, now: DateTime<Utc>) -> anyhow::Result<ContainerUrl> {
-    Ok(resolve_credential(args, now)?.with_ca_file(args.ca_file.as_deref()))
-}
-
-fn resolve_credential(args: &BlobsArgs, now: DateTime<Utc>) -> anyhow::Result<ContainerUrl> {
-    let url = ContainerUrl::parse(&args.container_url)?;
-    if url.has_sas() {
-        if args.entra || args.token_env.is_some() {
-            anyhow::bail!("{url}: the URL carries a SAS token; drop it to use Entra ID");
-        }
-        return Ok(url);
-    }
-    if args.entra {
-        return Ok(url.with_bearer(Bearer::entra()?)?);
-    }
-    if let Some(var) = &args.token_env {
-        return Ok(url.with_bearer(Bearer::from_env(var)?)?);
-    }
-    if std::env::var(TOKEN_ENV).is_ok_and(|t| !t.trim().is_empty()) {
-        return Ok(url.with_bearer(Bearer::from_env(TOKEN_ENV)?)?);
-    }
-    if let Ok(token) = std::env::var(&args.sas_env) {
-        if !token.trim().is_empty() {
-            return Ok(url.with_sas(&token));
-        }
-    }
-    if let Ok(text) = std::env::var(CONNECTION_STRING_ENV) {
-        let conn = ConnectionString::parse(&text)?;
-        return Ok(url.with_sas(&conn.key.account_sas("rl", now + Duration::hours(1))));
-    }
-    Ok(url)
+    Ok(resolve_given(&args.container_url, &args.credential, now)?
+        .with_ca_file(args.ca_file.as_deref()))
 }
 
 /// Lists the container, cross-checks with `history` when given, prints.

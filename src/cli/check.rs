@@ -65,18 +65,11 @@ fn targets(args: &StorageArgs, now: DateTime<Utc>) -> anyhow::Result<Vec<Target>
         }
     }
     if let Some(text) = &args.container_url {
-        let blobs_args = super::blobs::BlobsArgs {
-            container_url: text.clone(),
+        let choice = crate::blob::given::CredentialChoice {
             sas_env: args.sas_env.clone(),
-            token_env: None,
-            entra: false,
-            ca_file: None,
-            prefix: None,
-            history_container: args.history_container.clone(),
-            api_version: None,
-            format: super::Format::Text,
+            ..Default::default()
         };
-        let url = super::blobs::resolve_url(&blobs_args, now)?;
+        let url = crate::blob::given::resolve_given(text, &choice, now)?;
         out.push(Target {
             instance: None,
             display: url.to_string(),

@@ -414,9 +414,11 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
                 .transpose()?;
             let args = blobs::BlobsArgs {
                 container_url: container_url.clone(),
-                sas_env: sas_env.clone(),
-                token_env: token_env.clone(),
-                entra: *entra,
+                credential: crate::blob::given::CredentialChoice {
+                    entra: *entra,
+                    token_env: token_env.clone(),
+                    sas_env: sas_env.clone(),
+                },
                 ca_file: ca_file.clone(),
                 prefix: prefix.clone(),
                 history_container: history_container.clone(),

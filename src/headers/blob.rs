@@ -114,32 +114,10 @@ pub async fn read_container<S: BlobSource + Sync>(
     Ok(results)
 }
 
-/// The container URL with its credential: the URL's own SAS, else an
-/// Entra ID access token in `$CHAINWATCH_STORAGE_TOKEN`, else
-/// `$CHAINWATCH_SAS`, else a read/list SAS signed from
-/// `$CHAINWATCH_STORAGE_CONNECTION_STRING`, else anonymous.
+/// The container URL with its credential, as `blobs` resolves it with its
+/// defaults (see [`crate::blob::given`]).
 pub fn resolve(text: &str) -> Result<ContainerUrl, crate::blob::BlobError> {
-    let url = ContainerUrl::parse(text)?;
-    if url.has_sas() {
-        return Ok(url);
-    }
-    if std::env::var("CHAINWATCH_STORAGE_TOKEN").is_ok_and(|t| !t.trim().is_empty()) {
-        return url.with_bearer(crate::blob::Bearer::from_env("CHAINWATCH_STORAGE_TOKEN")?);
-    }
-    if let Ok(token) = std::env::var("CHAINWATCH_SAS") {
-        if !token.trim().is_empty() {
-            return Ok(url.with_sas(&token));
-        }
-    }
-    if let Ok(text) = std::env::var("CHAINWATCH_STORAGE_CONNECTION_STRING") {
-        let conn = crate::blob::sas::ConnectionString::parse(&text)?;
-        return Ok(url.with_sas(
-            &conn
-                .key
-                .account_sas("rl", Utc::now() + chrono::Duration::hours(1)),
-        ));
-    }
-    Ok(url)
+    crate::blob::given::resolve_given(text, &Default::default(), Utc::now())
 }
 
 /// Local paths (folders recursively) and container URLs, read in the order
