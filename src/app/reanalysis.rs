@@ -11,7 +11,7 @@ use crate::analysis::{analyze_estate, EstateReport};
 use crate::model::Estate;
 
 /// How often the report is recomputed while the console is open.
-pub const EVERY: Duration = Duration::minutes(1);
+const EVERY: Duration = Duration::minutes(1);
 
 /// A re-analysis under way: the estate it reads and where its report lands.
 #[derive(Debug, Clone)]

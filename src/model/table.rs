@@ -124,10 +124,6 @@ impl Cell {
         }
     }
 
-    pub fn is_string(&self) -> bool {
-        matches!(self, Cell::Text(_) | Cell::Digits(_) | Cell::Guid(_))
-    }
-
     /// A JSON number's text (`Int` or `Number`).
     pub fn number_text(&self) -> Option<Cow<'_, str>> {
         match self {
@@ -256,14 +252,6 @@ pub struct Columns {
 }
 
 impl Columns {
-    pub fn new<I: IntoIterator<Item = S>, S: AsRef<str>>(names: I) -> Columns {
-        let mut c = Columns::default();
-        for n in names {
-            c.position_or_add(n.as_ref());
-        }
-        c
-    }
-
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.names.iter().map(|n| &**n)
     }
@@ -314,14 +302,6 @@ impl<'a> RowRef<'a> {
         (!cell.is_none()).then_some(cell)
     }
 
-    /// Whether the row has the key (even when its value is null).
-    pub fn contains(&self, column: &str) -> bool {
-        self.columns
-            .position(column)
-            .and_then(|p| self.cells.get(p))
-            .is_some_and(|c| !matches!(c, Cell::Absent))
-    }
-
     /// The row's keys and cells, in column order, absent keys left out.
     pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a Cell)> + 'a {
         self.columns
@@ -361,14 +341,6 @@ impl Serialize for RowRef<'_> {
 }
 
 impl Table {
-    /// An empty table whose rows will have these columns.
-    pub fn with_columns(columns: Columns) -> Table {
-        Table {
-            columns: Arc::new(columns),
-            rows: Vec::new(),
-        }
-    }
-
     pub fn from_maps<I: IntoIterator<Item = Map<String, Value>>>(maps: I) -> Table {
         let mut t = Table::default();
         for m in maps {
@@ -445,17 +417,6 @@ impl Table {
         }
         cells[p] = value.into();
         self.rows[row] = cells.into();
-    }
-
-    /// Removes a key from one row.
-    pub fn unset(&mut self, row: usize, column: &str) {
-        if let (Some(p), Some(cells)) = (self.columns.position(column), self.rows.get_mut(row)) {
-            if p < cells.len() {
-                let mut changed = cells.to_vec();
-                changed[p] = Cell::Absent;
-                *cells = changed.into();
-            }
-        }
     }
 
     /// Keeps the rows `keep` says yes to.
@@ -739,7 +700,7 @@ mod tests {
             Some("123456789012345678901234567")
         );
         assert_eq!(row.get("f").unwrap().number_text().as_deref(), Some("1.50"));
-        assert!(row.contains("eA"));
+        assert!(row.to_map().contains_key("eA"));
     }
 
     #[test]
@@ -793,8 +754,8 @@ mod tests {
     fn absent_and_null_differ_only_when_written() {
         let t: Table = serde_json::from_value(json!([{"a": null}, {"b": 2}])).unwrap();
         let first = t.row(0).unwrap();
-        assert!(first.get("a").is_none() && first.contains("a"));
-        assert!(!first.contains("b"));
+        assert!(first.get("a").is_none() && first.to_map().contains_key("a"));
+        assert!(!first.to_map().contains_key("b"));
         assert_eq!(t.row(1).unwrap().get("b"), Some(&Cell::Int(2)));
         assert_eq!(t.row(1).unwrap().get("zzz"), None);
     }
@@ -820,11 +781,6 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&a).unwrap(),
             json!([{"id": 1, "name": "first"}, {"id": 3, "other": true}])
-        );
-        a.unset(0, "name");
-        assert_eq!(
-            a.to_maps()[0],
-            json!({"id": 1}).as_object().unwrap().clone()
         );
     }
 }
