@@ -233,8 +233,25 @@ pub fn jwt_expiry(token: &str) -> Option<DateTime<Utc>> {
 /// `azure_identity` credentials tried in order; the first that gives a
 /// token is used from then on.
 struct EntraChain {
-    sources: Vec<(&'static str, Arc<dyn TokenCredential>)>,
+    sources: Vec<EntraSource>,
     chosen: AtomicUsize,
+}
+
+/// One credential of the chain, and how long its first token may take.
+struct EntraSource {
+    name: &'static str,
+    credential: Arc<dyn TokenCredential>,
+    limit: Option<std::time::Duration>,
+}
+
+impl EntraSource {
+    fn new(name: &'static str, credential: Arc<dyn TokenCredential>) -> EntraSource {
+        EntraSource {
+            name,
+            credential,
+            limit: None,
+        }
+    }
 }
 
 impl fmt::Debug for EntraChain {
@@ -254,7 +271,7 @@ impl EntraChain {
         let fail = |what: &str, e: azure_core::Error| {
             BlobError::Credential(format!("Entra ID ({what}): {}", one_line(&e.to_string())))
         };
-        let mut sources: Vec<(&'static str, Arc<dyn TokenCredential>)> = Vec::new();
+        let mut sources = Vec::new();
         if let Some(secret) = env_value("AZURE_CLIENT_SECRET") {
             let (Some(tenant), Some(client)) =
                 (env_value("AZURE_TENANT_ID"), env_value("AZURE_CLIENT_ID"))
@@ -265,20 +282,33 @@ impl EntraChain {
             };
             let c = ClientSecretCredential::new(&tenant, client, Secret::new(secret), None)
                 .map_err(|e| fail("service principal", e))?;
-            sources.push(("service principal (AZURE_CLIENT_SECRET)", c));
+            sources.push(EntraSource::new(
+                "service principal (AZURE_CLIENT_SECRET)",
+                c,
+            ));
         } else if env_value("AZURE_FEDERATED_TOKEN_FILE").is_some() {
             let c =
                 WorkloadIdentityCredential::new(None).map_err(|e| fail("workload identity", e))?;
-            sources.push(("workload identity (AZURE_FEDERATED_TOKEN_FILE)", c));
+            sources.push(EntraSource::new(
+                "workload identity (AZURE_FEDERATED_TOKEN_FILE)",
+                c,
+            ));
         } else {
             let dev = DeveloperToolsCredential::new(None).map_err(|e| fail("Azure CLI", e))?;
-            sources.push(("Azure CLI / Azure Developer CLI login", dev));
+            sources.push(EntraSource::new(
+                "Azure CLI / Azure Developer CLI login",
+                dev,
+            ));
             let options = ManagedIdentityCredentialOptions {
                 user_assigned_id: env_value("AZURE_CLIENT_ID").map(UserAssignedId::ClientId),
                 ..Default::default()
             };
             match ManagedIdentityCredential::new(Some(options)) {
-                Ok(mi) => sources.push(("managed identity", mi)),
+                // Off Azure the metadata address never answers.
+                Ok(mi) => sources.push(EntraSource {
+                    limit: Some(MANAGED_IDENTITY_WAIT),
+                    ..EntraSource::new("managed identity", mi)
+                }),
                 // Not a kind of host this crate knows: the other sources remain.
                 Err(e) => tracing::debug!("managed identity unavailable: {e}"),
             }
@@ -292,7 +322,7 @@ impl EntraChain {
     fn describe(&self) -> String {
         self.sources
             .iter()
-            .map(|(n, _)| *n)
+            .map(|s| s.name)
             .collect::<Vec<_>>()
             .join(", then ")
     }
@@ -315,25 +345,25 @@ impl TokenCredential for EntraChain {
         scopes: &[&str],
         options: Option<TokenRequestOptions<'_>>,
     ) -> azure_core::Result<AccessToken> {
-        if let Some((_, c)) = self.sources.get(self.chosen.load(Ordering::Relaxed)) {
-            return c.get_token(scopes, options).await;
+        if let Some(s) = self.sources.get(self.chosen.load(Ordering::Relaxed)) {
+            return s.credential.get_token(scopes, options).await;
         }
         let mut failures = Vec::new();
-        for (i, (name, c)) in self.sources.iter().enumerate() {
-            let attempt = c.get_token(scopes, options.clone());
-            let result = if *name == "managed identity" {
-                match tokio::time::timeout(MANAGED_IDENTITY_WAIT, attempt).await {
+        for (i, source) in self.sources.iter().enumerate() {
+            let name = source.name;
+            let attempt = source.credential.get_token(scopes, options.clone());
+            let result = match source.limit {
+                None => attempt.await,
+                Some(limit) => match tokio::time::timeout(limit, attempt).await {
                     Ok(r) => r,
                     Err(_) => {
                         failures.push(format!(
                             "{name}: no answer within {} s (not an Azure machine?)",
-                            MANAGED_IDENTITY_WAIT.as_secs()
+                            limit.as_secs()
                         ));
                         continue;
                     }
-                }
-            } else {
-                attempt.await
+                },
             };
             match result {
                 Ok(token) => {
