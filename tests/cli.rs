@@ -131,7 +131,7 @@ fn plan_accepts_utc_and_offsets() {
 
 #[test]
 fn plan_in_the_gap_is_refused_with_the_nearest_points() {
-    let v = json(&[
+    let out = run(&[
         "plan",
         "--snapshot",
         &gap(),
@@ -142,6 +142,8 @@ fn plan_in_the_gap_is_refused_with_the_nearest_points() {
         "--format",
         "json",
     ]);
+    assert_eq!(out.status.code(), Some(1), "unreachable target exits 1");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["recoverable"], false);
     assert!(
         v["reason"].as_str().unwrap().contains("broken"),
@@ -337,7 +339,7 @@ fn bad_snapshots_fail_with_a_precise_message() {
 #[test]
 fn unknown_database_and_ambiguous_names_are_explained() {
     let out = run(&["plan", "--snapshot", &gap(), "--database", "Nope"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no database named \"Nope\""));
     let out = run(&[
         "plan",
@@ -348,7 +350,7 @@ fn unknown_database_and_ambiguous_names_are_explained() {
         "--at",
         "tomorrow",
     ]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--at"));
 }
 
@@ -405,4 +407,124 @@ fn demo_export_round_trips_through_the_snapshot_source() {
         .as_str()
         .unwrap()
         .starts_with("2026-11-21T11:00:00"));
+}
+
+/// Runs the binary with its stdout a pipe whose reader is already gone.
+fn run_into_closed_pipe(args: &[&str]) -> std::process::Output {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chainwatch"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn chainwatch");
+    drop(child.stdout.take());
+    child.wait_with_output().expect("wait")
+}
+
+#[test]
+fn a_closed_output_pipe_ends_every_command_quietly() {
+    let g = gap();
+    for args in [
+        vec!["check", "--demo", "--format", "json"],
+        vec!["check", "--demo"],
+        vec!["chain", "--demo", "--database", "Sales", "--format", "json"],
+        vec!["chain", "--demo", "--database", "Sales"],
+        vec!["plan", "--demo", "--database", "Sales", "--format", "json"],
+        vec!["plan", "--demo", "--database", "Sales", "--format", "tsql"],
+        vec!["restore", "--snapshot", &g, "--database", "Shop"],
+    ] {
+        let out = run_into_closed_pipe(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(err.trim().is_empty(), "{args:?} said something: {err}");
+        assert_eq!(out.status.code(), Some(141), "{args:?}");
+    }
+}
+
+#[test]
+fn plan_and_restore_exit_codes_follow_the_contract() {
+    let g = gap();
+    // Reachable: 0 (every format).
+    for format in ["text", "json", "tsql"] {
+        let out = run(&[
+            "plan",
+            "--snapshot",
+            &g,
+            "--database",
+            "Shop",
+            "--format",
+            format,
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{format}");
+    }
+    // Not reachable: 1, with the reason, in every format and for restore.
+    let gap_time = "2026-11-20T05:00:00";
+    for format in ["text", "json", "tsql"] {
+        let out = run(&[
+            "plan",
+            "--snapshot",
+            &g,
+            "--database",
+            "Shop",
+            "--at",
+            gap_time,
+            "--format",
+            format,
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(all.contains("broken"), "{format}: {all}");
+    }
+    let out = run(&[
+        "restore",
+        "--snapshot",
+        &g,
+        "--database",
+        "Shop",
+        "--at",
+        gap_time,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "no script for an unreachable target");
+    // Text never prints "?" for a nearest point that does not exist.
+    let out = run(&[
+        "plan",
+        "--snapshot",
+        &g,
+        "--database",
+        "Shop",
+        "--at",
+        "2000-01-01T00:00:00Z",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("before: none"), "{text}");
+    assert!(!text.contains(": ?"), "{text}");
+    // Bad arguments or input: 2.
+    let out = run(&["plan", "--snapshot", &g, "--database", "NoSuchDb"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&[
+        "plan",
+        "--snapshot",
+        &g,
+        "--database",
+        "Shop",
+        "--lsn",
+        "12x",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&[
+        "restore",
+        "--snapshot",
+        "/nonexistent.json",
+        "--database",
+        "Shop",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
 }

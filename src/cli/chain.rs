@@ -84,21 +84,21 @@ pub fn run(
             history_sources: &a.history.sources,
         })?,
         Format::Text => {
-            println!("{} on {}: {}", db.name, inst.name, a.health.state.label());
-            println!(
+            outln!("{} on {}: {}", db.name, inst.name, a.health.state.label());
+            outln!(
                 "  {} backup sets in history ({} log backups in the chain, {} left out); from {}",
                 a.history.rows.len(),
                 a.chain.logs.len(),
                 a.chain.excluded.len(),
                 a.history.sources.join(" + ")
             );
-            println!(
+            outln!(
                 "  latest recoverable point: {}",
                 fmt_time(a.health.latest_recoverable)
             );
-            println!("\nlog chain runs:");
+            outln!("\nlog chain runs:");
             for r in &a.chain.runs {
-                println!(
+                outln!(
                     "  LSN {} .. {}  {} logs (#{} .. #{})",
                     r.first_lsn,
                     r.last_lsn,
@@ -107,12 +107,12 @@ pub fn run(
                     a.chain.logs[r.end - 1].backup_set_id
                 );
             }
-            println!("\nbreaks:");
+            outln!("\nbreaks:");
             if a.chain.breaks.is_empty() {
-                println!("  none");
+                outln!("  none");
             }
             for b in &a.chain.breaks {
-                println!(
+                outln!(
                     "  {}: after #{} (LSN {}) before #{} (LSN {})",
                     b.reason.label(),
                     b.after_backup_set_id
@@ -128,21 +128,21 @@ pub fn run(
                         .map(|l| l.to_string())
                         .unwrap_or_else(|| "?".into()),
                 );
-                println!("    {}", b.detail);
+                outln!("    {}", b.detail);
             }
-            println!("\nrecoverable windows (UTC):");
+            outln!("\nrecoverable windows (UTC):");
             if a.windows.is_empty() {
-                println!("  none");
+                outln!("  none");
             }
             for w in &a.windows {
                 if w.is_point() {
-                    println!(
+                    outln!(
                         "  {}  (end of a data backup only; LSN {})",
                         fmt_time(Some(w.from)),
                         w.from_lsn
                     );
                 } else {
-                    println!(
+                    outln!(
                         "  {} .. {}  (LSN {} .. {})",
                         fmt_time(Some(w.from)),
                         fmt_time(Some(w.to)),

@@ -1,10 +1,22 @@
 //! The command line: the console and its non-interactive twins.
 
+/// `println!` for command output: a closed pipe ends the command quietly.
+macro_rules! outln {
+    () => { $crate::cli::out::write(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::cli::out::write(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+/// `print!` for command output: a closed pipe ends the command quietly.
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::cli::out::write(format_args!($($arg)*)) };
+}
+
 mod blobs;
 mod chain;
 mod check;
 mod headers;
 mod live;
+pub mod out;
 mod plan;
 mod restore;
 mod time;
@@ -340,6 +352,8 @@ impl SourceArgs {
 pub fn run_command(cli: &Cli) -> Option<ExitCode> {
     let command = cli.command.as_ref()?;
     let is_check = matches!(command, Command::Check { .. });
+    // plan / restore: 0 reachable, 1 not reachable, 2 bad arguments or input.
+    let is_plan = matches!(command, Command::Plan { .. } | Command::Restore { .. });
     let result = (|| -> anyhow::Result<u8> {
         let now = cli.source.now()?;
         if let Command::Demo { export } = command {
@@ -540,7 +554,13 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
         Err(e) => {
             eprintln!("chainwatch: {e:#}");
             // Monitoring convention: a check that cannot judge is UNKNOWN.
-            ExitCode::from(if is_check { 3 } else { 1 })
+            ExitCode::from(if is_check {
+                3
+            } else if is_plan {
+                2
+            } else {
+                1
+            })
         }
     })
 }
@@ -572,7 +592,7 @@ fn write_screenshots(dir: &std::path::Path) -> anyhow::Result<u8> {
 
 /// Writes JSON to stdout.
 fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    outln!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
 
