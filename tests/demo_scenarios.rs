@@ -220,8 +220,12 @@ fn switched_to_simple_and_back() {
 #[test]
 fn restored_over_starts_a_new_fork() {
     let a = db("SQL16\\PROD", "CRM");
-    assert_eq!(breaks(&a, BreakReason::NewFork), 1);
+    // Restored over itself to a point: a fork point on the current path, not a break.
+    assert_eq!(breaks(&a, BreakReason::NewFork), 0);
     assert_eq!(a.chain.forks.len(), 2);
+    assert_eq!(a.chain.fork_points.len(), 1);
+    assert!(a.chain.runs.iter().any(|r| r.abandoned && r.branch_of.is_some()));
+    assert!(!a.other_windows.is_empty());
     let newest_fork = a.database.recovery_fork_guid;
     let p = plan(&a, Target::Latest);
     assert!(p.recoverable);

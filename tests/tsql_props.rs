@@ -71,6 +71,11 @@ fn step(kind: &'static str, id: i64, file: String) -> PlanStep {
         is_copy_only: false,
         has_bulk_logged_data: false,
         virtual_device: false,
+        restorability: "native",
+        needs: None,
+        tail: false,
+        continue_after_error: false,
+        warnings: Vec::new(),
         source_instance: "S".into(),
     }
 }
@@ -116,6 +121,11 @@ proptest! {
             recovery_lsn: None,
             nearest_before: None,
             nearest_after: None,
+            path: "current",
+            fork: None,
+            needs: None,
+            native_alternative: None,
+            warnings: Vec::new(),
         };
         let options = RestoreOptions {
             target_name: target.clone(),
@@ -212,6 +222,11 @@ fn names_over_128_characters_are_refused() {
         recovery_lsn: None,
         nearest_before: None,
         nearest_after: None,
+        path: "current",
+        fork: None,
+        needs: None,
+        native_alternative: None,
+        warnings: Vec::new(),
     };
     assert!(restore_batches(&"x".repeat(129), &plan, &RestoreOptions::default()).is_err());
     assert!(restore_batches(

@@ -4,8 +4,10 @@
 
 pub mod chain;
 pub mod findings;
+pub mod forks;
 pub mod health;
 pub mod history;
+pub mod localtime;
 pub mod plan;
 pub mod report;
 pub mod restore_facts;
@@ -20,7 +22,7 @@ pub use chain::{Break, BreakReason, ChainAnalysis};
 pub use findings::{EvidenceRow, Finding, Severity};
 pub use health::{ChainState, Health};
 pub use history::History;
-pub use plan::{plan, PlanStep, RestorePlan, Target};
+pub use plan::{plan, plan_on, PlanStep, RestorePlan, Target};
 pub use report::{analyze_estate, DatabaseReport, EstateReport, TimelineItem};
 pub use window::{StartPoint, Window};
 
@@ -32,7 +34,10 @@ pub struct DatabaseAnalysis<'a> {
     pub history: History<'a>,
     pub chain: ChainAnalysis<'a>,
     pub starts: Vec<StartPoint<'a>>,
+    /// Recoverable windows on the database's current recovery path.
     pub windows: Vec<Window>,
+    /// Windows on the paths it left (abandoned branches, older incarnations).
+    pub other_windows: Vec<Window>,
     pub health: Health,
 }
 
@@ -61,9 +66,10 @@ pub fn analyze_history<'a>(
     history: History<'a>,
     now: DateTime<Utc>,
 ) -> DatabaseAnalysis<'a> {
-    let chain = chain::analyze_chain(&history.rows);
+    let chain = chain::analyze_chain_on(&history.rows, database.recovery_fork_guid);
     let starts = window::start_points(&history.rows);
     let windows = window::recoverable_windows(&chain, &starts);
+    let other_windows = window::abandoned_windows(&chain, &starts);
     let health = health::assess(
         &database,
         history_collected,
@@ -79,6 +85,7 @@ pub fn analyze_history<'a>(
         chain,
         starts,
         windows,
+        other_windows,
         health,
     }
 }

@@ -6,6 +6,7 @@ mod lsn;
 mod table;
 
 pub use backup::{
+    Restorability,
     container_of_url, BackupSet, BackupType, Destination, DeviceType, MediaFamily, Producer,
     RecoveryModel,
 };

@@ -65,6 +65,25 @@ fn rows<'a>(raw: &'a SnapshotInstance, name: &'a str) -> impl Iterator<Item = Ro
 struct MediaSetInfo {
     software_name: Option<String>,
     is_encrypted: bool,
+    family_count: Option<u8>,
+}
+
+/// Families of a media set by mirror, then by sequence number.
+type Mirrors = BTreeMap<u8, BTreeMap<u8, MediaFamily>>;
+
+/// The mirror a restore reads: the first that has every family (any
+/// complete mirror will do), else the one with the most families.
+fn restore_mirror(mirrors: &Mirrors, count: Option<u8>) -> Vec<MediaFamily> {
+    let complete = |m: &BTreeMap<u8, MediaFamily>| match count {
+        Some(n) => (1..=n).all(|k| m.contains_key(&k)),
+        None => m.keys().copied().eq(1..=m.len() as u8),
+    };
+    mirrors
+        .values()
+        .find(|m| complete(m))
+        .or_else(|| mirrors.values().max_by_key(|m| m.len()))
+        .map(|m| m.values().cloned().collect())
+        .unwrap_or_default()
 }
 
 fn build_instance(raw: &SnapshotInstance) -> Result<Instance, RowError> {
@@ -79,20 +98,33 @@ fn build_instance(raw: &SnapshotInstance) -> Result<Instance, RowError> {
                 MediaSetInfo {
                     software_name: row.string("software_name")?,
                     is_encrypted: row.flag("is_encrypted")?,
+                    family_count: match row.int("media_family_count")? {
+                        None => None,
+                        Some(n) => Some(u8::try_from(n).map_err(|_| RowError {
+                            table: row.table.into(),
+                            row: row.index,
+                            column: "media_family_count".into(),
+                            message: format!("{n} is out of range (0..255)"),
+                        })?),
+                    },
                 },
             );
         }
     }
 
-    let mut families: HashMap<i64, BTreeMap<u8, MediaFamily>> = HashMap::new();
+    let mut families: HashMap<i64, Mirrors> = HashMap::new();
     for row in rows(raw, table::BACKUPMEDIAFAMILY) {
         let Some(media_set_id) = row.int("media_set_id")? else {
             continue;
         };
-        // Mirrors repeat the same families; only mirror 0 is a restore source.
-        if row.int("mirror")?.unwrap_or(0) != 0 {
-            continue;
-        }
+        // Mirrors repeat the same families; a restore reads one complete mirror.
+        let mirror = row.int("mirror")?.unwrap_or(0);
+        let mirror = u8::try_from(mirror).map_err(|_| RowError {
+            table: row.table.into(),
+            row: row.index,
+            column: "mirror".into(),
+            message: format!("{mirror} is out of range (0..3)"),
+        })?;
         let seq = row.int("family_sequence_number")?.unwrap_or(1);
         let seq = u8::try_from(seq).map_err(|_| RowError {
             table: row.table.into(),
@@ -103,7 +135,7 @@ fn build_instance(raw: &SnapshotInstance) -> Result<Instance, RowError> {
         let device_type = row
             .int("device_type")?
             .map(|d| DeviceType::from_code(u8::try_from(d).unwrap_or(u8::MAX)));
-        families.entry(media_set_id).or_default().insert(
+        families.entry(media_set_id).or_default().entry(mirror).or_default().insert(
             seq,
             MediaFamily {
                 family_sequence_number: seq,
@@ -175,7 +207,7 @@ fn read_backup_set(
     instance_offset: i32,
     instance_name: &str,
     media_sets: &HashMap<i64, MediaSetInfo>,
-    families: &HashMap<i64, BTreeMap<u8, MediaFamily>>,
+    families: &HashMap<i64, Mirrors>,
     problems: &mut Vec<String>,
 ) -> Result<Option<BackupSet>, RowError> {
     let Some(backup_set_id) = row.int("backup_set_id")? else {
@@ -220,9 +252,10 @@ fn read_backup_set(
     };
     let media_set_id = row.int("media_set_id")?;
     let media = media_set_id.and_then(|id| media_sets.get(&id));
+    let family_count = media.and_then(|m| m.family_count);
     let set_families = media_set_id
         .and_then(|id| families.get(&id))
-        .map(|m| m.values().cloned().collect())
+        .map(|m| restore_mirror(m, family_count))
         .unwrap_or_default();
     Ok(Some(BackupSet {
         backup_set_id,
@@ -264,6 +297,7 @@ fn read_backup_set(
         software_name: media.and_then(|m| m.software_name.clone()),
         is_encrypted: media.map(|m| m.is_encrypted).unwrap_or(false),
         families: set_families,
+        media_family_count: family_count,
         collected_from: instance_name.to_string(),
     }))
 }

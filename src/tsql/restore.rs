@@ -142,6 +142,14 @@ pub fn restore_batches(
                 ));
             }
         }
+        if step.continue_after_error {
+            // A damaged or incomplete-metadata backup (a tail-log backup of
+            // a damaged database) restores only with CONTINUE_AFTER_ERROR.
+            with.push("CONTINUE_AFTER_ERROR".into());
+        }
+        if step.restorability == "metadata_only" {
+            with.push("METADATA_ONLY".into());
+        }
         with.push(format!("STATS = {stats}"));
         let (kind, verb) = if step.kind == "log" {
             (BatchKind::RestoreLog, "LOG")
@@ -156,7 +164,22 @@ pub fn restore_batches(
                 .map(|f| format!(", finished {}", f.format("%Y-%m-%dT%H:%M:%SZ")))
                 .unwrap_or_default()
         )];
-        let runnable = !step.virtual_device && !step.files.is_empty();
+        let metadata_only = step.restorability == "metadata_only";
+        let runnable = !step.virtual_device && !metadata_only && !step.files.is_empty();
+        if metadata_only {
+            comments.push(
+                "A T-SQL snapshot backup (METADATA_ONLY): first revert the data and log volumes"
+                    .into(),
+            );
+            comments.push(
+                "from the storage snapshot taken with it, then run this statement.".into(),
+            );
+        }
+        if step.continue_after_error {
+            comments.push(
+                "Damaged or incomplete metadata: run DBCC CHECKDB after the restore.".into(),
+            );
+        }
         if step.virtual_device {
             comments.push(
                 "This backup was made through a virtual device (VSS, DPM or a third-party tool):"
