@@ -126,6 +126,7 @@ impl Hist {
                 logical_device_name: None,
             }],
             collected_from: "SQL01".into(),
+            written_elsewhere: false,
         }
     }
 
