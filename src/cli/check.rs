@@ -451,6 +451,7 @@ mod tests {
             remedy: String::new(),
             rows: Vec::new(),
             sql: None,
+            expectation: None,
         }
     }
 
