@@ -197,7 +197,8 @@ pub fn expect(db: &Database, x: &Inputs<'_, '_>) -> Expectation {
     let mut e = placement(db, x);
     e.origin = origin(x);
     e.restored_at = x.roles.last_recovery().map(|r| r.at);
-    if e.judged == Judged::Here {
+    // Elsewhere, the needs describe the history judged there (merged replicas).
+    if e.judged == Judged::Here || (e.judged == Judged::Elsewhere && !x.rows.is_empty()) {
         needs(db, x, &mut e);
     }
     e.summary = summary(&e);
@@ -291,7 +292,7 @@ fn placement(db: &Database, x: &Inputs<'_, '_>) -> Expectation {
                 AgReplica,
                 &place,
                 format!(
-                    "availability group backup preference {}: the preferred backup replica is {}; this replica{} is not, so its backups are judged there",
+                    "availability group backup preference {}: the preferred backup replica is {}; this replica{} is not",
                     ag.preference,
                     if ag.preferred.is_empty() { "none".to_string() } else { ag.preferred.join(", ") },
                     match ag.primary_here { Some(true) => " (the primary)", Some(false) => " (a secondary)", None => "" },
@@ -580,8 +581,8 @@ fn grace(db: &Database, x: &Inputs<'_, '_>, e: &mut Expectation) {
 fn summary(e: &Expectation) -> String {
     match e.judged {
         Judged::Nowhere => format!("no backups expected ({})", short_basis(e.basis)),
-        Judged::Elsewhere => format!("backups {}", e.place),
-        Judged::Here => {
+        Judged::Elsewhere if e.full.is_none() => format!("backups {}", e.place),
+        Judged::Elsewhere | Judged::Here => {
             let mut parts: Vec<String> = [&e.full, &e.diff, &e.log]
                 .into_iter()
                 .flatten()
