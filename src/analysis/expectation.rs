@@ -140,6 +140,12 @@ pub struct Expectation {
     /// Where the database came from, when restore history tells.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
+    /// The server whose backup it was restored from, when that was another server.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin_server: Option<String>,
+    /// The backup sets of that restore (rows RESTORE wrote in this msdb).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub origin_backup_sets: Vec<i64>,
     /// The newest restore that recovered it (restorehistory).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restored_at: Option<DateTime<Utc>>,
@@ -173,6 +179,8 @@ impl Expectation {
             log_grace_until: None,
             reason,
             origin: None,
+            origin_server: None,
+            origin_backup_sets: Vec::new(),
             restored_at: None,
             summary,
         }
@@ -196,6 +204,10 @@ pub struct Inputs<'r, 'a> {
 pub fn expect(db: &Database, x: &Inputs<'_, '_>) -> Expectation {
     let mut e = placement(db, x);
     e.origin = origin(x);
+    let from_elsewhere: Vec<&super::roles::Restore> =
+        x.roles.restores.iter().filter(|r| r.from_elsewhere).collect();
+    e.origin_server = from_elsewhere.last().and_then(|r| r.from_server.clone());
+    e.origin_backup_sets = from_elsewhere.iter().filter_map(|r| r.backup_set_id).collect();
     e.restored_at = x.roles.last_recovery().map(|r| r.at);
     // Elsewhere, the needs describe the history judged there (merged replicas).
     if e.judged == Judged::Here || (e.judged == Judged::Elsewhere && !x.rows.is_empty()) {

@@ -278,27 +278,22 @@ pub fn expectation_findings(a: &DatabaseAnalysis<'_>, now: DateTime<Utc>) -> Vec
     if active {
         late(&mut out, now);
     }
-    if e.judged == super::expectation::Judged::Here && !a.history.foreign.is_empty() {
-        let ids: Vec<i64> = a.history.foreign.iter().map(|b| b.backup_set_id).collect();
-        let servers: Vec<String> = {
-            let mut s: Vec<String> = a
-                .history
-                .foreign
-                .iter()
-                .filter_map(|b| b.server_name.clone())
-                .collect();
-            s.sort();
-            s.dedup();
-            s
-        };
+    let mut ids: Vec<i64> = e.origin_backup_sets.clone();
+    ids.extend(a.history.foreign.iter().map(|b| b.backup_set_id));
+    ids.sort_unstable();
+    ids.dedup();
+    let server = e
+        .origin_server
+        .clone()
+        .or_else(|| a.history.foreign.iter().find_map(|b| b.server_name.clone()));
+    if let (super::expectation::Judged::Here, Some(server)) = (e.judged, server) {
         out.push(
             "database.origin",
             Severity::Info,
-            format!("restored from backups taken on {}", servers.join(", ")),
+            format!("restored from a backup taken on {server}"),
             format!(
-                "{}: these msdb rows describe backups taken on {}, recorded here by RESTORE; they show where the database came from and are not judged as its own chain",
-                e.origin.clone().unwrap_or_else(|| "restored here".into()),
-                servers.join(", ")
+                "{}: the msdb rows of that backup were written here by RESTORE; they show where the database came from and are not judged as its own backups or chain",
+                e.origin.clone().unwrap_or_else(|| format!("restored from {server}"))
             ),
             ids,
             "",

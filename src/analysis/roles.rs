@@ -247,8 +247,13 @@ fn ag_place(
     if let Some(me) = replicas.iter_mut().find(|r| is_instance(instance, &r.server)) {
         me.primary = me.primary.or(db.is_primary_replica);
     }
-    // A secondary sees only its own state: the one replica of unknown role is the primary.
-    if !replicas.iter().any(|r| r.primary == Some(true)) {
+    // There is one primary: with it known, the replicas of unknown role are secondaries;
+    // a secondary sees only its own state, so the one replica of unknown role is the primary.
+    if replicas.iter().any(|r| r.primary == Some(true)) {
+        for r in replicas.iter_mut().filter(|r| r.primary.is_none()) {
+            r.primary = Some(false);
+        }
+    } else {
         let unknown: Vec<usize> = (0..replicas.len())
             .filter(|i| replicas[*i].primary.is_none())
             .collect();

@@ -366,7 +366,9 @@ pub fn check(servers: &[&Server]) -> (i32, Value) {
         .args(["--format", "json"])
         .output()
         .expect("run chainwatch");
-    let _ = std::fs::remove_file(&path);
+    if std::env::var_os("CW_KEEP_ESTATE").is_none() {
+        let _ = std::fs::remove_file(&path);
+    }
     let code = out.status.code().unwrap_or(-1);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
