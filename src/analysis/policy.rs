@@ -108,10 +108,14 @@ pub fn every_label(d: Duration) -> String {
         "weekly".into()
     } else if near(1440, 15) {
         "daily".into()
-    } else if mins < 90 {
+    } else if mins < 55 {
         format!("{} min", round_to(mins, if mins < 10 { 1 } else { 5 }))
     } else if mins < 48 * 60 {
-        format!("{} h", (mins + 30) / 60)
+        let halves = (mins + 15) / 30;
+        match halves % 2 {
+            0 => format!("{} h", halves / 2),
+            _ => format!("{}.5 h", halves / 2),
+        }
     } else {
         format!("{} days", (mins + 720) / 1440)
     }
@@ -180,6 +184,8 @@ mod tests {
         assert_eq!(every_label(Duration::minutes(15)), "15 min");
         assert_eq!(every_label(Duration::minutes(16)), "15 min");
         assert_eq!(every_label(Duration::hours(2)), "2 h");
+        assert_eq!(every_label(Duration::minutes(60)), "1 h");
+        assert_eq!(every_label(Duration::minutes(95)), "1.5 h");
         assert_eq!(every_label(Duration::days(1)), "daily");
         assert_eq!(every_label(Duration::days(7)), "weekly");
         assert_eq!(every_label(Duration::days(31)), "monthly");
