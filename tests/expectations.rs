@@ -18,20 +18,40 @@ fn mins(m: i64) -> Duration {
 /// A healthy user database: weekly fulls, 15-minute logs, for 30 days.
 fn healthy(s: &mut Server, name: &str) -> Db {
     let mut d = s.database(name, "FULL", ago_days(400));
-    s.schedule(&mut d, ago_days(30) + mins(7), ago_min(3), Duration::days(7), None, Some(mins(15)));
+    s.schedule(
+        &mut d,
+        ago_days(30) + mins(7),
+        ago_min(3),
+        Duration::days(7),
+        None,
+        Some(mins(15)),
+    );
     d
 }
 
 /// master and msdb with weekly fulls, model untouched, tempdb.
 fn system(s: &mut Server) {
     for name in ["master", "msdb"] {
-        let model = if name == "master" { "SIMPLE" } else { "SIMPLE" };
-        let mut d = s.database(name, model, ago_days(900));
-        s.schedule(&mut d, ago_days(27), ago_min(1), Duration::days(7), None, None);
+        let mut d = s.database(name, "SIMPLE", ago_days(900));
+        s.schedule(
+            &mut d,
+            ago_days(27),
+            ago_min(1),
+            Duration::days(7),
+            None,
+            None,
+        );
     }
     // model: FULL as installed, weekly fulls, never a log backup.
     let mut m = s.database("model", "FULL", ago_days(900));
-    s.schedule(&mut m, ago_days(27), ago_min(1), Duration::days(7), None, None);
+    s.schedule(
+        &mut m,
+        ago_days(27),
+        ago_min(1),
+        Duration::days(7),
+        None,
+        None,
+    );
     s.database("tempdb", "SIMPLE", ago_min(60 * 24 * 3));
 }
 
@@ -43,7 +63,10 @@ fn case1_new_database_before_its_first_log_backup_is_info() {
     s.full(&mut d, ago_min(28));
     let (code, v) = check(&[&s]);
     quiet(&v, PROD, "NewApp");
-    assert_eq!(has(&v, PROD, "NewApp", "log.pending").as_deref(), Some("info"));
+    assert_eq!(
+        has(&v, PROD, "NewApp", "log.pending").as_deref(),
+        Some("info")
+    );
     assert!(has(&v, PROD, "NewApp", "log.none").is_none());
     assert_eq!(db(&v, PROD, "NewApp")["state"], "pending");
     assert_eq!(code, 0, "{v:#}");
@@ -70,10 +93,21 @@ fn case2_model_and_tempdb_are_quiet() {
 fn model_with_log_backups_is_expected_to_keep_them() {
     let mut s = Server::new(PROD, 0);
     let mut m = s.database("model", "FULL", ago_days(900));
-    s.schedule(&mut m, ago_days(20), ago_days(2), Duration::days(7), None, Some(Duration::hours(1)));
+    s.schedule(
+        &mut m,
+        ago_days(20),
+        ago_days(2),
+        Duration::days(7),
+        None,
+        Some(Duration::hours(1)),
+    );
     let (_, v) = check(&[&s]);
     assert!(db(&v, PROD, "model")["expectation"]["log"].is_object());
-    assert!(has(&v, PROD, "model", "log.late").is_some(), "{:#?}", findings(&v, PROD, "model"));
+    assert!(
+        has(&v, PROD, "model", "log.late").is_some(),
+        "{:#?}",
+        findings(&v, PROD, "model")
+    );
 }
 
 #[test]
@@ -88,7 +122,10 @@ fn case3_read_only_archive_with_monthly_fulls_is_quiet() {
     quiet(&v, PROD, "Archive2019");
     assert!(has(&v, PROD, "Archive2019", "full.late").is_none());
     assert!(has(&v, PROD, "Archive2019", "log.none").is_none());
-    assert_eq!(db(&v, PROD, "Archive2019")["expectation"]["basis"], "read_only");
+    assert_eq!(
+        db(&v, PROD, "Archive2019")["expectation"]["basis"],
+        "read_only"
+    );
     assert_eq!(code, 0);
 }
 
@@ -111,7 +148,14 @@ fn log_shipping(stop_job_min_ago: Option<i64>) -> (Server, Server) {
             logs.push(p.log(&mut d, t));
             t += mins(15);
         }
-        p.schedule(&mut d, ago_days(3), ago_days(3) + mins(1), Duration::days(7), None, None);
+        p.schedule(
+            &mut d,
+            ago_days(3),
+            ago_days(3) + mins(1),
+            Duration::days(7),
+            None,
+            None,
+        );
         names.push((name, standby, full, logs));
     }
     for (name, standby, full, logs) in names {
@@ -141,11 +185,22 @@ fn case4_log_shipping_secondaries_are_passive() {
         quiet(&v, PROD, name);
         assert!(has(&v, DR, name, "chain.no_full").is_none());
         assert_eq!(db(&v, DR, name)["state"], "passive");
-        assert_eq!(db(&v, DR, name)["expectation"]["basis"], "log_shipping_secondary");
+        assert_eq!(
+            db(&v, DR, name)["expectation"]["basis"],
+            "log_shipping_secondary"
+        );
         assert_eq!(db(&v, DR, name)["expectation"]["judged_on"], PROD);
     }
     // The DR server's msdb rows are the primary's backups, not a database of their own.
-    assert_eq!(v["databases"].as_array().unwrap().iter().filter(|d| d["instance"] == DR).count(), 2);
+    assert_eq!(
+        v["databases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["instance"] == DR)
+            .count(),
+        2
+    );
     // Alone (the primary not collected) the secondary is still passive.
     let (code, v) = check(&[&dr]);
     quiet(&v, DR, "Shop");
@@ -156,9 +211,19 @@ fn case4_log_shipping_secondaries_are_passive() {
 fn log_shipping_primary_whose_job_stopped_alarms() {
     let (p, dr) = log_shipping(Some(180));
     let (code, v) = check(&[&p, &dr]);
-    assert_eq!(has(&v, PROD, "Shop", "log.late").as_deref(), Some("warning"));
-    let f = findings(&v, PROD, "Shop").into_iter().find(|f| f["id"] == "log.late").unwrap().clone();
-    assert!(f["expectation"].as_str().unwrap().contains("every 15 min"), "{f}");
+    assert_eq!(
+        has(&v, PROD, "Shop", "log.late").as_deref(),
+        Some("warning")
+    );
+    let f = findings(&v, PROD, "Shop")
+        .into_iter()
+        .find(|f| f["id"] == "log.late")
+        .unwrap()
+        .clone();
+    assert!(
+        f["expectation"].as_str().unwrap().contains("every 15 min"),
+        "{f}"
+    );
     quiet(&v, DR, "Shop");
     assert_eq!(code, 1);
 }
@@ -172,7 +237,10 @@ fn case5_database_snapshot_is_quiet() {
     let (code, v) = check(&[&s]);
     quiet(&v, PROD, "Sales_snap_0800");
     assert!(has(&v, PROD, "Sales_snap_0800", "backup.none").is_none());
-    assert_eq!(has(&v, PROD, "Sales_snap_0800", "database.snapshot").as_deref(), Some("info"));
+    assert_eq!(
+        has(&v, PROD, "Sales_snap_0800", "database.snapshot").as_deref(),
+        Some("info")
+    );
     assert_eq!(code, 0);
 }
 
@@ -180,12 +248,22 @@ fn case5_database_snapshot_is_quiet() {
 fn case6_offline_database_backed_up_before_is_info() {
     let mut s = Server::new(PROD, 0);
     let mut d = s.database("OldERP", "FULL", ago_days(3000));
-    s.schedule(&mut d, ago_days(40), ago_days(12), Duration::days(7), None, Some(mins(30)));
+    s.schedule(
+        &mut d,
+        ago_days(40),
+        ago_days(12),
+        Duration::days(7),
+        None,
+        Some(mins(30)),
+    );
     s.set("OldERP", json!({ "state": 6, "state_desc": "OFFLINE" }));
     let (code, v) = check(&[&s]);
     quiet(&v, PROD, "OldERP");
     assert!(has(&v, PROD, "OldERP", "log.late").is_none());
-    assert_eq!(has(&v, PROD, "OldERP", "database.offline").as_deref(), Some("info"));
+    assert_eq!(
+        has(&v, PROD, "OldERP", "database.offline").as_deref(),
+        Some("info")
+    );
     assert_eq!(code, 0);
 }
 
@@ -195,7 +273,10 @@ fn offline_database_never_backed_up_warns() {
     s.database("Forgotten", "FULL", ago_days(700));
     s.set("Forgotten", json!({ "state": 6, "state_desc": "OFFLINE" }));
     let (code, v) = check(&[&s]);
-    assert_eq!(has(&v, PROD, "Forgotten", "backup.none").as_deref(), Some("warning"));
+    assert_eq!(
+        has(&v, PROD, "Forgotten", "backup.none").as_deref(),
+        Some("warning")
+    );
     assert_eq!(code, 1);
 }
 
@@ -203,7 +284,14 @@ fn offline_database_never_backed_up_warns() {
 fn case7a_restore_in_place_then_full_is_info() {
     let mut s = Server::new(PROD, 0);
     let mut d = s.database("CRM", "FULL", ago_days(500));
-    s.schedule(&mut d, ago_days(20), ago_days(4), Duration::days(7), None, Some(mins(15)));
+    s.schedule(
+        &mut d,
+        ago_days(20),
+        ago_days(4),
+        Duration::days(7),
+        None,
+        Some(mins(15)),
+    );
     // Restore over itself to a point inside the last log; a new fork begins there.
     let logs: Vec<i64> = s.tables["msdb.dbo.backupset"]
         .as_array()
@@ -213,7 +301,13 @@ fn case7a_restore_in_place_then_full_is_info() {
         .map(|r| r["backup_set_id"].as_i64().unwrap())
         .collect();
     let restored_log = *logs.last().unwrap();
-    let row = s.tables["msdb.dbo.backupset"].as_array().unwrap().iter().find(|r| r["backup_set_id"] == restored_log).unwrap().clone();
+    let row = s.tables["msdb.dbo.backupset"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["backup_set_id"] == restored_log)
+        .unwrap()
+        .clone();
     let k_first: u128 = row["first_lsn"].as_str().unwrap().parse().unwrap();
     let fork_point = k_first + 50_000;
     let restore_at = ago_days(4) + mins(30);
@@ -238,11 +332,18 @@ fn case7a_restore_in_place_then_full_is_info() {
         t += mins(15);
     }
     let (_, v) = check(&[&s]);
-    let nf: Vec<_> = findings(&v, PROD, "CRM").into_iter().filter(|f| f["id"] == "chain.new_fork").cloned().collect();
+    let nf: Vec<_> = findings(&v, PROD, "CRM")
+        .into_iter()
+        .filter(|f| f["id"] == "chain.new_fork")
+        .cloned()
+        .collect();
     assert_eq!(nf.len(), 1, "{:#?}", findings(&v, PROD, "CRM"));
     assert_eq!(nf[0]["severity"], "info");
     assert_eq!(nf[0]["remedy"], "");
-    assert!(nf[0]["explanation"].as_str().unwrap().contains(&format!("#{full}")));
+    assert!(nf[0]["explanation"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("#{full}")));
     quiet(&v, PROD, "CRM");
 }
 
@@ -250,7 +351,14 @@ fn case7a_restore_in_place_then_full_is_info() {
 fn restore_in_place_without_a_new_full_still_warns() {
     let mut s = Server::new(PROD, 0);
     let mut d = s.database("CRM", "FULL", ago_days(500));
-    s.schedule(&mut d, ago_days(20), ago_days(4), Duration::days(7), None, Some(mins(15)));
+    s.schedule(
+        &mut d,
+        ago_days(20),
+        ago_days(4),
+        Duration::days(7),
+        None,
+        Some(mins(15)),
+    );
     let old_fork = d.fork.clone();
     let k_first = d.cursor;
     d.fork = uuid::Uuid::from_u128(0xABCDEF).to_string();
@@ -269,7 +377,10 @@ fn restore_in_place_without_a_new_full_still_warns() {
         t += mins(15);
     }
     let (_, v) = check(&[&s]);
-    assert_eq!(has(&v, PROD, "CRM", "chain.new_fork").as_deref(), Some("warning"));
+    assert_eq!(
+        has(&v, PROD, "CRM", "chain.new_fork").as_deref(),
+        Some("warning")
+    );
 }
 
 #[test]
@@ -280,16 +391,33 @@ fn case7b_qa_refresh_from_production_is_not_a_dropped_database() {
     let mut q = Server::new(QA, 60);
     let mut qa = q.database("Sales_QA", "FULL", ago_days(2) + mins(90));
     q.record_restore_of(&p, prod_full, "Sales_QA", ago_days(2) + mins(90), true);
-    q.schedule(&mut qa, ago_days(2) + mins(100), ago_min(5), Duration::days(7), None, Some(mins(30)));
+    q.schedule(
+        &mut qa,
+        ago_days(2) + mins(100),
+        ago_min(5),
+        Duration::days(7),
+        None,
+        Some(mins(30)),
+    );
     let (code, v) = check(&[&p, &q]);
     assert!(
-        v["databases"].as_array().unwrap().iter().all(|d| !(d["instance"] == QA && d["database"] == "Sales")),
+        v["databases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| !(d["instance"] == QA && d["database"] == "Sales")),
         "production rows in QA's msdb became a database: {}",
         v["databases"]
     );
     quiet(&v, QA, "Sales_QA");
-    assert_eq!(has(&v, QA, "Sales_QA", "database.origin").as_deref(), Some("info"));
-    let origin = db(&v, QA, "Sales_QA")["expectation"]["origin"].as_str().unwrap().to_string();
+    assert_eq!(
+        has(&v, QA, "Sales_QA", "database.origin").as_deref(),
+        Some("info")
+    );
+    let origin = db(&v, QA, "Sales_QA")["expectation"]["origin"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(origin.contains(PROD), "{origin}");
     assert_eq!(code, 0, "{:#?}", v["findings"]);
 }
@@ -298,7 +426,14 @@ fn case7b_qa_refresh_from_production_is_not_a_dropped_database() {
 fn case8_vldb_monthly_full_daily_diff_15_minute_logs_is_quiet() {
     let mut s = Server::new(PROD, -300);
     let mut d = s.database("Warehouse", "FULL", ago_days(3000));
-    s.schedule(&mut d, ago_days(55), ago_min(4), Duration::days(28), Some(Duration::days(1)), Some(mins(15)));
+    s.schedule(
+        &mut d,
+        ago_days(55),
+        ago_min(4),
+        Duration::days(28),
+        Some(Duration::days(1)),
+        Some(mins(15)),
+    );
     let (code, v) = check(&[&s]);
     quiet(&v, PROD, "Warehouse");
     let e = &db(&v, PROD, "Warehouse")["expectation"];
@@ -312,14 +447,24 @@ fn case8_vldb_monthly_full_daily_diff_15_minute_logs_is_quiet() {
 fn vldb_whose_differentials_stopped_warns() {
     let mut s = Server::new(PROD, 0);
     let mut d = s.database("Warehouse", "FULL", ago_days(3000));
-    s.schedule(&mut d, ago_days(27), ago_days(4), Duration::days(28), Some(Duration::days(1)), None);
+    s.schedule(
+        &mut d,
+        ago_days(27),
+        ago_days(4),
+        Duration::days(28),
+        Some(Duration::days(1)),
+        None,
+    );
     let mut t = ago_days(27) + mins(15);
     while t < ago_min(3) {
         s.log(&mut d, t);
         t += mins(15);
     }
     let (_, v) = check(&[&s]);
-    assert_eq!(has(&v, PROD, "Warehouse", "diff.late").as_deref(), Some("warning"));
+    assert_eq!(
+        has(&v, PROD, "Warehouse", "diff.late").as_deref(),
+        Some("warning")
+    );
     assert!(has(&v, PROD, "Warehouse", "full.late").is_none());
 }
 
@@ -329,23 +474,47 @@ fn new_database_past_its_grace_without_a_full_is_critical() {
     s.database("Forgot", "FULL", ago_days(2));
     s.database("JustMade", "FULL", ago_min(90));
     let (code, v) = check(&[&s]);
-    assert_eq!(has(&v, PROD, "Forgot", "backup.none").as_deref(), Some("critical"));
+    assert_eq!(
+        has(&v, PROD, "Forgot", "backup.none").as_deref(),
+        Some("critical")
+    );
     quiet(&v, PROD, "JustMade");
-    assert_eq!(has(&v, PROD, "JustMade", "backup.pending").as_deref(), Some("info"));
+    assert_eq!(
+        has(&v, PROD, "JustMade", "backup.pending").as_deref(),
+        Some("info")
+    );
     assert_eq!(code, 2);
 }
 
 #[test]
 fn unavailable_states_are_said_with_their_own_severity() {
     let mut s = Server::new(PROD, 0);
-    for (name, state) in [("Broken", "SUSPECT"), ("Fixing", "EMERGENCY"), ("Starting", "RECOVERING"), ("Loading", "RESTORING")] {
+    for (name, state) in [
+        ("Broken", "SUSPECT"),
+        ("Fixing", "EMERGENCY"),
+        ("Starting", "RECOVERING"),
+        ("Loading", "RESTORING"),
+    ] {
         let mut d = s.database(name, "FULL", ago_days(100));
-        s.schedule(&mut d, ago_days(20), ago_days(3), Duration::days(7), None, Some(mins(30)));
+        s.schedule(
+            &mut d,
+            ago_days(20),
+            ago_days(3),
+            Duration::days(7),
+            None,
+            Some(mins(30)),
+        );
         s.set(name, json!({ "state_desc": state }));
     }
     let (_, v) = check(&[&s]);
-    assert_eq!(has(&v, PROD, "Broken", "database.unavailable").as_deref(), Some("critical"));
-    assert_eq!(has(&v, PROD, "Fixing", "database.unavailable").as_deref(), Some("warning"));
+    assert_eq!(
+        has(&v, PROD, "Broken", "database.unavailable").as_deref(),
+        Some("critical")
+    );
+    assert_eq!(
+        has(&v, PROD, "Fixing", "database.unavailable").as_deref(),
+        Some("warning")
+    );
     quiet(&v, PROD, "Starting");
     quiet(&v, PROD, "Loading");
     assert_eq!(db(&v, PROD, "Loading")["state"], "restoring");
@@ -358,7 +527,14 @@ fn unavailable_states_are_said_with_their_own_severity() {
 fn simple_database_with_daily_fulls_and_a_mirror_are_quiet() {
     let mut s = Server::new(PROD, 0);
     let mut d = s.database("Ops", "SIMPLE", ago_days(100));
-    s.schedule(&mut d, ago_days(20) + mins(60), ago_min(1), Duration::days(1), None, None);
+    s.schedule(
+        &mut d,
+        ago_days(20) + mins(60),
+        ago_min(1),
+        Duration::days(1),
+        None,
+        None,
+    );
     s.database("Claims", "FULL", ago_days(100));
     s.set("Claims", json!({ "state": 1, "state_desc": "RESTORING" }));
     s.push("sys.database_mirroring", json!({ "database_id": 7, "mirroring_role_desc": "MIRROR", "mirroring_role": 2, "mirroring_partner_instance": "SQLPRIN" }));
@@ -374,7 +550,10 @@ fn simple_database_with_daily_fulls_and_a_mirror_are_quiet() {
 fn ag(backups_stop_min_ago: i64) -> (Server, Server) {
     let group = uuid::Uuid::from_u128(0x6000).to_string();
     let gdb = uuid::Uuid::from_u128(0x6001).to_string();
-    let (r1, r2) = (uuid::Uuid::from_u128(0x6101).to_string(), uuid::Uuid::from_u128(0x6102).to_string());
+    let (r1, r2) = (
+        uuid::Uuid::from_u128(0x6101).to_string(),
+        uuid::Uuid::from_u128(0x6102).to_string(),
+    );
     let mut a = Server::new("SQLAG01", 0);
     let mut b = Server::new("SQLAG02", 0);
     let mut portal = None;
@@ -413,7 +592,13 @@ fn ag_backups_on_the_preferred_secondary_are_quiet_on_both_replicas() {
     let e = &db(&v, "SQLAG01", "Portal")["expectation"];
     assert_eq!(e["judged"], "elsewhere");
     assert_eq!(e["judged_on"], "SQLAG02");
-    assert!(e["summary"].as_str().unwrap().contains("on the secondary SQLAG02"), "{e}");
+    assert!(
+        e["summary"]
+            .as_str()
+            .unwrap()
+            .contains("on the secondary SQLAG02"),
+        "{e}"
+    );
     assert_eq!(db(&v, "SQLAG02", "Portal")["expectation"]["judged"], "here");
     assert_eq!(code, 0);
     // The primary alone: its backups belong to a replica not collected.
@@ -425,7 +610,10 @@ fn ag_backups_on_the_preferred_secondary_are_quiet_on_both_replicas() {
 fn ag_secondary_whose_log_backups_stopped_alarms() {
     let (a, b) = ag(240);
     let (_, v) = check(&[&a, &b]);
-    assert_eq!(has(&v, "SQLAG02", "Portal", "log.late").as_deref(), Some("warning"));
+    assert_eq!(
+        has(&v, "SQLAG02", "Portal", "log.late").as_deref(),
+        Some("warning")
+    );
     quiet(&v, "SQLAG01", "Portal");
 }
 
@@ -442,11 +630,32 @@ fn every_health_finding_names_its_expectation() {
         .iter()
         .filter(|f| {
             let id = f["id"].as_str().unwrap();
-            ["chain.", "backup.", "log.", "full.", "diff.", "database."].iter().any(|p| id.starts_with(p))
+            ["chain.", "backup.", "log.", "full.", "diff.", "database."]
+                .iter()
+                .any(|p| id.starts_with(p))
         })
         .collect();
     assert!(health.len() >= 5, "{health:#?}");
     for f in health {
-        assert!(f["expectation"].as_str().is_some_and(|e| !e.is_empty()), "{f}");
+        assert!(
+            f["expectation"].as_str().is_some_and(|e| !e.is_empty()),
+            "{f}"
+        );
     }
+}
+
+#[test]
+fn a_renamed_hosts_own_rows_stay_local() {
+    let mut s = Server::new(PROD, 0);
+    healthy(&mut s, "Sales");
+    // Backups taken before the host was renamed carry the old @@SERVERNAME;
+    // no restore wrote them, so they are this server's own history.
+    for r in s.tables["msdb.dbo.backupset"].as_array_mut().unwrap() {
+        r["server_name"] = json!("OLDHOST");
+    }
+    let (code, v) = check(&[&s]);
+    quiet(&v, PROD, "Sales");
+    assert_eq!(db(&v, PROD, "Sales")["state"], "ok");
+    assert!(has(&v, PROD, "Sales", "database.origin").is_none());
+    assert_eq!(code, 0);
 }

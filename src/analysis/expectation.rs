@@ -204,10 +204,17 @@ pub struct Inputs<'r, 'a> {
 pub fn expect(db: &Database, x: &Inputs<'_, '_>) -> Expectation {
     let mut e = placement(db, x);
     e.origin = origin(x);
-    let from_elsewhere: Vec<&super::roles::Restore> =
-        x.roles.restores.iter().filter(|r| r.from_elsewhere).collect();
+    let from_elsewhere: Vec<&super::roles::Restore> = x
+        .roles
+        .restores
+        .iter()
+        .filter(|r| r.from_elsewhere)
+        .collect();
     e.origin_server = from_elsewhere.last().and_then(|r| r.from_server.clone());
-    e.origin_backup_sets = from_elsewhere.iter().filter_map(|r| r.backup_set_id).collect();
+    e.origin_backup_sets = from_elsewhere
+        .iter()
+        .filter_map(|r| r.backup_set_id)
+        .collect();
     e.restored_at = x.roles.last_recovery().map(|r| r.at);
     // Elsewhere, the needs describe the history judged there (merged replicas).
     if e.judged == Judged::Here || (e.judged == Judged::Elsewhere && !x.rows.is_empty()) {
@@ -295,7 +302,13 @@ fn placement(db: &Database, x: &Inputs<'_, '_>) -> Expectation {
                 [] => "on no replica (no replica is eligible: check backup_priority)".to_string(),
                 [one] => format!(
                     "on the {} {one}",
-                    if ag.primary_here == Some(true) { "secondary" } else if ag.preference == "PRIMARY" { "primary" } else { "replica" }
+                    if ag.primary_here == Some(true) {
+                        "secondary"
+                    } else if ag.preference == "PRIMARY" {
+                        "primary"
+                    } else {
+                        "replica"
+                    }
                 ),
                 many => format!("on {}", many.join(" or ")),
             };
@@ -443,8 +456,8 @@ fn origin(x: &Inputs<'_, '_>) -> Option<String> {
     ))
 }
 
-fn times<'a>(
-    rows: &[&'a BackupSet],
+fn times(
+    rows: &[&BackupSet],
     since: DateTime<Utc>,
     keep: impl Fn(&BackupSet) -> bool,
 ) -> Vec<DateTime<Utc>> {
@@ -480,7 +493,11 @@ fn needs(db: &Database, x: &Inputs<'_, '_>, e: &mut Expectation) {
     let fulls = times(rows, since, |b| b.is_full());
     let diffs = times(rows, since, |b| b.is_diff() && !b.is_copy_only);
     let logs = times(rows, since, |b| b.is_log() && !b.is_copy_only);
-    let newest_full = rows.iter().filter(|b| b.is_full()).filter_map(|b| b.finish).max();
+    let newest_full = rows
+        .iter()
+        .filter(|b| b.is_full())
+        .filter_map(|b| b.finish)
+        .max();
     let diffs_in_use = diffs.len() >= 2
         || rows
             .iter()

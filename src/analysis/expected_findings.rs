@@ -312,7 +312,9 @@ fn passive(out: &mut Out<'_, '_>) {
     };
     let title = match e.basis {
         Basis::Mirror => "mirror: backups are taken on the principal".to_string(),
-        Basis::LogShippingSecondary => "log shipping secondary: backups are taken on the primary".into(),
+        Basis::LogShippingSecondary => {
+            "log shipping secondary: backups are taken on the primary".into()
+        }
         Basis::Standby => "STANDBY: backups are taken where the logs come from".into(),
         _ => format!("backups are taken {}", e.place),
     };
@@ -339,7 +341,10 @@ fn late(out: &mut Out<'_, '_>, now: DateTime<Utc>) {
                 format!(
                     "last full backup is {} old{}",
                     human_age(now - full),
-                    need.every.as_ref().map(|e| format!(" (fulls run {e})")).unwrap_or_default()
+                    need.every
+                        .as_ref()
+                        .map(|e| format!(" (fulls run {e})"))
+                        .unwrap_or_default()
                 ),
                 format!("the newest full backup finished {}", fmt_time(Some(full))),
                 Vec::new(),
@@ -377,11 +382,18 @@ fn late(out: &mut Out<'_, '_>, now: DateTime<Utc>) {
             let critical = need.critical_after().is_some_and(|c| age > c);
             out.push(
                 "log.late",
-                if critical { Severity::Critical } else { Severity::Warning },
+                if critical {
+                    Severity::Critical
+                } else {
+                    Severity::Warning
+                },
                 format!(
                     "last log backup is {} old{}",
                     human_age(age),
-                    need.every.as_ref().map(|e| format!(" (logs run every {e})")).unwrap_or_default()
+                    need.every
+                        .as_ref()
+                        .map(|e| format!(" (logs run every {e})"))
+                        .unwrap_or_default()
                 ),
                 format!(
                     "the newest log backup finished {}; everything after it would be lost",

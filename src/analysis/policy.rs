@@ -149,7 +149,9 @@ mod tests {
 
     fn times(step_min: i64, n: i64) -> Vec<chrono::DateTime<Utc>> {
         let t0 = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
-        (0..n).map(|i| t0 + Duration::minutes(i * step_min)).collect()
+        (0..n)
+            .map(|i| t0 + Duration::minutes(i * step_min))
+            .collect()
     }
 
     #[test]

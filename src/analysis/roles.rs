@@ -48,7 +48,10 @@ pub struct Restore {
 pub enum LogShipping {
     Primary,
     /// `primary`: the server the logs come from, when known.
-    Secondary { primary: Option<String>, evidence: String },
+    Secondary {
+        primary: Option<String>,
+        evidence: String,
+    },
 }
 
 /// Role facts for one database.
@@ -244,7 +247,10 @@ fn ag_place(
     if replicas.is_empty() {
         return None;
     }
-    if let Some(me) = replicas.iter_mut().find(|r| is_instance(instance, &r.server)) {
+    if let Some(me) = replicas
+        .iter_mut()
+        .find(|r| is_instance(instance, &r.server))
+    {
         me.primary = me.primary.or(db.is_primary_replica);
     }
     // There is one primary: with it known, the replicas of unknown role are secondaries;

@@ -137,6 +137,7 @@ impl Server {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn backup_row(
         &mut self,
         db: &mut Db,
@@ -186,7 +187,16 @@ impl Server {
         db.pos += 300_007;
         let last = db.pos;
         let ckpt = first;
-        let id = self.backup_row(db, "D", t, 20, first, last, json!({ "checkpoint_lsn": ckpt.to_string() }), "bak");
+        let id = self.backup_row(
+            db,
+            "D",
+            t,
+            20,
+            first,
+            last,
+            json!({ "checkpoint_lsn": ckpt.to_string() }),
+            "bak",
+        );
         db.full_ckpt = Some(ckpt);
         db.full_uuid = Some(self.uuid_of(id));
         if db.model == "SIMPLE" {
@@ -202,7 +212,16 @@ impl Server {
         db.pos += 300_007;
         let last = db.pos;
         let base = db.full_ckpt;
-        let id = self.backup_row(db, "D", t, 20, first, last, json!({ "checkpoint_lsn": first.to_string(), "is_copy_only": true }), "bak");
+        let id = self.backup_row(
+            db,
+            "D",
+            t,
+            20,
+            first,
+            last,
+            json!({ "checkpoint_lsn": first.to_string(), "is_copy_only": true }),
+            "bak",
+        );
         if base.is_none() {
             db.full_ckpt = Some(first);
             db.full_uuid = Some(self.uuid_of(id));
@@ -263,7 +282,10 @@ impl Server {
         if let Some(d) = diff_every {
             let mut t = from + d;
             while t < until {
-                if !events.iter().any(|(e, k)| *k == 0 && (*e - t).num_minutes().abs() < 60) {
+                if !events
+                    .iter()
+                    .any(|(e, k)| *k == 0 && (*e - t).num_minutes().abs() < 60)
+                {
                     events.push((t, 1));
                 }
                 t += d;
@@ -287,8 +309,19 @@ impl Server {
     }
 
     /// A restorehistory row for backup set `id` into `destination`.
-    pub fn restored(&mut self, id: i64, destination: &str, at: DateTime<Utc>, kind: &str, recovery: bool) {
-        let n = self.tables["msdb.dbo.restorehistory"].as_array().unwrap().len() as i64 + 1;
+    pub fn restored(
+        &mut self,
+        id: i64,
+        destination: &str,
+        at: DateTime<Utc>,
+        kind: &str,
+        recovery: bool,
+    ) {
+        let n = self.tables["msdb.dbo.restorehistory"]
+            .as_array()
+            .unwrap()
+            .len() as i64
+            + 1;
         let at = self.local(at);
         self.push(
             "msdb.dbo.restorehistory",
@@ -301,7 +334,14 @@ impl Server {
     }
 
     /// Copies a backupset row (and its media) from another server's msdb, as RESTORE records it.
-    pub fn record_restore_of(&mut self, other: &Server, id: i64, destination: &str, at: DateTime<Utc>, recovery: bool) -> i64 {
+    pub fn record_restore_of(
+        &mut self,
+        other: &Server,
+        id: i64,
+        destination: &str,
+        at: DateTime<Utc>,
+        recovery: bool,
+    ) -> i64 {
         let src = other.tables["msdb.dbo.backupset"]
             .as_array()
             .unwrap()
