@@ -6,7 +6,7 @@ use chainwatch::analysis::chain::analyze_chain;
 use chainwatch::analysis::history::history_of;
 use chainwatch::analysis::window::{recoverable_windows, start_points};
 use chainwatch::analysis::{analyze_history, BreakReason, ChainState, DatabaseAnalysis};
-use chainwatch::model::{BackupSet, Database, Lsn, RecoveryModel};
+use chainwatch::model::{BackupSet, Database, RecoveryModel};
 use common::{at, Hist};
 
 fn analyse(rows: &[BackupSet]) -> DatabaseAnalysis<'_> {
@@ -195,7 +195,10 @@ fn a_fork_point_is_a_path_not_a_break() {
     h.hourly_logs(60 * 32, 3);
     let a = analyse(&h.rows);
     assert!(
-        a.chain.breaks.iter().all(|b| b.reason != BreakReason::NewFork),
+        a.chain
+            .breaks
+            .iter()
+            .all(|b| b.reason != BreakReason::NewFork),
         "{:?}",
         a.chain.breaks
     );

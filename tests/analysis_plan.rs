@@ -325,7 +325,12 @@ fn the_abandoned_branch_is_reachable_only_when_asked_for() {
     let (h, f1, before, _, old) = restored_in_place();
     let a = analyse(&h.rows);
     // Its own run, branching off L2, and its own window.
-    let run = a.chain.runs.iter().find(|r| r.abandoned).expect("abandoned run");
+    let run = a
+        .chain
+        .runs
+        .iter()
+        .find(|r| r.abandoned)
+        .expect("abandoned run");
     assert_eq!(a.chain.logs[run.start].backup_set_id, before[2]);
     assert_eq!(
         run.branch_of.map(|i| a.chain.logs[i].backup_set_id),
@@ -343,14 +348,19 @@ fn the_abandoned_branch_is_reachable_only_when_asked_for() {
     assert_eq!(p.path, "current");
     assert!(!ids(&p).contains(&before[3]));
     assert!(
-        p.warnings.iter().any(|w| w.contains(&format!("--fork {old}"))),
+        p.warnings
+            .iter()
+            .any(|w| w.contains(&format!("--fork {old}"))),
         "{:?}",
         p.warnings
     );
     // Asked for with the fork: F1, L1–L4, labelled abandoned.
     let p = plan_on(&a, Target::Time(t), Some(old));
     assert!(p.recoverable, "{}", p.reason);
-    assert_eq!(ids(&p), vec![f1, before[0], before[1], before[2], before[3]]);
+    assert_eq!(
+        ids(&p),
+        vec![f1, before[0], before[1], before[2], before[3]]
+    );
     assert_eq!(p.path, "abandoned");
     assert!(p.warnings[0].contains("rolled back"), "{:?}", p.warnings);
     // LSNs past the fork point repeat on both branches: the current one
@@ -359,7 +369,11 @@ fn the_abandoned_branch_is_reachable_only_when_asked_for() {
     let p = plan(&a, Target::Lsn(x));
     assert!(p.recoverable, "{}", p.reason);
     assert_eq!(p.path, "current");
-    assert!(p.warnings.iter().any(|w| w.contains("--fork")), "{:?}", p.warnings);
+    assert!(
+        p.warnings.iter().any(|w| w.contains("--fork")),
+        "{:?}",
+        p.warnings
+    );
     let p = plan_on(&a, Target::Lsn(x), Some(old));
     assert!(p.recoverable, "{}", p.reason);
     assert_eq!(p.path, "abandoned");
@@ -425,16 +439,19 @@ fn a_damaged_tail_needs_continue_after_error_and_says_so() {
     let last = p.steps.last().unwrap();
     assert_eq!(last.backup_set_id, tail);
     assert!(last.continue_after_error);
-    assert!(p.warnings.iter().any(|w| w.contains("CONTINUE_AFTER_ERROR")));
+    assert!(p
+        .warnings
+        .iter()
+        .any(|w| w.contains("CONTINUE_AFTER_ERROR")));
     let script = chainwatch::tsql::restore_script("Sales", &p, &Default::default()).unwrap();
-    let tail_stmt = script
-        .split("RESTORE LOG")
-        .last()
-        .unwrap()
-        .to_string();
+    let tail_stmt = script.split("RESTORE LOG").last().unwrap().to_string();
     assert!(tail_stmt.contains("CONTINUE_AFTER_ERROR"), "{script}");
     // Only that step carries it.
-    assert_eq!(script.matches("CONTINUE_AFTER_ERROR").count(), 1, "{script}");
+    assert_eq!(
+        script.matches("CONTINUE_AFTER_ERROR").count(),
+        1,
+        "{script}"
+    );
 }
 
 #[test]
@@ -513,7 +530,11 @@ fn plans_prefer_a_native_path_over_a_newer_vss_full() {
     expected.extend(&late);
     assert_eq!(ids(&p), expected);
     assert_eq!(p.needs, None);
-    assert!(a.windows.iter().all(|w| w.needs.is_none()), "{:?}", a.windows);
+    assert!(
+        a.windows.iter().all(|w| w.needs.is_none()),
+        "{:?}",
+        a.windows
+    );
 }
 
 #[test]
@@ -534,7 +555,11 @@ fn when_only_a_tool_reaches_the_target_both_plans_are_shown() {
     assert_eq!(ids(native), vec![f1, early[0], early[1]]);
     assert_eq!(native.recovery_point, h.row(early[1]).finish);
     // The recoverable lane tells native from needs-a-tool.
-    assert!(a.windows.iter().any(|w| w.needs.is_some()), "{:?}", a.windows);
+    assert!(
+        a.windows.iter().any(|w| w.needs.is_some()),
+        "{:?}",
+        a.windows
+    );
     assert!(a.windows.iter().any(|w| w.needs.is_none()));
 }
 
@@ -569,5 +594,10 @@ fn a_tsql_snapshot_backup_is_planned_as_metadata_only() {
     assert!(p.needs.as_deref().unwrap().contains("storage snapshot"));
     let script = chainwatch::tsql::restore_script("Sales", &p, &Default::default()).unwrap();
     assert!(script.contains("METADATA_ONLY"), "{script}");
-    assert!(!script.contains("RESTORE DATABASE [Sales] FROM DISK = N'D:\\snap\\Sales.bkm' WITH NORECOVERY"), "{script}");
+    assert!(
+        !script.contains(
+            "RESTORE DATABASE [Sales] FROM DISK = N'D:\\snap\\Sales.bkm' WITH NORECOVERY"
+        ),
+        "{script}"
+    );
 }

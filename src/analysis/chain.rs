@@ -8,11 +8,11 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
+pub use super::forks::fork_of;
 use super::forks::{
     continues, covers, depth, end_state, first_fork_of, fork_links, lineage, log_on_lineage,
     on_lineage, spanned_fork, ForkLink, Reach, State,
 };
-pub use super::forks::fork_of;
 use crate::model::{BackupSet, BackupType, Destination, Lsn, Producer, RecoveryModel};
 
 /// Why the log chain is not continuous at a point.
@@ -681,7 +681,8 @@ fn classify_break(
             .filter(|n| n.destination() != Destination::Nul)
             .filter(|n| match (n.first_lsn, n.last_lsn) {
                 (Some(f), Some(l)) => {
-                    Some(f.min(l)) <= to_lsn && Some(f.max(l)) >= from_lsn
+                    Some(f.min(l)) <= to_lsn
+                        && Some(f.max(l)) >= from_lsn
                         && fork_of(n) == first_fork_of(next)
                 }
                 _ => n.finish.is_some() && n.finish >= prev.finish && n.finish <= next.finish,

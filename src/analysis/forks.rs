@@ -90,7 +90,8 @@ pub struct ForkLink {
 /// when two disagree (later ones are then off every path, and say so).
 pub fn fork_links(logs: &[&BackupSet]) -> HashMap<Option<Uuid>, ForkLink> {
     let mut links: HashMap<Option<Uuid>, ForkLink> = HashMap::new();
-    let mut spanning: Vec<&&BackupSet> = logs.iter().filter(|b| spanned_fork(b).is_some()).collect();
+    let mut spanning: Vec<&&BackupSet> =
+        logs.iter().filter(|b| spanned_fork(b).is_some()).collect();
     spanning.sort_by_key(|b| b.backup_set_id);
     for b in spanning {
         let Some((from, point)) = spanned_fork(b) else {

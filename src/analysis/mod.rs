@@ -3,14 +3,19 @@
 //! gives the same output.
 
 pub mod chain;
+pub mod expectation;
+pub mod expected_findings;
 pub mod findings;
 pub mod forks;
 pub mod health;
 pub mod history;
 pub mod localtime;
 pub mod plan;
+pub mod policy;
 pub mod report;
 pub mod restore_facts;
+pub mod restore_findings;
+pub mod roles;
 pub mod rules;
 pub mod window;
 
@@ -19,6 +24,7 @@ use chrono::{DateTime, Utc};
 use crate::model::{Database, Estate, Instance};
 
 pub use chain::{Break, BreakReason, ChainAnalysis};
+pub use expectation::{Expectation, Judged, Need};
 pub use findings::{EvidenceRow, Finding, Severity};
 pub use health::{ChainState, Health};
 pub use history::History;
@@ -49,11 +55,15 @@ pub fn analyze_database<'a>(
     now: DateTime<Utc>,
 ) -> DatabaseAnalysis<'a> {
     let history = history::history_for(estate, instance, database);
-    analyze_history(
+    let roles = roles::roles(estate, instance, database);
+    let in_estate = |name: &str| roles::instance_named(estate, name).is_some();
+    analyze_with_roles(
         instance.name.clone(),
         database.clone(),
         instance.history_collected,
         history,
+        &roles,
+        &in_estate,
         now,
     )
 }
@@ -66,16 +76,54 @@ pub fn analyze_history<'a>(
     history: History<'a>,
     now: DateTime<Utc>,
 ) -> DatabaseAnalysis<'a> {
+    let roles = roles::Roles {
+        managed: database.managed_backup.as_ref().is_some_and(|m| m.enabled),
+        ..Default::default()
+    };
+    analyze_with_roles(
+        instance,
+        database,
+        history_collected,
+        history,
+        &roles,
+        &|_| false,
+        now,
+    )
+}
+
+/// Analyses a selected history with the role facts of its instance.
+pub fn analyze_with_roles<'a>(
+    instance: String,
+    database: Database,
+    history_collected: bool,
+    history: History<'a>,
+    roles: &roles::Roles,
+    in_estate: &dyn Fn(&str) -> bool,
+    now: DateTime<Utc>,
+) -> DatabaseAnalysis<'a> {
     let chain = chain::analyze_chain_on(&history.rows, database.recovery_fork_guid);
     let starts = window::start_points(&history.rows);
     let windows = window::recoverable_windows(&chain, &starts);
     let other_windows = window::abandoned_windows(&chain, &starts);
+    let policy = policy::Policy::default();
+    let expected = expectation::expect(
+        &database,
+        &expectation::Inputs {
+            rows: &history.rows,
+            foreign: &history.foreign,
+            roles,
+            in_estate,
+            policy: &policy,
+            now,
+        },
+    );
     let health = health::assess(
         &database,
         history_collected,
         &history.rows,
         &chain,
         &windows,
+        expected,
         now,
     );
     DatabaseAnalysis {

@@ -115,7 +115,11 @@ pub fn plan_on(analysis: &DatabaseAnalysis<'_>, target: Target, fork: Option<Uui
             format!(
                 "no recovery path of this database ends on fork {}; its forks: {}",
                 fork.map(|f| f.to_string()).unwrap_or_default(),
-                if forks.is_empty() { "none".into() } else { forks.join(", ") }
+                if forks.is_empty() {
+                    "none".into()
+                } else {
+                    forks.join(", ")
+                }
             ),
         );
     }
@@ -242,11 +246,21 @@ fn try_start(
                 return None;
             }
             if start_time == t {
-                return Some(build(analysis, path, start, &[], original, None, Some(t), start_lsn));
+                return Some(build(
+                    analysis,
+                    path,
+                    start,
+                    &[],
+                    original,
+                    None,
+                    Some(t),
+                    start_lsn,
+                ));
             }
             let i = covering_in_path(chain, path, start.state())?;
             let (_, end) = path_run(path, i)?;
-            let k = (i..end).find(|&k| log_time(chain.logs[path.logs[k]]).is_some_and(|e| e >= t))?;
+            let k =
+                (i..end).find(|&k| log_time(chain.logs[path.logs[k]]).is_some_and(|e| e >= t))?;
             let log = chain.logs[path.logs[k]];
             let log_end = log_time(log)?;
             if log.has_bulk_logged_data && t != log_end && !log.is_empty_log() {
@@ -277,7 +291,8 @@ fn try_start(
             }
             let i = covering_in_path(chain, path, start.state())?;
             let (_, end) = path_run(path, i)?;
-            let k = (i..end).find(|&k| chain.logs[path.logs[k]].last_lsn.is_some_and(|l| l >= x))?;
+            let k =
+                (i..end).find(|&k| chain.logs[path.logs[k]].last_lsn.is_some_and(|l| l >= x))?;
             let log = chain.logs[path.logs[k]];
             if log.has_bulk_logged_data && log.last_lsn != Some(x) {
                 return None;
@@ -353,7 +368,9 @@ fn build_lsn(
         .other_windows
         .iter()
         .chain(analysis.windows.iter())
-        .find(|w| w.fork != path.fork && w.abandoned != !path.current && w.from_lsn < x && x <= w.to_lsn)
+        .find(|w| {
+            w.fork != path.fork && w.abandoned == path.current && w.from_lsn < x && x <= w.to_lsn
+        })
     {
         warnings.push(format!(
             "LSN {x} exists on two recovery paths (LSNs repeat after a fork point): this plan takes the {} one; for the other, ask with --fork {}",
@@ -361,7 +378,15 @@ fn build_lsn(
             w.fork.map(|f| f.to_string()).unwrap_or_else(|| "?".into()),
         ));
     }
-    finish(analysis, path, Target::Lsn(x), steps, point, Some(x), warnings)
+    finish(
+        analysis,
+        path,
+        Target::Lsn(x),
+        steps,
+        point,
+        Some(x),
+        warnings,
+    )
 }
 
 /// The plan's labels: which path, what it needs, what to know.
@@ -387,12 +412,24 @@ fn finish(
         .chain
         .fork_points
         .iter()
-        .filter(|f| steps.iter().any(|s| s.backup_set_id == f.spanning_backup_set_id))
-        .map(|f| format!("LSN {} (log #{})", f.fork_point_lsn, f.spanning_backup_set_id))
+        .filter(|f| {
+            steps
+                .iter()
+                .any(|s| s.backup_set_id == f.spanning_backup_set_id)
+        })
+        .map(|f| {
+            format!(
+                "LSN {} (log #{})",
+                f.fork_point_lsn, f.spanning_backup_set_id
+            )
+        })
         .collect();
     let mut reason = summary(&steps);
     if !fork_points.is_empty() {
-        reason.push_str(&format!(", crossing the fork point at {}", fork_points.join(", ")));
+        reason.push_str(&format!(
+            ", crossing the fork point at {}",
+            fork_points.join(", ")
+        ));
     }
     if !path.current {
         let w = format!(
@@ -460,7 +497,16 @@ fn simple_fallback(analysis: &DatabaseAnalysis<'_>, target: Target) -> Option<Re
         .collect();
     starts.sort_by_key(|s| std::cmp::Reverse((s.time(), s.lsn(), s.diff.is_some())));
     let start = starts.first()?;
-    let mut p = build(analysis, path, start, &[], target, None, start.time(), start.lsn());
+    let mut p = build(
+        analysis,
+        path,
+        start,
+        &[],
+        target,
+        None,
+        start.time(),
+        start.lsn(),
+    );
     p.reason = format!(
         "{}: no log backups, so no point in time; restores to the end of the last backup before the target ({})",
         p.reason,
@@ -481,7 +527,11 @@ fn summary(steps: &[PlanStep]) -> String {
             1 => " + 1 log".into(),
             n => format!(" + {n} logs"),
         },
-        if tail { " (the last one a tail-log backup)" } else { "" }
+        if tail {
+            " (the last one a tail-log backup)"
+        } else {
+            ""
+        }
     )
 }
 
@@ -582,7 +632,11 @@ fn nearest_lsn(windows: &[Window], l: Lsn) -> (Option<DateTime<Utc>>, Option<Dat
 }
 
 /// Says why no start point reaches the target, naming the evidence.
-fn explain_unreachable(analysis: &DatabaseAnalysis<'_>, target: Target, fork: Option<Uuid>) -> String {
+fn explain_unreachable(
+    analysis: &DatabaseAnalysis<'_>,
+    target: Target,
+    fork: Option<Uuid>,
+) -> String {
     let windows = &analysis.windows;
     let chain = &analysis.chain;
     let elsewhere = |t: DateTime<Utc>| {

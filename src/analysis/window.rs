@@ -151,7 +151,10 @@ pub fn covering_log(chain: &ChainAnalysis<'_>, fork: Option<Uuid>, lsn: Lsn) -> 
 
 /// The path's run (range into `path.logs`) holding position `k`.
 pub fn path_run(path: &RecoveryPath, k: usize) -> Option<(usize, usize)> {
-    path.runs.iter().copied().find(|&(lo, hi)| lo <= k && k < hi)
+    path.runs
+        .iter()
+        .copied()
+        .find(|&(lo, hi)| lo <= k && k < hi)
 }
 
 /// Finish time of a chain log, falling back to its start.
@@ -222,7 +225,11 @@ pub fn abandoned_windows(chain: &ChainAnalysis<'_>, starts: &[StartPoint<'_>]) -
 }
 
 /// What the non-native backups of a path need, in words.
-fn needs_label(chain: &ChainAnalysis<'_>, path: &RecoveryPath, starts: &[StartPoint<'_>]) -> String {
+fn needs_label(
+    chain: &ChainAnalysis<'_>,
+    path: &RecoveryPath,
+    starts: &[StartPoint<'_>],
+) -> String {
     let mut needs: Vec<String> = starts
         .iter()
         .filter(|s| path.holds(s.state()))
@@ -277,7 +284,14 @@ fn path_windows(
                 .iter()
                 .map(|&i| chain.logs[i])
                 .collect();
-            raw.extend(windows_along(path, &logs, time, state, native_only, &shared));
+            raw.extend(windows_along(
+                path,
+                &logs,
+                time,
+                state,
+                native_only,
+                &shared,
+            ));
         }
     }
     raw

@@ -151,7 +151,10 @@ pub fn run(
                         short(f.fork),
                         short(f.parent),
                         f.spanning_backup_set_id,
-                        if a.chain.current_path().is_some_and(|p| p.lineage.iter().any(|r| r.fork == f.fork)) {
+                        if a.chain
+                            .current_path()
+                            .is_some_and(|p| p.lineage.iter().any(|r| r.fork == f.fork))
+                        {
                             " (on the current path)"
                         } else {
                             ""

@@ -209,6 +209,8 @@ struct DatabaseLine<'a> {
     state: ChainState,
     worst: Option<Severity>,
     findings: usize,
+    /// What the database is expected to have, as the findings judged it.
+    expectation: &'a crate::analysis::Expectation,
 }
 
 #[derive(Serialize)]
@@ -276,6 +278,7 @@ pub fn run(loaded: &Loaded, format: CheckFormat, storage: &StorageArgs) -> anyho
                     state: d.health.state,
                     worst: d.worst_severity(),
                     findings: d.findings.len(),
+                    expectation: &d.health.expectation,
                 })
                 .collect(),
             findings,
@@ -451,6 +454,7 @@ mod tests {
             remedy: String::new(),
             rows: Vec::new(),
             sql: None,
+            expectation: None,
         }
     }
 

@@ -261,6 +261,10 @@ pub struct BackupSet {
     pub media_family_count: Option<u8>,
     /// The instance whose msdb held this row.
     pub collected_from: String,
+    /// The row describes a backup another server took: RESTORE recorded it
+    /// in this msdb (a refresh from production, a log-shipping secondary).
+    /// Evidence of where the database came from, never part of its local chain.
+    pub written_elsewhere: bool,
 }
 
 impl BackupSet {

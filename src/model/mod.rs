@@ -6,9 +6,8 @@ mod lsn;
 mod table;
 
 pub use backup::{
-    Restorability,
     container_of_url, BackupSet, BackupType, Destination, DeviceType, MediaFamily, Producer,
-    RecoveryModel,
+    RecoveryModel, Restorability,
 };
 pub use estate::{
     Database, Estate, Instance, ManagedBackupConfig, ManagedBackupSchema, MirroringRole,

@@ -135,15 +135,20 @@ fn build_instance(raw: &SnapshotInstance) -> Result<Instance, RowError> {
         let device_type = row
             .int("device_type")?
             .map(|d| DeviceType::from_code(u8::try_from(d).unwrap_or(u8::MAX)));
-        families.entry(media_set_id).or_default().entry(mirror).or_default().insert(
-            seq,
-            MediaFamily {
-                family_sequence_number: seq,
-                device_type,
-                physical_device_name: row.string("physical_device_name")?,
-                logical_device_name: row.string("logical_device_name")?,
-            },
-        );
+        families
+            .entry(media_set_id)
+            .or_default()
+            .entry(mirror)
+            .or_default()
+            .insert(
+                seq,
+                MediaFamily {
+                    family_sequence_number: seq,
+                    device_type,
+                    physical_device_name: row.string("physical_device_name")?,
+                    logical_device_name: row.string("logical_device_name")?,
+                },
+            );
     }
 
     let mut backups = Vec::new();
@@ -166,6 +171,10 @@ fn build_instance(raw: &SnapshotInstance) -> Result<Instance, RowError> {
         }
     }
     backups.sort_by_key(|b| b.backup_set_id);
+    let local = LocalNames::of(raw)?;
+    for b in &mut backups {
+        b.written_elsewhere = local.written_elsewhere(b);
+    }
 
     let databases = read_databases(raw, &backups)?;
 
@@ -200,6 +209,59 @@ fn build_instance(raw: &SnapshotInstance) -> Result<Instance, RowError> {
         row_problems,
         tables: Default::default(),
     })
+}
+
+/// The names this instance writes its own backup rows under, and the rows
+/// RESTORE wrote (restorehistory points at them).
+struct LocalNames {
+    names: Vec<String>,
+    /// `None` when restorehistory was not collected.
+    restored: Option<HashSet<i64>>,
+}
+
+impl LocalNames {
+    fn of(raw: &SnapshotInstance) -> Result<LocalNames, RowError> {
+        let s = &raw.server;
+        let mut names: Vec<String> = [Some(&raw.name), s.server_name.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(|n| n.trim().to_ascii_lowercase())
+            .collect();
+        if let Some(machine) = &s.machine_name {
+            names.push(match &s.instance_name {
+                Some(i) => format!("{machine}\\{i}").to_ascii_lowercase(),
+                None => machine.to_ascii_lowercase(),
+            });
+        }
+        let restored = match raw.tables.contains_key(table::RESTOREHISTORY) {
+            false => None,
+            true => {
+                let mut ids = HashSet::new();
+                for row in rows(raw, table::RESTOREHISTORY) {
+                    if let Some(id) = row.int("backup_set_id")? {
+                        ids.insert(id);
+                    }
+                }
+                Some(ids)
+            }
+        };
+        Ok(LocalNames { names, restored })
+    }
+
+    /// A row whose `server_name` is not this server's and that a restore
+    /// wrote (when restorehistory is known; a renamed host's own rows keep
+    /// its old name but no restore points at them).
+    fn written_elsewhere(&self, b: &BackupSet) -> bool {
+        let Some(server) = b.server_name.as_deref().map(str::trim) else {
+            return false;
+        };
+        if server.is_empty() || self.names.iter().any(|n| n.eq_ignore_ascii_case(server)) {
+            return false;
+        }
+        self.restored
+            .as_ref()
+            .is_none_or(|ids| ids.contains(&b.backup_set_id))
+    }
 }
 
 fn read_backup_set(
@@ -299,6 +361,7 @@ fn read_backup_set(
         families: set_families,
         media_family_count: family_count,
         collected_from: instance_name.to_string(),
+        written_elsewhere: false,
     }))
 }
 
@@ -322,6 +385,8 @@ fn read_databases(
                 .and_then(|n| RecoveryModel::parse(&n.to_string())),
         };
         db.is_read_only = row.flag("is_read_only")?;
+        db.is_in_standby = row.flag("is_in_standby")?;
+        db.source_database_id = row.int("source_database_id")?;
         db.log_reuse_wait_desc = row.string("log_reuse_wait_desc")?;
         db.group_database_id = row.uuid("group_database_id")?;
         db.stretch_enabled = row.bit("is_remote_data_archive_enabled")?;
@@ -407,8 +472,11 @@ fn read_databases(
         }
     }
     // Databases known only from history (dropped, detached, renamed).
+    // Rows RESTORE copied from another server's backups say where a database
+    // came from; they are not a local database of their own.
     let mut history_only: Vec<&str> = backups
         .iter()
+        .filter(|b| !b.written_elsewhere)
         .map(|b| b.database_name.as_str())
         .filter(|n| !databases.iter().any(|d| d.name == *n))
         .collect();

@@ -155,8 +155,8 @@ ORDER BY m.lsn";
 pub const DATABASES: &str = "-- chainwatch: sys.databases
 SELECT
     d.compatibility_level, d.create_date, d.database_id, d.group_database_id, d.is_encrypted,
-    d.is_read_only, d.log_reuse_wait_desc, d.name, d.recovery_model, d.recovery_model_desc,
-    d.replica_id, d.state, d.state_desc
+    d.is_in_standby, d.is_read_only, d.log_reuse_wait_desc, d.name, d.recovery_model,
+    d.recovery_model_desc, d.replica_id, d.source_database_id, d.state, d.state_desc
 FROM sys.databases AS d
 ORDER BY d.database_id";
 
@@ -166,8 +166,9 @@ ORDER BY d.database_id";
 pub const DATABASES_2016: &str = "-- chainwatch: sys.databases
 SELECT
     d.compatibility_level, d.create_date, d.database_id, d.group_database_id, d.is_encrypted,
-    d.is_read_only, d.log_reuse_wait_desc, d.name, d.recovery_model, d.recovery_model_desc,
-    d.replica_id, d.state, d.state_desc, d.is_remote_data_archive_enabled
+    d.is_in_standby, d.is_read_only, d.log_reuse_wait_desc, d.name, d.recovery_model,
+    d.recovery_model_desc, d.replica_id, d.source_database_id, d.state, d.state_desc,
+    d.is_remote_data_archive_enabled
 FROM sys.databases AS d
 ORDER BY d.database_id";
 
@@ -1090,12 +1091,14 @@ pub const CATALOG_COLUMNS: &[(&str, &[&str])] = &[
             "database_id",
             "group_database_id",
             "is_encrypted",
+            "is_in_standby",
             "is_read_only",
             "log_reuse_wait_desc",
             "name",
             "recovery_model",
             "recovery_model_desc",
             "replica_id",
+            "source_database_id",
             "state",
             "state_desc",
             "is_remote_data_archive_enabled",

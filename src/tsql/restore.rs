@@ -171,14 +171,12 @@ pub fn restore_batches(
                 "A T-SQL snapshot backup (METADATA_ONLY): first revert the data and log volumes"
                     .into(),
             );
-            comments.push(
-                "from the storage snapshot taken with it, then run this statement.".into(),
-            );
+            comments
+                .push("from the storage snapshot taken with it, then run this statement.".into());
         }
         if step.continue_after_error {
-            comments.push(
-                "Damaged or incomplete metadata: run DBCC CHECKDB after the restore.".into(),
-            );
+            comments
+                .push("Damaged or incomplete metadata: run DBCC CHECKDB after the restore.".into());
         }
         if step.virtual_device {
             comments.push(

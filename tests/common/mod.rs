@@ -131,6 +131,7 @@ impl Hist {
             }],
             media_family_count: Some(1),
             collected_from: "SQL01".into(),
+            written_elsewhere: false,
         }
     }
 
@@ -200,7 +201,10 @@ impl Hist {
         let log = self.row(id).clone();
         let first = log.first_lsn.unwrap().value();
         let point = first + offset;
-        assert!(point < log.last_lsn.unwrap().value(), "point inside the log");
+        assert!(
+            point < log.last_lsn.unwrap().value(),
+            "point inside the log"
+        );
         let old = self.fork;
         self.fork = Uuid::from_u128(old.as_u128() + 1);
         self.database_guid = Uuid::from_u128(self.database_guid.as_u128() + 0x100);

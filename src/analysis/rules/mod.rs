@@ -287,6 +287,7 @@ impl<'e> Ctx<'e> {
             remedy: String::new(),
             rows: Vec::new(),
             sql: None,
+            expectation: None,
         }
     }
 
