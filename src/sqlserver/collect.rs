@@ -216,7 +216,8 @@ where
             reports.push(report(Outcome::NotOnVersion));
             continue;
         }
-        if tables.contains_key(q.table) {
+        // Read already, or refused for a reason another shape would not change.
+        if tables.contains_key(q.table) || missing.contains_key(q.table) {
             reports.push(report(Outcome::Alternative));
             continue;
         }
