@@ -65,7 +65,9 @@ async fn the_master_switch_is_read_as_a_scalar_value() {
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["is_master_switch_on"], Value::Bool(true));
     // It was used as a row source (FROM ...() AS c): SQL Server refuses that.
-    assert!(reads.iter().all(|q| !q.contains("fn_is_master_switch_on() AS c")));
+    assert!(reads
+        .iter()
+        .all(|q| !q.contains("fn_is_master_switch_on() AS c")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -87,8 +89,16 @@ async fn availability_groups_are_read_with_the_columns_each_version_has() {
         );
         let row = s.tables[t].row(0).expect("the AG row").to_map();
         assert_eq!(row["name"], "AG_Sales", "{version}");
-        assert_eq!(row.contains_key("cluster_type"), has_cluster_type, "{version}");
-        assert_eq!(row.contains_key("is_distributed"), has_distributed, "{version}");
+        assert_eq!(
+            row.contains_key("cluster_type"),
+            has_cluster_type,
+            "{version}"
+        );
+        assert_eq!(
+            row.contains_key("is_distributed"),
+            has_distributed,
+            "{version}"
+        );
         // The backup preference (what the analysis needs) arrives on every version.
         assert!(row["automated_backup_preference"].is_i64(), "{version}");
     }
@@ -111,7 +121,11 @@ async fn managed_backup_config_is_read_in_either_shape_and_the_shape_is_recorded
             "msdb.managed_backup.fn_backup_db_config",
             "msdb.managed_backup.fn_backup_instance_config",
         ] {
-            assert!(s.tables.contains_key(t), "{word} {t}: {:?}", s.missing.get(t));
+            assert!(
+                s.tables.contains_key(t),
+                "{word} {t}: {:?}",
+                s.missing.get(t)
+            );
             assert_eq!(s.extra["catalog_shapes"][t], word, "{t}");
         }
         // 2016+: smart_admin passes through to managed_backup; never read twice.
@@ -186,8 +200,14 @@ async fn one_database_without_a_user_hides_that_database_not_the_table() {
     ] {
         assert!(s.tables.contains_key(t), "{t} dropped for every database");
         let hidden = &s.extra["not_visible"][t];
-        assert!(hidden[&dbs[0]].as_str().unwrap().contains("916"), "{hidden}");
-        assert!(hidden[&dbs[1]].as_str().unwrap().contains("976"), "{hidden}");
+        assert!(
+            hidden[&dbs[0]].as_str().unwrap().contains("916"),
+            "{hidden}"
+        );
+        assert!(
+            hidden[&dbs[1]].as_str().unwrap().contains("976"),
+            "{hidden}"
+        );
         assert!(hidden.get(&dbs[2]).is_none());
         let why = s.missing[t].as_str().unwrap();
         assert!(why.contains("not visible in 2 of the databases"), "{why}");
@@ -230,14 +250,20 @@ async fn a_least_privilege_login_sees_not_visible_instead_of_none() {
     ] {
         assert!(!s.tables.contains_key(t), "{t} collected as empty");
         let why = s.missing[t].as_str().unwrap();
-        assert!(why.contains("not visible") && why.contains("db_backupoperator"), "{t}: {why}");
+        assert!(
+            why.contains("not visible") && why.contains("db_backupoperator"),
+            "{t}: {why}"
+        );
     }
     // Scoped credentials need CONTROL: every database is "not visible".
     let t = "sys.database_scoped_credentials";
     assert!(s.missing[t].as_str().unwrap().contains("CONTROL"));
     // sys.databases is kept, said to be incomplete, and the hidden database is not "dropped".
     let why = s.missing["sys.databases"].as_str().unwrap();
-    assert!(why.contains("OFFLINE") && why.contains("ALTER ANY DATABASE"), "{why}");
+    assert!(
+        why.contains("OFFLINE") && why.contains("ALTER ANY DATABASE"),
+        "{why}"
+    );
     assert!(!s.tables["sys.databases"]
         .to_maps()
         .iter()

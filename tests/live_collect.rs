@@ -85,11 +85,7 @@ async fn collects_exactly_the_served_rows() {
                 for (k, v) in a {
                     let expected = b
                         .get(k)
-                        .or_else(|| {
-                            support::catalog::synonyms(k)
-                                .iter()
-                                .find_map(|s| b.get(*s))
-                        })
+                        .or_else(|| support::catalog::synonyms(k).iter().find_map(|s| b.get(*s)))
                         .unwrap_or(&serde_json::Value::Null);
                     assert_eq!(v, expected, "{table} row {i} column {k}");
                 }

@@ -43,10 +43,7 @@ fn hostile(max: usize) -> impl Strategy<Value = String> {
     ]);
     prop::collection::vec(pieces, 1..40).prop_map(move |v| {
         let s: String = v.concat();
-        s.chars()
-            .take(max)
-            .collect::<String>()
-            .replace("$(", "$ (")
+        s.chars().take(max).collect::<String>().replace("$(", "$ (")
     })
 }
 

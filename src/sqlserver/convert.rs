@@ -314,11 +314,11 @@ mod tests {
                 ColumnData::DateTime(v) => v
                     .and_then(super::datetime_of)
                     .map(|t| Value::String(format_datetime_reference(t))),
-                ColumnData::SmallDateTime(_)
-                | ColumnData::DateTime2(_)
-                | ColumnData::Date(_) => NaiveDateTime::from_sql(data)
-                    .map_err(|e| format!("column {column}: {e}"))?
-                    .map(|t| Value::String(format_datetime_reference(t))),
+                ColumnData::SmallDateTime(_) | ColumnData::DateTime2(_) | ColumnData::Date(_) => {
+                    NaiveDateTime::from_sql(data)
+                        .map_err(|e| format!("column {column}: {e}"))?
+                        .map(|t| Value::String(format_datetime_reference(t)))
+                }
                 ColumnData::DateTimeOffset(_) => {
                     chrono::DateTime::<chrono::FixedOffset>::from_sql(data)
                         .map_err(|e| format!("column {column}: {e}"))?
@@ -643,9 +643,7 @@ mod tests {
     /// tiberius' own conversion truncates them (…59.996).
     #[test]
     fn datetime_ticks_round_like_sql_server() {
-        let shown = |days, ticks| {
-            format_datetime(datetime_of(DateTime::new(days, ticks)).unwrap())
-        };
+        let shown = |days, ticks| format_datetime(datetime_of(DateTime::new(days, ticks)).unwrap());
         assert_eq!(shown(46_710, 10_799_999), "2027-11-21T09:59:59.997");
         assert_eq!(shown(0, 1), "1900-01-01T00:00:00.003");
         assert_eq!(shown(0, 2), "1900-01-01T00:00:00.007");

@@ -399,7 +399,8 @@ FROM msdb.managed_backup.fn_backup_instance_config() AS c";
 /// `msdb.managed_backup.fn_backup_instance_config` in msdb's shape.
 ///
 /// Needs: db_backupoperator in msdb + ALTER ANY CREDENTIAL.
-pub const MB_INSTANCE_CONFIG_MSDB: &str = "-- chainwatch: msdb.managed_backup.fn_backup_instance_config
+pub const MB_INSTANCE_CONFIG_MSDB: &str =
+    "-- chainwatch: msdb.managed_backup.fn_backup_instance_config
 SELECT
     c.container_url, c.is_managed_backup_enabled, c.retention_days
 FROM msdb.managed_backup.fn_backup_instance_config() AS c";
@@ -762,7 +763,10 @@ pub fn render(
     db: Option<&str>,
 ) -> Result<String, crate::tsql::QuoteError> {
     let quoted = match db {
-        Some(d) => Some((crate::tsql::quote_ident(d)?, crate::tsql::try_quote_string(d)?)),
+        Some(d) => Some((
+            crate::tsql::quote_ident(d)?,
+            crate::tsql::try_quote_string(d)?,
+        )),
         None => None,
     };
     let window_start = fill(WINDOW_START, &|name| match name {

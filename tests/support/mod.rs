@@ -486,6 +486,9 @@ enum Source {
     Scalar(String),
 }
 
+/// Output columns: where each value comes from, and its name.
+type Projection = Vec<(Source, String)>;
+
 /// A name with brackets off and `[db].sys.x` folded to `sys.x`.
 fn object_key(name: &sqlparser::ast::ObjectName) -> (String, Option<String>) {
     let parts: Vec<String> = name
@@ -509,7 +512,7 @@ fn resolve(
     sql: &str,
     major: u32,
     opt: &ServerOptions,
-) -> Result<Option<Vec<(Source, String)>>, (i32, u8, String)> {
+) -> Result<Option<Projection>, (i32, u8, String)> {
     use sqlparser::ast::{Expr, SelectItem, SetExpr, Statement, TableFactor};
     let Ok(statements) =
         sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::MsSqlDialect {}, sql)
@@ -564,7 +567,13 @@ fn resolve(
         let (expr, alias) = match item {
             SelectItem::UnnamedExpr(e) => (e, None),
             SelectItem::ExprWithAlias { expr, alias } => (expr, Some(alias.value.clone())),
-            _ => return Err((50000, 16, "the TDS test server cannot evaluate SELECT *".into())),
+            _ => {
+                return Err((
+                    50000,
+                    16,
+                    "the TDS test server cannot evaluate SELECT *".into(),
+                ))
+            }
         };
         match expr {
             Expr::CompoundIdentifier(parts) if parts.len() == 2 => {
@@ -574,11 +583,15 @@ fn resolve(
                         return Err((207, 16, format!("Invalid column name '{c}'.")));
                     }
                 }
-                out.push((Source::Column(c.clone()), alias.unwrap_or_else(|| c.clone())));
+                out.push((
+                    Source::Column(c.clone()),
+                    alias.unwrap_or_else(|| c.clone()),
+                ));
             }
-            Expr::Identifier(i) => {
-                out.push((Source::Column(i.value.clone()), alias.unwrap_or(i.value.clone())))
-            }
+            Expr::Identifier(i) => out.push((
+                Source::Column(i.value.clone()),
+                alias.unwrap_or(i.value.clone()),
+            )),
             Expr::Function(f) => {
                 let key = f.name.to_string();
                 match find(&key) {
@@ -589,7 +602,9 @@ fn resolve(
                         return Err((
                             4121,
                             16,
-                            format!("Cannot find either column or the user-defined function '{key}'."),
+                            format!(
+                                "Cannot find either column or the user-defined function '{key}'."
+                            ),
                         ))
                     }
                     None if known_name(&key) => return Err(invalid_object(&key)),
@@ -698,15 +713,33 @@ fn answer(
         "permissions" => {
             one.insert("login_name".into(), Value::String(opt.user.clone()));
             one.insert("is_sysadmin".into(), bit(login.sysadmin));
-            one.insert("alter_any_database".into(), bit(login.alter_any_database || login.sysadmin));
-            one.insert("create_database".into(), bit(login.create_database || login.sysadmin));
-            one.insert("alter_any_credential".into(), bit(login.alter_any_credential || login.sysadmin));
-            one.insert("view_any_definition".into(), bit(login.view_any_definition || login.sysadmin));
-            one.insert("view_server_state".into(), bit(login.view_server_state || login.sysadmin));
+            one.insert(
+                "alter_any_database".into(),
+                bit(login.alter_any_database || login.sysadmin),
+            );
+            one.insert(
+                "create_database".into(),
+                bit(login.create_database || login.sysadmin),
+            );
+            one.insert(
+                "alter_any_credential".into(),
+                bit(login.alter_any_credential || login.sysadmin),
+            );
+            one.insert(
+                "view_any_definition".into(),
+                bit(login.view_any_definition || login.sysadmin),
+            );
+            one.insert(
+                "view_server_state".into(),
+                bit(login.view_server_state || login.sysadmin),
+            );
             vec![one]
         }
         "permissions in msdb" => {
-            one.insert("is_backupoperator".into(), bit(login.msdb_backupoperator || login.sysadmin));
+            one.insert(
+                "is_backupoperator".into(),
+                bit(login.msdb_backupoperator || login.sysadmin),
+            );
             vec![one]
         }
         "databases to visit" => get("sys.databases")?
@@ -718,7 +751,10 @@ fn answer(
                 let name = r["name"].as_str().unwrap_or_default().to_string();
                 Map::from_iter([
                     ("name".to_string(), r["name"].clone()),
-                    ("has_dbaccess".to_string(), bit(!login.no_user_in.contains(&name))),
+                    (
+                        "has_dbaccess".to_string(),
+                        bit(!login.no_user_in.contains(&name)),
+                    ),
                     ("has_control".to_string(), bit(login.has_control(&name))),
                 ])
             })
@@ -740,7 +776,9 @@ fn answer(
         }
         t => {
             let mut rows = get(t)?;
-            if t == "sys.databases" && !(login.sysadmin || login.alter_any_database || login.create_database) {
+            if t == "sys.databases"
+                && !(login.sysadmin || login.alter_any_database || login.create_database)
+            {
                 // OFFLINE databases are hidden from such a login.
                 rows.retain(|r| r.get("state").and_then(Value::as_i64) != Some(6));
             }
@@ -775,7 +813,12 @@ fn answer(
                     ));
                 }
                 if t == "sys.database_scoped_credentials" && !login.has_control(&db) {
-                    return Ok((shape.map(|s| s.into_iter().map(|(_, n)| n).collect()).unwrap_or_default(), Vec::new()));
+                    return Ok((
+                        shape
+                            .map(|s| s.into_iter().map(|(_, n)| n).collect())
+                            .unwrap_or_default(),
+                        Vec::new(),
+                    ));
                 }
                 rows.into_iter()
                     .filter(|r| r.get("database_name").and_then(Value::as_str) == Some(&db))
@@ -787,7 +830,12 @@ fn answer(
     };
     let special = matches!(
         table,
-        "server" | "permissions" | "permissions in msdb" | "databases to visit" | "managed databases" | "retention"
+        "server"
+            | "permissions"
+            | "permissions in msdb"
+            | "databases to visit"
+            | "managed databases"
+            | "retention"
     );
     match shape {
         Some(cols) if !special => {

@@ -479,7 +479,10 @@ mod ident_tests {
     fn an_unquotable_name_cannot_close_its_comment() {
         let name = format!("{}*/ DROP DATABASE victim; /*", "x".repeat(130));
         let shown = super::ident(&name);
-        assert!(shown.starts_with("/* ") && shown.ends_with(" */"), "{shown}");
+        assert!(
+            shown.starts_with("/* ") && shown.ends_with(" */"),
+            "{shown}"
+        );
         assert_eq!(shown.matches("*/").count(), 1, "{shown}");
         assert_eq!(shown.matches("/*").count(), 1, "{shown}");
     }
