@@ -3,6 +3,7 @@
 mod blobs;
 mod chain;
 mod check;
+mod doctor;
 mod headers;
 mod live;
 mod plan;
@@ -217,6 +218,17 @@ pub enum Command {
         #[arg(long, value_name = "DIR", default_value = "screenshots")]
         out: PathBuf,
     },
+    /// Connects, runs every catalog query and says per object OK, not on
+    /// this version, or denied / not visible with the GRANT that fixes it.
+    /// Exit 0 all visible, 1 something not visible, 2 no backup history, 3 no connection.
+    Doctor {
+        /// One configured instance (default: all of them).
+        #[arg(long, value_name = "NAME")]
+        instance: Option<String>,
+        /// A connection string instead of the config.
+        #[arg(long, value_name = "CONNECTION_STRING", conflicts_with = "instance")]
+        server: Option<String>,
+    },
     /// Live collection into a snapshot: `collect --instance NAME -o FILE`,
     /// or `collect --print-sql` for a T-SQL script that makes the same
     /// snapshot with sqlcmd. Exit 0 all collected, 1 some tables denied, 3 an
@@ -339,7 +351,7 @@ impl SourceArgs {
 /// Runs a non-interactive command. `None` means "open the console".
 pub fn run_command(cli: &Cli) -> Option<ExitCode> {
     let command = cli.command.as_ref()?;
-    let is_check = matches!(command, Command::Check { .. });
+    let is_check = matches!(command, Command::Check { .. } | Command::Doctor { .. });
     let result = (|| -> anyhow::Result<u8> {
         let now = cli.source.now()?;
         if let Command::Demo { export } = command {
@@ -375,6 +387,13 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
             Command::ConfigFile {
                 action: ConfigAction::ForgetPassword { instance },
             } => return live::forget_password(cli.source.config.as_deref(), instance),
+            Command::Doctor { instance, server } => {
+                return doctor::run(
+                    cli.source.config.as_deref(),
+                    instance.as_deref(),
+                    server.as_deref(),
+                );
+            }
             Command::Collect {
                 instance,
                 server,
@@ -532,6 +551,7 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
             | Command::Screenshots { .. }
             | Command::Headers { .. }
             | Command::Collect { .. }
+            | Command::Doctor { .. }
             | Command::ConfigFile { .. } => Ok(0),
         }
     })();

@@ -472,3 +472,19 @@ pub fn collect_config_blocking(config: &Config) -> (Snapshot, Vec<InstanceResult
     let config = config.clone();
     block_on(async move { collect_config(&config).await })
 }
+
+/// Connects to one instance and collects it, keeping what happened to every
+/// catalog query (`chainwatch doctor`).
+pub async fn diagnose(
+    inst: &InstanceConfig,
+    cred: &Credential,
+    settings: &Settings,
+) -> Result<collect::Collected, Status> {
+    let mut client =
+        connect::connect(inst, cred, settings.connect_timeout, settings.query_timeout).await?;
+    let r = collect::collect(&mut client, &inst.name, settings, None).await;
+    if r.is_ok() {
+        let _ = tokio::time::timeout(Duration::from_secs(1), client.close()).await;
+    }
+    r
+}
