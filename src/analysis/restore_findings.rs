@@ -79,7 +79,12 @@ pub fn restore_findings(a: &DatabaseAnalysis<'_>, now: DateTime<Utc>) -> Vec<Fin
         );
     }
 
-    for log in a.chain.logs.iter().filter(|l| l.is_damaged || l.has_incomplete_metadata) {
+    for log in a
+        .chain
+        .logs
+        .iter()
+        .filter(|l| l.is_damaged || l.has_incomplete_metadata)
+    {
         push(
             "chain.damaged_log",
             Severity::Warning,
@@ -177,7 +182,11 @@ pub fn restore_findings(a: &DatabaseAnalysis<'_>, now: DateTime<Utc>) -> Vec<Fin
                     "restoring to {} needs {needs}; RESTORE alone reaches {}",
                     fmt_time(Some(latest.to)),
                     match native {
-                        Some(t) => format!("{} ({} earlier)", fmt_time(Some(t)), super::findings::human_age(latest.to - t)),
+                        Some(t) => format!(
+                            "{} ({} earlier)",
+                            fmt_time(Some(t)),
+                            super::findings::human_age(latest.to - t)
+                        ),
                         None => "no point at all".to_string(),
                     }
                 ),

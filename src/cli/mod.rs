@@ -14,6 +14,7 @@ macro_rules! out {
 mod blobs;
 mod chain;
 mod check;
+mod doctor;
 mod headers;
 mod live;
 pub mod out;
@@ -229,6 +230,17 @@ pub enum Command {
         #[arg(long, value_name = "DIR", default_value = "screenshots")]
         out: PathBuf,
     },
+    /// Connects, runs every catalog query and says per object OK, not on
+    /// this version, or denied / not visible with the GRANT that fixes it.
+    /// Exit 0 all visible, 1 something not visible, 2 no backup history, 3 no connection.
+    Doctor {
+        /// One configured instance (default: all of them).
+        #[arg(long, value_name = "NAME")]
+        instance: Option<String>,
+        /// A connection string instead of the config.
+        #[arg(long, value_name = "CONNECTION_STRING", conflicts_with = "instance")]
+        server: Option<String>,
+    },
     /// Live collection into a snapshot: `collect --instance NAME -o FILE`,
     /// or `collect --print-sql` for a T-SQL script that makes the same
     /// snapshot with sqlcmd. Exit 0 all collected, 1 some tables denied, 3 an
@@ -351,7 +363,7 @@ impl SourceArgs {
 /// Runs a non-interactive command. `None` means "open the console".
 pub fn run_command(cli: &Cli) -> Option<ExitCode> {
     let command = cli.command.as_ref()?;
-    let is_check = matches!(command, Command::Check { .. });
+    let is_check = matches!(command, Command::Check { .. } | Command::Doctor { .. });
     // plan / restore: 0 reachable, 1 not reachable, 2 bad arguments or input.
     let is_plan = matches!(command, Command::Plan { .. } | Command::Restore { .. });
     let result = (|| -> anyhow::Result<u8> {
@@ -389,6 +401,13 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
             Command::ConfigFile {
                 action: ConfigAction::ForgetPassword { instance },
             } => return live::forget_password(cli.source.config.as_deref(), instance),
+            Command::Doctor { instance, server } => {
+                return doctor::run(
+                    cli.source.config.as_deref(),
+                    instance.as_deref(),
+                    server.as_deref(),
+                );
+            }
             Command::Collect {
                 instance,
                 server,
@@ -546,6 +565,7 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
             | Command::Screenshots { .. }
             | Command::Headers { .. }
             | Command::Collect { .. }
+            | Command::Doctor { .. }
             | Command::ConfigFile { .. } => Ok(0),
         }
     })();

@@ -429,29 +429,35 @@ fn read_databases(
             databases[i].is_primary_replica = row.bit("is_primary_replica")?;
         }
     }
-    for (name, schema, flag) in [
+    // Both shapes of the 2016+ function are read: the documented one
+    // (`is_smart_backup_enabled`, `storage_url`) and msdb's own
+    // (`is_managed_backup_enabled`, `container_url`).
+    for (name, schema) in [
         (
             table::SA_DB_CONFIG,
             crate::model::ManagedBackupSchema::SmartAdmin,
-            "is_smart_backup_enabled",
         ),
-        (
-            table::MB_DB_CONFIG,
-            ManagedBackupSchema::ManagedBackup,
-            "is_managed_backup_enabled",
-        ),
+        (table::MB_DB_CONFIG, ManagedBackupSchema::ManagedBackup),
     ] {
         for row in rows(raw, name) {
             let Some(db_name) = row.string("db_name")? else {
                 continue;
             };
+            let flag = match row.int("is_managed_backup_enabled")? {
+                Some(f) => Some(f),
+                None => row.int("is_smart_backup_enabled")?,
+            };
+            let storage_url = match row.string("storage_url")? {
+                Some(u) => Some(u),
+                None => row.string("container_url")?,
+            };
             let config = ManagedBackupConfig {
                 schema,
-                enabled: row.int(flag)?.unwrap_or(0) != 0,
+                enabled: flag.unwrap_or(0) != 0,
                 retention_days: row
                     .int("retention_days")?
                     .and_then(|d| u32::try_from(d).ok()),
-                storage_url: row.string("storage_url")?,
+                storage_url,
                 credential_name: row.string("credential_name")?,
                 is_dropped: row.flag("is_dropped")?,
             };
@@ -485,7 +491,9 @@ fn read_databases(
     for name in history_only {
         databases.push(Database::new_named(name));
     }
-    let listed = raw.tables.contains_key(table::DATABASES);
+    // A database list this login saw only in part (OFFLINE ones hidden) proves no drop.
+    let listed =
+        raw.tables.contains_key(table::DATABASES) && !raw.missing.contains_key(table::DATABASES);
     for db in databases.iter_mut().filter(|d| !d.exists) {
         db.dropped = listed || db.managed_backup.as_ref().is_some_and(|m| m.is_dropped);
     }

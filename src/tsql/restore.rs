@@ -1,6 +1,6 @@
 //! The RESTORE script for a plan, as batches (see `script`).
 
-use super::quote::{quote_ident, quote_string, QuoteError};
+use super::quote::{script_ident, script_string, QuoteError};
 use super::script::{Batch, BatchKind, Script};
 use super::stretch::{reauthorize_batch, Reauthorize};
 use crate::analysis::{PlanStep, RestorePlan};
@@ -53,7 +53,7 @@ pub fn restore_batches(
     options: &RestoreOptions,
 ) -> Result<Script, QuoteError> {
     let name = options.target_name.as_deref().unwrap_or(database);
-    let db = quote_ident(name)?;
+    let db = script_ident(name)?;
     let mut script = Script::default();
     let header = &mut script.header;
     header.push(format!("chainwatch restore plan for {database}"));
@@ -112,33 +112,33 @@ pub fn restore_batches(
             for (logical, physical) in &options.moves {
                 with.push(format!(
                     "MOVE {} TO {}",
-                    quote_string(logical),
-                    quote_string(physical)
+                    script_string(logical)?,
+                    script_string(physical)?
                 ));
             }
         }
         if let Some(cred) = &options.credential {
-            with.push(format!("CREDENTIAL = {}", quote_string(cred)));
+            with.push(format!("CREDENTIAL = {}", script_string(cred)?));
         }
         if step.kind == "log" {
             if let Some((local, _)) = stop {
                 with.push(format!(
                     "STOPAT = {}",
-                    quote_string(&local.format("%Y-%m-%dT%H:%M:%S%.3f").to_string())
+                    script_string(&local.format("%Y-%m-%dT%H:%M:%S%.3f").to_string())?
                 ));
             } else if let Some(m) = stop_lsn.and(options.stop_mark.as_ref()) {
                 with.push(match &m.after_local {
                     Some(after) => format!(
                         "STOPATMARK = {} AFTER {}",
-                        quote_string(&m.name),
-                        quote_string(after)
+                        script_string(&m.name)?,
+                        script_string(after)?
                     ),
-                    None => format!("STOPATMARK = {}", quote_string(&m.name)),
+                    None => format!("STOPATMARK = {}", script_string(&m.name)?),
                 });
             } else if let Some(lsn) = stop_lsn {
                 with.push(format!(
                     "STOPATMARK = {}",
-                    quote_string(&format!("lsn:{lsn}"))
+                    script_string(&format!("lsn:{lsn}"))?
                 ));
             }
         }
@@ -192,7 +192,7 @@ pub fn restore_batches(
             comments,
             sql: format!(
                 "RESTORE {verb} {db}\n  FROM {}\n  WITH {};",
-                devices(step),
+                devices(step)?,
                 with.join(", ")
             ),
             runnable,
@@ -220,11 +220,12 @@ fn plan_summary(plan: &RestorePlan) -> String {
 }
 
 /// `URL = N'…', URL = N'…'` or `DISK = N'…'`, one per stripe.
-fn devices(step: &PlanStep) -> String {
+fn devices(step: &PlanStep) -> Result<String, QuoteError> {
     if step.files.is_empty() {
-        return "DISK = N'<file of backup set missing from history>'".into();
+        return Ok("DISK = N'<file of backup set missing from history>'".into());
     }
-    step.files
+    Ok(step
+        .files
         .iter()
         .map(|f| {
             let kind = if container_of_url(f).is_some() {
@@ -232,8 +233,8 @@ fn devices(step: &PlanStep) -> String {
             } else {
                 "DISK"
             };
-            format!("{kind} = {}", quote_string(f))
+            Ok(format!("{kind} = {}", script_string(f)?))
         })
-        .collect::<Vec<_>>()
-        .join(",\n       ")
+        .collect::<Result<Vec<_>, QuoteError>>()?
+        .join(",\n       "))
 }
