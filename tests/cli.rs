@@ -528,3 +528,97 @@ fn plan_and_restore_exit_codes_follow_the_contract() {
     ]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn bad_values_are_errors_naming_the_row_never_silent() {
+    // A datetime without a time of day is not read as midnight.
+    let p = edited("no-time.json", |doc| {
+        doc["instances"][0]["tables"]["msdb.dbo.backupset"][3]["backup_finish_date"] =
+            "2026-11-20".into();
+    });
+    let out = run(&["check", "--snapshot", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("SQL01")
+            && err.contains("msdb.dbo.backupset row 3, column backup_finish_date"),
+        "{err}"
+    );
+    assert!(err.contains("no time of day"), "{err}");
+    // time_zone is -48..48 or 127.
+    let p = edited("tz.json", |doc| {
+        doc["instances"][0]["tables"]["msdb.dbo.backupset"][3]["time_zone"] = 200.into();
+    });
+    let out = run(&["check", "--snapshot", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("row 3, column time_zone"), "{err}");
+    let p = edited("tz127.json", |doc| {
+        doc["instances"][0]["tables"]["msdb.dbo.backupset"][3]["time_zone"] = 127.into();
+    });
+    assert_eq!(
+        run(&[
+            "chain",
+            "--snapshot",
+            p.to_str().unwrap(),
+            "--database",
+            "Shop"
+        ])
+        .status
+        .code(),
+        Some(0),
+        "127 means unknown"
+    );
+}
+
+#[test]
+fn a_log_row_the_analysis_cannot_use_is_named_not_a_silent_gap() {
+    for (name, edit) in [
+        ("null-lsn.json", serde_json::Value::Null),
+        ("reversed.json", "17126658000030314200037".into()),
+    ] {
+        let p = edited(name, |doc| {
+            // Row 3 is a log in the middle of the chain; make its last_lsn bad.
+            doc["instances"][0]["tables"]["msdb.dbo.backupset"][3]["last_lsn"] = edit;
+        });
+        let v = json(&[
+            "chain",
+            "--snapshot",
+            p.to_str().unwrap(),
+            "--database",
+            "Shop",
+            "--format",
+            "json",
+        ]);
+        let excluded = v["excluded"].as_array().unwrap();
+        let bad = excluded
+            .iter()
+            .find(|e| e["backup_set_id"] == 4)
+            .unwrap_or_else(|| panic!("{name}: {excluded:?}"));
+        assert_eq!(bad["kind"], "bad_row", "{name}");
+        // The break after it names the row and why.
+        let b = v["breaks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["evidence"].as_array().unwrap().contains(&4.into()))
+            .unwrap_or_else(|| panic!("{name}: no break names #4: {:#}", v["breaks"]));
+        assert!(b["detail"].as_str().unwrap().contains("#4"), "{name}: {b}");
+        // And check reports it as a finding.
+        let c = json_any(&[
+            "check",
+            "--snapshot",
+            p.to_str().unwrap(),
+            "--format",
+            "json",
+        ]);
+        let text = c.to_string();
+        assert!(text.contains("history.bad_row"), "{name}");
+    }
+}
+
+/// Runs the binary whatever its exit code and parses stdout as JSON.
+fn json_any(args: &[&str]) -> Value {
+    let out = run(args);
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}

@@ -25,9 +25,9 @@ pub fn to_estate(snapshot: Snapshot, source: &str, is_demo: bool) -> Result<Esta
     let collected_at = snapshot.collected_at()?;
     let mut instances = Vec::with_capacity(snapshot.instances.len());
     for raw in snapshot.instances {
-        let mut instance = build_instance(&raw).map_err(|source| SnapshotError::Row {
+        let mut instance = build_instance(&raw).map_err(|error| SnapshotError::Row {
             instance: raw.name.clone(),
-            source,
+            error,
         })?;
         // Keep the raw rows for later layers, minus the history now typed.
         let mut tables = raw.tables;
@@ -294,10 +294,20 @@ fn read_backup_set(
         return Ok(None);
     };
     // time_zone is in 15-minute steps; 127 means unknown.
-    let time_zone = row
-        .int("time_zone")?
-        .filter(|tz| (-48..=48).contains(tz))
-        .map(|tz| tz as i16);
+    let time_zone = match row.int("time_zone")? {
+        None | Some(127) => None,
+        Some(tz) if (-48..=48).contains(&tz) => Some(tz as i16),
+        Some(tz) => {
+            return Err(RowError {
+                table: row.table.into(),
+                row: row.index,
+                column: "time_zone".into(),
+                message: format!(
+                    "{tz} is not a time zone: backupset.time_zone is -48..48 (15-minute steps) or 127 (unknown)"
+                ),
+            })
+        }
+    };
     let offset = time_zone
         .map(|tz| i32::from(tz) * 15)
         .unwrap_or(instance_offset);
