@@ -601,3 +601,96 @@ fn a_tsql_snapshot_backup_is_planned_as_metadata_only() {
         "{script}"
     );
 }
+
+// ---- Local time across a daylight-saving change ----
+
+use chainwatch::analysis::localtime::{resolve_local, Local};
+
+/// 15-minute logs from 06:00Z to 14:00Z; the server's clock changed from
+/// UTC`+before` to UTC`+after` (hours) at 10:00Z.
+fn across_dst(before: i64, after: i64) -> Hist {
+    let mut h = Hist::new();
+    h.full(6 * 60 - 40, 20);
+    for k in 0..32 {
+        h.activity(1);
+        h.log(6 * 60 + 15 * k, 1);
+    }
+    let change = at(10 * 60);
+    for b in &mut h.rows {
+        let offset = if b.finish.unwrap() < change { before } else { after };
+        b.finish_local = Some(b.finish.unwrap().naive_utc() + Duration::hours(offset));
+        b.start_local = Some(b.start.unwrap().naive_utc() + Duration::hours(offset));
+        b.time_zone = Some((offset * 4) as i16);
+    }
+    h
+}
+
+fn local(hh: u32, mm: u32) -> chrono::NaiveDateTime {
+    at(0).date_naive().and_hms_opt(hh, mm, 0).unwrap()
+}
+
+#[test]
+fn a_local_time_in_the_repeated_autumn_hour_has_two_readings() {
+    let h = across_dst(2, 1);
+    let rows: Vec<&BackupSet> = h.rows.iter().collect();
+    // 11:30 local happened at 09:30Z (UTC+2) and again at 10:30Z (UTC+1).
+    assert_eq!(
+        resolve_local(&rows, local(11, 30), None),
+        Local::Ambiguous(at(9 * 60 + 30), at(10 * 60 + 30))
+    );
+    assert_eq!(resolve_local(&rows, local(8, 30), None), Local::Unique(at(6 * 60 + 30)));
+    assert_eq!(resolve_local(&rows, local(13, 0), None), Local::Unique(at(12 * 60)));
+    // The CLI refuses it with both readings.
+    let a = analyse(&h.rows);
+    let err = chainwatch::cli::parse_target_time("2026-11-01T11:30:00", &a, None).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("ambiguous"), "{text}");
+    assert!(text.contains("2026-11-01T09:30:00Z") && text.contains("2026-11-01T10:30:00Z"), "{text}");
+    assert_eq!(
+        chainwatch::cli::parse_target_time("2026-11-01T13:00:00", &a, None).unwrap(),
+        at(12 * 60)
+    );
+}
+
+#[test]
+fn a_stopat_in_the_repeated_hour_is_flagged_with_the_lsn_form() {
+    let h = across_dst(2, 1);
+    let a = analyse(&h.rows);
+    // 09:40Z is 11:40 local, which the clock showed again at 10:40Z.
+    let p = plan(&a, Target::Time(at(9 * 60 + 40)));
+    assert!(p.recoverable);
+    let last = p.steps.last().unwrap();
+    assert_eq!(last.stop_at_local, Some(local(11, 40)));
+    assert!(
+        last.warnings.iter().any(|w| w.contains("repeated") && w.contains("--lsn")),
+        "{:?}",
+        last.warnings
+    );
+    let script = chainwatch::tsql::restore_script("Sales", &p, &Default::default()).unwrap();
+    assert!(script.contains("-- WARNING: STOPAT"), "{script}");
+    // Outside the repeated hour: no warning.
+    let p = plan(&a, Target::Time(at(12 * 60 + 10)));
+    assert!(p.steps.last().unwrap().warnings.is_empty());
+}
+
+#[test]
+fn a_local_time_in_the_skipped_spring_hour_is_refused_with_the_next_valid_time() {
+    let h = across_dst(1, 2);
+    let rows: Vec<&BackupSet> = h.rows.iter().collect();
+    // The clock jumped from 11:00 to 12:00 local at 10:00Z.
+    assert_eq!(
+        resolve_local(&rows, local(11, 30), None),
+        Local::Skipped {
+            next: local(12, 0),
+            utc: at(10 * 60)
+        }
+    );
+    let a = analyse(&h.rows);
+    let err = chainwatch::cli::parse_target_time("2026-11-01T11:30:00", &a, None).unwrap_err();
+    assert!(err.to_string().contains("never happened"), "{err}");
+    assert!(err.to_string().contains("12:00"), "{err}");
+    assert_eq!(
+        chainwatch::cli::parse_target_time("2026-11-01T12:30:00", &a, None).unwrap(),
+        at(10 * 60 + 30)
+    );
+}

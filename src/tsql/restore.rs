@@ -164,6 +164,9 @@ pub fn restore_batches(
                 .map(|f| format!(", finished {}", f.format("%Y-%m-%dT%H:%M:%SZ")))
                 .unwrap_or_default()
         )];
+        for w in &step.warnings {
+            comments.push(format!("WARNING: {w}"));
+        }
         let metadata_only = step.restorability == "metadata_only";
         let runnable = !step.virtual_device && !metadata_only && !step.files.is_empty();
         if metadata_only {
