@@ -12,6 +12,7 @@ pub mod history;
 pub mod localtime;
 pub mod plan;
 pub mod policy;
+pub mod recoverability;
 pub mod report;
 pub mod restore_facts;
 pub mod restore_findings;
