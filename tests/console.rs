@@ -698,6 +698,8 @@ fn production_instances_get_a_labelled_accent() {
         "SQL16\\PROD",
         chainwatch::ui::theme::Environment::Production,
     );
+    // Sorted by name, the selected row is on another instance.
+    press(&mut app, &chars("ooo"));
     let screen = render(&app, 120, 30);
     assert!(!screen.contains("PRODUCTION"), "all instances: no accent");
     open(&mut app, "Telemetry");
@@ -925,7 +927,7 @@ fn every_view_agrees_on_recoverability() {
         // The databases table shows the same RPO and LATEST on the row.
         let rpo = r
             .rpo_seconds
-            .map(|s| chainwatch::ui::text::span(s))
+            .map(chainwatch::ui::text::span)
             .unwrap_or_else(|| "—".into());
         let latest = r
             .latest_recoverable
