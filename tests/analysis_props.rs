@@ -172,3 +172,116 @@ proptest! {
         }
     }
 }
+
+/// A history step with restores: logs, or a point-in-time restore into one
+/// of the recent logs of the current path.
+#[derive(Debug, Clone)]
+enum ForkOp {
+    Log {
+        activity: u8,
+    },
+    /// Restore into the `back`-th newest restorable log, at `frac` of it.
+    Restore {
+        back: u8,
+        frac: u8,
+    },
+}
+
+fn fork_op() -> impl Strategy<Value = ForkOp> {
+    prop_oneof![
+        6 => (1u8..5).prop_map(|activity| ForkOp::Log { activity }),
+        1 => (0u8..4, 1u8..99).prop_map(|(back, frac)| ForkOp::Restore { back, frac }),
+    ]
+}
+
+/// One full, then the ops: returns the history and the logs a restore to
+/// the end of the current path applies, in order.
+fn build_forked(ops: &[ForkOp]) -> (Hist, i64, Vec<i64>) {
+    let mut h = Hist::new();
+    let full = h.full(0, 20);
+    let mut current: Vec<i64> = Vec::new();
+    let mut minute = 60;
+    for op in ops {
+        match op {
+            ForkOp::Log { activity } => {
+                h.activity(u128::from(*activity));
+                current.push(h.log(minute, 1));
+                minute += 60;
+            }
+            ForkOp::Restore { back, frac } => {
+                // Only into a plain log of the current fork that has records.
+                let k = current.len().checked_sub(1 + *back as usize);
+                let Some(k) = k else { continue };
+                let id = current[k];
+                let row = h.row(id).clone();
+                let (first, last) = (
+                    row.first_lsn.unwrap().value(),
+                    row.last_lsn.unwrap().value(),
+                );
+                if row.last_recovery_fork_guid != Some(h.fork)
+                    || row.first_recovery_fork_guid != row.last_recovery_fork_guid
+                    || last - first < 2
+                    || k == 0 && first < h.row(full).last_lsn.unwrap().value()
+                {
+                    continue;
+                }
+                let offset = 1 + (last - first - 2) * u128::from(*frac) / 100;
+                h.restore_into_log(id, offset);
+                current.truncate(k);
+                // The spanning log comes next, after some activity.
+                h.activity(1);
+                current.push(h.log(minute, 1));
+                minute += 60;
+            }
+        }
+    }
+    (h, full, current)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn every_point_on_the_current_path_is_reachable_and_branches_only_when_asked(
+        ops in prop::collection::vec(fork_op(), 1..25),
+        frac in 0.0f64..=1.0,
+    ) {
+        let (h, full, current) = build_forked(&ops);
+        let a = analyse(&h.rows);
+        // Latest follows exactly the current path from the only full.
+        let p = plan(&a, Target::Latest);
+        prop_assert!(p.recoverable, "{}", p.reason);
+        let mut expected = vec![full];
+        expected.extend(&current);
+        let got: Vec<i64> = p.steps.iter().map(|s| s.backup_set_id).collect();
+        prop_assert_eq!(&got, &expected);
+        prop_assert_eq!(p.path, "current");
+        // One unbroken window on the current path, from the full to its end.
+        prop_assert_eq!(a.windows.len(), 1, "{:?}", a.windows);
+        prop_assert!(a.chain.breaks.iter().all(|b| !b.on_current_path), "{:?}", a.chain.breaks);
+        // Any point in it has a plan on the current path whose logs chain.
+        let w = &a.windows[0];
+        let t = w.from + chrono::Duration::seconds(((w.to - w.from).num_seconds() as f64 * frac) as i64);
+        let p = plan(&a, Target::Time(t));
+        prop_assert!(p.recoverable, "{} in {:?}: {}", t, w, p.reason);
+        prop_assert_eq!(p.path, "current");
+        let logs: Vec<&BackupSet> = p.steps.iter().filter(|s| s.kind == "log")
+            .map(|s| h.row(s.backup_set_id)).collect();
+        for pair in logs.windows(2) {
+            prop_assert!(
+                chainwatch::analysis::forks::continues(pair[1], chainwatch::analysis::forks::end_state(pair[0])),
+                "#{} does not continue #{}", pair[1].backup_set_id, pair[0].backup_set_id
+            );
+        }
+        // Abandoned branches: never planned unasked; with their fork, planned there.
+        for w in &a.other_windows {
+            let mid = w.from + (w.to - w.from) / 2;
+            let unasked = plan(&a, Target::Time(mid));
+            prop_assert!(!unasked.recoverable || unasked.path == "current");
+            let asked = chainwatch::analysis::plan_on(&a, Target::Time(w.to), w.fork);
+            prop_assert!(asked.recoverable, "{:?}: {}", w, asked.reason);
+            prop_assert_eq!(asked.path, "abandoned");
+            prop_assert_eq!(asked.fork, w.fork);
+        }
+    }
+}
