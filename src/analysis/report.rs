@@ -47,6 +47,8 @@ pub struct DatabaseReport {
     pub recoverability: super::recoverability::Recoverability,
     /// Windows on recovery paths the database left (abandoned branches).
     pub abandoned_windows: Vec<Window>,
+    /// Where point-in-time restores started new recovery paths.
+    pub fork_points: Vec<super::chain::ForkPoint>,
 }
 
 impl DatabaseReport {
@@ -160,6 +162,7 @@ pub fn report_of(a: &DatabaseAnalysis<'_>, now: DateTime<Utc>) -> DatabaseReport
             now,
         ),
         abandoned_windows: a.other_windows.clone(),
+        fork_points: a.chain.fork_points.clone(),
     }
 }
 

@@ -15,7 +15,11 @@ use crate::model::BackupType;
 
 /// Width of the lane labels on the left.
 const LABEL_WIDTH: u16 = 6;
-const LANES: [&str; 5] = ["full", "diff", "log", "recov", "break"];
+const LANES: [&str; 6] = ["full", "diff", "log", "recov", "branch", "break"];
+/// Lane indices.
+const RECOV: usize = 3;
+const BRANCH: usize = 4;
+const BREAK: usize = 5;
 /// Rows without the legend: the lanes, the axis and the time labels.
 pub const CORE_HEIGHT: u16 = LANES.len() as u16 + 2;
 
@@ -35,6 +39,7 @@ pub fn ascii_glyph(g: &'static str) -> &'static str {
         "⑂" => "Y",
         "◇" => "*",
         "◆" => "@",
+        "▓" => "%",
         "△" | "▲" => "^",
         "├" | "┤" | "┼" => "+",
         "─" => "-",
@@ -43,12 +48,14 @@ pub fn ascii_glyph(g: &'static str) -> &'static str {
 }
 
 /// Glyphs and what they mean, in legend order.
-fn legend_items(theme: &Theme) -> [(&'static str, &'static str, Style); 12] {
+fn legend_items(theme: &Theme) -> [(&'static str, &'static str, Style); 14] {
     [
         ("█", "backup", theme.full),
         ("│", "log", theme.log),
         ("█", "recoverable", theme.window),
         ("▒", "partly", theme.window),
+        ("▓", "needs a tool", theme.warn),
+        ("▒", "abandoned branch", theme.copy_only),
         ("░", "not recoverable", theme.muted),
         ("✖", "break", theme.brk),
         ("⑂", "fork", theme.brk),
@@ -201,33 +208,74 @@ impl Timeline<'_> {
         for b in &self.db.breaks {
             let col = b.from_time.or(b.to_time).and_then(|x| axis.column(x));
             match b.reason {
-                BreakReason::Gap | BreakReason::SimpleSwitch => put(4, col, "✖", t.brk, 4),
-                BreakReason::NewFork => put(4, col, "⑂", t.brk, 3),
-                BreakReason::OtherProducer => put(4, col, "◇", t.warn, 2),
-                BreakReason::HistoryMissing => put(4, col, "?", t.muted, 1),
+                BreakReason::Gap | BreakReason::SimpleSwitch => put(BREAK, col, "✖", t.brk, 4),
+                BreakReason::NewFork => put(BREAK, col, "⑂", t.brk, 3),
+                BreakReason::OtherProducer => put(BREAK, col, "◇", t.warn, 2),
+                BreakReason::HistoryMissing => put(BREAK, col, "?", t.muted, 1),
             }
         }
+        // Fork points: where the current path leaves an older fork.
+        for f in &self.db.fork_points {
+            let at = self
+                .db
+                .timeline
+                .iter()
+                .find(|i| i.backup_set_id == f.spanning_backup_set_id)
+                .and_then(|i| i.finish.or(i.start));
+            let col = at.and_then(|x| axis.column(x));
+            put(BRANCH, col, "⑂", t.brk, 3);
+        }
+        let native: Vec<&crate::analysis::Window> =
+            self.db.windows.iter().filter(|w| w.is_native()).collect();
+        let tool: Vec<&crate::analysis::Window> =
+            self.db.windows.iter().filter(|w| !w.is_native()).collect();
+        let abandoned: Vec<&crate::analysis::Window> = self.db.abandoned_windows.iter().collect();
         for c in 0..axis.width {
             let (from, to) = axis.span(c);
-            let covered: i64 = self
-                .db
-                .windows
-                .iter()
-                .map(|win| (win.to.min(to) - win.from.max(from)).num_seconds().max(0))
-                .sum();
-            let touched = self.db.windows.iter().any(|w| w.from <= to && w.to >= from);
-            if covered >= (to - from).num_seconds() - 1 && touched {
-                put(3, Some(c), "█", t.window, 3);
-            } else if touched {
-                put(3, Some(c), "▒", t.window, 2);
-            } else {
-                put(3, Some(c), "░", t.muted, 1);
+            match coverage(&native, from, to) {
+                Coverage::Full => put(RECOV, Some(c), "█", t.window, 4),
+                Coverage::Part => put(RECOV, Some(c), "▒", t.window, 3),
+                Coverage::None => match coverage(&tool, from, to) {
+                    Coverage::None => put(RECOV, Some(c), "░", t.muted, 1),
+                    _ => put(RECOV, Some(c), "▓", t.warn, 2),
+                },
+            }
+            if coverage(&abandoned, from, to) != Coverage::None {
+                put(BRANCH, Some(c), "▒", t.copy_only, 2);
             }
         }
         cells
             .into_iter()
             .map(|lane| lane.into_iter().map(|c| c.map(|(g, _)| g)).collect())
             .collect()
+    }
+}
+
+/// How much of a column's span some windows cover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Coverage {
+    Full,
+    Part,
+    None,
+}
+
+fn coverage(
+    windows: &[&crate::analysis::Window],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Coverage {
+    let touched = windows.iter().any(|w| w.from <= to && w.to >= from);
+    if !touched {
+        return Coverage::None;
+    }
+    let covered: i64 = windows
+        .iter()
+        .map(|w| (w.to.min(to) - w.from.max(from)).num_seconds().max(0))
+        .sum();
+    if covered >= (to - from).num_seconds() - 1 {
+        Coverage::Full
+    } else {
+        Coverage::Part
     }
 }
 
