@@ -222,13 +222,45 @@ fn plan_tsql_quotes_and_uses_local_stopat() {
 
 #[test]
 fn check_exit_codes_follow_the_monitoring_convention() {
-    // A gap inside the horizon, latest still restorable, logs 17 h old: warning.
+    // A gap inside the retention period: the points in it are lost even
+    // though the latest is restorable again, and an actual loss is critical.
     let out = run(&["check", "--snapshot", &gap()]);
     assert_eq!(
         out.status.code(),
-        Some(1),
+        Some(2),
         "{}",
         String::from_utf8_lossy(&out.stdout)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("CRIT  SQL01  Shop  chain.gap"), "{text}");
+    assert!(
+        text.contains("No restore reaches the points from"),
+        "{text}"
+    );
+    // The same history with the gap older than the retention period: only the
+    // late logs (a risk) remain, a warning.
+    let old_gap = edited("old-gap.json", |doc| {
+        doc["collected_at"] = "2026-12-20T00:00:00Z".into();
+    });
+    let out = run(&[
+        "check",
+        "--snapshot",
+        old_gap.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let gap_finding = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "chain.gap")
+        .cloned();
+    assert!(
+        gap_finding
+            .as_ref()
+            .is_none_or(|f| f["severity"] != "critical"),
+        "{gap_finding:?}"
     );
     // Without the full after the gap the newest logs are unreachable: critical.
     let broken = edited("broken.json", |doc| {
