@@ -340,3 +340,133 @@ fn a_full_disk_rolls_the_import_back_and_says_so() {
     assert_eq!(after.integrity_check().unwrap(), vec!["ok".to_string()]);
     assert_eq!(after.export().unwrap(), before);
 }
+
+// ---- recoverability over the past ----
+
+use chainwatch::analysis::history::history_of;
+use chainwatch::analysis::past::{recoverability, Past, Span};
+use chainwatch::analysis::{analyze_history, BreakReason};
+use chainwatch::model::Database;
+use common::{at, Hist};
+
+/// full@10, logs@62/122/182, a log lost, logs@242/302 (unusable), full@410, log@462.
+fn gap_history() -> (Hist, i64, i64, i64) {
+    let mut h = Hist::new();
+    h.full(0, 10);
+    let logs = h.hourly_logs(60, 3);
+    h.lost_log();
+    let after_gap = h.hourly_logs(240, 2);
+    let full = h.full(400, 10);
+    h.hourly_logs(460, 1);
+    (h, logs[2], after_gap[0], full)
+}
+
+fn past_of(h: &Hist, from: i64, to: i64, limit_min: i64) -> Past {
+    let history = history_of(&h.rows, "Sales");
+    let db = Database::new_named("Sales");
+    let span = Span {
+        from: at(from),
+        to: at(to),
+        limit: Duration::minutes(limit_min),
+        watched_since: None,
+    };
+    recoverability("SQL01", &db, true, &history, span)
+}
+
+#[test]
+fn time_outside_policy_is_exact_and_each_breach_names_its_backups() {
+    let (h, last_good, after_gap, full) = gap_history();
+    let p = past_of(&h, 0, 500, 90);
+    // Judged from the first backup (nothing was watched before it).
+    assert_eq!(p.judged_from, at(10));
+    // Recoverable to 182 until the full at 410: outside the 90-minute
+    // policy from 272 to 410.
+    assert_eq!(p.seconds_outside_policy, 138 * 60);
+    assert_eq!(p.seconds_unrecoverable, 0);
+    assert_eq!(p.worst_rpo_seconds, Some((410 - 182) * 60));
+    assert_eq!(p.worst_rpo_at, Some(at(410)));
+    assert_eq!(p.breaches.len(), 1, "{:#?}", p.breaches);
+    let b = &p.breaches[0];
+    assert_eq!((b.from, b.to), (at(272), at(410)));
+    assert_eq!(b.recoverable_to, Some(at(182)));
+    assert_eq!(b.last_good_backup_set_id, Some(last_good));
+    assert_eq!(b.ended_by, vec![full]);
+    assert!(
+        b.breaks
+            .iter()
+            .any(|k| k.reason == BreakReason::Gap && k.before_backup_set_id == Some(after_gap)),
+        "{:?}",
+        b.breaks
+    );
+    for id in [last_good, after_gap, full] {
+        assert!(b.evidence.contains(&id), "{id} in {:?}", b.evidence);
+    }
+    // One moment per backup finish in the range.
+    assert_eq!(p.moments.len(), h.rows.len());
+    assert_eq!(p.moments[0].rpo_seconds, Some(0));
+
+    // A policy the gap fits inside is met.
+    let relaxed = past_of(&h, 0, 500, 240);
+    assert_eq!(relaxed.seconds_outside_policy, 0);
+    assert!(relaxed.breaches.is_empty());
+    // A range ending inside the breach leaves it open.
+    let open = past_of(&h, 0, 300, 90);
+    assert_eq!(open.seconds_outside_policy, 28 * 60);
+    assert!(open.breaches[0].ended_by.is_empty());
+}
+
+/// The exact answer against a brute force: the analysis run at the middle
+/// of every minute on the rows finished by then.
+#[test]
+fn the_exact_answer_matches_a_minute_by_minute_brute_force() {
+    let mut h = Hist::new();
+    h.hourly_logs(5, 2); // logs before any full: nothing recoverable yet
+    h.full(150, 20);
+    h.hourly_logs(200, 4);
+    h.lost_log();
+    h.hourly_logs(470, 3);
+    h.diff(650, 5);
+    h.hourly_logs(700, 5);
+    h.full(1100, 30);
+    h.hourly_logs(1200, 2);
+    let (from, to, limit) = (0, 1400, 75);
+    let p = past_of(&h, from, to, limit);
+    let db = Database::new_named("Sales");
+    let mut outside = 0;
+    let mut unrecoverable = 0;
+    let mut worst = 0;
+    for m in (p.judged_from - at(0)).num_minutes()..to {
+        let t = at(m) + Duration::seconds(30);
+        let rows: Vec<_> = h
+            .rows
+            .iter()
+            .filter(|b| b.finish.unwrap() <= t)
+            .cloned()
+            .collect();
+        let history = history_of(&rows, "Sales");
+        let a = analyze_history("SQL01".into(), db.clone(), true, history, t);
+        match a.health.latest_recoverable {
+            None => {
+                outside += 1;
+                unrecoverable += 1;
+            }
+            Some(l) => {
+                worst = worst.max((t - l).num_seconds() + 30);
+                if t - l > Duration::minutes(limit) {
+                    outside += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(p.seconds_outside_policy, outside * 60);
+    assert_eq!(p.seconds_unrecoverable, unrecoverable * 60);
+    assert_eq!(p.worst_rpo_seconds, Some(worst));
+    assert!(
+        outside > 0 && unrecoverable > 0,
+        "the scenario exercises both"
+    );
+    assert_eq!(
+        p.breaches.iter().map(|b| b.seconds).sum::<i64>(),
+        p.seconds_outside_policy
+    );
+}

@@ -6,6 +6,7 @@ pub mod chain;
 pub mod findings;
 pub mod health;
 pub mod history;
+pub mod past;
 pub mod plan;
 pub mod report;
 pub mod restore_facts;

@@ -1,9 +1,11 @@
 //! The command line: the console and its non-interactive twins.
 
+mod archive;
 mod blobs;
 mod chain;
 mod check;
 mod headers;
+mod history;
 mod live;
 mod plan;
 mod restore;
@@ -277,6 +279,19 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// The archive of catalog history: `archive import SNAPSHOT…`, `archive export`, `archive info`.
+    Archive {
+        #[command(subcommand)]
+        action: archive::ArchiveAction,
+    },
+    /// Recoverability of one database over the past (windows, breaks, RPO at
+    /// each moment), from the archive.
+    History(history::HistoryArgs),
+    /// Reports from the archive: `report compliance`.
+    Report {
+        #[command(subcommand)]
+        kind: history::ReportKind,
+    },
     /// The embedded demo estate.
     Demo {
         /// Write the demo estate as a snapshot file.
@@ -389,6 +404,12 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
                     print_sql: *print_sql,
                 })
             }
+            _ => {}
+        }
+        match command {
+            Command::Archive { action } => return archive::run(action, &cli.source),
+            Command::History(args) => return history::history(args, &cli.source),
+            Command::Report { kind } => return history::report(kind, &cli.source),
             _ => {}
         }
         if let Command::Screenshots { out } = command {
@@ -532,7 +553,10 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
             | Command::Screenshots { .. }
             | Command::Headers { .. }
             | Command::Collect { .. }
-            | Command::ConfigFile { .. } => Ok(0),
+            | Command::ConfigFile { .. }
+            | Command::Archive { .. }
+            | Command::History(_)
+            | Command::Report { .. } => Ok(0),
         }
     })();
     Some(match result {
