@@ -470,3 +470,387 @@ fn the_exact_answer_matches_a_minute_by_minute_brute_force() {
         p.seconds_outside_policy
     );
 }
+
+// ---- the command line, a killed writer, readers beside a writer ----
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_chainwatch"));
+    c.env("NO_COLOR", "1").env_remove("CHAINWATCH_CONFIG");
+    c
+}
+
+fn run(args: &[&str]) -> std::process::Output {
+    bin().args(args).output().expect("run chainwatch")
+}
+
+/// The demo estate `copies` times over, instances renamed `{prefix}{k}-NAME`.
+fn copies(prefix: &str, copies: usize) -> Snapshot {
+    let demo = demo();
+    let mut s = demo.clone();
+    s.instances.clear();
+    for k in 0..copies {
+        for inst in &demo.instances {
+            let mut i = inst.clone();
+            i.name = format!("{prefix}{k}-{}", inst.name);
+            s.instances.push(i);
+        }
+    }
+    s
+}
+
+fn write_snapshot(path: &Path, s: &Snapshot) {
+    std::fs::write(path, serde_json::to_string(s).unwrap()).unwrap();
+}
+
+fn backup_sets_of(s: &Snapshot) -> std::collections::HashMap<String, u64> {
+    s.instances
+        .iter()
+        .map(|i| (i.name.clone(), i.tables[table::BACKUPSET].len() as u64))
+        .collect()
+}
+
+const DAY: &str = "2026-11-21T10:00:00Z";
+
+#[test]
+fn cli_import_export_history_and_compliance() {
+    let dir = TempDir::new("cli");
+    let snap = dir.path("demo.json");
+    let file = dir.path("a.sqlite");
+    let back = dir.path("back.json");
+    let (s, f, b) = (
+        snap.to_str().unwrap(),
+        file.to_str().unwrap(),
+        back.to_str().unwrap(),
+    );
+    write_snapshot(&snap, &demo());
+    let out = run(&["archive", "import", s, "--archive", f]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("new rows"));
+    let out = run(&["archive", "export", "-o", b, "--archive", f]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let a: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&snap).unwrap()).unwrap();
+    let c: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&back).unwrap()).unwrap();
+    assert_eq!(a, c, "export gives back the imported snapshot");
+
+    let info = common::bin::json(&["archive", "info", "--format", "json", "--archive", f]);
+    assert_eq!(info["integrity"], serde_json::json!(["ok"]));
+    assert_eq!(
+        info["instances"].as_array().unwrap().len(),
+        demo().instances.len()
+    );
+
+    // history: the same answer as the library, through the archive.
+    let h = common::bin::json(&[
+        "history",
+        "--database",
+        "Orders",
+        "--rpo",
+        "3h",
+        "--from",
+        "2026-11-20T00:00:00Z",
+        "--to",
+        "2026-11-22T10:00:00Z",
+        "--format",
+        "json",
+        "--archive",
+        f,
+    ]);
+    assert_eq!(h["database"], "Orders");
+    assert_eq!(h["rpo_limit_seconds"], 3 * 3600);
+    assert_eq!(h["from"], "2026-11-20T00:00:00Z");
+    let moments = h["moments"].as_array().unwrap();
+    assert!(moments.len() > 10);
+    assert!(moments
+        .windows(2)
+        .all(|w| w[0]["at"].as_str() < w[1]["at"].as_str()));
+    let estate = to_estate(demo(), "x", true).unwrap();
+    let (inst, db) = chainwatch::analysis::find_database(&estate, None, "Orders").unwrap();
+    let history = chainwatch::analysis::history::history_for(&estate, inst, db);
+    let p = recoverability(
+        &inst.name,
+        db,
+        true,
+        &history,
+        Span {
+            from: Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).unwrap(),
+            to: now(),
+            limit: Duration::hours(3),
+            watched_since: inst.backups.iter().filter_map(|b| b.finish).min(),
+        },
+    );
+    assert_eq!(h["seconds_outside_policy"], p.seconds_outside_policy);
+    assert_eq!(
+        h["worst_rpo_seconds"],
+        serde_json::json!(p.worst_rpo_seconds)
+    );
+    assert_eq!(moments.len(), p.moments.len());
+
+    // compliance over the last day: a policy the demo's 2-hourly logs
+    // break, in the three formats (the whole archive is the default range;
+    // a day keeps the debug-build test short).
+    let out = run(&[
+        "report",
+        "compliance",
+        "--rpo",
+        "15m",
+        "--format",
+        "json",
+        "--from",
+        DAY,
+        "--archive",
+        f,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "breached");
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["compliant"], false);
+    let dbs = r["databases"].as_array().unwrap();
+    assert!(!dbs.is_empty());
+    let breached = dbs.iter().find(|d| d["compliant"] == false).unwrap();
+    let first = &breached["breaches"][0];
+    assert!(first["seconds"].as_i64().unwrap() > 0);
+    assert!(!first["evidence"].as_array().unwrap().is_empty());
+    let skipped = r["skipped"].as_array().unwrap();
+    assert!(skipped
+        .iter()
+        .any(|s| s["reason"].as_str().unwrap().starts_with("dropped")));
+    assert!(skipped
+        .iter()
+        .any(|s| s["reason"].as_str().unwrap().contains("secondary")));
+    let csv = run(&[
+        "report",
+        "compliance",
+        "--rpo",
+        "15m",
+        "--format",
+        "csv",
+        "--from",
+        DAY,
+        "--archive",
+        f,
+    ]);
+    let text = String::from_utf8(csv.stdout).unwrap();
+    assert!(text.starts_with("instance,database,compliant,worst_rpo_seconds"));
+    let breach_lines = text
+        .lines()
+        .skip(1)
+        .filter(|l| l.contains(",false,"))
+        .count();
+    let breaches: usize = dbs
+        .iter()
+        .map(|d| d["breaches"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(breach_lines, breaches);
+    let md = run(&[
+        "report",
+        "compliance",
+        "--rpo",
+        "15m",
+        "--from",
+        DAY,
+        "--archive",
+        f,
+    ]);
+    let md = String::from_utf8(md.stdout).unwrap();
+    assert!(md.contains("| Instance | Database | Worst RPO |"), "{md}");
+    // A policy every database meets: exit 0. (The demo's worst is over a day.)
+    let out = run(&[
+        "report",
+        "compliance",
+        "--rpo",
+        "30d",
+        "--format",
+        "json",
+        "--from",
+        DAY,
+        "--archive",
+        f,
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn cli_refuses_a_foreign_file_by_name() {
+    let dir = TempDir::new("cli-foreign");
+    let bad = dir.path("snapshot-by-mistake.sqlite");
+    std::fs::write(&bad, "{\"format\": \"chainwatch.snapshot.v1\"}").unwrap();
+    for args in [
+        vec!["archive", "export"],
+        vec!["history", "--database", "Orders"],
+        vec!["report", "compliance"],
+    ] {
+        let mut args = args.clone();
+        args.extend(["--archive", bad.to_str().unwrap()]);
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("snapshot-by-mistake.sqlite") && err.contains("not a chainwatch archive"),
+            "{err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let missing = dir.path("none.sqlite");
+    let out = run(&["archive", "export", "--archive", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no archive at"));
+    assert!(!missing.exists());
+}
+
+/// kill -9 of a writer in the middle of a file: what was committed before
+/// is all there, the interrupted file is all or nothing, the file is sound
+/// and takes the next import.
+#[test]
+fn a_writer_killed_mid_import_loses_nothing_committed() {
+    let dir = TempDir::new("kill");
+    let file = dir.path("a.sqlite");
+    let small_path = dir.path("small.json");
+    let big_path = dir.path("big.json");
+    let small = copies("s", 1);
+    let big = copies("b", 8);
+    write_snapshot(&small_path, &small);
+    write_snapshot(&big_path, &big);
+
+    let mut child = bin()
+        .args(["archive", "import"])
+        .arg(&small_path)
+        .arg(&big_path)
+        .arg("--archive")
+        .arg(&file)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert!(
+        first.contains("imported") && first.contains("small.json"),
+        "{first}"
+    );
+    // The big file is being read and written now.
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    child.kill().unwrap(); // SIGKILL
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(
+        !rest.iter().any(|l| l.contains("big.json")),
+        "the kill came after the big import finished: make it bigger ({rest:?})"
+    );
+
+    let a = SqliteArchive::open(&file).unwrap();
+    assert_eq!(a.integrity_check().unwrap(), vec!["ok".to_string()]);
+    let stored: std::collections::HashMap<String, u64> = a
+        .instances()
+        .unwrap()
+        .into_iter()
+        .map(|i| (i.name, i.backup_sets))
+        .collect();
+    assert_eq!(stored, backup_sets_of(&small), "exactly the committed file");
+    let exported = a.export().unwrap();
+    assert_eq!(exported.instances, small.instances);
+    drop(a);
+
+    // No stale lock: the interrupted file imports now.
+    let out = run(&[
+        "archive",
+        "import",
+        big_path.to_str().unwrap(),
+        "--archive",
+        file.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let all: std::collections::HashMap<String, u64> = SqliteArchive::open(&file)
+        .unwrap()
+        .instances()
+        .unwrap()
+        .into_iter()
+        .map(|i| (i.name, i.backup_sets))
+        .collect();
+    let mut expected = backup_sets_of(&small);
+    expected.extend(backup_sets_of(&big));
+    assert_eq!(all, expected);
+}
+
+/// Readers (the console, `check`) open and read the archive while a
+/// collector imports: each read sees whole imports only, and never waits.
+#[test]
+fn readers_see_whole_imports_while_a_writer_writes() {
+    let dir = TempDir::new("readers");
+    let file = dir.path("a.sqlite");
+    let mut paths = Vec::new();
+    let mut expected = std::collections::HashMap::new();
+    for k in 0..5 {
+        let s = copies(&format!("w{k}x"), 1);
+        expected.extend(backup_sets_of(&s));
+        let p = dir.path(&format!("s{k}.json"));
+        write_snapshot(&p, &s);
+        paths.push(p);
+    }
+    // The file exists before the writer starts, so readers can open it.
+    import(&file, &copies("base", 1));
+    expected.extend(backup_sets_of(&copies("base", 1)));
+    let per_file = demo().instances.len();
+
+    let mut child = bin()
+        .args(["archive", "import"])
+        .args(&paths)
+        .arg("--archive")
+        .arg(&file)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut reads = 0;
+    loop {
+        let done = child.try_wait().unwrap().is_some();
+        let started = std::time::Instant::now();
+        let a = SqliteArchive::open(&file).expect("a reader opens beside the writer");
+        let s = a.export().expect("a reader reads beside the writer");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "the reader waited"
+        );
+        let got = backup_sets_of(&s);
+        assert_eq!(
+            (got.len() - per_file) % per_file,
+            0,
+            "whole imports only: {}",
+            got.len()
+        );
+        for (name, n) in &got {
+            assert_eq!(Some(n), expected.get(name), "{name} is complete");
+        }
+        seen.insert(got.len());
+        reads += 1;
+        if done {
+            break;
+        }
+    }
+    assert!(child.wait().unwrap().success());
+    assert_eq!(seen.last(), Some(&(6 * per_file)));
+    assert!(
+        seen.len() > 2,
+        "reads happened while the writer was writing ({reads} reads saw {seen:?})"
+    );
+}

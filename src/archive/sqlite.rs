@@ -70,8 +70,13 @@ impl SqliteArchive {
         let conn = &archive.conn;
         // WAL: one writer and any number of readers at once. FULL: a commit
         // is on disk before the import reports it.
-        conn.pragma_update(None, "journal_mode", "WAL")
+        let mode: String = conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
             .map_err(err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            conn.pragma_update(None, "journal_mode", "WAL")
+                .map_err(err)?;
+        }
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(err)?;
         conn.pragma_update(None, "foreign_keys", "ON")
@@ -129,6 +134,11 @@ impl SqliteArchive {
     fn migrate(&mut self) -> Result<(), ArchiveError> {
         let path = self.path.clone();
         let err = |e| map_err(&path, e);
+        // Up to date (the usual case): no write lock, so a reader opening
+        // the file never waits for a writer.
+        if self.schema_version()? == current_version() {
+            return Ok(());
+        }
         loop {
             let tx = self
                 .conn
