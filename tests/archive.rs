@@ -854,3 +854,234 @@ fn readers_see_whole_imports_while_a_writer_writes() {
         "reads happened while the writer was writing ({reads} reads saw {seen:?})"
     );
 }
+
+// ---- live collection through the archive (TDS test server) ----
+
+mod support;
+
+use chainwatch::model::RowRef;
+use chainwatch::snapshot::SnapshotInstance;
+use support::{demo_instances, ServerOptions, TdsServer};
+
+fn row_id(r: RowRef<'_>, k: &str) -> i64 {
+    r.get(k).map_or(0, |c| c.to_value().as_i64().unwrap_or(0))
+}
+
+/// The instance's history restricted to backup sets `keep` says yes to
+/// (with their media and files), as msdb would hold it.
+fn only_sets(full: &SnapshotInstance, keep: impl Fn(i64) -> bool) -> SnapshotInstance {
+    let mut out = full.clone();
+    let media: std::collections::BTreeSet<i64> = full.tables[table::BACKUPSET]
+        .rows()
+        .filter(|r| keep(row_id(*r, "backup_set_id")))
+        .map(|r| row_id(r, "media_set_id"))
+        .collect();
+    for (name, rows) in out.tables.iter_mut() {
+        match name.as_str() {
+            table::BACKUPSET | table::BACKUPFILE => {
+                rows.retain(|r| keep(row_id(r, "backup_set_id")))
+            }
+            table::BACKUPMEDIASET | table::BACKUPMEDIAFAMILY => {
+                rows.retain(|r| media.contains(&row_id(r, "media_set_id")))
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn write_config(path: &Path, name: &str, addr: std::net::SocketAddr) {
+    std::fs::write(
+        path,
+        format!(
+            "[defaults]\nconnect_timeout_secs = 2\nretries = 0\n\n[[instance]]\nname = '{name}'\nconnection = \"Server=tcp:{},{};User ID=monitor;Encrypt=DANGER_PLAINTEXT\"\npassword_env = \"CW_TEST_PASSWORD\"\n",
+            addr.ip(),
+            addr.port()
+        ),
+    )
+    .unwrap();
+}
+
+async fn check_through(cfg: &Path, archive: &Path) -> std::process::Output {
+    let (cfg, archive) = (cfg.to_path_buf(), archive.to_path_buf());
+    tokio::task::spawn_blocking(move || {
+        bin()
+            .arg("check")
+            .arg("--config")
+            .arg(&cfg)
+            .arg("--archive")
+            .arg(&archive)
+            .args(["--format", "json"])
+            .env("CW_TEST_PASSWORD", "s3cret!")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn archived_ids(archive: &Path) -> Vec<i64> {
+    let s = export(archive);
+    let mut v = ids(&s.instances[0].tables[table::BACKUPSET]);
+    v.sort_unstable();
+    v
+}
+
+/// `check` through the archive reads only history past the archived
+/// backup_set_id; after msdb purged its oldest history, a refresh (an
+/// incremental one and a whole re-read alike) keeps the purged rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_purge_on_the_server_keeps_the_archived_rows() {
+    let name = "SQL16\\PROD";
+    let full = demo_instances("2026-11-22T10:00:00Z").remove(name).unwrap();
+    let mut all = ids(&full.tables[table::BACKUPSET]);
+    all.sort_unstable();
+    let (quarter, cutoff) = (all[all.len() / 4], all[all.len() * 4 / 5]);
+    let dir = TempDir::new("purge-live");
+    let (cfg, file) = (dir.path("cw.toml"), dir.path("a.sqlite"));
+
+    // First collection: msdb holds everything before the cutoff.
+    let old = TdsServer::start(only_sets(&full, |id| id < cutoff), ServerOptions::default()).await;
+    write_config(&cfg, name, old.addr);
+    let out = check_through(&cfg, &file).await;
+    assert!(
+        out.status.code().is_some_and(|c| c < 3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first = archived_ids(&file);
+    assert_eq!(
+        first,
+        all.iter()
+            .copied()
+            .filter(|i| *i < cutoff)
+            .collect::<Vec<_>>()
+    );
+
+    // msdb then purged its oldest quarter, and new backups were taken.
+    let options = ServerOptions::default();
+    let purged = only_sets(&full, |id| id >= quarter);
+    let new = TdsServer::start(purged.clone(), options.clone()).await;
+    write_config(&cfg, name, new.addr);
+    let out = check_through(&cfg, &file).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.code().is_some_and(|c| c < 3), "{stderr}");
+    let history = options
+        .reads
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|q| q.starts_with("-- chainwatch: msdb.dbo.backupset"))
+        .cloned()
+        .unwrap();
+    let last = first.last().unwrap();
+    assert!(
+        history.contains(&format!("b.backup_set_id > {last}")),
+        "only newer rows: {history}"
+    );
+    assert_eq!(
+        archived_ids(&file),
+        all,
+        "the purged quarter is still archived"
+    );
+    // The check judged the archive's view: the purged backups are in it.
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json["databases"].as_array().is_some_and(|d| !d.is_empty()));
+
+    // The periodic whole re-read (no previous rows) through the archive.
+    let inst = chainwatch::config::InstanceConfig::from_connection_string(&format!(
+        "Server=tcp:{},{};User ID=monitor;Password=s3cret!;Encrypt=DANGER_PLAINTEXT",
+        new.addr.ip(),
+        new.addr.port()
+    ))
+    .map(|mut i| {
+        i.name = name.into();
+        i
+    })
+    .unwrap();
+    let settings = chainwatch::sqlserver::Settings {
+        connect_timeout: std::time::Duration::from_secs(2),
+        ..Default::default()
+    };
+    let mut results = chainwatch::sqlserver::collect_all(&[inst], &settings).await;
+    assert_eq!(
+        ids(&results[0].snapshot.as_ref().unwrap().tables[table::BACKUPSET]).len(),
+        ids(&purged.tables[table::BACKUPSET]).len()
+    );
+    chainwatch::archive::refresh::store_round(&file, &mut results, Utc::now()).unwrap();
+    let mut shown = ids(&results[0].snapshot.as_ref().unwrap().tables[table::BACKUPSET]);
+    shown.sort_unstable();
+    assert_eq!(shown, all, "a whole re-read shows the archived rows too");
+    assert_eq!(archived_ids(&file), all);
+}
+
+/// The console's live refresh started on an archive: its first round reads
+/// only history past the archive, and shows the archived rows with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_starts_from_the_archive_and_reads_only_newer_rows() {
+    let name = "SQL16\\PROD";
+    let full = demo_instances("2026-11-22T10:00:00Z").remove(name).unwrap();
+    let mut all = ids(&full.tables[table::BACKUPSET]);
+    all.sort_unstable();
+    let (quarter, cutoff) = (all[all.len() / 4], all[all.len() * 4 / 5]);
+    let dir = TempDir::new("console-live");
+    let file = dir.path("a.sqlite");
+    // What an earlier run (or a sqlcmd collection imported here) stored.
+    let mut earlier = demo();
+    earlier.instances = vec![only_sets(&full, |id| id < cutoff)];
+    import(&file, &earlier);
+
+    let options = ServerOptions::default();
+    let server = TdsServer::start(only_sets(&full, |id| id >= quarter), options.clone()).await;
+    let inst = chainwatch::config::InstanceConfig::from_connection_string(&format!(
+        "Server=tcp:{},{};User ID=monitor;Password=s3cret!;Encrypt=DANGER_PLAINTEXT",
+        server.addr.ip(),
+        server.addr.port()
+    ))
+    .map(|mut i| {
+        i.name = name.into();
+        i
+    })
+    .unwrap();
+    let source = chainwatch::app::live::LiveSource {
+        label: "live.toml".into(),
+        instances: vec![(inst.clone(), chainwatch::sqlserver::credential(&inst))],
+        settings: chainwatch::sqlserver::Settings {
+            connect_timeout: std::time::Duration::from_secs(2),
+            ..Default::default()
+        },
+        every: std::time::Duration::from_secs(3600),
+        now_override: Some(now()),
+        archive: Some(file.clone()),
+    };
+    let (mut refreshes, _wake) = chainwatch::app::live::spawn(source).unwrap();
+    let refresh = tokio::time::timeout(std::time::Duration::from_secs(30), refreshes.recv())
+        .await
+        .expect("a refresh within 30 s")
+        .expect("the collector runs");
+    assert_eq!(refresh.round, 1);
+    let history = options
+        .reads
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|q| q.starts_with("-- chainwatch: msdb.dbo.backupset"))
+        .cloned()
+        .unwrap();
+    let last = all.iter().copied().filter(|i| *i < cutoff).max().unwrap();
+    assert!(
+        history.contains(&format!("b.backup_set_id > {last}")),
+        "{history}"
+    );
+    let mut shown: Vec<i64> = refresh.loaded.estate.instances[0]
+        .backups
+        .iter()
+        .map(|b| b.backup_set_id)
+        .collect();
+    shown.sort_unstable();
+    assert_eq!(
+        shown, all,
+        "archived and new rows, the purged ones included"
+    );
+    assert_eq!(archived_ids(&file), all, "the round was stored");
+}

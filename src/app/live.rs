@@ -65,6 +65,9 @@ pub struct LiveSource {
     pub every: Duration,
     /// Analyse as of this instant instead of the wall clock (`--now`).
     pub now_override: Option<DateTime<Utc>>,
+    /// Start from this archive, store every round in it, and show its rows
+    /// (msdb purges do not remove them).
+    pub archive: Option<std::path::PathBuf>,
 }
 
 /// One finished refresh: the analysed estate and every instance's health.
@@ -128,14 +131,22 @@ pub fn spawn(source: LiveSource) -> std::io::Result<(Refreshes, Arc<Notify>)> {
 }
 
 async fn refresh_loop(source: LiveSource, tx: mpsc::Sender<Refresh>, wake: Arc<Notify>) {
-    let mut kept: BTreeMap<String, (SnapshotInstance, DateTime<Utc>)> = BTreeMap::new();
+    let mut kept = match &source.archive {
+        Some(path) => from_archive(path, &source).await,
+        None => BTreeMap::new(),
+    };
+    // With an archive the first round already reads only new history.
+    let shift = u32::from(!kept.is_empty());
     let mut round = 0u32;
     loop {
         round += 1;
-        let incremental = round % FULL_EVERY != 1;
+        let incremental = (round + shift) % FULL_EVERY != 1;
         let at = Utc::now();
         let started = Instant::now();
-        let results = collect_round(&source, &kept, incremental).await;
+        let mut results = collect_round(&source, &kept, incremental).await;
+        if let Some(path) = &source.archive {
+            results = to_archive(path, results, at).await;
+        }
         let mut health = BTreeMap::new();
         for r in &results {
             if let (true, Some(s)) = (r.status.collected(), &r.snapshot) {
@@ -181,6 +192,59 @@ async fn refresh_loop(source: LiveSource, tx: mpsc::Sender<Refresh>, wake: Arc<N
             _ = tokio::time::sleep(source.every) => {}
             _ = wake.notified() => {}
             _ = tx.closed() => return,
+        }
+    }
+}
+
+/// The configured instances the archive holds (a problem is logged and
+/// the refresh starts from nothing).
+async fn from_archive(
+    path: &std::path::Path,
+    source: &LiveSource,
+) -> BTreeMap<String, (SnapshotInstance, DateTime<Utc>)> {
+    let names: Vec<String> = source
+        .instances
+        .iter()
+        .map(|(i, _)| i.name.clone())
+        .collect();
+    let path = path.to_path_buf();
+    let read =
+        tokio::task::spawn_blocking(move || crate::archive::refresh::archived(&path, &names));
+    match read.await {
+        Ok(Ok(kept)) => kept,
+        Ok(Err(e)) => {
+            tracing::error!("live refresh: {e}");
+            BTreeMap::new()
+        }
+        Err(e) => {
+            tracing::error!("live refresh: reading the archive failed: {e}");
+            BTreeMap::new()
+        }
+    }
+}
+
+/// Stores a round in the archive and returns it with the archive's rows.
+async fn to_archive(
+    path: &std::path::Path,
+    results: Vec<InstanceResult>,
+    at: DateTime<Utc>,
+) -> Vec<InstanceResult> {
+    let path = path.to_path_buf();
+    let copy = results.clone();
+    let stored = tokio::task::spawn_blocking(move || {
+        let mut results = copy;
+        crate::archive::refresh::store_round(&path, &mut results, at).map(|()| results)
+    });
+    match stored.await {
+        Ok(Ok(r)) => r,
+        // The round is still shown; the archive catches up next time.
+        Ok(Err(e)) => {
+            tracing::error!("live refresh: {e}");
+            results
+        }
+        Err(e) => {
+            tracing::error!("live refresh: storing in the archive failed: {e}");
+            results
         }
     }
 }

@@ -8,6 +8,7 @@
 //! embedded SQLite file.
 
 pub mod keys;
+pub mod refresh;
 mod schema;
 mod sqlite;
 

@@ -301,6 +301,38 @@ impl ArchiveStore for SqliteArchive {
     }
 
     fn export(&self) -> Result<Snapshot, ArchiveError> {
+        self.export_only(None)
+    }
+
+    fn instances(&self) -> Result<Vec<InstanceSummary>, ArchiveError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT i.name, i.collected_at_ms,
+                        (SELECT MAX(r.backup_set_id) FROM catalog_row AS r WHERE r.table_id = t.id),
+                        (SELECT COUNT(*) FROM catalog_row AS r WHERE r.table_id = t.id)
+                 FROM instance AS i
+                 LEFT JOIN catalog_table AS t ON t.instance_id = i.id AND t.name = ?1
+                 ORDER BY i.id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([table::BACKUPSET], |r| {
+                Ok(InstanceSummary {
+                    name: r.get(0)?,
+                    collected_at_ms: r.get(1)?,
+                    max_backup_set_id: r.get(2)?,
+                    backup_sets: r.get::<_, Option<i64>>(3)?.unwrap_or(0) as u64,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+}
+
+impl SqliteArchive {
+    /// The archive as a snapshot, or only the instances named (any case).
+    pub fn export_only(&self, names: Option<&[String]>) -> Result<Snapshot, ArchiveError> {
         let err = |e| self.err(e);
         // One read transaction: the export is one consistent state even
         // while a writer commits.
@@ -351,6 +383,9 @@ impl ArchiveStore for SqliteArchive {
             .collect::<Result<Vec<_>, _>>()
             .map_err(err)?;
         for (id, name, server, missing, extra) in rows {
+            if names.is_some_and(|n| !n.iter().any(|w| w.eq_ignore_ascii_case(&name))) {
+                continue;
+            }
             let tables = self.export_tables(&tx, id)?;
             let mut missing: Map<String, Value> =
                 serde_json::from_str(&missing).unwrap_or_default();
@@ -372,33 +407,6 @@ impl ArchiveStore for SqliteArchive {
         })
     }
 
-    fn instances(&self) -> Result<Vec<InstanceSummary>, ArchiveError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT i.name, i.collected_at_ms,
-                        (SELECT MAX(r.backup_set_id) FROM catalog_row AS r WHERE r.table_id = t.id),
-                        (SELECT COUNT(*) FROM catalog_row AS r WHERE r.table_id = t.id)
-                 FROM instance AS i
-                 LEFT JOIN catalog_table AS t ON t.instance_id = i.id AND t.name = ?1
-                 ORDER BY i.id",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([table::BACKUPSET], |r| {
-                Ok(InstanceSummary {
-                    name: r.get(0)?,
-                    collected_at_ms: r.get(1)?,
-                    max_backup_set_id: r.get(2)?,
-                    backup_sets: r.get::<_, Option<i64>>(3)?.unwrap_or(0) as u64,
-                })
-            })
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
-    }
-}
-
-impl SqliteArchive {
     fn export_tables(&self, conn: &Connection, instance_id: i64) -> Result<Tables, ArchiveError> {
         let err = |e| self.err(e);
         let mut stmt = conn
@@ -573,9 +581,11 @@ fn import_table(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (table_id, natural_key) DO NOTHING",
     )?;
+    // History rows are rewritten only when msdb changed them (a refresh
+    // re-reads the same rows every time); state rows always, to mark them current.
     let mut update = tx.prepare_cached(
         "UPDATE catalog_row SET row = ?3, backup_set_id = ?4, seen_at_ms = ?5, import_id = ?6, position = ?7
-         WHERE table_id = ?1 AND natural_key = ?2 AND seen_at_ms <= ?5",
+         WHERE table_id = ?1 AND natural_key = ?2 AND seen_at_ms <= ?5 AND (?8 OR row <> ?3)",
     )?;
     for (position, row) in rows.rows().enumerate() {
         let text = serde_json::to_string(&row).unwrap_or_else(|_| "{}".into());
@@ -592,7 +602,10 @@ fn import_table(
             // A replaced table's rows are the current state, not new history.
             stats.new_rows += u64::from(kind != Kind::Replaced);
         } else {
-            update.execute(params![table_id, key, text, id, at, import_id, position])?;
+            let state = !matches!(kind, Kind::History(_));
+            update.execute(params![
+                table_id, key, text, id, at, import_id, position, state
+            ])?;
         }
     }
     Ok(())

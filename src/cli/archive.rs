@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use chrono::DateTime;
-use clap::{Args, Subcommand};
+use clap::Subcommand;
 use serde::Serialize;
 
 use super::{print_json, Format, SourceArgs};
@@ -14,22 +14,13 @@ use crate::snapshot::{to_estate, Snapshot};
 use crate::sources::Loaded;
 
 /// Which archive file: `--archive FILE`, else the estate's default one.
-#[derive(Debug, Args, Clone, Default)]
-pub struct ArchiveFile {
-    /// The archive file (default: `<data dir>/archive/<config name>.sqlite`).
-    #[arg(long = "archive", value_name = "FILE")]
-    pub file: Option<PathBuf>,
-}
-
-impl ArchiveFile {
-    pub fn path(&self, source: &SourceArgs) -> anyhow::Result<PathBuf> {
-        if let Some(f) = &self.file {
-            return Ok(f.clone());
-        }
-        let config = crate::config::resolve_path(source.config.as_deref());
-        archive::default_path(config.as_deref())
-            .context("no data directory on this system: give --archive FILE")
+pub fn path(source: &SourceArgs) -> anyhow::Result<PathBuf> {
+    if let Some(f) = &source.archive {
+        return Ok(f.clone());
     }
+    let config = crate::config::resolve_path(source.config.as_deref());
+    archive::default_path(config.as_deref())
+        .context("no data directory on this system: give --archive FILE")
 }
 
 #[derive(Debug, Subcommand)]
@@ -38,33 +29,25 @@ pub enum ArchiveAction {
     Import {
         #[arg(required = true, value_name = "SNAPSHOT")]
         files: Vec<PathBuf>,
-        #[command(flatten)]
-        archive: ArchiveFile,
     },
     /// Writes everything the archive holds as one snapshot.
     Export {
         /// Where to write it (default: stdout).
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
-        #[command(flatten)]
-        archive: ArchiveFile,
     },
     /// The archive's instances, how far their history reaches, and a consistency check.
     Info {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
-        #[command(flatten)]
-        archive: ArchiveFile,
     },
 }
 
 pub fn run(action: &ArchiveAction, source: &SourceArgs) -> anyhow::Result<u8> {
     match action {
-        ArchiveAction::Import { files, archive } => import(&archive.path(source)?, files),
-        ArchiveAction::Export { output, archive } => {
-            export(&archive.path(source)?, output.as_deref())
-        }
-        ArchiveAction::Info { format, archive } => info(&archive.path(source)?, *format),
+        ArchiveAction::Import { files } => import(&path(source)?, files),
+        ArchiveAction::Export { output } => export(&path(source)?, output.as_deref()),
+        ArchiveAction::Info { format } => info(&path(source)?, *format),
     }
 }
 
@@ -193,5 +176,46 @@ pub fn load(path: &Path) -> anyhow::Result<Loaded> {
         .unwrap_or_default();
     let estate = to_estate(snapshot, &label, false).with_context(|| path.display().to_string())?;
     let now = estate.collected_at.unwrap_or_else(chrono::Utc::now);
+    Ok(Loaded { estate, now })
+}
+
+/// `check` on configured instances through the archive: start from what
+/// it holds, read only newer backup history, store it, judge the archive's
+/// view. An instance that cannot be reached is UNKNOWN, as without an archive.
+pub fn load_live(
+    config_path: &Path,
+    archive_path: &Path,
+    now: Option<chrono::DateTime<chrono::Utc>>,
+) -> anyhow::Result<Loaded> {
+    let config = crate::config::Config::load(config_path)?;
+    for w in config.warnings() {
+        eprintln!("chainwatch: warning: {w}");
+    }
+    let names: Vec<String> = config.instances.iter().map(|i| i.name.clone()).collect();
+    let previous: std::collections::BTreeMap<_, _> =
+        archive::refresh::archived(archive_path, &names)?
+            .into_iter()
+            .map(|(name, (inst, _))| (name, inst))
+            .collect();
+    let settings = crate::sqlserver::Settings::from(&config.defaults);
+    let instances = config.instances.clone();
+    let mut results = crate::sqlserver::block_on(async move {
+        crate::sqlserver::collect_all_since(&instances, &settings, &previous).await
+    });
+    for r in results
+        .iter()
+        .filter(|r| r.status != crate::sqlserver::Status::Ok)
+    {
+        eprintln!("chainwatch: {}: {}", r.name, r.status);
+    }
+    let at = chrono::Utc::now();
+    archive::refresh::store_round(archive_path, &mut results, at)?;
+    let snapshot = crate::sqlserver::to_snapshot(&results, at);
+    let label = config_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let estate = to_estate(snapshot, &label, false)?;
+    let now = now.or(estate.collected_at).unwrap_or_else(chrono::Utc::now);
     Ok(Loaded { estate, now })
 }

@@ -5,7 +5,6 @@ use chrono::{DateTime, Duration, Utc};
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
-use super::archive::ArchiveFile;
 use super::{print_json, Format, SourceArgs};
 use crate::analysis::history::history_for;
 use crate::analysis::past::{recoverability, Breach, Past, Span, DEFAULT_RPO_LIMIT};
@@ -30,8 +29,6 @@ pub struct HistoryArgs {
     pub rpo: Option<Duration>,
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
-    #[command(flatten)]
-    pub archive: ArchiveFile,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -56,8 +53,6 @@ pub enum ReportKind {
         rpo: Option<Duration>,
         #[arg(long, value_enum, default_value_t)]
         format: ReportFormat,
-        #[command(flatten)]
-        archive: ArchiveFile,
     },
 }
 
@@ -160,7 +155,7 @@ struct HistoryJson<'a> {
 }
 
 pub fn history(args: &HistoryArgs, source: &SourceArgs) -> anyhow::Result<u8> {
-    let loaded = super::archive::load(&args.archive.path(source)?)?;
+    let loaded = super::archive::load(&super::archive::path(source)?)?;
     let estate = &loaded.estate;
     let (inst, db) = find_database(estate, args.instance.as_deref(), &args.database)
         .map_err(anyhow::Error::msg)?;
@@ -343,9 +338,8 @@ pub fn report(kind: &ReportKind, source: &SourceArgs) -> anyhow::Result<u8> {
         to,
         rpo,
         format,
-        archive,
     } = kind;
-    let loaded = super::archive::load(&archive.path(source)?)?;
+    let loaded = super::archive::load(&super::archive::path(source)?)?;
     let estate = &loaded.estate;
     let (from, to) = range(estate, loaded.now, from.as_deref(), to.as_deref(), 0)?;
     let rpo = rpo.unwrap_or(DEFAULT_RPO_LIMIT);

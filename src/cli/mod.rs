@@ -72,6 +72,11 @@ pub struct SourceArgs {
     /// Use this config file instead of the default one.
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// The archive of catalog history (default for archive, history and
+    /// report: `<data dir>/archive/<config name>.sqlite`). With a config, the
+    /// console and `check` start from it, read only newer rows, and store them.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub archive: Option<PathBuf>,
     /// Judge the estate at this instant (ISO-8601; default: the snapshot's
     /// collected_at, or the clock for the demo).
     #[arg(long, global = true, value_name = "TIME", hide = true)]
@@ -448,7 +453,10 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
             };
             return blobs::run(&args, loaded.as_ref());
         }
-        let loaded = sources::load(&cli.source.source(), now)?;
+        let loaded = match (&cli.source.source(), &cli.source.archive) {
+            (Source::Config(config), Some(file)) => archive::load_live(config, file, now)?,
+            (source, _) => sources::load(source, now)?,
+        };
         match command {
             Command::Check {
                 format,
@@ -633,7 +641,8 @@ pub fn open_console(cli: &Cli) -> anyhow::Result<()> {
         return crate::app::run_loading("demo estate", load, options);
     }
     if let sources::Source::Config(path) = &source {
-        return crate::app::run_live(live_source(path, now)?, options);
+        let archive = cli.source.archive.as_deref();
+        return crate::app::run_live(live_source(path, now, archive)?, options);
     }
     let loaded = sources::load(&source, now)?;
     crate::app::run(loaded.estate, options)
@@ -644,6 +653,7 @@ pub fn open_console(cli: &Cli) -> anyhow::Result<()> {
 fn live_source(
     path: &std::path::Path,
     now: Option<chrono::DateTime<chrono::Utc>>,
+    archive: Option<&std::path::Path>,
 ) -> anyhow::Result<crate::app::live::LiveSource> {
     let config = crate::config::Config::load(path)?;
     for w in config.warnings() {
@@ -664,5 +674,6 @@ fn live_source(
         settings: crate::sqlserver::Settings::from(&config.defaults),
         every: crate::app::live::REFRESH_EVERY,
         now_override: now,
+        archive: archive.map(std::path::Path::to_path_buf),
     })
 }

@@ -1,0 +1,74 @@
+//! Live collection through the archive: start from what it holds, read
+//! only backup history past its newest `backup_set_id` per instance, store
+//! what came in, and show the archive's view (so rows msdb purged since stay).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+
+use super::{ArchiveError, ArchiveStore, SqliteArchive};
+use crate::snapshot::SnapshotInstance;
+use crate::sqlserver::{self, InstanceResult};
+
+/// The archived instances among `names`, with when each was collected.
+pub fn archived(
+    path: &Path,
+    names: &[String],
+) -> Result<BTreeMap<String, (SnapshotInstance, DateTime<Utc>)>, ArchiveError> {
+    if !path.exists() {
+        return Ok(BTreeMap::new());
+    }
+    let store = SqliteArchive::open(path)?;
+    let when: BTreeMap<String, DateTime<Utc>> = store
+        .instances()?
+        .into_iter()
+        .filter_map(|i| Some((i.name, DateTime::from_timestamp_millis(i.collected_at_ms?)?)))
+        .collect();
+    let snapshot = store.export_only(Some(names))?;
+    Ok(snapshot
+        .instances
+        .into_iter()
+        .filter_map(|i| {
+            let at = *when.get(&i.name)?;
+            let name = names
+                .iter()
+                .find(|n| n.eq_ignore_ascii_case(&i.name))?
+                .clone();
+            Some((name, (i, at)))
+        })
+        .collect())
+}
+
+/// Stores the instances collected this round, then replaces each one's
+/// snapshot by the archive's (the whole archived history).
+pub fn store_round(
+    path: &Path,
+    results: &mut [InstanceResult],
+    at: DateTime<Utc>,
+) -> Result<(), ArchiveError> {
+    let collected: Vec<InstanceResult> = results
+        .iter()
+        .filter(|r| r.status.collected() && r.snapshot.is_some())
+        .cloned()
+        .collect();
+    if collected.is_empty() {
+        return Ok(());
+    }
+    let mut store = SqliteArchive::create_or_open(path)?;
+    store.import(&sqlserver::to_snapshot(&collected, at))?;
+    let names: Vec<String> = collected.iter().map(|r| r.name.clone()).collect();
+    let mut back: BTreeMap<String, SnapshotInstance> = store
+        .export_only(Some(&names))?
+        .instances
+        .into_iter()
+        .map(|i| (i.name.to_ascii_lowercase(), i))
+        .collect();
+    for r in results.iter_mut().filter(|r| names.contains(&r.name)) {
+        if let Some(mut i) = back.remove(&r.name.to_ascii_lowercase()) {
+            i.name = r.name.clone();
+            r.snapshot = Some(i);
+        }
+    }
+    Ok(())
+}
