@@ -1055,10 +1055,38 @@ async fn the_console_starts_from_the_archive_and_reads_only_newer_rows() {
         archive: Some(file.clone()),
     };
     let (mut refreshes, _wake) = chainwatch::app::live::spawn(source).unwrap();
-    let refresh = tokio::time::timeout(std::time::Duration::from_secs(30), refreshes.recv())
-        .await
-        .expect("a refresh within 30 s")
-        .expect("the collector runs");
+    let mut next = async || {
+        tokio::time::timeout(std::time::Duration::from_secs(30), refreshes.recv())
+            .await
+            .expect("a refresh within 30 s")
+            .expect("the collector runs")
+    };
+    let ids_of = |r: &chainwatch::app::live::Refresh| {
+        let mut v: Vec<i64> = r.loaded.estate.instances[0]
+            .backups
+            .iter()
+            .map(|b| b.backup_set_id)
+            .collect();
+        v.sort_unstable();
+        v
+    };
+    // First the archive's rows, before any server answered.
+    let archived = next().await;
+    assert_eq!(archived.round, 0);
+    assert_eq!(
+        ids_of(&archived),
+        all.iter()
+            .copied()
+            .filter(|i| *i < cutoff)
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        archived.health[name].label(),
+        "stale since 10:00",
+        "{:?}",
+        archived.health
+    );
+    let refresh = next().await;
     assert_eq!(refresh.round, 1);
     let history = options
         .reads

@@ -75,7 +75,8 @@ pub struct LiveSource {
 pub struct Refresh {
     pub loaded: Loaded,
     pub health: BTreeMap<String, InstanceHealth>,
-    /// Which refresh this is (1 = the first).
+    /// Which refresh this is (1 = the first collection; 0 = the archive's
+    /// rows, shown before it).
     pub round: u32,
     /// How long the round took: collection, merging and analysis.
     pub took: Duration,
@@ -135,7 +136,12 @@ async fn refresh_loop(source: LiveSource, tx: mpsc::Sender<Refresh>, wake: Arc<N
         Some(path) => from_archive(path, &source).await,
         None => BTreeMap::new(),
     };
-    // With an archive the first round already reads only new history.
+    // With an archive its rows are on screen before the first collection
+    // (round 0, every instance "stale since" its archived collection), and
+    // the first round already reads only new history.
+    if !kept.is_empty() && !send_archived(&source, &kept, &tx).await {
+        return;
+    }
     let shift = u32::from(!kept.is_empty());
     let mut round = 0u32;
     loop {
@@ -219,6 +225,55 @@ async fn from_archive(
         Err(e) => {
             tracing::error!("live refresh: reading the archive failed: {e}");
             BTreeMap::new()
+        }
+    }
+}
+
+/// Sends the archive's view as round 0; false when the receiver is gone.
+async fn send_archived(
+    source: &LiveSource,
+    kept: &BTreeMap<String, (SnapshotInstance, DateTime<Utc>)>,
+    tx: &mpsc::Sender<Refresh>,
+) -> bool {
+    let started = Instant::now();
+    let waiting = Status::Failed("from the archive, not refreshed yet".into());
+    let mut results = Vec::new();
+    let mut health = BTreeMap::new();
+    for (name, (inst, at)) in kept {
+        results.push(InstanceResult {
+            name: name.clone(),
+            status: waiting.clone(),
+            snapshot: Some(inst.clone()),
+            elapsed: Duration::ZERO,
+            attempts: 0,
+        });
+        let h = InstanceHealth {
+            status: waiting.clone(),
+            collected_at: Some(*at),
+        };
+        health.insert(name.clone(), h);
+    }
+    let newest = kept
+        .values()
+        .map(|(_, t)| *t)
+        .max()
+        .unwrap_or_else(Utc::now);
+    let snapshot = sqlserver::to_snapshot(&results, newest);
+    let now = source.now_override.unwrap_or_else(Utc::now);
+    match to_estate(snapshot, &source.label, false) {
+        Ok(estate) => {
+            let report = analyze_estate(&estate, now);
+            let refresh = Refresh {
+                loaded: Loaded { estate, report },
+                health,
+                round: 0,
+                took: started.elapsed(),
+            };
+            tx.send(refresh).await.is_ok()
+        }
+        Err(e) => {
+            tracing::error!("live refresh: the archive's rows: {e}");
+            true
         }
     }
 }

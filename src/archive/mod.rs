@@ -86,6 +86,9 @@ pub enum ArchiveError {
         #[source]
         source: rusqlite::Error,
     },
+    /// The snapshot given to import is unusable (nothing was stored).
+    #[error("{0}")]
+    Snapshot(String),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

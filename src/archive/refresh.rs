@@ -7,6 +7,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
+use super::keys::{self, Kind};
 use super::{ArchiveError, ArchiveStore, SqliteArchive};
 use crate::snapshot::SnapshotInstance;
 use crate::sqlserver::{self, InstanceResult};
@@ -57,7 +58,25 @@ pub fn store_round(
     }
     let mut store = SqliteArchive::create_or_open(path)?;
     store.import(&sqlserver::to_snapshot(&collected, at))?;
-    let names: Vec<String> = collected.iter().map(|r| r.name.clone()).collect();
+    // An instance whose collection already holds every archived history row
+    // (an incremental read on top of the archive) is shown as collected;
+    // the others (a whole re-read after msdb purged) from the archive.
+    let stored = store.history_rows()?;
+    let names: Vec<String> = collected
+        .iter()
+        .filter(|r| {
+            let held = r.snapshot.as_ref().map_or(0, history_rows);
+            stored
+                .get(&r.name.to_ascii_lowercase())
+                .copied()
+                .unwrap_or(0)
+                != held
+        })
+        .map(|r| r.name.clone())
+        .collect();
+    if names.is_empty() {
+        return Ok(());
+    }
     let mut back: BTreeMap<String, SnapshotInstance> = store
         .export_only(Some(&names))?
         .instances
@@ -71,4 +90,13 @@ pub fn store_round(
         }
     }
     Ok(())
+}
+
+/// The rows of a collection's history tables (the archive keys each once).
+fn history_rows(inst: &SnapshotInstance) -> u64 {
+    inst.tables
+        .iter()
+        .filter(|(name, _)| matches!(keys::kind(name), Kind::History(_)))
+        .map(|(_, t)| t.len() as u64)
+        .sum()
 }

@@ -168,6 +168,35 @@ impl SqliteArchive {
             .map_err(|e| self.err(e))
     }
 
+    /// How many history rows (tables msdb purges) the archive holds per
+    /// instance (lowercased name).
+    pub fn history_rows(&self) -> Result<BTreeMap<String, u64>, ArchiveError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT i.name, t.name, (SELECT COUNT(*) FROM catalog_row AS r WHERE r.table_id = t.id)
+                 FROM instance AS i JOIN catalog_table AS t ON t.instance_id = i.id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = BTreeMap::new();
+        for row in rows {
+            let (inst, table, n) = row.map_err(|e| self.err(e))?;
+            if matches!(keys::kind(&table), Kind::History(_)) {
+                *out.entry(inst.to_ascii_lowercase()).or_default() += n as u64;
+            }
+        }
+        Ok(out)
+    }
+
     /// SQLite's own consistency check of every page and index ("ok" when sound).
     pub fn integrity_check(&self) -> Result<Vec<String>, ArchiveError> {
         let mut stmt = self
@@ -258,10 +287,7 @@ impl ArchiveStore for SqliteArchive {
         let err = |e| map_err(&path, e);
         let collected = snapshot
             .collected_at()
-            .map_err(|e| ArchiveError::Foreign {
-                path: path.clone(),
-                why: e.to_string(),
-            })?
+            .map_err(|e| ArchiveError::Snapshot(e.to_string()))?
             .unwrap_or_else(Utc::now);
         let at = to_ms(collected);
         let mut header = snapshot.extra.clone();
