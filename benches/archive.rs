@@ -168,7 +168,15 @@ fn main() {
             limit: chrono::Duration::minutes(15),
             watched_since: from,
         };
-        let p = chainwatch::analysis::past::recoverability(&inst.name, db, true, &history, span);
+        let roles = chainwatch::analysis::roles::roles(&estate, inst, db);
+        let in_estate = |n: &str| chainwatch::analysis::roles::instance_named(&estate, n).is_some();
+        let context = chainwatch::analysis::past::Context {
+            roles: &roles,
+            in_estate: &in_estate,
+        };
+        let p = chainwatch::analysis::past::recoverability(
+            &inst.name, db, true, &history, &context, span,
+        );
         moments += p.moments.len();
     }
     println!(

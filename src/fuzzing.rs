@@ -329,7 +329,7 @@ pub fn check_lsn(data: &[u8]) {
 ///
 /// Properties: a quoted identifier is one bracketed token that our reader
 /// unquotes back to the input; a string literal is one `N'…'` token that
-/// unquotes to the input without NULs; comment text has no control
+/// unquotes to the input (a NUL as `NCHAR(0)` joined to the pieces); comment text has no control
 /// characters (so no line break can end a `--` comment early).
 pub fn check_tsql_quote(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -346,8 +346,8 @@ pub fn check_tsql_quote(data: &[u8]) {
     }
     let literal = quote_string(text);
     assert_eq!(
-        read_nstring(&literal),
-        Some(text.replace('\0', "")),
+        read_nliteral(&literal).as_deref(),
+        Some(text),
         "{literal:?}"
     );
     assert!(!comment_safe(text).chars().any(char::is_control));
@@ -392,9 +392,61 @@ pub fn read_nstring(literal: &str) -> Option<String> {
     None
 }
 
+/// Reads a string expression as `quote_string` writes it: one `N'…'`, or
+/// `(N'…' + NCHAR(0) + N'…')` when the text holds NULs.
+pub fn read_nliteral(literal: &str) -> Option<String> {
+    let Some(inner) = literal.strip_prefix('(').and_then(|l| l.strip_suffix(')')) else {
+        return read_nstring(literal);
+    };
+    let mut out = String::new();
+    let mut rest = inner;
+    loop {
+        if let Some(after) = rest.strip_prefix("NCHAR(0)") {
+            out.push('\0');
+            rest = after;
+        } else {
+            // The literal runs to the quote that is not doubled.
+            let body = rest.strip_prefix("N'")?;
+            let mut end = None;
+            let bytes = body.as_bytes();
+            let mut i = 0;
+            while i < bytes.len() {
+                if bytes[i] == b'\'' {
+                    if bytes.get(i + 1) == Some(&b'\'') {
+                        i += 2;
+                        continue;
+                    }
+                    end = Some(i);
+                    break;
+                }
+                i += 1;
+            }
+            let end = end?;
+            out.push_str(&read_nstring(&rest[..end + 3])?);
+            rest = &body[end + 1..];
+        }
+        match rest.strip_prefix(" + ") {
+            Some(next) => rest = next,
+            None if rest.is_empty() => return Some(out),
+            None => return None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nul_literals_read_back_exactly() {
+        for text in ["a", "O'Brien\0x", "\0", "a\0\0b'", ""] {
+            assert_eq!(
+                read_nliteral(&quote_string(text)).as_deref(),
+                Some(text),
+                "{text:?}"
+            );
+        }
+    }
 
     #[test]
     fn readers_refuse_tokens_that_end_early() {

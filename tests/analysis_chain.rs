@@ -6,7 +6,7 @@ use chainwatch::analysis::chain::analyze_chain;
 use chainwatch::analysis::history::history_of;
 use chainwatch::analysis::window::{recoverable_windows, start_points};
 use chainwatch::analysis::{analyze_history, BreakReason, ChainState, DatabaseAnalysis};
-use chainwatch::model::{BackupSet, Database, Lsn, RecoveryModel};
+use chainwatch::model::{BackupSet, Database, RecoveryModel};
 use common::{at, Hist};
 
 fn analyse(rows: &[BackupSet]) -> DatabaseAnalysis<'_> {
@@ -177,31 +177,62 @@ fn switch_to_simple_is_named() {
 }
 
 #[test]
-fn new_recovery_fork_is_named() {
+fn a_fork_point_is_a_path_not_a_break() {
     let mut h = healthy();
-    // Restore to a point inside the 10th hourly log: a new fork starts there.
+    // Restore to a point inside the 10th hourly log; as SQL Server does,
+    // the next log begins where that log began and spans the fork point.
     let logs: Vec<i64> = h
         .rows
         .iter()
         .filter(|b| b.is_log())
         .map(|b| b.backup_set_id)
         .collect();
-    let target = h.row(logs[10]).clone();
-    let fork_point = target.first_lsn.unwrap().value() + 50_000;
     let old_fork = h.fork;
-    h.fork = uuid::Uuid::from_u128(0xF1);
-    h.database_guid = uuid::Uuid::from_u128(0xDC);
-    h.pos = fork_point + 10;
-    h.log_cursor = fork_point;
+    h.restore_into_log(logs[10], 50_000);
     h.activity(2);
     let first_after = h.log(60 * 30, 1);
-    {
-        let r = h.row_mut(first_after);
-        r.first_recovery_fork_guid = Some(old_fork);
-        r.fork_point_lsn = Lsn::new(fork_point);
-    }
     h.full(60 * 31, 10);
     h.hourly_logs(60 * 32, 3);
+    let a = analyse(&h.rows);
+    assert!(
+        a.chain
+            .breaks
+            .iter()
+            .all(|b| b.reason != BreakReason::NewFork),
+        "{:?}",
+        a.chain.breaks
+    );
+    assert_eq!(a.chain.forks.len(), 2);
+    let fp = &a.chain.fork_points[0];
+    assert_eq!(fp.spanning_backup_set_id, first_after);
+    assert_eq!(fp.parent, Some(old_fork));
+    assert_eq!(fp.fork, Some(h.fork));
+    // The rolled-back logs (10 onwards) are an abandoned branch off log 9.
+    let abandoned = a.chain.runs.iter().find(|r| r.abandoned).expect("branch");
+    assert_eq!(a.chain.logs[abandoned.start].backup_set_id, logs[10]);
+    assert_eq!(
+        abandoned.branch_of.map(|i| a.chain.logs[i].backup_set_id),
+        Some(logs[9])
+    );
+    assert_ne!(a.health.state, ChainState::Broken);
+    let latest = a.windows.iter().max_by_key(|w| w.to).unwrap();
+    assert_eq!(latest.fork, Some(h.fork));
+    // The current path runs unbroken from the first full across the fork.
+    assert_eq!(a.windows.len(), 1, "{:?}", a.windows);
+}
+
+#[test]
+fn a_new_fork_that_history_cannot_connect_is_named() {
+    let mut h = healthy();
+    // The database was replaced from a backup this history does not know
+    // (no spanning log); logs follow on the new fork with no full before them.
+    h.fork = uuid::Uuid::from_u128(0xF7);
+    h.database_guid = uuid::Uuid::from_u128(0xDD);
+    h.activity(5);
+    h.log_cursor = h.pos;
+    h.activity(2);
+    let first_after = h.log(60 * 30, 1);
+    h.hourly_logs(60 * 31, 2);
     let a = analyse(&h.rows);
     let b = a
         .chain
@@ -210,11 +241,7 @@ fn new_recovery_fork_is_named() {
         .find(|b| b.reason == BreakReason::NewFork)
         .expect("fork break");
     assert_eq!(b.before_backup_set_id, Some(first_after));
-    assert_eq!(a.chain.forks.len(), 2);
-    // The newest fork's backups are restorable: the database is not broken.
-    assert_ne!(a.health.state, ChainState::Broken);
-    let latest = a.windows.iter().max_by_key(|w| w.to).unwrap();
-    assert_eq!(latest.fork, Some(h.fork));
+    assert!(b.on_current_path);
 }
 
 #[test]

@@ -344,7 +344,8 @@ fn a_full_disk_rolls_the_import_back_and_says_so() {
 // ---- recoverability over the past ----
 
 use chainwatch::analysis::history::history_of;
-use chainwatch::analysis::past::{recoverability, Past, Span};
+use chainwatch::analysis::past::{recoverability, Context, Past, Span};
+use chainwatch::analysis::roles::Roles;
 use chainwatch::analysis::{analyze_history, BreakReason};
 use chainwatch::model::Database;
 use common::{at, Hist};
@@ -370,7 +371,11 @@ fn past_of(h: &Hist, from: i64, to: i64, limit_min: i64) -> Past {
         limit: Duration::minutes(limit_min),
         watched_since: None,
     };
-    recoverability("SQL01", &db, true, &history, span)
+    let context = Context {
+        roles: &Roles::default(),
+        in_estate: &|_| false,
+    };
+    recoverability("SQL01", &db, true, &history, &context, span)
 }
 
 #[test]
@@ -579,11 +584,18 @@ fn cli_import_export_history_and_compliance() {
     let estate = to_estate(demo(), "x", true).unwrap();
     let (inst, db) = chainwatch::analysis::find_database(&estate, None, "Orders").unwrap();
     let history = chainwatch::analysis::history::history_for(&estate, inst, db);
+    let roles = chainwatch::analysis::roles::roles(&estate, inst, db);
+    let in_estate = |n: &str| chainwatch::analysis::roles::instance_named(&estate, n).is_some();
+    let context = Context {
+        roles: &roles,
+        in_estate: &in_estate,
+    };
     let p = recoverability(
         &inst.name,
         db,
         true,
         &history,
+        &context,
         Span {
             from: Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).unwrap(),
             to: now(),

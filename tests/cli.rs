@@ -131,7 +131,7 @@ fn plan_accepts_utc_and_offsets() {
 
 #[test]
 fn plan_in_the_gap_is_refused_with_the_nearest_points() {
-    let v = json(&[
+    let out = run(&[
         "plan",
         "--snapshot",
         &gap(),
@@ -142,6 +142,8 @@ fn plan_in_the_gap_is_refused_with_the_nearest_points() {
         "--format",
         "json",
     ]);
+    assert_eq!(out.status.code(), Some(1), "unreachable target exits 1");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["recoverable"], false);
     assert!(
         v["reason"].as_str().unwrap().contains("broken"),
@@ -337,7 +339,7 @@ fn bad_snapshots_fail_with_a_precise_message() {
 #[test]
 fn unknown_database_and_ambiguous_names_are_explained() {
     let out = run(&["plan", "--snapshot", &gap(), "--database", "Nope"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no database named \"Nope\""));
     let out = run(&[
         "plan",
@@ -348,7 +350,7 @@ fn unknown_database_and_ambiguous_names_are_explained() {
         "--at",
         "tomorrow",
     ]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--at"));
 }
 
@@ -405,4 +407,218 @@ fn demo_export_round_trips_through_the_snapshot_source() {
         .as_str()
         .unwrap()
         .starts_with("2026-11-21T11:00:00"));
+}
+
+/// Runs the binary with its stdout a pipe whose reader is already gone.
+fn run_into_closed_pipe(args: &[&str]) -> std::process::Output {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chainwatch"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn chainwatch");
+    drop(child.stdout.take());
+    child.wait_with_output().expect("wait")
+}
+
+#[test]
+fn a_closed_output_pipe_ends_every_command_quietly() {
+    let g = gap();
+    for args in [
+        vec!["check", "--demo", "--format", "json"],
+        vec!["check", "--demo"],
+        vec!["chain", "--demo", "--database", "Sales", "--format", "json"],
+        vec!["chain", "--demo", "--database", "Sales"],
+        vec!["plan", "--demo", "--database", "Sales", "--format", "json"],
+        vec!["plan", "--demo", "--database", "Sales", "--format", "tsql"],
+        vec!["restore", "--snapshot", &g, "--database", "Shop"],
+    ] {
+        let out = run_into_closed_pipe(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(err.trim().is_empty(), "{args:?} said something: {err}");
+        assert_eq!(out.status.code(), Some(141), "{args:?}");
+    }
+}
+
+#[test]
+fn plan_and_restore_exit_codes_follow_the_contract() {
+    let g = gap();
+    // Reachable: 0 (every format).
+    for format in ["text", "json", "tsql"] {
+        let out = run(&[
+            "plan",
+            "--snapshot",
+            &g,
+            "--database",
+            "Shop",
+            "--format",
+            format,
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{format}");
+    }
+    // Not reachable: 1, with the reason, in every format and for restore.
+    let gap_time = "2026-11-20T05:00:00";
+    for format in ["text", "json", "tsql"] {
+        let out = run(&[
+            "plan",
+            "--snapshot",
+            &g,
+            "--database",
+            "Shop",
+            "--at",
+            gap_time,
+            "--format",
+            format,
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(all.contains("broken"), "{format}: {all}");
+    }
+    let out = run(&[
+        "restore",
+        "--snapshot",
+        &g,
+        "--database",
+        "Shop",
+        "--at",
+        gap_time,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "no script for an unreachable target");
+    // Text never prints "?" for a nearest point that does not exist.
+    let out = run(&[
+        "plan",
+        "--snapshot",
+        &g,
+        "--database",
+        "Shop",
+        "--at",
+        "2000-01-01T00:00:00Z",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("before: none"), "{text}");
+    assert!(!text.contains(": ?"), "{text}");
+    // Bad arguments or input: 2.
+    let out = run(&["plan", "--snapshot", &g, "--database", "NoSuchDb"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&[
+        "plan",
+        "--snapshot",
+        &g,
+        "--database",
+        "Shop",
+        "--lsn",
+        "12x",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&[
+        "restore",
+        "--snapshot",
+        "/nonexistent.json",
+        "--database",
+        "Shop",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn bad_values_are_errors_naming_the_row_never_silent() {
+    // A datetime without a time of day is not read as midnight.
+    let p = edited("no-time.json", |doc| {
+        doc["instances"][0]["tables"]["msdb.dbo.backupset"][3]["backup_finish_date"] =
+            "2026-11-20".into();
+    });
+    let out = run(&["check", "--snapshot", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("SQL01")
+            && err.contains("msdb.dbo.backupset row 3, column backup_finish_date"),
+        "{err}"
+    );
+    assert!(err.contains("no time of day"), "{err}");
+    // time_zone is -48..48 or 127.
+    let p = edited("tz.json", |doc| {
+        doc["instances"][0]["tables"]["msdb.dbo.backupset"][3]["time_zone"] = 200.into();
+    });
+    let out = run(&["check", "--snapshot", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("row 3, column time_zone"), "{err}");
+    let p = edited("tz127.json", |doc| {
+        doc["instances"][0]["tables"]["msdb.dbo.backupset"][3]["time_zone"] = 127.into();
+    });
+    assert_eq!(
+        run(&[
+            "chain",
+            "--snapshot",
+            p.to_str().unwrap(),
+            "--database",
+            "Shop"
+        ])
+        .status
+        .code(),
+        Some(0),
+        "127 means unknown"
+    );
+}
+
+#[test]
+fn a_log_row_the_analysis_cannot_use_is_named_not_a_silent_gap() {
+    for (name, edit) in [
+        ("null-lsn.json", serde_json::Value::Null),
+        ("reversed.json", "17126658000030314200037".into()),
+    ] {
+        let p = edited(name, |doc| {
+            // Row 3 is a log in the middle of the chain; make its last_lsn bad.
+            doc["instances"][0]["tables"]["msdb.dbo.backupset"][3]["last_lsn"] = edit;
+        });
+        let v = json(&[
+            "chain",
+            "--snapshot",
+            p.to_str().unwrap(),
+            "--database",
+            "Shop",
+            "--format",
+            "json",
+        ]);
+        let excluded = v["excluded"].as_array().unwrap();
+        let bad = excluded
+            .iter()
+            .find(|e| e["backup_set_id"] == 4)
+            .unwrap_or_else(|| panic!("{name}: {excluded:?}"));
+        assert_eq!(bad["kind"], "bad_row", "{name}");
+        // The break after it names the row and why.
+        let b = v["breaks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["evidence"].as_array().unwrap().contains(&4.into()))
+            .unwrap_or_else(|| panic!("{name}: no break names #4: {:#}", v["breaks"]));
+        assert!(b["detail"].as_str().unwrap().contains("#4"), "{name}: {b}");
+        // And check reports it as a finding.
+        let c = json_any(&[
+            "check",
+            "--snapshot",
+            p.to_str().unwrap(),
+            "--format",
+            "json",
+        ]);
+        let text = c.to_string();
+        assert!(text.contains("history.bad_row"), "{name}");
+    }
+}
+
+/// Runs the binary whatever its exit code and parses stdout as JSON.
+fn json_any(args: &[&str]) -> Value {
+    let out = run(args);
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
 }

@@ -220,8 +220,16 @@ fn switched_to_simple_and_back() {
 #[test]
 fn restored_over_starts_a_new_fork() {
     let a = db("SQL16\\PROD", "CRM");
-    assert_eq!(breaks(&a, BreakReason::NewFork), 1);
+    // Restored over itself to a point: a fork point on the current path, not a break.
+    assert_eq!(breaks(&a, BreakReason::NewFork), 0);
     assert_eq!(a.chain.forks.len(), 2);
+    assert_eq!(a.chain.fork_points.len(), 1);
+    assert!(a
+        .chain
+        .runs
+        .iter()
+        .any(|r| r.abandoned && r.branch_of.is_some()));
+    assert!(!a.other_windows.is_empty());
     let newest_fork = a.database.recovery_fork_guid;
     let p = plan(&a, Target::Latest);
     assert!(p.recoverable);
@@ -367,7 +375,19 @@ fn mirror_and_dropped_and_simple() {
 fn ag_secondary_copy_only_backups_merge_into_one_chain() {
     for inst in ["SQLAG01", "SQLAG02"] {
         let a = db(inst, "Portal");
-        assert_eq!(a.health.state, ChainState::Ok, "{inst}");
+        // The group prefers secondaries: the chain is judged on SQLAG02, and
+        // the primary is passive (its backups are taken there).
+        let expected = if inst == "SQLAG02" {
+            ChainState::Ok
+        } else {
+            ChainState::Passive
+        };
+        assert_eq!(a.health.state, expected, "{inst}");
+        assert_eq!(
+            a.health.expectation.judged_on.as_deref(),
+            (inst == "SQLAG01").then_some("SQLAG02"),
+            "{inst}"
+        );
         assert_eq!(a.history.sources.len(), 2, "{inst}: both replicas' msdb");
         let p = plan(&a, Target::Latest);
         assert!(p.recoverable);

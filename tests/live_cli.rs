@@ -118,7 +118,11 @@ async fn print_sql_covers_every_catalog_table() {
     let out = run(vec!["collect".into(), "--print-sql".into()]).await;
     assert_eq!(out.status.code(), Some(0));
     let script = String::from_utf8(out.stdout).unwrap();
-    for q in chainwatch::sqlserver::queries::ALL {
+    // The script needs 2016+: queries only for older servers are left out.
+    for q in chainwatch::sqlserver::queries::ALL
+        .iter()
+        .filter(|q| q.versions().1 > 13)
+    {
         assert!(
             script.contains(&format!("\\\"{}\\\":", q.table))
                 || script.contains(&format!("\"{}\":", q.table)),

@@ -12,7 +12,8 @@ use chainwatch::tsql::{restore_batches, BatchKind, Reauthorize, RestoreOptions};
 use chrono::{TimeZone, Utc};
 use proptest::prelude::*;
 
-/// Text built from the characters that break naive quoting.
+/// Text built from the characters that break naive quoting (line breaks
+/// and `$(`, which sqlcmd acts on, are refused: see the last test).
 fn hostile(max: usize) -> impl Strategy<Value = String> {
     let pieces = prop::sample::select(vec![
         "]",
@@ -23,9 +24,9 @@ fn hostile(max: usize) -> impl Strategy<Value = String> {
         "--",
         "/*",
         "*/",
-        "\n",
-        "\r\n",
         "\t",
+        "$",
+        "(",
         " ",
         "N'",
         "é",
@@ -42,7 +43,7 @@ fn hostile(max: usize) -> impl Strategy<Value = String> {
     ]);
     prop::collection::vec(pieces, 1..40).prop_map(move |v| {
         let s: String = v.concat();
-        s.chars().take(max).collect::<String>()
+        s.chars().take(max).collect::<String>().replace("$(", "$ (")
     })
 }
 
@@ -71,6 +72,11 @@ fn step(kind: &'static str, id: i64, file: String) -> PlanStep {
         is_copy_only: false,
         has_bulk_logged_data: false,
         virtual_device: false,
+        restorability: "native",
+        needs: None,
+        tail: false,
+        continue_after_error: false,
+        warnings: Vec::new(),
         source_instance: "S".into(),
     }
 }
@@ -116,6 +122,11 @@ proptest! {
             recovery_lsn: None,
             nearest_before: None,
             nearest_after: None,
+            path: "current",
+            fork: None,
+            needs: None,
+            native_alternative: None,
+            warnings: Vec::new(),
         };
         let options = RestoreOptions {
             target_name: target.clone(),
@@ -212,6 +223,11 @@ fn names_over_128_characters_are_refused() {
         recovery_lsn: None,
         nearest_before: None,
         nearest_after: None,
+        path: "current",
+        fork: None,
+        needs: None,
+        native_alternative: None,
+        warnings: Vec::new(),
     };
     assert!(restore_batches(&"x".repeat(129), &plan, &RestoreOptions::default()).is_err());
     assert!(restore_batches(
@@ -223,4 +239,45 @@ fn names_over_128_characters_are_refused() {
         }
     )
     .is_err());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Command-line sqlcmd would act on a line break in a name (a new line
+    /// `GO`, `!! cmd`, `:r file`) and on `$(var)` anywhere: such a name or
+    /// path is refused with the reason, never written into the script.
+    #[test]
+    fn a_line_break_or_sqlcmd_variable_in_any_name_is_refused(
+        name in name(),
+        at in 0usize..128,
+        bad in prop::sample::select(vec!["\n", "\r\n", "\r", "\nGO\n", "\n!! calc\n", "\n:r x.sql\n", "$(SQLCMDUSER)"]),
+        which in 0usize..4,
+    ) {
+        let cut = name.char_indices().nth(at).map_or(name.len(), |(i, _)| i);
+        let evil = format!("{}{bad}{}", &name[..cut], &name[cut..]);
+        let plan = RestorePlan {
+            target: Target::Latest,
+            recoverable: true,
+            reason: String::new(),
+            steps: vec![step("full", 1, if which == 1 { evil.clone() } else { "D:\\b\\x.bak".into() })],
+            recovery_point: None,
+            recovery_lsn: None,
+            nearest_before: None,
+            nearest_after: None,
+            path: "current",
+            fork: None,
+            needs: None,
+            native_alternative: None,
+            warnings: Vec::new(),
+        };
+        let options = RestoreOptions {
+            target_name: (which == 0).then(|| evil.clone()),
+            moves: if which == 2 { vec![("data".into(), evil.clone())] } else { vec![] },
+            credential: (which == 3).then(|| evil.clone()),
+            ..RestoreOptions::default()
+        };
+        let err = restore_batches("Sales", &plan, &options).unwrap_err();
+        prop_assert!(matches!(err, chainwatch::tsql::QuoteError::LineBreak | chainwatch::tsql::QuoteError::SqlcmdVariable), "{err}");
+    }
 }

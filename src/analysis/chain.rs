@@ -1,5 +1,6 @@
-//! Log-chain continuity: order log backups by LSN within each recovery
-//! fork, find contiguous runs, and explain every break.
+//! Log-chain continuity: walk the log backups of every recovery path in
+//! LSN order (across fork points, see [`super::forks`]), find contiguous
+//! runs, and explain every break.
 
 use std::collections::HashMap;
 
@@ -7,6 +8,11 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
+pub use super::forks::fork_of;
+use super::forks::{
+    continues, covers, depth, end_state, first_fork_of, fork_links, lineage, log_on_lineage,
+    on_lineage, spanned_fork, ForkLink, Reach, State,
+};
 use crate::model::{BackupSet, BackupType, Destination, Lsn, Producer, RecoveryModel};
 
 /// Why the log chain is not continuous at a point.
@@ -70,17 +76,42 @@ pub struct Break {
     pub detail: String,
     /// The backup sets that prove it.
     pub evidence: Vec<i64>,
+    /// On the database's current recovery path (false: on an abandoned branch).
+    pub on_current_path: bool,
 }
 
 /// A contiguous stretch of log backups: each starts where the previous ended.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Run {
+    /// The fork the run ends on.
     pub fork: Option<Uuid>,
     /// Range into [`ChainAnalysis::logs`].
     pub start: usize,
     pub end: usize,
     pub first_lsn: Lsn,
     pub last_lsn: Lsn,
+    /// Not on the database's current recovery path (an abandoned branch or
+    /// an older incarnation): restorable only when asked for explicitly.
+    pub abandoned: bool,
+    /// The log (index into [`ChainAnalysis::logs`]) this run continues
+    /// when it branches off another run.
+    pub branch_of: Option<usize>,
+}
+
+/// Why a log backup is not a step of any restore path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExcludedKind {
+    /// Copy-only, and the regular log backups hold its records.
+    CopyOnly,
+    /// Its records are all in other log backups of the chain.
+    Redundant,
+    /// Written to the NUL device.
+    Nul,
+    /// A row the analysis cannot use (missing or inconsistent LSNs).
+    BadRow,
+    /// A family of its media set is missing: RESTORE cannot read it.
+    IncompleteMedia,
 }
 
 /// A log backup left out of the chain walk, and why.
@@ -88,12 +119,47 @@ pub struct Run {
 pub struct Excluded {
     pub backup_set_id: i64,
     pub why: String,
+    pub kind: ExcludedKind,
+}
+
+/// One recovery path: the logs a restore to the end of `fork` applies,
+/// in order, across the fork points of its lineage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecoveryPath {
+    /// The path's newest fork.
+    pub fork: Option<Uuid>,
+    /// Its forks, newest first, with where the path left each.
+    pub lineage: Vec<Reach>,
+    /// The path the database is on now.
+    pub current: bool,
+    /// Indices into [`ChainAnalysis::logs`], in restore order.
+    pub logs: Vec<usize>,
+    /// Contiguous stretches: ranges into `logs`.
+    pub runs: Vec<(usize, usize)>,
+}
+
+impl RecoveryPath {
+    /// Whether a database state lies on this path.
+    pub fn holds(&self, s: State) -> bool {
+        on_lineage(&self.lineage, s)
+    }
+}
+
+/// A fork point the history shows: `fork` began as a branch of `parent`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ForkPoint {
+    pub fork: Option<Uuid>,
+    pub parent: Option<Uuid>,
+    pub fork_point_lsn: Lsn,
+    /// The spanning log backup: the first log taken after the recovery.
+    pub spanning_backup_set_id: i64,
 }
 
 /// The result of walking one database's log backups.
 #[derive(Debug, Clone)]
 pub struct ChainAnalysis<'a> {
-    /// Chain logs in restore order: forks oldest first, then by LSN.
+    /// Chain logs: the current path's in restore order, then the logs of
+    /// other paths that the current one does not share.
     pub logs: Vec<&'a BackupSet>,
     pub runs: Vec<Run>,
     pub breaks: Vec<Break>,
@@ -102,6 +168,12 @@ pub struct ChainAnalysis<'a> {
     pub main_producer: Option<Producer>,
     /// Forks in order of first appearance.
     pub forks: Vec<Option<Uuid>>,
+    /// Every recovery path; the current one first.
+    pub paths: Vec<RecoveryPath>,
+    /// Fork points, oldest first.
+    pub fork_points: Vec<ForkPoint>,
+    /// Copy-only log backups used as the last step of a run (tail-log backups).
+    pub tails: Vec<i64>,
 }
 
 impl ChainAnalysis<'_> {
@@ -111,11 +183,21 @@ impl ChainAnalysis<'_> {
             .iter()
             .position(|r| r.start <= index && index < r.end)
     }
-}
 
-/// The recovery fork a backup ends on.
-pub fn fork_of(b: &BackupSet) -> Option<Uuid> {
-    b.last_recovery_fork_guid
+    /// The path the database is on now.
+    pub fn current_path(&self) -> Option<&RecoveryPath> {
+        self.paths.iter().find(|p| p.current)
+    }
+
+    /// Whether a state lies on the current recovery path.
+    pub fn on_current_path(&self, s: State) -> bool {
+        self.current_path().is_none_or(|p| p.holds(s))
+    }
+
+    /// Whether a copy-only log is used as a tail.
+    pub fn is_tail(&self, backup_set_id: i64) -> bool {
+        self.tails.contains(&backup_set_id)
+    }
 }
 
 /// Orders forks by when they first appear (a restore creates the later one).
@@ -137,99 +219,402 @@ pub fn fork_order(rows: &[&BackupSet]) -> Vec<Option<Uuid>> {
     forks.into_iter().map(|(f, _)| f).collect()
 }
 
-/// Walks the log backups of one database's history.
+/// The fork of the newest backup: the path a database is on when nothing
+/// better (sys.database_recovery_status) says so.
+pub fn newest_fork(rows: &[&BackupSet]) -> Option<Option<Uuid>> {
+    rows.iter()
+        .max_by_key(|b| (b.finish.or(b.start), b.backup_set_id))
+        .map(|b| fork_of(b))
+}
+
+/// Walks the log backups of one database's history, taking the newest
+/// backup's fork as the current recovery path.
 pub fn analyze_chain<'a>(rows: &[&'a BackupSet]) -> ChainAnalysis<'a> {
+    analyze_chain_on(rows, None)
+}
+
+/// Why a log cannot be a step at all, if it cannot.
+pub fn unusable(b: &BackupSet) -> Option<(ExcludedKind, String)> {
+    match (b.first_lsn, b.last_lsn) {
+        (None, _) | (_, None) => Some((
+            ExcludedKind::BadRow,
+            "history incomplete: first_lsn or last_lsn missing".to_string(),
+        )),
+        (Some(f), Some(l)) if f > l => Some((
+            ExcludedKind::BadRow,
+            format!("first_lsn {f} is after last_lsn {l}: the row is inconsistent"),
+        )),
+        _ if b.destination() == Destination::Nul => Some((
+            ExcludedKind::Nul,
+            "written to the NUL device: its log records are gone".to_string(),
+        )),
+        _ if !b.families.is_empty() && !b.media_complete() => {
+            Some((ExcludedKind::IncompleteMedia, missing_media_text(b)))
+        }
+        _ => None,
+    }
+}
+
+/// "media family 2 of 3 missing …" for an incomplete media set.
+pub fn missing_media_text(b: &BackupSet) -> String {
+    let missing = b.missing_families();
+    let of = b
+        .media_family_count
+        .map(|n| format!(" of {n}"))
+        .unwrap_or_default();
+    format!(
+        "media famil{} {}{of} missing from msdb.dbo.backupmediafamily: RESTORE needs every stripe (error 3132), so this backup cannot be restored",
+        if missing.len() == 1 { "y" } else { "ies" },
+        missing
+            .iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+    )
+}
+
+/// Walks the log backups of one database's history. `current` is the
+/// database's recovery fork when known (sys.database_recovery_status).
+pub fn analyze_chain_on<'a>(rows: &[&'a BackupSet], current: Option<Uuid>) -> ChainAnalysis<'a> {
     let mut excluded = Vec::new();
-    let mut nul_logs = Vec::new();
+    let mut unusable_logs = Vec::new();
     let mut candidates: Vec<&BackupSet> = Vec::new();
+    let mut copy_only: Vec<&BackupSet> = Vec::new();
     for b in rows.iter().copied().filter(|b| b.is_log()) {
-        let why = if b.is_copy_only {
-            Some("copy-only log: outside the chain".to_string())
-        } else if b.first_lsn.is_none() || b.last_lsn.is_none() {
-            Some("history incomplete: first_lsn or last_lsn missing".to_string())
-        } else if b.destination() == Destination::Nul {
-            nul_logs.push(b);
-            Some("written to the NUL device: its log records are gone".to_string())
-        } else if b.first_lsn > b.last_lsn {
-            Some("first_lsn is after last_lsn: row is inconsistent".to_string())
-        } else {
-            None
-        };
-        match why {
-            Some(why) => excluded.push(Excluded {
-                backup_set_id: b.backup_set_id,
-                why,
-            }),
+        match unusable(b) {
+            Some((kind, why)) => {
+                unusable_logs.push(b);
+                excluded.push(Excluded {
+                    backup_set_id: b.backup_set_id,
+                    why,
+                    kind,
+                });
+            }
+            None if b.is_copy_only => copy_only.push(b),
             None => candidates.push(b),
         }
     }
 
     let forks = fork_order(rows);
-    let fork_rank: HashMap<Option<Uuid>, usize> =
-        forks.iter().enumerate().map(|(i, f)| (*f, i)).collect();
-    candidates.sort_by_key(|b| {
+    let links = fork_links(&candidates);
+    let current_fork = match current {
+        Some(c) if forks.contains(&Some(c)) => Some(c),
+        _ => newest_fork(rows).flatten(),
+    };
+    let mut path_forks = vec![current_fork];
+    path_forks.extend(forks.iter().copied().filter(|f| *f != current_fork));
+
+    let data: Vec<&BackupSet> = rows
+        .iter()
+        .copied()
+        .filter(|b| {
+            matches!(b.backup_type, BackupType::Full | BackupType::Diff)
+                && !b.is_damaged
+                && b.last_lsn.is_some()
+        })
+        .collect();
+
+    let ctx = WalkInput {
+        candidates: &candidates,
+        copy_only: &copy_only,
+        rows,
+        unusable_logs: &unusable_logs,
+        data: &data,
+    };
+    let walks: Vec<PathWalk> = path_forks
+        .iter()
+        .enumerate()
+        .map(|(i, fork)| walk_path(*fork, lineage(*fork, &links), i == 0, &ctx))
+        .collect();
+    let mut chain = assemble(walks, &forks, &links, excluded, &copy_only);
+    chain.main_producer = main_producer(&chain.logs);
+    if let Some(main) = chain.main_producer.clone() {
+        let extra = other_producer_breaks(&chain.logs, &chain.runs, &main);
+        chain.breaks.extend(extra);
+    }
+    chain.breaks.sort_by(|a, b| {
+        (a.from_time, a.from_lsn, a.reason).cmp(&(b.from_time, b.from_lsn, b.reason))
+    });
+    chain
+}
+
+/// What every path's walk reads.
+struct WalkInput<'r, 'a> {
+    candidates: &'r [&'a BackupSet],
+    copy_only: &'r [&'a BackupSet],
+    rows: &'r [&'a BackupSet],
+    unusable_logs: &'r [&'a BackupSet],
+    data: &'r [&'a BackupSet],
+}
+
+/// One path's walk before the paths are put together.
+struct PathWalk<'a> {
+    fork: Option<Uuid>,
+    lineage: Vec<Reach>,
+    current: bool,
+    logs: Vec<&'a BackupSet>,
+    runs: Vec<(usize, usize)>,
+    breaks: Vec<Break>,
+    redundant: Vec<Excluded>,
+    tails: Vec<i64>,
+}
+
+impl<'a> PathWalk<'a> {
+    fn extend_run(&mut self, b: &'a BackupSet) {
+        self.logs.push(b);
+        if let Some(run) = self.runs.last_mut() {
+            run.1 += 1;
+        }
+    }
+}
+
+/// Whether `b` adds nothing to a database at `s` (all its records are
+/// already restored).
+fn redundant(b: &BackupSet, s: State) -> bool {
+    let (Some(first), Some(last)) = (b.first_lsn, b.last_lsn) else {
+        return false;
+    };
+    fork_of(b) == s.fork
+        && spanned_fork(b).is_none()
+        && first <= s.lsn
+        && last <= s.lsn
+        && !(first == last && last == s.lsn)
+}
+
+/// The copy-only log that carries a database at `s` furthest, if any: a
+/// tail-log backup (WITH NO_TRUNCATE or COPY_ONLY) at the end of a run.
+fn best_tail<'a>(
+    copy_only: &[&'a BackupSet],
+    lineage: &[Reach],
+    s: State,
+) -> Option<&'a BackupSet> {
+    copy_only
+        .iter()
+        .copied()
+        .filter(|c| covers(c, s) && log_on_lineage(lineage, c))
+        .max_by_key(|c| (c.last_lsn, std::cmp::Reverse(c.backup_set_id)))
+}
+
+fn walk_path<'a>(
+    fork: Option<Uuid>,
+    lineage: Vec<Reach>,
+    current: bool,
+    input: &WalkInput<'_, 'a>,
+) -> PathWalk<'a> {
+    let mut seq: Vec<&BackupSet> = input
+        .candidates
+        .iter()
+        .copied()
+        .filter(|b| log_on_lineage(&lineage, b))
+        .collect();
+    seq.sort_by_key(|b| {
         (
-            fork_rank.get(&fork_of(b)).copied().unwrap_or(usize::MAX),
+            depth(&lineage, first_fork_of(b)),
             b.first_lsn,
             b.last_lsn,
             b.backup_set_id,
         )
     });
-
-    let mut logs: Vec<&BackupSet> = Vec::with_capacity(candidates.len());
-    let mut runs: Vec<Run> = Vec::new();
-    let mut breaks = Vec::new();
-    for b in candidates {
-        let (first, last) = (
-            b.first_lsn.unwrap_or_default(),
-            b.last_lsn.unwrap_or_default(),
-        );
-        if let Some(run) = runs.last_mut() {
-            if run.fork == fork_of(b) && first <= run.last_lsn {
-                if last < run.last_lsn || (last == run.last_lsn && first < last) {
-                    excluded.push(Excluded {
-                        backup_set_id: b.backup_set_id,
-                        why: format!(
-                            "covers LSNs {first}..{last}, already covered by the chain: redundant"
-                        ),
-                    });
-                    continue;
-                }
-                run.last_lsn = last;
-                run.end += 1;
-                logs.push(b);
+    let mut walk = PathWalk {
+        fork,
+        lineage,
+        current,
+        logs: Vec::with_capacity(seq.len()),
+        runs: Vec::new(),
+        breaks: Vec::new(),
+        redundant: Vec::new(),
+        tails: Vec::new(),
+    };
+    if seq.is_empty() {
+        // No regular log: a tail-log backup right after a data backup.
+        let tail = input
+            .data
+            .iter()
+            .filter(|d| on_lineage(&walk.lineage, end_state(d)))
+            .filter_map(|d| best_tail(input.copy_only, &walk.lineage, end_state(d)))
+            .max_by_key(|c| c.last_lsn);
+        if let Some(t) = tail {
+            walk.logs.push(t);
+            walk.runs.push((0, 1));
+            walk.tails.push(t.backup_set_id);
+        }
+        return walk;
+    }
+    for b in seq {
+        if let Some(prev) = walk.logs.last().copied() {
+            let s = end_state(prev);
+            if redundant(b, s) {
+                walk.redundant.push(Excluded {
+                    backup_set_id: b.backup_set_id,
+                    why: format!(
+                        "covers LSNs {}..{}, already covered by the chain: redundant",
+                        fmt_lsn(b.first_lsn),
+                        fmt_lsn(b.last_lsn)
+                    ),
+                    kind: ExcludedKind::Redundant,
+                });
                 continue;
             }
-            let prev = logs[logs.len() - 1];
-            breaks.push(classify_break(prev, b, rows, &nul_logs));
+            if continues(b, s) {
+                walk.extend_run(b);
+                continue;
+            }
+            // The run ends here: a tail-log backup may still extend it.
+            let prev = extend_with_tail(&mut walk, input.copy_only, prev);
+            if continues(b, end_state(prev)) {
+                walk.extend_run(b);
+                continue;
+            }
+            walk.breaks
+                .push(classify_break(prev, b, input.rows, input.unusable_logs));
         }
-        runs.push(Run {
-            fork: fork_of(b),
-            start: logs.len(),
-            end: logs.len() + 1,
-            first_lsn: first,
-            last_lsn: last,
+        walk.runs.push((walk.logs.len(), walk.logs.len() + 1));
+        walk.logs.push(b);
+    }
+    if let Some(last) = walk.logs.last().copied() {
+        extend_with_tail(&mut walk, input.copy_only, last);
+    }
+    let first_break = unanchored_first_run(&walk, input.data, input.rows);
+    walk.breaks.extend(first_break);
+    walk
+}
+
+/// Appends the best tail after `prev` (the end of the walk's last run);
+/// returns the run's new last log.
+fn extend_with_tail<'a>(
+    walk: &mut PathWalk<'a>,
+    copy_only: &[&'a BackupSet],
+    prev: &'a BackupSet,
+) -> &'a BackupSet {
+    match best_tail(copy_only, &walk.lineage, end_state(prev)) {
+        Some(t) => {
+            walk.extend_run(t);
+            walk.tails.push(t.backup_set_id);
+            t
+        }
+        None => prev,
+    }
+}
+
+/// Puts the paths together: the current path's logs first, then what
+/// each other path does not share with the ones before it.
+fn assemble<'a>(
+    walks: Vec<PathWalk<'a>>,
+    forks: &[Option<Uuid>],
+    links: &HashMap<Option<Uuid>, ForkLink>,
+    mut excluded: Vec<Excluded>,
+    copy_only: &[&'a BackupSet],
+) -> ChainAnalysis<'a> {
+    let mut logs: Vec<&BackupSet> = Vec::new();
+    let mut index: HashMap<i64, usize> = HashMap::new();
+    let mut runs: Vec<Run> = Vec::new();
+    let mut breaks: Vec<Break> = Vec::new();
+    let mut tails: Vec<i64> = Vec::new();
+    let mut paths = Vec::new();
+    let mut redundant: Vec<Excluded> = Vec::new();
+    for walk in walks {
+        let mut path_logs = Vec::with_capacity(walk.logs.len());
+        for &(lo, hi) in &walk.runs {
+            let mut open: Option<usize> = None;
+            for k in lo..hi {
+                let b = walk.logs[k];
+                if let Some(&i) = index.get(&b.backup_set_id) {
+                    path_logs.push(i);
+                    open = None;
+                    continue;
+                }
+                let i = logs.len();
+                logs.push(b);
+                index.insert(b.backup_set_id, i);
+                path_logs.push(i);
+                match open {
+                    Some(r) => {
+                        let run: &mut Run = &mut runs[r];
+                        run.end = i + 1;
+                        run.last_lsn = b.last_lsn.unwrap_or_default();
+                        run.fork = fork_of(b);
+                    }
+                    None => {
+                        let branch_of = (k > lo)
+                            .then(|| index.get(&walk.logs[k - 1].backup_set_id).copied())
+                            .flatten();
+                        runs.push(Run {
+                            fork: fork_of(b),
+                            start: i,
+                            end: i + 1,
+                            first_lsn: b.first_lsn.unwrap_or_default(),
+                            last_lsn: b.last_lsn.unwrap_or_default(),
+                            abandoned: !walk.current,
+                            branch_of,
+                        });
+                        open = Some(runs.len() - 1);
+                    }
+                }
+            }
+        }
+        for mut b in walk.breaks {
+            b.on_current_path = walk.current;
+            let same = |x: &Break| {
+                x.reason == b.reason
+                    && x.after_backup_set_id == b.after_backup_set_id
+                    && x.before_backup_set_id == b.before_backup_set_id
+            };
+            if !breaks.iter().any(same) {
+                breaks.push(b);
+            }
+        }
+        for t in walk.tails {
+            if !tails.contains(&t) {
+                tails.push(t);
+            }
+        }
+        redundant.extend(walk.redundant);
+        paths.push(RecoveryPath {
+            fork: walk.fork,
+            lineage: walk.lineage,
+            current: walk.current,
+            logs: path_logs,
+            runs: walk.runs,
         });
-        logs.push(b);
     }
-
-    breaks.extend(unanchored_runs(&logs, &runs, rows));
-
-    let main_producer = main_producer(&logs);
-    if let Some(main) = &main_producer {
-        breaks.extend(other_producer_breaks(&logs, &runs, main));
+    for r in redundant {
+        if !index.contains_key(&r.backup_set_id)
+            && !excluded.iter().any(|e| e.backup_set_id == r.backup_set_id)
+        {
+            excluded.push(r);
+        }
     }
-    breaks.sort_by(|a, b| {
-        (a.from_time, a.from_lsn, a.reason).cmp(&(b.from_time, b.from_lsn, b.reason))
-    });
-
+    for c in copy_only {
+        if !index.contains_key(&c.backup_set_id) {
+            excluded.push(Excluded {
+                backup_set_id: c.backup_set_id,
+                why: "copy-only log: outside the chain (the regular log backups hold its records)"
+                    .to_string(),
+                kind: ExcludedKind::CopyOnly,
+            });
+        }
+    }
+    excluded.sort_by_key(|e| e.backup_set_id);
+    let mut fork_points: Vec<ForkPoint> = links
+        .iter()
+        .map(|(fork, l)| ForkPoint {
+            fork: *fork,
+            parent: l.parent,
+            fork_point_lsn: l.point,
+            spanning_backup_set_id: l.via_backup_set_id,
+        })
+        .collect();
+    fork_points.sort_by_key(|f| (f.fork_point_lsn, f.spanning_backup_set_id));
     ChainAnalysis {
         logs,
         runs,
         breaks,
         excluded,
-        main_producer,
-        forks,
+        main_producer: None,
+        forks: forks.to_vec(),
+        paths,
+        fork_points,
+        tails,
     }
 }
 
@@ -237,15 +622,16 @@ fn classify_break(
     prev: &BackupSet,
     next: &BackupSet,
     rows: &[&BackupSet],
-    nul_logs: &[&BackupSet],
+    unusable_logs: &[&BackupSet],
 ) -> Break {
     let from_lsn = prev.last_lsn;
     let to_lsn = next.first_lsn;
     let mut evidence = vec![prev.backup_set_id, next.backup_set_id];
-    let (reason, detail) = if fork_of(prev) != fork_of(next)
+    let (reason, detail) = if fork_of(prev) != first_fork_of(next)
         || (prev.database_guid.is_some()
             && next.database_guid.is_some()
-            && prev.database_guid != next.database_guid)
+            && prev.database_guid != next.database_guid
+            && spanned_fork(next).is_none())
     {
         let point = next
             .fork_point_lsn
@@ -259,8 +645,9 @@ fn classify_break(
                 short_guid(fork_of(next)),
             ),
         )
-    } else if let Some(nul) = nul_logs
+    } else if let Some(nul) = unusable_logs
         .iter()
+        .filter(|n| n.destination() == Destination::Nul)
         .find(|n| n.first_lsn <= from_lsn && n.last_lsn >= to_lsn && fork_of(n) == fork_of(next))
     {
         evidence.insert(1, nul.backup_set_id);
@@ -287,13 +674,49 @@ fn classify_break(
             ),
         )
     } else {
+        // Rows in the gap that the analysis could not use say why it is one.
+        let in_gap: Vec<&BackupSet> = unusable_logs
+            .iter()
+            .copied()
+            .filter(|n| n.destination() != Destination::Nul)
+            .filter(|n| match (n.first_lsn, n.last_lsn) {
+                (Some(f), Some(l)) => {
+                    Some(f.min(l)) <= to_lsn
+                        && Some(f.max(l)) >= from_lsn
+                        && fork_of(n) == first_fork_of(next)
+                }
+                _ => n.finish.is_some() && n.finish >= prev.finish && n.finish <= next.finish,
+            })
+            .collect();
+        for n in &in_gap {
+            evidence.insert(evidence.len() - 1, n.backup_set_id);
+        }
+        let because: Vec<String> = in_gap
+            .iter()
+            .map(|n| {
+                format!(
+                    "log #{} belongs there but cannot be used ({})",
+                    n.backup_set_id,
+                    unusable(n).map(|(_, why)| why).unwrap_or_default()
+                )
+            })
+            .collect();
         (
             BreakReason::Gap,
-            format!(
-                "log records from LSN {} to {} are in no log backup in this history: backed up elsewhere (another tool, another replica's msdb) or history rows deleted",
-                fmt_lsn(from_lsn),
-                fmt_lsn(to_lsn),
-            ),
+            if because.is_empty() {
+                format!(
+                    "log records from LSN {} to {} are in no log backup in this history: backed up elsewhere (another tool, another replica's msdb) or history rows deleted",
+                    fmt_lsn(from_lsn),
+                    fmt_lsn(to_lsn),
+                )
+            } else {
+                format!(
+                    "log records from LSN {} to {} are in no usable log backup: {}",
+                    fmt_lsn(from_lsn),
+                    fmt_lsn(to_lsn),
+                    because.join("; "),
+                )
+            },
         )
     };
     Break {
@@ -306,6 +729,7 @@ fn classify_break(
         to_time: next.finish,
         detail,
         evidence,
+        on_current_path: true,
     }
 }
 
@@ -320,78 +744,98 @@ fn simple_evidence(prev: &BackupSet, next: &BackupSet, rows: &[&BackupSet]) -> O
     (next.begins_log_chain || !between.is_empty()).then_some(between)
 }
 
-/// A break before the first run of each fork when no data backup reaches it:
-/// a gap after the last data backup before it, or missing history when
-/// there is none.
-fn unanchored_runs(logs: &[&BackupSet], runs: &[Run], rows: &[&BackupSet]) -> Vec<Break> {
-    let mut out = Vec::new();
-    let mut seen_forks = Vec::new();
-    for run in runs {
-        if seen_forks.contains(&run.fork) {
-            continue;
-        }
-        seen_forks.push(run.fork);
-        let data: Vec<&BackupSet> = rows
-            .iter()
-            .copied()
-            .filter(|b| {
-                matches!(b.backup_type, BackupType::Full | BackupType::Diff)
-                    && fork_of(b) == run.fork
-                    && !b.is_damaged
-            })
-            .collect();
-        let reached = data.iter().any(|b| {
-            b.last_lsn
-                .is_some_and(|l| run.first_lsn <= l && l < run.last_lsn)
-        });
-        if reached {
-            continue;
-        }
-        let first_log = logs[run.start];
-        let before = data
-            .iter()
-            .filter(|b| b.last_lsn.is_some_and(|l| l < run.first_lsn))
-            .max_by_key(|b| b.last_lsn);
-        out.push(match before {
-            Some(b) => Break {
-                reason: BreakReason::Gap,
-                after_backup_set_id: Some(b.backup_set_id),
-                before_backup_set_id: Some(first_log.backup_set_id),
-                from_lsn: b.last_lsn,
-                to_lsn: first_log.first_lsn,
-                from_time: b.finish,
-                to_time: first_log.finish,
-                detail: format!(
-                    "no log backup in this history continues {} #{} (ends at LSN {}); the next log starts at LSN {}",
-                    b.backup_type.label(),
-                    b.backup_set_id,
-                    fmt_lsn(b.last_lsn),
-                    fmt_lsn(first_log.first_lsn),
-                ),
-                evidence: vec![b.backup_set_id, first_log.backup_set_id],
-            },
-            None => Break {
-                reason: BreakReason::HistoryMissing,
-                after_backup_set_id: None,
-                before_backup_set_id: Some(first_log.backup_set_id),
-                from_lsn: first_log.database_backup_lsn,
-                to_lsn: first_log.first_lsn,
-                from_time: None,
-                to_time: first_log.finish,
-                detail: format!(
-                    "log backups from #{} (LSN {}) on have no full backup in this history that reaches them{}: older history was purged or the full was taken elsewhere",
-                    first_log.backup_set_id,
-                    fmt_lsn(first_log.first_lsn),
-                    first_log
-                        .database_backup_lsn
-                        .map(|l| format!("; they are based on a full with checkpoint LSN {l}"))
-                        .unwrap_or_default(),
-                ),
-                evidence: vec![first_log.backup_set_id],
-            },
-        });
+/// A break before a path's first run when no data backup on the path
+/// reaches it: a gap after the last data backup before it, a fork this
+/// history cannot connect, or missing history when there is nothing.
+fn unanchored_first_run(
+    walk: &PathWalk<'_>,
+    data: &[&BackupSet],
+    rows: &[&BackupSet],
+) -> Vec<Break> {
+    let Some(&(lo, hi)) = walk.runs.first() else {
+        return Vec::new();
+    };
+    let on_path: Vec<&BackupSet> = data
+        .iter()
+        .copied()
+        .filter(|d| on_lineage(&walk.lineage, end_state(d)))
+        .collect();
+    let reached = walk.logs[lo..hi]
+        .iter()
+        .any(|log| on_path.iter().any(|d| covers(log, end_state(d))));
+    if reached {
+        return Vec::new();
     }
-    out
+    let first_log = walk.logs[lo];
+    let first_fork = first_fork_of(first_log);
+    let before = on_path
+        .iter()
+        .filter(|b| {
+            fork_of(b) == first_fork && b.last_lsn.is_some_and(|l| Some(l) < first_log.first_lsn)
+        })
+        .max_by_key(|b| b.last_lsn);
+    let earlier_fork = rows
+        .iter()
+        .filter(|b| fork_of(b) != first_fork && b.finish.is_some() && b.finish < first_log.start)
+        .max_by_key(|b| (b.finish, b.backup_set_id));
+    let b = match (before, earlier_fork) {
+        (Some(b), _) => Break {
+            reason: BreakReason::Gap,
+            after_backup_set_id: Some(b.backup_set_id),
+            before_backup_set_id: Some(first_log.backup_set_id),
+            from_lsn: b.last_lsn,
+            to_lsn: first_log.first_lsn,
+            from_time: b.finish,
+            to_time: first_log.finish,
+            detail: format!(
+                "no log backup in this history continues {} #{} (ends at LSN {}); the next log starts at LSN {}",
+                b.backup_type.label(),
+                b.backup_set_id,
+                fmt_lsn(b.last_lsn),
+                fmt_lsn(first_log.first_lsn),
+            ),
+            evidence: vec![b.backup_set_id, first_log.backup_set_id],
+            on_current_path: true,
+        },
+        (None, Some(prev)) => Break {
+            reason: BreakReason::NewFork,
+            after_backup_set_id: Some(prev.backup_set_id),
+            before_backup_set_id: Some(first_log.backup_set_id),
+            from_lsn: prev.last_lsn,
+            to_lsn: first_log.first_lsn,
+            from_time: prev.finish,
+            to_time: first_log.finish,
+            detail: format!(
+                "log backups from #{} on are on recovery fork {}, which began with a restore or recovery this history cannot connect to the backups before it (no log backup spans the fork point, and no full on the new fork comes before #{})",
+                first_log.backup_set_id,
+                short_guid(first_fork),
+                first_log.backup_set_id,
+            ),
+            evidence: vec![prev.backup_set_id, first_log.backup_set_id],
+            on_current_path: true,
+        },
+        (None, None) => Break {
+            reason: BreakReason::HistoryMissing,
+            after_backup_set_id: None,
+            before_backup_set_id: Some(first_log.backup_set_id),
+            from_lsn: first_log.database_backup_lsn,
+            to_lsn: first_log.first_lsn,
+            from_time: None,
+            to_time: first_log.finish,
+            detail: format!(
+                "log backups from #{} (LSN {}) on have no full backup in this history that reaches them{}: older history was purged or the full was taken elsewhere",
+                first_log.backup_set_id,
+                fmt_lsn(first_log.first_lsn),
+                first_log
+                    .database_backup_lsn
+                    .map(|l| format!("; they are based on a full with checkpoint LSN {l}"))
+                    .unwrap_or_default(),
+            ),
+            evidence: vec![first_log.backup_set_id],
+            on_current_path: true,
+        },
+    };
+    vec![b]
 }
 
 /// The producer of most chain logs; ties go to the producer of the newest log.
@@ -469,6 +913,7 @@ fn other_producer_breaks(logs: &[&BackupSet], runs: &[Run], main: &Producer) -> 
                     if ids.len() == 1 { "that file" } else { "those files" },
                 ),
                 evidence: ids,
+                on_current_path: !run.abandoned,
             });
         }
     }

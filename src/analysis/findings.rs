@@ -4,9 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use super::chain::{fmt_time, BreakReason};
-use super::health::ChainState;
 use super::DatabaseAnalysis;
-use crate::model::RecoveryModel;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -44,6 +42,9 @@ pub struct Finding {
     /// T-SQL that carries out the remedy (identifiers and strings quoted).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sql: Option<String>,
+    /// The expectation this finding measures ("log every 15 min: late after 60 min (newest log)").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expectation: Option<String>,
 }
 
 /// One catalog row a finding rests on: its table, its position in the
@@ -55,16 +56,10 @@ pub struct EvidenceRow {
     pub text: String,
 }
 
-/// Log backups older than this are late for a FULL database.
-const LOG_LATE: i64 = 6;
-/// ... and this late means the log is effectively unprotected.
-const LOG_VERY_LATE: i64 = 24;
-/// Weekly fulls plus a day of slack.
-const FULL_LATE_DAYS: i64 = 8;
-
 pub fn chain_findings(a: &DatabaseAnalysis<'_>, now: DateTime<Utc>) -> Vec<Finding> {
-    let mut out = Vec::new();
     let h = &a.health;
+    let mut out = super::expected_findings::expectation_findings(a, now);
+    let summary = format!("expected: {}", h.expectation.summary);
     let mut push =
         |id, severity, title: String, explanation: String, evidence: Vec<i64>, remedy: &str| {
             out.push(Finding {
@@ -78,121 +73,38 @@ pub fn chain_findings(a: &DatabaseAnalysis<'_>, now: DateTime<Utc>) -> Vec<Findi
                 remedy: remedy.to_string(),
                 rows: Vec::new(),
                 sql: None,
+                expectation: Some(summary.clone()),
             })
         };
-    match h.state {
-        ChainState::Broken => push(
-            "chain.broken",
-            Severity::Critical,
-            "newest backups cannot be restored".into(),
-            format!(
-                "the latest recoverable point is {}, but backups were taken until {}: the chain after it is broken",
-                fmt_time(h.latest_recoverable),
-                fmt_time(h.last_log.max(h.last_full)),
-            ),
-            a.chain.breaks.iter().filter(|b| !b.reason.keeps_continuity()).flat_map(|b| b.evidence.clone()).collect(),
-            "take a full backup now to start a restorable chain, then find what broke it",
-        ),
-        ChainState::NoFull => push(
-            "chain.no_full",
-            Severity::Critical,
-            "no full backup in history".into(),
-            "no full backup in the collected history can start a restore, so no log backup can be used".into(),
-            Vec::new(),
-            "take a full backup (or collect a longer history window)",
-        ),
-        ChainState::NoHistory => push(
-            "backup.none",
-            if a.database.is_system() { Severity::Warning } else { Severity::Critical },
-            "no backups in history".into(),
-            "msdb holds no backup of this database".into(),
-            Vec::new(),
-            "take a full backup and schedule backups (Managed Backup or an Agent job)",
-        ),
-        ChainState::NoLogBackups => push(
-            "log.none",
-            Severity::Warning,
-            format!("{} recovery but no log backups", a.database.recovery_model.map(|m| m.label()).unwrap_or("FULL")),
-            "without log backups the log keeps growing and no point-in-time restore is possible".into(),
-            Vec::new(),
-            "schedule log backups, or switch to SIMPLE if point-in-time restore is not needed",
-        ),
-        ChainState::Dropped => push(
-            "database.dropped",
-            Severity::Info,
-            "dropped or detached: backups remain in history".into(),
-            format!("the database is not in sys.databases; its last backup finished {}", fmt_time(h.last_full.max(h.last_log))),
-            Vec::new(),
-            "download the backups you need before retention purges them",
-        ),
-        ChainState::Passive => push(
-            "database.passive",
-            Severity::Info,
-            "mirror or secondary: backups are taken elsewhere".into(),
-            "this copy does not take backups itself; its chain lives on the principal or preferred replica".into(),
-            Vec::new(),
-            "",
-        ),
-        _ => {}
-    }
-    let active = matches!(
-        h.state,
-        ChainState::Ok
-            | ChainState::Degraded
-            | ChainState::Broken
-            | ChainState::Simple
-            | ChainState::NoLogBackups
-    );
-    if active {
-        if let Some(full) = h
-            .last_full
-            .filter(|t| now - *t > Duration::days(FULL_LATE_DAYS))
-        {
-            push(
-                "full.late",
-                Severity::Warning,
-                format!("last full backup is {} old", human_age(now - full)),
-                format!("the newest full backup finished {}", fmt_time(Some(full))),
-                Vec::new(),
-                "check the full backup schedule",
-            );
-        }
-        let keeps_log = a
-            .database
-            .recovery_model
-            .is_none_or(|m| m != RecoveryModel::Simple);
-        if let Some(log) = h.last_log.filter(|_| keeps_log) {
-            let age = now - log;
-            if age > Duration::hours(LOG_LATE) {
-                push(
-                    "log.late",
-                    if age > Duration::hours(LOG_VERY_LATE) {
-                        Severity::Critical
-                    } else {
-                        Severity::Warning
-                    },
-                    format!("last log backup is {} old", human_age(age)),
-                    format!(
-                        "the newest log backup finished {}; everything after it would be lost",
-                        fmt_time(Some(log))
-                    ),
-                    Vec::new(),
-                    "check the log backup job or Managed Backup health",
-                );
-            }
-        }
-    }
     for b in a.chain.breaks.iter() {
         let recent = b.to_time.or(b.from_time).is_some_and(|t| {
             t >= h
                 .horizon_start
                 .min(now - Duration::days(super::health::DEFAULT_HORIZON_DAYS))
         });
+        // A restore that already has its full on the new fork needs nothing more.
+        let new_full = (b.reason == BreakReason::NewFork)
+            .then(|| super::expected_findings::full_on_new_fork(a, b))
+            .flatten();
         let severity = match b.reason {
             BreakReason::HistoryMissing => Severity::Info,
+            BreakReason::NewFork if new_full.is_some() => Severity::Info,
             BreakReason::NewFork => Severity::Warning,
             _ if recent => Severity::Warning,
             _ => Severity::Info,
+        };
+        let mut evidence = b.evidence.clone();
+        let detail = match new_full {
+            Some(f) => {
+                evidence.push(f.backup_set_id);
+                format!(
+                    "{}. Full #{} ({}) was taken on the new fork: the chain restarts there; points before the restore are restorable from the earlier fork's backups",
+                    b.detail,
+                    f.backup_set_id,
+                    fmt_time(f.finish)
+                )
+            }
+            None => b.detail.clone(),
         };
         push(
             match b.reason {
@@ -204,10 +116,11 @@ pub fn chain_findings(a: &DatabaseAnalysis<'_>, now: DateTime<Utc>) -> Vec<Findi
             },
             severity,
             format!("{} {}", b.reason.label(), fmt_time(b.from_time.or(b.to_time))),
-            b.detail.clone(),
-            b.evidence.clone(),
+            detail,
+            evidence,
             match b.reason {
                 BreakReason::OtherProducer => "make one tool own log backups; use COPY_ONLY (or sp_backup_on_demand) for extra backups",
+                BreakReason::NewFork if new_full.is_some() => "",
                 BreakReason::NewFork => "take a full backup on the new recovery fork",
                 BreakReason::SimpleSwitch => "after switching back to FULL, take a full or differential backup at once",
                 BreakReason::Gap => "find the missing log backups (other tools, other replicas) or take a full backup",

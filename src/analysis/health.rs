@@ -4,8 +4,9 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use super::chain::{BreakReason, ChainAnalysis};
+use super::expectation::{Basis, Expectation, Judged};
 use super::window::Window;
-use crate::model::{BackupSet, BackupType, Database, MirroringRole, RecoveryModel};
+use crate::model::{BackupSet, BackupType, Database, RecoveryModel};
 
 /// The state shown in the databases table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
@@ -31,6 +32,16 @@ pub enum ChainState {
     Dropped,
     /// The history table was not collected.
     Unknown,
+    /// New, just restored or just switched to FULL: its first backups are not due yet.
+    Pending,
+    /// No backups possible or needed: tempdb, a database snapshot.
+    Exempt,
+    /// OFFLINE: nothing changes and nothing can be backed up.
+    Offline,
+    /// SUSPECT, EMERGENCY, RECOVERY_PENDING or RECOVERING.
+    Unavailable,
+    /// RESTORING without log shipping: a restore in progress or left WITH NORECOVERY.
+    Restoring,
 }
 
 impl ChainState {
@@ -46,6 +57,11 @@ impl ChainState {
             ChainState::Passive => "PASSIVE",
             ChainState::Dropped => "DROPPED",
             ChainState::Unknown => "UNKNOWN",
+            ChainState::Pending => "PENDING",
+            ChainState::Exempt => "EXEMPT",
+            ChainState::Offline => "OFFLINE",
+            ChainState::Unavailable => "UNAVAILABLE",
+            ChainState::Restoring => "RESTORING",
         }
     }
 }
@@ -79,6 +95,8 @@ pub struct Health {
     pub horizon_start: DateTime<Utc>,
     /// Breaks inside the horizon (excluding the unanchored oldest logs).
     pub recent_breaks: usize,
+    /// What the database is expected to have; the findings measure against it.
+    pub expectation: Expectation,
 }
 
 /// How far back breaks count against a database without Managed Backup retention.
@@ -97,6 +115,7 @@ pub fn assess(
     rows: &[&BackupSet],
     chain: &ChainAnalysis<'_>,
     windows: &[Window],
+    expectation: Expectation,
     now: DateTime<Utc>,
 ) -> Health {
     let horizon_days = db
@@ -133,31 +152,47 @@ pub fn assess(
             .and_then(|b| b.recovery_model)
     });
 
+    let e = &expectation;
+    let broken = newest_backup
+        .zip(latest_recoverable)
+        .is_some_and(|(b, r)| r < b);
     let state = if !history_collected {
         ChainState::Unknown
     } else if db.dropped {
         ChainState::Dropped
-    } else if db.mirroring_role == Some(MirroringRole::Mirror)
-        || db.is_primary_replica == Some(false) && rows.is_empty()
-    {
-        ChainState::Passive
-    } else if rows.is_empty() {
-        ChainState::NoHistory
-    } else if windows.is_empty() {
-        ChainState::NoFull
-    } else if model == Some(RecoveryModel::Simple) {
-        ChainState::Simple
-    } else if last_log.is_none() {
-        ChainState::NoLogBackups
-    } else if newest_backup
-        .zip(latest_recoverable)
-        .is_some_and(|(b, r)| r < b)
-    {
-        ChainState::Broken
-    } else if recent_breaks > 0 {
-        ChainState::Degraded
     } else {
-        ChainState::Ok
+        match e.judged {
+            Judged::Nowhere => match e.basis {
+                Basis::Offline => ChainState::Offline,
+                Basis::Unavailable => ChainState::Unavailable,
+                Basis::Restoring => ChainState::Restoring,
+                Basis::Dropped => ChainState::Dropped,
+                _ => ChainState::Exempt,
+            },
+            Judged::Elsewhere => ChainState::Passive,
+            Judged::Here if rows.is_empty() || windows.is_empty() => {
+                if e.in_full_grace(now) {
+                    ChainState::Pending
+                } else if rows.is_empty() {
+                    ChainState::NoHistory
+                } else {
+                    ChainState::NoFull
+                }
+            }
+            Judged::Here if e.log.is_none() && model == Some(RecoveryModel::Simple) => {
+                ChainState::Simple
+            }
+            Judged::Here if e.log.is_some() && last_log.is_none() => {
+                if e.in_log_grace(now) {
+                    ChainState::Pending
+                } else {
+                    ChainState::NoLogBackups
+                }
+            }
+            Judged::Here if broken => ChainState::Broken,
+            Judged::Here if recent_breaks > 0 => ChainState::Degraded,
+            Judged::Here => ChainState::Ok,
+        }
     };
 
     let horizon_start = windows
@@ -176,6 +211,7 @@ pub fn assess(
         worst_uncovered: worst_uncovered(windows, horizon_start, now),
         horizon_start,
         recent_breaks,
+        expectation,
     }
 }
 

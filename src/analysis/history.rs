@@ -13,6 +13,9 @@ pub struct History<'a> {
     /// Rows with the same name that belong to another database (another
     /// `family_guid`): an earlier database restored over or recreated.
     pub other_lineages: Vec<&'a BackupSet>,
+    /// Rows RESTORE wrote for backups another server took (`server_name` is
+    /// not the instance): where the database came from, not its local chain.
+    pub foreign: Vec<&'a BackupSet>,
     /// Instances whose msdb contributed rows (more than one for AG databases).
     pub sources: Vec<String>,
     /// True when some rows lacked `database_guid`/`family_guid` and were matched by name.
@@ -63,10 +66,12 @@ pub fn history_of<'a>(rows: &'a [BackupSet], database_name: &str) -> History<'a>
 }
 
 fn select<'a>(
-    mut candidates: Vec<&'a BackupSet>,
+    candidates: Vec<&'a BackupSet>,
     family: Option<Uuid>,
     sources: Vec<String>,
 ) -> History<'a> {
+    let (foreign, mut candidates): (Vec<_>, Vec<_>) =
+        candidates.into_iter().partition(|b| b.written_elsewhere);
     // The same backup seen in two replicas' msdb (or twice in one export) counts once.
     let mut seen = HashSet::new();
     candidates.retain(|b| match b.backup_set_uuid {
@@ -90,6 +95,7 @@ fn select<'a>(
     History {
         rows,
         other_lineages,
+        foreign,
         sources,
         matched_by_name_only,
     }

@@ -3,13 +3,20 @@
 //! gives the same output.
 
 pub mod chain;
+pub mod expectation;
+pub mod expected_findings;
 pub mod findings;
+pub mod forks;
 pub mod health;
 pub mod history;
+pub mod localtime;
 pub mod past;
 pub mod plan;
+pub mod policy;
 pub mod report;
 pub mod restore_facts;
+pub mod restore_findings;
+pub mod roles;
 pub mod rules;
 pub mod window;
 
@@ -18,10 +25,11 @@ use chrono::{DateTime, Utc};
 use crate::model::{Database, Estate, Instance};
 
 pub use chain::{Break, BreakReason, ChainAnalysis};
+pub use expectation::{Expectation, Judged, Need};
 pub use findings::{EvidenceRow, Finding, Severity};
 pub use health::{ChainState, Health};
 pub use history::History;
-pub use plan::{plan, PlanStep, RestorePlan, Target};
+pub use plan::{plan, plan_on, PlanStep, RestorePlan, Target};
 pub use report::{analyze_estate, DatabaseReport, EstateReport, TimelineItem};
 pub use window::{StartPoint, Window};
 
@@ -33,7 +41,10 @@ pub struct DatabaseAnalysis<'a> {
     pub history: History<'a>,
     pub chain: ChainAnalysis<'a>,
     pub starts: Vec<StartPoint<'a>>,
+    /// Recoverable windows on the database's current recovery path.
     pub windows: Vec<Window>,
+    /// Windows on the paths it left (abandoned branches, older incarnations).
+    pub other_windows: Vec<Window>,
     pub health: Health,
 }
 
@@ -45,11 +56,15 @@ pub fn analyze_database<'a>(
     now: DateTime<Utc>,
 ) -> DatabaseAnalysis<'a> {
     let history = history::history_for(estate, instance, database);
-    analyze_history(
+    let roles = roles::roles(estate, instance, database);
+    let in_estate = |name: &str| roles::instance_named(estate, name).is_some();
+    analyze_with_roles(
         instance.name.clone(),
         database.clone(),
         instance.history_collected,
         history,
+        &roles,
+        &in_estate,
         now,
     )
 }
@@ -62,15 +77,54 @@ pub fn analyze_history<'a>(
     history: History<'a>,
     now: DateTime<Utc>,
 ) -> DatabaseAnalysis<'a> {
-    let chain = chain::analyze_chain(&history.rows);
+    let roles = roles::Roles {
+        managed: database.managed_backup.as_ref().is_some_and(|m| m.enabled),
+        ..Default::default()
+    };
+    analyze_with_roles(
+        instance,
+        database,
+        history_collected,
+        history,
+        &roles,
+        &|_| false,
+        now,
+    )
+}
+
+/// Analyses a selected history with the role facts of its instance.
+pub fn analyze_with_roles<'a>(
+    instance: String,
+    database: Database,
+    history_collected: bool,
+    history: History<'a>,
+    roles: &roles::Roles,
+    in_estate: &dyn Fn(&str) -> bool,
+    now: DateTime<Utc>,
+) -> DatabaseAnalysis<'a> {
+    let chain = chain::analyze_chain_on(&history.rows, database.recovery_fork_guid);
     let starts = window::start_points(&history.rows);
     let windows = window::recoverable_windows(&chain, &starts);
+    let other_windows = window::abandoned_windows(&chain, &starts);
+    let policy = policy::Policy::default();
+    let expected = expectation::expect(
+        &database,
+        &expectation::Inputs {
+            rows: &history.rows,
+            foreign: &history.foreign,
+            roles,
+            in_estate,
+            policy: &policy,
+            now,
+        },
+    );
     let health = health::assess(
         &database,
         history_collected,
         &history.rows,
         &chain,
         &windows,
+        expected,
         now,
     );
     DatabaseAnalysis {
@@ -80,6 +134,7 @@ pub fn analyze_history<'a>(
         chain,
         starts,
         windows,
+        other_windows,
         health,
     }
 }

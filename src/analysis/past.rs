@@ -9,7 +9,8 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use super::{analyze_history, BreakReason, ChainState, History};
+use super::roles::Roles;
+use super::{analyze_with_roles, BreakReason, ChainState, History};
 use crate::model::{BackupSet, Database};
 
 /// The default policy: a FULL database whose last log backup is older than
@@ -96,12 +97,21 @@ pub struct Span {
     pub watched_since: Option<DateTime<Utc>>,
 }
 
+/// What the analysis knows of the database's place in the estate (as
+/// `analyze_database` passes it).
+pub struct Context<'c> {
+    pub roles: &'c Roles,
+    /// Whether a server name is an instance of the estate.
+    pub in_estate: &'c dyn Fn(&str) -> bool,
+}
+
 /// Runs the analysis over the rows known at each moment of `[from, to]`.
 pub fn recoverability(
     instance: &str,
     database: &Database,
     history_collected: bool,
     history: &History<'_>,
+    context: &Context<'_>,
     span: Span,
 ) -> Past {
     let Span {
@@ -143,22 +153,18 @@ pub fn recoverability(
     let mut analyses_breaks = Vec::with_capacity(times.len());
     for &at in &times {
         let known = rows.partition_point(|b| known_at(b).is_some_and(|t| t <= at));
-        let prefix = History {
-            rows: rows[..known].to_vec(),
-            other_lineages: history
-                .other_lineages
-                .iter()
-                .copied()
-                .filter(|b| known_at(b).is_some_and(|t| t <= at))
-                .collect(),
-            sources: history.sources.clone(),
-            matched_by_name_only: history.matched_by_name_only,
-        };
-        let a = analyze_history(
+        let known_by = |b: &&BackupSet| known_at(b).is_some_and(|t| t <= at);
+        let mut prefix = history.clone();
+        prefix.rows = rows[..known].to_vec();
+        prefix.other_lineages.retain(known_by);
+        prefix.foreign.retain(known_by);
+        let a = analyze_with_roles(
             instance.to_string(),
             database.clone(),
             history_collected,
             prefix,
+            context.roles,
+            context.in_estate,
             at,
         );
         let latest = a.health.latest_recoverable;

@@ -1,11 +1,17 @@
 //! Restore plans: which backups to restore, in order, to reach a target.
+//!
+//! A plan follows one recovery path (the database's current one unless an
+//! LSN or `--fork` asks for another), prefers a path plain RESTORE can do
+//! over one that needs another tool, and never uses a backup whose media
+//! set is incomplete.
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::chain::{fmt_time, BreakReason, ChainAnalysis};
-use super::window::{covering_log, log_time, StartPoint, Window};
+use super::chain::{fmt_time, BreakReason, RecoveryPath};
+use super::localtime::{local_of, resolve_local, Local};
+use super::window::{covering_in_path, log_time, path_run, StartPoint, Window};
 use super::DatabaseAnalysis;
 use crate::model::{BackupSet, Destination, Lsn};
 
@@ -42,6 +48,17 @@ pub struct PlanStep {
     pub has_bulk_logged_data: bool,
     /// Written through a virtual device (VSS, DPM, third party): only that tool can restore it.
     pub virtual_device: bool,
+    /// "native", "needs_tool" or "metadata_only".
+    pub restorability: &'static str,
+    /// What else this step needs (the tool, the storage snapshot).
+    pub needs: Option<String>,
+    /// A copy-only log at the end of the chain (a tail-log backup).
+    pub tail: bool,
+    /// The backup is damaged or has incomplete metadata: RESTORE needs
+    /// CONTINUE_AFTER_ERROR.
+    pub continue_after_error: bool,
+    /// What the operator must know about this step.
+    pub warnings: Vec<String>,
     /// The instance whose msdb recorded this backup.
     pub source_instance: String,
 }
@@ -60,83 +77,191 @@ pub struct RestorePlan {
     /// Nearest recoverable points before and after an unreachable target.
     pub nearest_before: Option<DateTime<Utc>>,
     pub nearest_after: Option<DateTime<Utc>>,
+    /// "current" (the recovery path the database is on) or "abandoned".
+    pub path: &'static str,
+    /// The recovery fork the plan ends on.
+    pub fork: Option<Uuid>,
+    /// What else the plan needs beyond RESTORE (a tool, a storage snapshot).
+    pub needs: Option<String>,
+    /// When the plan needs another tool: the best plan RESTORE alone can do.
+    pub native_alternative: Option<Box<RestorePlan>>,
+    /// What the operator must know before running it.
+    pub warnings: Vec<String>,
 }
 
-/// Plans a restore of one analysed database to `target`.
+/// Plans a restore of one analysed database to `target` on its current
+/// recovery path (an LSN found only on another path is planned there).
 pub fn plan(analysis: &DatabaseAnalysis<'_>, target: Target) -> RestorePlan {
+    plan_on(analysis, target, None)
+}
+
+/// Plans a restore, on the path ending on `fork` when given.
+pub fn plan_on(analysis: &DatabaseAnalysis<'_>, target: Target, fork: Option<Uuid>) -> RestorePlan {
     let chain = &analysis.chain;
-    let resolved = match target {
-        Target::Latest => match latest_window(analysis) {
-            Some(w) => Resolved::Time(w.to, w.fork),
-            None => {
-                return unreachable(
-                    analysis,
-                    target,
-                    "no full backup in history can start a restore".into(),
-                )
-            }
-        },
-        Target::Time(t) => Resolved::Time(t, None),
-        Target::Lsn(l) => Resolved::Lsn(l),
+    let paths: Vec<&RecoveryPath> = match (fork, target) {
+        (Some(f), _) => chain.paths.iter().filter(|p| p.fork == Some(f)).collect(),
+        (None, Target::Lsn(_)) => chain.paths.iter().collect(),
+        (None, _) => chain.current_path().into_iter().collect(),
     };
-    // Newest start first: the fewest logs to apply. Copy-only fulls are valid starts.
-    let mut starts: Vec<&StartPoint> = analysis.starts.iter().collect();
-    starts.sort_by_key(|s| {
-        std::cmp::Reverse((s.time(), s.lsn(), s.diff.is_some(), !s.full.is_copy_only))
-    });
-    for start in &starts {
-        if let Some(plan) = try_start(chain, start, resolved, target) {
-            return plan;
-        }
+    if fork.is_some() && paths.is_empty() {
+        let forks: Vec<String> = chain
+            .paths
+            .iter()
+            .filter_map(|p| p.fork.map(|f| f.to_string()))
+            .collect();
+        return unreachable(
+            analysis,
+            target,
+            format!(
+                "no recovery path of this database ends on fork {}; its forks: {}",
+                fork.map(|f| f.to_string()).unwrap_or_default(),
+                if forks.is_empty() {
+                    "none".into()
+                } else {
+                    forks.join(", ")
+                }
+            ),
+        );
     }
-    // Without any log backup (SIMPLE recovery) a time can only be met by the
-    // last data backup before it, as RESTORE itself would do.
-    if let (Resolved::Time(t, _), true) = (resolved, chain.logs.is_empty()) {
-        if let Some(start) = starts.iter().find(|s| s.time().is_some_and(|st| st <= t)) {
-            let mut p = build(start, &[], target, None, start.time(), start.lsn());
-            p.reason = format!(
-                "{}: no log backups, so no point in time; restores to the end of the last backup before the target ({})",
-                p.reason,
-                fmt_time(start.time())
-            );
+    for path in &paths {
+        if let Some(p) = plan_path(analysis, path, target, false) {
             return p;
         }
     }
-    let reason = explain_unreachable(analysis, resolved);
+    if let Some(p) = simple_fallback(analysis, target) {
+        return p;
+    }
+    let reason = explain_unreachable(analysis, target, fork);
     unreachable(analysis, target, reason)
+}
+
+/// Windows of a path (current or abandoned).
+fn windows_of<'w>(analysis: &'w DatabaseAnalysis<'_>, path: &RecoveryPath) -> Vec<&'w Window> {
+    if path.current {
+        analysis.windows.iter().collect()
+    } else {
+        analysis
+            .other_windows
+            .iter()
+            .filter(|w| w.fork == path.fork)
+            .collect()
+    }
+}
+
+/// The best plan on one path: natively restorable when possible; else the
+/// one that needs a tool, with the best native plan beside it.
+fn plan_path(
+    analysis: &DatabaseAnalysis<'_>,
+    path: &RecoveryPath,
+    target: Target,
+    native_only: bool,
+) -> Option<RestorePlan> {
+    let resolved = match target {
+        Target::Latest => {
+            let w = windows_of(analysis, path)
+                .into_iter()
+                .filter(|w| !native_only || w.is_native())
+                .max_by_key(|w| (w.to, w.to_lsn))?;
+            Resolved::Time(w.to)
+        }
+        Target::Time(t) => Resolved::Time(t),
+        Target::Lsn(l) => Resolved::Lsn(l),
+    };
+    // Newest start first: the fewest logs to apply. Copy-only fulls are valid starts.
+    let mut starts: Vec<&StartPoint> = analysis
+        .starts
+        .iter()
+        .filter(|s| path.holds(s.state()))
+        .collect();
+    starts.sort_by_key(|s| {
+        std::cmp::Reverse((s.time(), s.lsn(), s.diff.is_some(), !s.full.is_copy_only))
+    });
+    let mut with_tool: Option<RestorePlan> = None;
+    for start in &starts {
+        let Some(p) = try_start(analysis, path, start, resolved, target) else {
+            continue;
+        };
+        if p.needs.is_none() {
+            return Some(p);
+        }
+        if native_only {
+            continue;
+        }
+        with_tool.get_or_insert(p);
+    }
+    let mut p = with_tool?;
+    p.native_alternative = native_alternative(analysis, path, target, &p).map(Box::new);
+    Some(p)
+}
+
+/// The best plan RESTORE alone can do, for a plan that needs a tool: the
+/// same target when reachable natively, else the newest native point before it.
+fn native_alternative(
+    analysis: &DatabaseAnalysis<'_>,
+    path: &RecoveryPath,
+    target: Target,
+    tool_plan: &RestorePlan,
+) -> Option<RestorePlan> {
+    let limit = tool_plan.recovery_point?;
+    let newest_native = windows_of(analysis, path)
+        .into_iter()
+        .filter(|w| w.is_native() && w.from <= limit)
+        .map(|w| w.to.min(limit))
+        .max()?;
+    let wanted = match target {
+        Target::Latest => Target::Time(newest_native),
+        _ => Target::Time(newest_native),
+    };
+    let mut p = plan_path(analysis, path, wanted, true)?;
+    p.reason = format!(
+        "{} (RESTORE alone reaches {}, not the target)",
+        p.reason,
+        fmt_time(p.recovery_point)
+    );
+    Some(p)
 }
 
 #[derive(Debug, Clone, Copy)]
 enum Resolved {
-    /// A time, optionally pinned to the fork of the window it came from.
-    Time(DateTime<Utc>, Option<Uuid>),
+    Time(DateTime<Utc>),
     Lsn(Lsn),
 }
 
-fn latest_window<'w>(analysis: &'w DatabaseAnalysis<'_>) -> Option<&'w Window> {
-    analysis.windows.iter().max_by_key(|w| (w.to, w.to_lsn))
-}
-
 fn try_start(
-    chain: &ChainAnalysis<'_>,
+    analysis: &DatabaseAnalysis<'_>,
+    path: &RecoveryPath,
     start: &StartPoint<'_>,
     target: Resolved,
     original: Target,
 ) -> Option<RestorePlan> {
+    let chain = &analysis.chain;
     let start_time = start.time()?;
     let start_lsn = start.lsn();
+    let logs_of = |lo: usize, hi: usize| -> Vec<&BackupSet> {
+        path.logs[lo..=hi].iter().map(|&i| chain.logs[i]).collect()
+    };
     match target {
-        Resolved::Time(t, fork) => {
-            if start_time > t || fork.is_some_and(|f| Some(f) != start.fork()) {
+        Resolved::Time(t) => {
+            if start_time > t {
                 return None;
             }
             if start_time == t {
-                return Some(build(start, &[], original, None, Some(t), start_lsn));
+                return Some(build(
+                    analysis,
+                    path,
+                    start,
+                    &[],
+                    original,
+                    None,
+                    Some(t),
+                    start_lsn,
+                ));
             }
-            let i = covering_log(chain, start.fork(), start_lsn)?;
-            let run = &chain.runs[chain.run_of(i)?];
-            let k = (i..run.end).find(|&k| log_time(chain.logs[k]).is_some_and(|e| e >= t))?;
-            let log = chain.logs[k];
+            let i = covering_in_path(chain, path, start.state())?;
+            let (_, end) = path_run(path, i)?;
+            let k =
+                (i..end).find(|&k| log_time(chain.logs[path.logs[k]]).is_some_and(|e| e >= t))?;
+            let log = chain.logs[path.logs[k]];
             let log_end = log_time(log)?;
             if log.has_bulk_logged_data && t != log_end && !log.is_empty_log() {
                 return None;
@@ -147,8 +272,10 @@ fn try_start(
                 Some(t)
             };
             Some(build(
+                analysis,
+                path,
                 start,
-                &chain.logs[i..=k],
+                &logs_of(i, k),
                 original,
                 stop,
                 Some(t),
@@ -160,29 +287,33 @@ fn try_start(
                 return None;
             }
             if start_lsn == x {
-                return Some(build_lsn(start, &[], x));
+                return Some(build_lsn(analysis, path, start, &[], x));
             }
-            let i = covering_log(chain, start.fork(), start_lsn)?;
-            let run = &chain.runs[chain.run_of(i)?];
-            let k = (i..run.end).find(|&k| chain.logs[k].last_lsn.is_some_and(|l| l >= x))?;
-            let log = chain.logs[k];
+            let i = covering_in_path(chain, path, start.state())?;
+            let (_, end) = path_run(path, i)?;
+            let k =
+                (i..end).find(|&k| chain.logs[path.logs[k]].last_lsn.is_some_and(|l| l >= x))?;
+            let log = chain.logs[path.logs[k]];
             if log.has_bulk_logged_data && log.last_lsn != Some(x) {
                 return None;
             }
-            Some(build_lsn(start, &chain.logs[i..=k], x))
+            Some(build_lsn(analysis, path, start, &logs_of(i, k), x))
         }
     }
 }
 
-fn data_steps(start: &StartPoint<'_>) -> Vec<PlanStep> {
-    let mut steps = vec![step("full", start.full)];
+fn data_steps(analysis: &DatabaseAnalysis<'_>, start: &StartPoint<'_>) -> Vec<PlanStep> {
+    let mut steps = vec![step(analysis, "full", start.full)];
     if let Some(diff) = start.diff {
-        steps.push(step("diff", diff));
+        steps.push(step(analysis, "diff", diff));
     }
     steps
 }
 
+#[allow(clippy::too_many_arguments)]
 fn build(
+    analysis: &DatabaseAnalysis<'_>,
+    path: &RecoveryPath,
     start: &StartPoint<'_>,
     logs: &[&BackupSet],
     target: Target,
@@ -190,61 +321,242 @@ fn build(
     point: Option<DateTime<Utc>>,
     lsn: Lsn,
 ) -> RestorePlan {
-    let mut steps = data_steps(start);
-    steps.extend(logs.iter().map(|l| step("log", l)));
+    let mut steps = data_steps(analysis, start);
+    steps.extend(logs.iter().map(|l| step(analysis, "log", l)));
+    let mut warnings = Vec::new();
     if let (Some(t), Some(last)) = (stop_at, steps.last_mut()) {
         if last.kind == "log" {
             last.stop_at = Some(t);
             let offset = logs.last().map(|l| offset_minutes(l)).unwrap_or(0);
-            last.stop_at_local = Some(t.naive_utc() + Duration::minutes(offset));
+            let local = t.naive_utc() + Duration::minutes(offset);
+            last.stop_at_local = Some(local);
+            if let Some(w) = crossing_warning(analysis, path, last.backup_set_id, t) {
+                warnings.push(w);
+            }
+            if let Local::Ambiguous(a, b) = resolve_local(&analysis.history.rows, local, None) {
+                let w = format!(
+                    "STOPAT {local} is in the hour the server's clock repeated (it is {} or {}): SQL Server may stop at either; restore to an LSN instead (--lsn, the log holds {}..{})",
+                    fmt_time(Some(a)),
+                    fmt_time(Some(b)),
+                    last.first_lsn.map(|l| l.to_string()).unwrap_or_default(),
+                    last.last_lsn.map(|l| l.to_string()).unwrap_or_default(),
+                );
+                last.warnings.push(w.clone());
+                warnings.push(w);
+            }
         }
     }
-    RestorePlan {
-        target,
-        recoverable: true,
-        reason: summary(&steps),
-        steps,
-        recovery_point: point,
-        recovery_lsn: Some(lsn),
-        nearest_before: None,
-        nearest_after: None,
-    }
+    finish(analysis, path, target, steps, point, Some(lsn), warnings)
 }
 
-fn build_lsn(start: &StartPoint<'_>, logs: &[&BackupSet], x: Lsn) -> RestorePlan {
-    let mut steps = data_steps(start);
-    steps.extend(logs.iter().map(|l| step("log", l)));
+fn build_lsn(
+    analysis: &DatabaseAnalysis<'_>,
+    path: &RecoveryPath,
+    start: &StartPoint<'_>,
+    logs: &[&BackupSet],
+    x: Lsn,
+) -> RestorePlan {
+    let mut steps = data_steps(analysis, start);
+    steps.extend(logs.iter().map(|l| step(analysis, "log", l)));
     let point = if logs.is_empty() { start.time() } else { None };
     if let Some(last) = steps.last_mut().filter(|s| s.kind == "log") {
         last.stop_at_lsn = Some(x);
     }
+    // LSNs past a fork point repeat on the branch the database left.
+    let mut warnings = Vec::new();
+    if let Some(w) = analysis
+        .other_windows
+        .iter()
+        .chain(analysis.windows.iter())
+        .find(|w| {
+            w.fork != path.fork && w.abandoned == path.current && w.from_lsn < x && x <= w.to_lsn
+        })
+    {
+        warnings.push(format!(
+            "LSN {x} exists on two recovery paths (LSNs repeat after a fork point): this plan takes the {} one; for the other, ask with --fork {}",
+            if path.current { "current" } else { "abandoned" },
+            w.fork.map(|f| f.to_string()).unwrap_or_else(|| "?".into()),
+        ));
+    }
+    finish(
+        analysis,
+        path,
+        Target::Lsn(x),
+        steps,
+        point,
+        Some(x),
+        warnings,
+    )
+}
+
+/// The plan's labels: which path, what it needs, what to know.
+fn finish(
+    analysis: &DatabaseAnalysis<'_>,
+    path: &RecoveryPath,
+    target: Target,
+    steps: Vec<PlanStep>,
+    point: Option<DateTime<Utc>>,
+    lsn: Option<Lsn>,
+    mut warnings: Vec<String>,
+) -> RestorePlan {
+    let mut needs: Vec<String> = steps.iter().filter_map(|s| s.needs.clone()).collect();
+    needs.dedup();
+    for s in &steps {
+        for w in &s.warnings {
+            if !warnings.contains(w) {
+                warnings.push(w.clone());
+            }
+        }
+    }
+    let fork_points: Vec<String> = analysis
+        .chain
+        .fork_points
+        .iter()
+        .filter(|f| {
+            steps
+                .iter()
+                .any(|s| s.backup_set_id == f.spanning_backup_set_id)
+        })
+        .map(|f| {
+            format!(
+                "LSN {} (log #{})",
+                f.fork_point_lsn, f.spanning_backup_set_id
+            )
+        })
+        .collect();
+    let mut reason = summary(&steps);
+    if !fork_points.is_empty() {
+        reason.push_str(&format!(
+            ", crossing the fork point at {}",
+            fork_points.join(", ")
+        ));
+    }
+    if !path.current {
+        let w = format!(
+            "this point is on a recovery path the database left (fork {}): restoring it brings back changes that were rolled back on purpose",
+            path.fork.map(|f| f.to_string()).unwrap_or_else(|| "?".into())
+        );
+        warnings.insert(0, w);
+    }
     RestorePlan {
-        target: Target::Lsn(x),
+        target,
         recoverable: true,
-        reason: summary(&steps),
+        reason,
         steps,
         recovery_point: point,
-        recovery_lsn: Some(x),
+        recovery_lsn: lsn,
         nearest_before: None,
         nearest_after: None,
+        path: if path.current { "current" } else { "abandoned" },
+        fork: path.fork,
+        needs: (!needs.is_empty()).then(|| needs.join("; ")),
+        native_alternative: None,
+        warnings,
     }
+}
+
+/// A time that stops in the log spanning a fork point may also be a time
+/// the abandoned branch holds: say what the current path gives there.
+fn crossing_warning(
+    analysis: &DatabaseAnalysis<'_>,
+    path: &RecoveryPath,
+    stop_log: i64,
+    t: DateTime<Utc>,
+) -> Option<String> {
+    let fork = analysis
+        .chain
+        .fork_points
+        .iter()
+        .find(|f| f.spanning_backup_set_id == stop_log)?;
+    let other = analysis
+        .other_windows
+        .iter()
+        .find(|w| w.from < t && t <= w.to && w.fork != path.fork)?;
+    Some(format!(
+        "{} falls where this path crosses the fork point at LSN {} (log #{}): changes made after that point on the branch the database left are not on this path, and the restore stops at the fork point if {} was after it; for the database as it was then on that branch, ask with --fork {}",
+        fmt_time(Some(t)),
+        fork.fork_point_lsn,
+        stop_log,
+        fmt_time(Some(t)),
+        other.fork.map(|f| f.to_string()).unwrap_or_else(|| "?".into()),
+    ))
+}
+
+/// Without any log backup (SIMPLE recovery) a time can only be met by the
+/// last data backup before it, as RESTORE itself would do.
+fn simple_fallback(analysis: &DatabaseAnalysis<'_>, target: Target) -> Option<RestorePlan> {
+    let Target::Time(t) = target else { return None };
+    let path = analysis.chain.current_path()?;
+    if !path.logs.is_empty() {
+        return None;
+    }
+    let mut starts: Vec<&StartPoint> = analysis
+        .starts
+        .iter()
+        .filter(|s| path.holds(s.state()) && s.time().is_some_and(|st| st <= t))
+        .collect();
+    starts.sort_by_key(|s| std::cmp::Reverse((s.time(), s.lsn(), s.diff.is_some())));
+    let start = starts.first()?;
+    let mut p = build(
+        analysis,
+        path,
+        start,
+        &[],
+        target,
+        None,
+        start.time(),
+        start.lsn(),
+    );
+    p.reason = format!(
+        "{}: no log backups, so no point in time; restores to the end of the last backup before the target ({})",
+        p.reason,
+        fmt_time(start.time())
+    );
+    Some(p)
 }
 
 fn summary(steps: &[PlanStep]) -> String {
     let logs = steps.iter().filter(|s| s.kind == "log").count();
     let diff = steps.iter().any(|s| s.kind == "diff");
+    let tail = steps.iter().any(|s| s.tail);
     format!(
-        "full{}{}",
+        "full{}{}{}",
         if diff { " + differential" } else { "" },
         match logs {
             0 => String::new(),
             1 => " + 1 log".into(),
             n => format!(" + {n} logs"),
+        },
+        if tail {
+            " (the last one a tail-log backup)"
+        } else {
+            ""
         }
     )
 }
 
-fn step(kind: &'static str, b: &BackupSet) -> PlanStep {
+fn step(analysis: &DatabaseAnalysis<'_>, kind: &'static str, b: &BackupSet) -> PlanStep {
+    let restorability = b.restorability();
+    let continue_after_error = b.is_log() && (b.is_damaged || b.has_incomplete_metadata);
+    let mut warnings = Vec::new();
+    if continue_after_error {
+        warnings.push(format!(
+            "log #{} was taken from a damaged database ({}): RESTORE needs CONTINUE_AFTER_ERROR; run DBCC CHECKDB after the restore",
+            b.backup_set_id,
+            match (b.is_damaged, b.has_incomplete_metadata) {
+                (true, true) => "is_damaged, has_incomplete_metadata",
+                (true, false) => "is_damaged",
+                _ => "has_incomplete_metadata",
+            }
+        ));
+    }
+    if let Some(n) = restorability.needs() {
+        warnings.push(format!(
+            "{} #{} needs {n}: RESTORE alone cannot read it",
+            b.backup_type.label(),
+            b.backup_set_id
+        ));
+    }
     PlanStep {
         kind,
         backup_set_id: b.backup_set_id,
@@ -259,6 +571,11 @@ fn step(kind: &'static str, b: &BackupSet) -> PlanStep {
         is_copy_only: b.is_copy_only,
         has_bulk_logged_data: b.has_bulk_logged_data,
         virtual_device: b.destination() == Destination::VirtualDevice,
+        restorability: restorability.code(),
+        needs: restorability.needs(),
+        tail: analysis.chain.is_tail(b.backup_set_id),
+        continue_after_error,
+        warnings,
         source_instance: b.collected_from.clone(),
     }
 }
@@ -286,6 +603,11 @@ fn unreachable(analysis: &DatabaseAnalysis<'_>, target: Target, reason: String) 
         recovery_lsn: None,
         nearest_before: before,
         nearest_after: after,
+        path: "current",
+        fork: analysis.chain.current_path().and_then(|p| p.fork),
+        needs: None,
+        native_alternative: None,
+        warnings: Vec::new(),
     }
 }
 
@@ -310,14 +632,36 @@ fn nearest_lsn(windows: &[Window], l: Lsn) -> (Option<DateTime<Utc>>, Option<Dat
 }
 
 /// Says why no start point reaches the target, naming the evidence.
-fn explain_unreachable(analysis: &DatabaseAnalysis<'_>, target: Resolved) -> String {
+fn explain_unreachable(
+    analysis: &DatabaseAnalysis<'_>,
+    target: Target,
+    fork: Option<Uuid>,
+) -> String {
     let windows = &analysis.windows;
+    let chain = &analysis.chain;
+    let elsewhere = |t: DateTime<Utc>| {
+        analysis
+            .other_windows
+            .iter()
+            .find(|w| w.contains_time(t))
+            .and_then(|w| w.fork)
+    };
     if windows.is_empty() {
         return "no full backup in history can start a restore".into();
     }
-    let chain = &analysis.chain;
     match target {
-        Resolved::Time(t, _) => {
+        Target::Latest => "no full backup in history can start a restore".into(),
+        Target::Time(t) => {
+            if fork.is_none() {
+                if let Some(f) = elsewhere(t) {
+                    if !windows.iter().any(|w| w.contains_time(t)) {
+                        return format!(
+                            "{} is not on the recovery path the database is on now, but on the branch it left (fork {f}); to restore that abandoned state, ask for it with --fork {f}",
+                            fmt_time(Some(t))
+                        );
+                    }
+                }
+            }
             let first = windows.iter().map(|w| w.from).min().unwrap_or(t);
             let last = windows.iter().map(|w| w.to).max().unwrap_or(t);
             if t < first {
@@ -338,8 +682,9 @@ fn explain_unreachable(analysis: &DatabaseAnalysis<'_>, target: Resolved) -> Str
                     fmt_time(log.finish)
                 );
             }
-            if let Some(b) = analysis.chain.breaks.iter().find(|b| {
-                !b.reason.keeps_continuity()
+            if let Some(b) = chain.breaks.iter().find(|b| {
+                b.on_current_path
+                    && !b.reason.keeps_continuity()
                     && b.from_time.is_none_or(|f| f <= t)
                     && b.to_time.is_some_and(|e| t <= e)
             }) {
@@ -361,7 +706,7 @@ fn explain_unreachable(analysis: &DatabaseAnalysis<'_>, target: Resolved) -> Str
                 fmt_time(Some(t))
             )
         }
-        Resolved::Lsn(x) => {
+        Target::Lsn(x) => {
             if let Some(b) = chain.breaks.iter().find(|b| {
                 !b.reason.keeps_continuity()
                     && b.reason != BreakReason::HistoryMissing
@@ -388,4 +733,9 @@ fn explain_unreachable(analysis: &DatabaseAnalysis<'_>, target: Resolved) -> Str
             format!("no full backup reaches LSN {x} through an unbroken log chain")
         }
     }
+}
+
+/// The server-local time of an instant, from the offset the history recorded nearest it.
+pub fn local_time_of(analysis: &DatabaseAnalysis<'_>, t: DateTime<Utc>) -> NaiveDateTime {
+    local_of(&analysis.history.rows, t, None)
 }

@@ -119,7 +119,7 @@ pub enum Popup {
     /// The restore plan to the latest point, or why it could not be made.
     Plan {
         title: String,
-        plan: Result<RestorePlan, String>,
+        plan: Result<Box<RestorePlan>, String>,
         scroll: usize,
     },
 }

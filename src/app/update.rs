@@ -339,7 +339,7 @@ impl App {
             .map(|(instance, database)| {
                 let a =
                     analysis::analyze_database(&self.estate, instance, database, self.report.now);
-                analysis::plan(&a, Target::Latest)
+                Box::new(analysis::plan(&a, Target::Latest))
             })
             .ok_or_else(|| format!("{} is no longer in the estate", db.database.name));
         Some(Popup::Plan {

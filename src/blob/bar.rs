@@ -109,6 +109,8 @@ mod tests {
                 to: t("2026-11-10T23:00:00Z"),
                 from_lsn: Lsn::new(1).unwrap(),
                 to_lsn: Lsn::new(2).unwrap(),
+                abandoned: false,
+                needs: None,
             }],
             recoverable_from: Some(t("2026-11-03T00:00:00Z")),
             latest_recoverable: Some(t("2026-11-10T23:00:00Z")),

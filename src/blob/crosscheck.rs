@@ -341,6 +341,7 @@ pub fn cross_check(
         remedy: remedy.to_string(),
         rows,
         sql: None,
+        expectation: None,
     };
     let blob_row = |name: &str, text: String| EvidenceRow {
         table: "blob".into(),

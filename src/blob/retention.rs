@@ -292,6 +292,8 @@ mod tests {
             to: t(to),
             from_lsn: Lsn::new(1).unwrap(),
             to_lsn: Lsn::new(2).unwrap(),
+            abandoned: false,
+            needs: None,
         }
     }
 

@@ -123,6 +123,7 @@ pub fn retention_finding(w: &RetentionWindow) -> Option<Finding> {
         remedy: "take a full backup to start a chain the container holds completely; fix the cause named above".into(),
         rows: Vec::new(),
         sql: None,
+        expectation: None,
     })
 }
 

@@ -89,7 +89,7 @@ fn export(path: &Path, output: Option<&Path>) -> anyhow::Result<u8> {
     let snapshot = SqliteArchive::open(path)?.export()?;
     let text = snapshot.to_json_pretty() + "\n";
     match output {
-        None => print!("{text}"),
+        None => out!("{text}"),
         Some(out) => {
             // Through a temporary file and a rename: never half a snapshot.
             let tmp = out.with_extension("tmp");
@@ -144,17 +144,17 @@ fn info(path: &Path, format: Format) -> anyhow::Result<u8> {
     match format {
         Format::Json => print_json(&info)?,
         Format::Text => {
-            println!(
+            outln!(
                 "{} (schema {}, {})",
                 info.archive,
                 info.schema_version,
                 if ok { "consistent" } else { "NOT consistent" }
             );
             for line in info.integrity.iter().filter(|_| !ok) {
-                println!("  {line}");
+                outln!("  {line}");
             }
             for i in &info.instances {
-                println!(
+                outln!(
                     "  {:<30} {:>8} backup sets  last id {:<10} collected {}",
                     i.name,
                     i.backup_sets,

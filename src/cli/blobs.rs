@@ -110,7 +110,7 @@ pub fn run(args: &BlobsArgs, history: Option<&Loaded>) -> anyhow::Result<u8> {
             findings: &findings,
             retention: &retention,
         })?,
-        Format::Text => print!(
+        Format::Text => out!(
             "{}",
             text(
                 &display,

@@ -5,7 +5,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::{print_json, Format};
-use crate::analysis::chain::{fmt_time, Excluded};
+use crate::analysis::chain::{fmt_time, Excluded, ForkPoint};
 use crate::analysis::{analyze_database, find_database, Break, ChainState, Window};
 use crate::model::Lsn;
 use crate::sources::Loaded;
@@ -18,6 +18,10 @@ struct RunJson {
     log_backups: usize,
     first_backup_set_id: i64,
     last_backup_set_id: i64,
+    /// Not on the database's current recovery path.
+    abandoned: bool,
+    /// The log this run branches off (an abandoned branch's parent log).
+    branch_of_backup_set_id: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -27,6 +31,12 @@ struct ChainJson<'a> {
     state: ChainState,
     breaks: Vec<BreakJson<'a>>,
     windows: &'a [Window],
+    /// Windows on recovery paths the database left (restorable only when asked for).
+    abandoned_windows: &'a [Window],
+    current_fork: Option<Uuid>,
+    fork_points: &'a [ForkPoint],
+    /// Copy-only log backups used as the last step of a run (tail-log backups).
+    tail_backup_set_ids: &'a [i64],
     runs: Vec<RunJson>,
     excluded: &'a [Excluded],
     latest_recoverable: Option<DateTime<Utc>>,
@@ -65,6 +75,10 @@ pub fn run(
                 })
                 .collect(),
             windows: &a.windows,
+            abandoned_windows: &a.other_windows,
+            current_fork: a.chain.current_path().and_then(|p| p.fork),
+            fork_points: &a.chain.fork_points,
+            tail_backup_set_ids: &a.chain.tails,
             runs: a
                 .chain
                 .runs
@@ -76,6 +90,8 @@ pub fn run(
                     log_backups: r.end - r.start,
                     first_backup_set_id: a.chain.logs[r.start].backup_set_id,
                     last_backup_set_id: a.chain.logs[r.end - 1].backup_set_id,
+                    abandoned: r.abandoned,
+                    branch_of_backup_set_id: r.branch_of.map(|i| a.chain.logs[i].backup_set_id),
                 })
                 .collect(),
             excluded: &a.chain.excluded,
@@ -84,22 +100,30 @@ pub fn run(
             history_sources: &a.history.sources,
         })?,
         Format::Text => {
-            println!("{} on {}: {}", db.name, inst.name, a.health.state.label());
-            println!(
+            outln!("{} on {}: {}", db.name, inst.name, a.health.state.label());
+            outln!(
                 "  {} backup sets in history ({} log backups in the chain, {} left out); from {}",
                 a.history.rows.len(),
                 a.chain.logs.len(),
                 a.chain.excluded.len(),
                 a.history.sources.join(" + ")
             );
-            println!(
+            outln!(
                 "  latest recoverable point: {}",
                 fmt_time(a.health.latest_recoverable)
             );
-            println!("\nlog chain runs:");
+            outln!("\nlog chain runs:");
             for r in &a.chain.runs {
-                println!(
-                    "  LSN {} .. {}  {} logs (#{} .. #{})",
+                let branch = match (r.abandoned, r.branch_of) {
+                    (false, _) => String::new(),
+                    (true, Some(i)) => format!(
+                        "  abandoned branch after #{}",
+                        a.chain.logs[i].backup_set_id
+                    ),
+                    (true, None) => "  on an earlier recovery path".to_string(),
+                };
+                outln!(
+                    "  LSN {} .. {}  {} logs (#{} .. #{}){branch}",
                     r.first_lsn,
                     r.last_lsn,
                     r.end - r.start,
@@ -107,12 +131,43 @@ pub fn run(
                     a.chain.logs[r.end - 1].backup_set_id
                 );
             }
-            println!("\nbreaks:");
+            if !a.chain.tails.is_empty() {
+                outln!(
+                    "  tail-log backups (copy-only, end of a run): {}",
+                    a.chain
+                        .tails
+                        .iter()
+                        .map(|t| format!("#{t}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            if !a.chain.fork_points.is_empty() {
+                outln!("\nrecovery fork points (a restore to a point started a new path):");
+                for f in &a.chain.fork_points {
+                    outln!(
+                        "  LSN {}: fork {} branches off {}; log #{} spans it{}",
+                        f.fork_point_lsn,
+                        short(f.fork),
+                        short(f.parent),
+                        f.spanning_backup_set_id,
+                        if a.chain
+                            .current_path()
+                            .is_some_and(|p| p.lineage.iter().any(|r| r.fork == f.fork))
+                        {
+                            " (on the current path)"
+                        } else {
+                            ""
+                        }
+                    );
+                }
+            }
+            outln!("\nbreaks:");
             if a.chain.breaks.is_empty() {
-                println!("  none");
+                outln!("  none");
             }
             for b in &a.chain.breaks {
-                println!(
+                outln!(
                     "  {}: after #{} (LSN {}) before #{} (LSN {})",
                     b.reason.label(),
                     b.after_backup_set_id
@@ -128,22 +183,27 @@ pub fn run(
                         .map(|l| l.to_string())
                         .unwrap_or_else(|| "?".into()),
                 );
-                println!("    {}", b.detail);
+                outln!("    {}", b.detail);
             }
-            println!("\nrecoverable windows (UTC):");
+            outln!("\nrecoverable windows (UTC):");
             if a.windows.is_empty() {
-                println!("  none");
+                outln!("  none");
             }
-            for w in &a.windows {
+            for w in a.windows.iter().chain(&a.other_windows) {
+                let tag = match (&w.needs, w.abandoned) {
+                    (_, true) => format!("  [abandoned branch, fork {}]", short(w.fork)),
+                    (Some(n), false) => format!("  [needs {n}]"),
+                    (None, false) => String::new(),
+                };
                 if w.is_point() {
-                    println!(
-                        "  {}  (end of a data backup only; LSN {})",
+                    outln!(
+                        "  {}  (end of a data backup only; LSN {}){tag}",
                         fmt_time(Some(w.from)),
                         w.from_lsn
                     );
                 } else {
-                    println!(
-                        "  {} .. {}  (LSN {} .. {})",
+                    outln!(
+                        "  {} .. {}  (LSN {} .. {}){tag}",
                         fmt_time(Some(w.from)),
                         fmt_time(Some(w.to)),
                         w.from_lsn,
@@ -154,4 +214,9 @@ pub fn run(
         }
     }
     Ok(0)
+}
+
+fn short(g: Option<Uuid>) -> String {
+    g.map(|g| g.to_string()[..8].to_string())
+        .unwrap_or_else(|| "?".into())
 }

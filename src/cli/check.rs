@@ -209,6 +209,8 @@ struct DatabaseLine<'a> {
     state: ChainState,
     worst: Option<Severity>,
     findings: usize,
+    /// What the database is expected to have, as the findings judged it.
+    expectation: &'a crate::analysis::Expectation,
 }
 
 #[derive(Serialize)]
@@ -250,7 +252,7 @@ pub fn run(loaded: &Loaded, format: CheckFormat, storage: &StorageArgs) -> anyho
         .chain(storage_findings.iter())
         .collect();
     match format {
-        CheckFormat::Markdown => print!(
+        CheckFormat::Markdown => out!(
             "{}",
             markdown(
                 &report,
@@ -276,13 +278,14 @@ pub fn run(loaded: &Loaded, format: CheckFormat, storage: &StorageArgs) -> anyho
                     state: d.health.state,
                     worst: d.worst_severity(),
                     findings: d.findings.len(),
+                    expectation: &d.health.expectation,
                 })
                 .collect(),
             findings,
         })?,
         CheckFormat::Text => {
             let count = |s| findings.iter().filter(|f| f.severity == s).count();
-            println!(
+            outln!(
                 "{} - {} critical, {} warning, {} info in {} databases on {} instances ({}, at {})",
                 status_word(code),
                 count(Severity::Critical),
@@ -298,14 +301,14 @@ pub fn run(loaded: &Loaded, format: CheckFormat, storage: &StorageArgs) -> anyho
                 .iter()
                 .filter(|i| !i.history_collected || !i.missing_tables.is_empty())
             {
-                println!(
+                outln!(
                     "UNKN  {}  not collected: {}",
                     i.instance,
                     i.missing_tables.join(", ")
                 );
             }
             for s in &storage {
-                println!("{}", storage_line(s));
+                outln!("{}", storage_line(s));
             }
             let mut sorted = findings.clone();
             sorted.sort_by_key(|f| {
@@ -316,7 +319,7 @@ pub fn run(loaded: &Loaded, format: CheckFormat, storage: &StorageArgs) -> anyho
                 )
             });
             for f in sorted {
-                println!(
+                outln!(
                     "{:<4}  {}  {}  {}: {}",
                     f.severity.label(),
                     f.instance,
@@ -324,19 +327,19 @@ pub fn run(loaded: &Loaded, format: CheckFormat, storage: &StorageArgs) -> anyho
                     f.id,
                     f.title
                 );
-                println!("      {}", f.explanation);
+                outln!("      {}", f.explanation);
                 if !f.evidence.is_empty() {
-                    println!(
+                    outln!(
                         "      evidence: backup sets {}",
                         crate::analysis::chain::join_ids(&f.evidence)
                     );
                 }
                 const ROWS: usize = 3;
                 for r in f.rows.iter().take(ROWS) {
-                    println!("      row: {}", row_label(r));
+                    outln!("      row: {}", row_label(r));
                 }
                 if f.rows.len() > ROWS {
-                    println!("      row: … {} more", f.rows.len() - ROWS);
+                    outln!("      row: … {} more", f.rows.len() - ROWS);
                 }
             }
         }
@@ -451,6 +454,7 @@ mod tests {
             remedy: String::new(),
             rows: Vec::new(),
             sql: None,
+            expectation: None,
         }
     }
 

@@ -86,7 +86,7 @@ pub fn run(
         }
         Format::Text => {
             for (i, h) in headers.iter().enumerate() {
-                println!(
+                outln!(
                     "{}\n  {} {} on {} pos {}  start {} finish {}  tz {}\n  first {} last {} checkpoint {} dbbackup {}",
                     h.file,
                     h.backup_type.code(),
@@ -102,9 +102,9 @@ pub fn run(
                     h.database_backup_lsn,
                 );
                 if let (Some(l), Some(g)) = (h.differential_base_lsn, h.differential_base_guid) {
-                    println!("  differential base {l} {g}");
+                    outln!("  differential base {l} {g}");
                 }
-                println!(
+                outln!(
                     "  set {}  media {} family {}/{}  SQL Server {}{}{}",
                     h.backup_set_uuid,
                     h.media_set_guid,
@@ -115,10 +115,10 @@ pub fn run(
                     if h.is_compressed { "  compressed" } else { "" },
                 );
                 for w in &h.warnings {
-                    println!("  warning: {w}");
+                    outln!("  warning: {w}");
                 }
                 if let Some(c) = checks.as_ref().map(|c| &c[i]) {
-                    println!(
+                    outln!(
                         "  msdb: {}{}",
                         c.verdict.describe(),
                         c.matched_by
@@ -128,7 +128,7 @@ pub fn run(
                 }
             }
             for e in &errors {
-                println!("{}\n  REFUSED {}", e.file, e.error);
+                outln!("{}\n  REFUSED {}", e.file, e.error);
             }
         }
     }

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::{print_json, Format, SourceArgs};
 use crate::analysis::history::history_for;
-use crate::analysis::past::{recoverability, Breach, Past, Span, DEFAULT_RPO_LIMIT};
+use crate::analysis::past::{recoverability, Breach, Context, Past, Span, DEFAULT_RPO_LIMIT};
 use crate::analysis::{find_database, ChainState};
 use crate::model::{Database, Estate, Instance, MirroringRole};
 use crate::snapshot::{parse_datetime, LocalOrUtc};
@@ -142,7 +142,20 @@ fn judge(
         limit,
         watched_since,
     };
-    recoverability(&inst.name, db, inst.history_collected, &history, span)
+    let roles = crate::analysis::roles::roles(estate, inst, db);
+    let in_estate = |name: &str| crate::analysis::roles::instance_named(estate, name).is_some();
+    let context = Context {
+        roles: &roles,
+        in_estate: &in_estate,
+    };
+    recoverability(
+        &inst.name,
+        db,
+        inst.history_collected,
+        &history,
+        &context,
+        span,
+    )
 }
 
 #[derive(Serialize)]
@@ -208,14 +221,14 @@ fn fmt_secs(s: Option<i64>) -> String {
 }
 
 fn print_history_text(instance: &str, database: &str, p: &Past) {
-    println!(
+    outln!(
         "{database} on {instance}: {} to {} (judged from {}), policy RPO {}",
         fmt_t(p.from),
         fmt_t(p.to),
         fmt_t(p.judged_from),
         fmt_secs(Some(p.rpo_limit_seconds))
     );
-    println!(
+    outln!(
         "  outside policy {} min ({} min with nothing recoverable), worst RPO {}{}",
         minutes(p.seconds_outside_policy),
         minutes(p.seconds_unrecoverable),
@@ -224,7 +237,7 @@ fn print_history_text(instance: &str, database: &str, p: &Past) {
             .map(|t| format!(" at {}", fmt_t(t)))
             .unwrap_or_default()
     );
-    println!(
+    outln!(
         "  {} moments analysed, {} breaches",
         p.moments.len(),
         p.breaches.len()
@@ -236,7 +249,7 @@ fn print_history_text(instance: &str, database: &str, p: &Past) {
             continue;
         }
         last = Some(m.state);
-        println!(
+        outln!(
             "  {}  {:<10} recoverable to {}  breaks {}",
             fmt_t(m.at),
             m.state.label(),
@@ -245,7 +258,7 @@ fn print_history_text(instance: &str, database: &str, p: &Past) {
         );
     }
     for b in &p.breaches {
-        println!("  breach {}", breach_line(b));
+        outln!("  breach {}", breach_line(b));
     }
 }
 
@@ -379,8 +392,8 @@ pub fn report(kind: &ReportKind, source: &SourceArgs) -> anyhow::Result<u8> {
     };
     match format {
         ReportFormat::Json => print_json(&report)?,
-        ReportFormat::Csv => print!("{}", compliance_csv(&report)),
-        ReportFormat::Markdown => print!("{}", compliance_markdown(&report)),
+        ReportFormat::Csv => out!("{}", compliance_csv(&report)),
+        ReportFormat::Markdown => out!("{}", compliance_markdown(&report)),
     }
     Ok(u8::from(!report.compliant))
 }

@@ -26,9 +26,9 @@ pub fn config_check(explicit: Option<&Path>) -> anyhow::Result<u8> {
     match Config::load(&path) {
         Ok(c) => {
             for w in c.warnings() {
-                println!("warning: {w}");
+                outln!("warning: {w}");
             }
-            println!(
+            outln!(
                 "{}: OK, {} instance{}",
                 path.display(),
                 c.instances.len(),
@@ -40,7 +40,7 @@ pub fn config_check(explicit: Option<&Path>) -> anyhow::Result<u8> {
                     .instance_name
                     .as_ref()
                     .map_or(String::new(), |n| format!("\\{n}"));
-                println!(
+                outln!(
                     "  {} → {}{inst}{port}{}",
                     i.name,
                     i.host,
@@ -49,9 +49,9 @@ pub fn config_check(explicit: Option<&Path>) -> anyhow::Result<u8> {
                         .map_or(String::new(), |e| format!(" [{e}]"))
                 );
                 if let Some(s) = &i.storage {
-                    println!("    storage {}", s.describe());
+                    outln!("    storage {}", s.describe());
                     if let Some(var) = s.env_var().filter(|v| std::env::var_os(v).is_none()) {
-                        println!(
+                        outln!(
                             "    warning: {var} is not set here: the container cannot be listed"
                         );
                     }
@@ -60,7 +60,7 @@ pub fn config_check(explicit: Option<&Path>) -> anyhow::Result<u8> {
             Ok(0)
         }
         Err(e) => {
-            println!("{e}");
+            outln!("{e}");
             Ok(1)
         }
     }
@@ -97,7 +97,7 @@ pub fn set_password(
             .map_err(anyhow::Error::msg)?,
     };
     config::keyring::write(&entry, &secret).map_err(anyhow::Error::msg)?;
-    println!("stored the password of {instance} in the keyring (entry {entry:?})");
+    outln!("stored the password of {instance} in the keyring (entry {entry:?})");
     Ok(0)
 }
 
@@ -105,7 +105,7 @@ pub fn set_password(
 pub fn forget_password(explicit: Option<&Path>, instance: &str) -> anyhow::Result<u8> {
     let entry = keyring_entry(explicit, instance)?;
     config::keyring::delete(&entry).map_err(anyhow::Error::msg)?;
-    println!("removed the password of {instance} from the keyring");
+    outln!("removed the password of {instance} from the keyring");
     Ok(0)
 }
 
@@ -148,7 +148,7 @@ pub fn collect(args: &CollectArgs<'_>) -> anyhow::Result<u8> {
         (instances, settings)
     };
     if args.print_sql {
-        print!(
+        out!(
             "{}",
             sqlserver::script::collection_script(settings.horizon_days)
         );
@@ -187,7 +187,7 @@ pub fn collect(args: &CollectArgs<'_>) -> anyhow::Result<u8> {
                 started.elapsed().as_secs_f64()
             );
         }
-        _ => print!("{text}"),
+        _ => out!("{text}"),
     }
     Ok(if results.iter().all(|r| r.status.collected()) {
         if results.iter().all(|r| r.status == Status::Ok) {

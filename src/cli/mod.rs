@@ -1,12 +1,25 @@
 //! The command line: the console and its non-interactive twins.
 
+/// `println!` for command output: a closed pipe ends the command quietly.
+macro_rules! outln {
+    () => { $crate::cli::out::write(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::cli::out::write(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+/// `print!` for command output: a closed pipe ends the command quietly.
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::cli::out::write(format_args!($($arg)*)) };
+}
+
 mod archive;
 mod blobs;
 mod chain;
 mod check;
+mod doctor;
 mod headers;
 mod history;
 mod live;
+pub mod out;
 mod plan;
 mod restore;
 mod time;
@@ -224,6 +237,17 @@ pub enum Command {
         #[arg(long, value_name = "DIR", default_value = "screenshots")]
         out: PathBuf,
     },
+    /// Connects, runs every catalog query and says per object OK, not on
+    /// this version, or denied / not visible with the GRANT that fixes it.
+    /// Exit 0 all visible, 1 something not visible, 2 no backup history, 3 no connection.
+    Doctor {
+        /// One configured instance (default: all of them).
+        #[arg(long, value_name = "NAME")]
+        instance: Option<String>,
+        /// A connection string instead of the config.
+        #[arg(long, value_name = "CONNECTION_STRING", conflicts_with = "instance")]
+        server: Option<String>,
+    },
     /// Live collection into a snapshot: `collect --instance NAME -o FILE`,
     /// or `collect --print-sql` for a T-SQL script that makes the same
     /// snapshot with sqlcmd. Exit 0 all collected, 1 some tables denied, 3 an
@@ -359,7 +383,9 @@ impl SourceArgs {
 /// Runs a non-interactive command. `None` means "open the console".
 pub fn run_command(cli: &Cli) -> Option<ExitCode> {
     let command = cli.command.as_ref()?;
-    let is_check = matches!(command, Command::Check { .. });
+    let is_check = matches!(command, Command::Check { .. } | Command::Doctor { .. });
+    // plan / restore: 0 reachable, 1 not reachable, 2 bad arguments or input.
+    let is_plan = matches!(command, Command::Plan { .. } | Command::Restore { .. });
     let result = (|| -> anyhow::Result<u8> {
         let now = cli.source.now()?;
         if let Command::Demo { export } = command {
@@ -395,6 +421,13 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
             Command::ConfigFile {
                 action: ConfigAction::ForgetPassword { instance },
             } => return live::forget_password(cli.source.config.as_deref(), instance),
+            Command::Doctor { instance, server } => {
+                return doctor::run(
+                    cli.source.config.as_deref(),
+                    instance.as_deref(),
+                    server.as_deref(),
+                );
+            }
             Command::Collect {
                 instance,
                 server,
@@ -561,6 +594,7 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
             | Command::Screenshots { .. }
             | Command::Headers { .. }
             | Command::Collect { .. }
+            | Command::Doctor { .. }
             | Command::ConfigFile { .. }
             | Command::Archive { .. }
             | Command::History(_)
@@ -572,7 +606,13 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
         Err(e) => {
             eprintln!("chainwatch: {e:#}");
             // Monitoring convention: a check that cannot judge is UNKNOWN.
-            ExitCode::from(if is_check { 3 } else { 1 })
+            ExitCode::from(if is_check {
+                3
+            } else if is_plan {
+                2
+            } else {
+                1
+            })
         }
     })
 }
@@ -604,7 +644,7 @@ fn write_screenshots(dir: &std::path::Path) -> anyhow::Result<u8> {
 
 /// Writes JSON to stdout.
 fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    outln!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
 

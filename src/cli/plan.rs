@@ -76,27 +76,34 @@ pub fn run(
             nearest_before: p.nearest_before,
             nearest_after: p.nearest_after,
         })?,
-        PlanFormat::Tsql => print!(
+        PlanFormat::Tsql if !p.recoverable => {
+            eprintln!(
+                "chainwatch: {} cannot be restored to {target_text}: {}",
+                db.name, p.reason
+            );
+            return Ok(1);
+        }
+        PlanFormat::Tsql => out!(
             "{}",
             restore_script(&db.name, &p, &default_options(inst, db))?
         ),
         PlanFormat::Text => {
-            println!("restore {} on {} to {}", db.name, inst.name, target_text);
+            outln!("restore {} on {} to {}", db.name, inst.name, target_text);
             if !p.recoverable {
-                println!("NOT RECOVERABLE: {}", p.reason);
-                println!(
+                outln!("NOT RECOVERABLE: {}", p.reason);
+                outln!(
                     "  nearest recoverable point before: {}",
-                    fmt_time(p.nearest_before)
+                    fmt_nearest(p.nearest_before)
                 );
-                println!(
+                outln!(
                     "  nearest recoverable point after:  {}",
-                    fmt_time(p.nearest_after)
+                    fmt_nearest(p.nearest_after)
                 );
-                return Ok(0);
+                return Ok(1);
             }
-            println!("{} — recovers to {}", p.reason, fmt_time(p.recovery_point));
+            outln!("{} — recovers to {}", p.reason, fmt_time(p.recovery_point));
             for (i, s) in p.steps.iter().enumerate() {
-                println!(
+                outln!(
                     "{:>3}. {:<4} #{:<7} finished {}  LSN {} .. {}{}{}",
                     i + 1,
                     s.kind,
@@ -116,12 +123,21 @@ pub fn run(
                         .unwrap_or_default(),
                 );
                 for f in &s.files {
-                    println!("       {f}");
+                    outln!("       {f}");
                 }
             }
         }
     }
-    Ok(0)
+    // Exit 1 when the target cannot be reached, whatever the format.
+    Ok(if p.recoverable { 0 } else { 1 })
+}
+
+/// A nearest point, or "none" when there is none (never a bare "?").
+fn fmt_nearest(t: Option<DateTime<Utc>>) -> String {
+    match t {
+        Some(_) => fmt_time(t),
+        None => "none".into(),
+    }
 }
 
 /// The script options `plan --format tsql` and the wizard start from: a

@@ -67,6 +67,14 @@ pub fn restore(
         (None, None, None) => Target::Latest,
     };
     let p = plan(&a, target);
+    if !p.recoverable {
+        // Exit 1: the target cannot be reached (design.md §3); no script.
+        eprintln!(
+            "chainwatch: {} cannot be restored to that target: {}",
+            db.name, p.reason
+        );
+        return Ok(1);
+    }
     let target_instance = args.target_instance.unwrap_or(&inst.name);
     let target_inst = loaded.estate.instance(target_instance);
     let name = args.new_name.unwrap_or(&db.name);
@@ -99,9 +107,9 @@ pub fn restore(
     };
     let script = tsql::restore_batches(&db.name, &p, &options)?;
     if !args.execute {
-        print!("{}", script.text());
+        out!("{}", script.text());
         if db.stretch_enabled == Some(true) {
-            println!(
+            outln!(
                 "-- Stretch-enabled: after the restore, run chainwatch reauthorize --database {}",
                 tsql::comment_safe(name)
             );
@@ -166,7 +174,7 @@ pub fn reauthorize(
         batches: vec![batch],
     };
     if !args.execute {
-        print!("{}", script.text());
+        out!("{}", script.text());
         return Ok(0);
     }
     if r.credential.is_none() {
@@ -247,7 +255,7 @@ fn run(
             ExecEvent::Started { batch, .. } => eprintln!("{}: started", label(batch)),
             ExecEvent::Message { batch, text } => eprintln!("{}: {text}", label(batch)),
             ExecEvent::Done { batch, elapsed_ms } => {
-                println!(
+                outln!(
                     "{}: ok in {:.1} s",
                     label(batch),
                     elapsed_ms as f64 / 1000.0
@@ -263,7 +271,7 @@ fn run(
             ExecEvent::Cancelled { .. } => result = Err(anyhow!("cancelled")),
             ExecEvent::Rows { query, rows } => {
                 for row in rows {
-                    println!("{query}: {}", serde_json::Value::Object(row));
+                    outln!("{query}: {}", serde_json::Value::Object(row));
                 }
             }
             ExecEvent::Finished => {}
@@ -301,7 +309,7 @@ pub fn backup_now(
         batches: vec![batch],
     };
     if !execute {
-        print!("{}", script.text());
+        out!("{}", script.text());
         return Ok(0);
     }
     let target = writable(config, &inst.name, &db.name, confirm)?;

@@ -1,15 +1,18 @@
 //! Reading the operator's target time.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
+use crate::analysis::chain::fmt_time;
+use crate::analysis::localtime::{resolve_local, Local};
 use crate::analysis::DatabaseAnalysis;
 use crate::snapshot::{parse_datetime, LocalOrUtc};
 
 /// Parses `--at`: server local time unless it carries `Z` or an offset.
 ///
-/// Local time is converted with the UTC offset the server recorded on the
-/// backup nearest to that time (so a daylight-saving change between then and
-/// now does not shift the target), else the instance's current offset.
+/// Local time is converted with the UTC offsets the server recorded on its
+/// backups (so a daylight-saving change between then and now does not
+/// shift the target), else the instance's current offset. A local time the
+/// clock went through twice, or skipped, is refused with what it could mean.
 pub fn parse_target_time(
     text: &str,
     analysis: &DatabaseAnalysis<'_>,
@@ -24,15 +27,18 @@ pub fn parse_target_time(
         LocalOrUtc::Utc(t) => return Ok(t),
         LocalOrUtc::Local(n) => n,
     };
-    let nearest = analysis
-        .history
-        .rows
-        .iter()
-        .filter_map(|b| Some((b.finish_local?, b.finish?)))
-        .min_by_key(|(l, _)| (*l - local).num_seconds().abs());
-    let offset = match nearest {
-        Some((l, u)) => l - u.naive_utc(),
-        None => Duration::minutes(i64::from(instance_offset_minutes.unwrap_or(0))),
-    };
-    Ok((local - offset).and_utc())
+    match resolve_local(&analysis.history.rows, local, instance_offset_minutes) {
+        Local::Unique(t) => Ok(t),
+        Local::Ambiguous(first, second) => anyhow::bail!(
+            "--at {text:?} is ambiguous: the server's clock went back and showed {local} twice, at {} and at {}; give the time with Z or an offset (e.g. {} or {})",
+            fmt_time(Some(first)),
+            fmt_time(Some(second)),
+            first.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            second.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        ),
+        Local::Skipped { next, utc } => anyhow::bail!(
+            "--at {text:?} never happened on the server: its clock jumped forward over it; the next valid local time is {next} ({})",
+            fmt_time(Some(utc)),
+        ),
+    }
 }

@@ -23,6 +23,8 @@ pub fn emit_databases(inst: &mut Inst, sims: &[&DbSim], replica_id: Option<&str>
             "create_date": c.dt(db.branch().created),
             "compatibility_level": db.compat,
             "is_read_only": false,
+            "is_in_standby": false,
+            "source_database_id": null,
             "state": state,
             "state_desc": state_desc,
             "recovery_model": model,

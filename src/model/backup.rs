@@ -141,6 +141,46 @@ pub struct MediaFamily {
     pub logical_device_name: Option<String>,
 }
 
+/// What it takes to restore a backup set.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "kind", content = "tool", rename_all = "snake_case")]
+pub enum Restorability {
+    /// Plain RESTORE from its files or blobs.
+    Native,
+    /// Written through a virtual device (VSS, DPM, a third-party agent):
+    /// only that tool can restore it.
+    Tool(String),
+    /// A T-SQL snapshot backup (SQL Server 2022, `METADATA_ONLY`): the
+    /// storage snapshot must be reverted first, then RESTORE … WITH METADATA_ONLY.
+    MetadataOnly,
+}
+
+impl Restorability {
+    pub fn is_native(&self) -> bool {
+        matches!(self, Restorability::Native)
+    }
+
+    /// "native", "needs_tool" or "metadata_only" (the JSON word).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Restorability::Native => "native",
+            Restorability::Tool(_) => "needs_tool",
+            Restorability::MetadataOnly => "metadata_only",
+        }
+    }
+
+    /// What else a restore needs, in words; None for native.
+    pub fn needs(&self) -> Option<String> {
+        match self {
+            Restorability::Native => None,
+            Restorability::Tool(t) => Some(t.clone()),
+            Restorability::MetadataOnly => {
+                Some("the storage snapshot taken with the T-SQL snapshot backup".to_string())
+            }
+        }
+    }
+}
+
 /// Where a backup went, reduced to what tells producers apart.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub enum Destination {
@@ -213,10 +253,18 @@ pub struct BackupSet {
     pub compressed_backup_size: Option<u64>,
     pub software_name: Option<String>,
     pub is_encrypted: bool,
-    /// Families of mirror 0, in sequence order (several = striped set).
+    /// Families of one mirror, in sequence order (several = striped set):
+    /// the first mirror that has every family, else the most complete one.
     pub families: Vec<MediaFamily>,
+    /// `backupmediaset.media_family_count`: how many families the set has
+    /// (None when the media set row was not collected).
+    pub media_family_count: Option<u8>,
     /// The instance whose msdb held this row.
     pub collected_from: String,
+    /// The row describes a backup another server took: RESTORE recorded it
+    /// in this msdb (a refresh from production, a log-shipping secondary).
+    /// Evidence of where the database came from, never part of its local chain.
+    pub written_elsewhere: bool,
 }
 
 impl BackupSet {
@@ -239,6 +287,61 @@ impl BackupSet {
 
     pub fn is_striped(&self) -> bool {
         self.families.len() > 1
+    }
+
+    /// Family numbers the media set has but no collected mirror holds:
+    /// RESTORE needs every family (error 3132 otherwise).
+    pub fn missing_families(&self) -> Vec<u8> {
+        let have: Vec<u8> = self
+            .families
+            .iter()
+            .map(|f| f.family_sequence_number)
+            .collect();
+        let expected = self
+            .media_family_count
+            .or_else(|| have.iter().copied().max())
+            .unwrap_or(0);
+        (1..=expected).filter(|n| !have.contains(n)).collect()
+    }
+
+    /// Whether every family of the media set is known (so RESTORE can read it).
+    pub fn media_complete(&self) -> bool {
+        !self.families.is_empty() && self.missing_families().is_empty()
+    }
+
+    /// What it takes to restore this backup.
+    pub fn restorability(&self) -> Restorability {
+        let virtual_device = self
+            .families
+            .iter()
+            .any(|f| f.device_type == Some(DeviceType::VirtualDevice));
+        if self.is_snapshot && !virtual_device {
+            // SQL Server 2022's T-SQL snapshot backup: BACKUP … WITH
+            // METADATA_ONLY writes only a .bkm file; the data is in a storage snapshot.
+            return Restorability::MetadataOnly;
+        }
+        if virtual_device {
+            return Restorability::Tool(self.tool_name());
+        }
+        Restorability::Native
+    }
+
+    /// The tool behind a virtual-device backup, as far as msdb says.
+    fn tool_name(&self) -> String {
+        let software = self
+            .software_name
+            .as_deref()
+            .filter(|s| !s.is_empty() && *s != "Microsoft SQL Server");
+        let device = self
+            .families
+            .first()
+            .and_then(|f| f.physical_device_name.as_deref())
+            .filter(|n| !n.is_empty());
+        match (software, device) {
+            (Some(s), _) => s.to_string(),
+            (None, Some(d)) => format!("the VSS/VDI tool that wrote {d}"),
+            (None, None) => "the VSS/VDI tool that took it".to_string(),
+        }
     }
 
     /// File or blob names, one per stripe.

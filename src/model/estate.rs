@@ -106,6 +106,10 @@ pub struct Database {
     pub stretch_enabled: Option<bool>,
     pub managed_backup: Option<ManagedBackupConfig>,
     pub create_date: Option<DateTime<Utc>>,
+    /// `sys.databases.source_database_id`: set for a database snapshot (of that database).
+    pub source_database_id: Option<i64>,
+    /// `sys.databases.is_in_standby`: restored WITH STANDBY (read-only between log restores).
+    pub is_in_standby: bool,
 }
 
 impl Database {
@@ -129,6 +133,8 @@ impl Database {
             stretch_enabled: None,
             managed_backup: None,
             create_date: None,
+            source_database_id: None,
+            is_in_standby: false,
         }
     }
 

@@ -7,7 +7,7 @@ mod table;
 
 pub use backup::{
     container_of_url, BackupSet, BackupType, Destination, DeviceType, MediaFamily, Producer,
-    RecoveryModel,
+    RecoveryModel, Restorability,
 };
 pub use estate::{
     Database, Estate, Instance, ManagedBackupConfig, ManagedBackupSchema, MirroringRole,

@@ -77,21 +77,15 @@ pub struct Snapshot {
 /// Why a snapshot could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
-    #[error("cannot read {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    // The cause is in the message, not also a `source` (which would print it twice).
+    #[error("cannot read {path}: {error}")]
+    Io { path: String, error: std::io::Error },
     #[error("not a chainwatch snapshot: {0}")]
     Json(String),
     #[error("unsupported snapshot format {0:?} (expected {FORMAT:?})")]
     Format(String),
-    #[error("instance {instance}: {source}")]
-    Row {
-        instance: String,
-        #[source]
-        source: RowError,
-    },
+    #[error("instance {instance}: {error}")]
+    Row { instance: String, error: RowError },
     #[error("collected_at {0:?} is not an ISO-8601 date")]
     CollectedAt(String),
 }
@@ -118,9 +112,9 @@ impl Snapshot {
     }
 
     pub fn from_file(path: &Path) -> Result<Snapshot, SnapshotError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SnapshotError::Io {
+        let text = std::fs::read_to_string(path).map_err(|error| SnapshotError::Io {
             path: path.display().to_string(),
-            source,
+            error,
         })?;
         Snapshot::from_json(&text)
     }

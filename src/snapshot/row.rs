@@ -166,6 +166,10 @@ impl<'a> Row<'a> {
             return Ok(None);
         };
         match cell.as_text() {
+            Some(s) if !has_time(&s) => Err(self.err(
+                column,
+                format!("{s:?} has no time of day: a datetime column always has one (not read as midnight)"),
+            )),
             Some(s) => parse_datetime(&s)
                 .map(Some)
                 .ok_or_else(|| self.err(column, format!("{s:?} is not an ISO-8601 date and time"))),
@@ -219,6 +223,12 @@ fn plausible(t: LocalOrUtc) -> Option<LocalOrUtc> {
         LocalOrUtc::Utc(u) => u.year(),
     };
     (1..=9999).contains(&year).then_some(t)
+}
+
+/// Whether a date text carries a time of day (`2026-11-20T14:30`, not `2026-11-20`).
+fn has_time(text: &str) -> bool {
+    let s = text.trim();
+    s.len() > 10 && matches!(s.as_bytes().get(10), Some(b'T' | b' '))
 }
 
 /// Parses the ISO-8601 shapes SQL Server and hand-written fixtures use,

@@ -25,9 +25,9 @@ pub fn to_estate(snapshot: Snapshot, source: &str, is_demo: bool) -> Result<Esta
     let collected_at = snapshot.collected_at()?;
     let mut instances = Vec::with_capacity(snapshot.instances.len());
     for raw in snapshot.instances {
-        let mut instance = build_instance(&raw).map_err(|source| SnapshotError::Row {
+        let mut instance = build_instance(&raw).map_err(|error| SnapshotError::Row {
             instance: raw.name.clone(),
-            source,
+            error,
         })?;
         // Keep the raw rows for later layers, minus the history now typed.
         let mut tables = raw.tables;
@@ -65,6 +65,25 @@ fn rows<'a>(raw: &'a SnapshotInstance, name: &'a str) -> impl Iterator<Item = Ro
 struct MediaSetInfo {
     software_name: Option<String>,
     is_encrypted: bool,
+    family_count: Option<u8>,
+}
+
+/// Families of a media set by mirror, then by sequence number.
+type Mirrors = BTreeMap<u8, BTreeMap<u8, MediaFamily>>;
+
+/// The mirror a restore reads: the first that has every family (any
+/// complete mirror will do), else the one with the most families.
+fn restore_mirror(mirrors: &Mirrors, count: Option<u8>) -> Vec<MediaFamily> {
+    let complete = |m: &BTreeMap<u8, MediaFamily>| match count {
+        Some(n) => (1..=n).all(|k| m.contains_key(&k)),
+        None => m.keys().copied().eq(1..=m.len() as u8),
+    };
+    mirrors
+        .values()
+        .find(|m| complete(m))
+        .or_else(|| mirrors.values().max_by_key(|m| m.len()))
+        .map(|m| m.values().cloned().collect())
+        .unwrap_or_default()
 }
 
 fn build_instance(raw: &SnapshotInstance) -> Result<Instance, RowError> {
@@ -79,20 +98,33 @@ fn build_instance(raw: &SnapshotInstance) -> Result<Instance, RowError> {
                 MediaSetInfo {
                     software_name: row.string("software_name")?,
                     is_encrypted: row.flag("is_encrypted")?,
+                    family_count: match row.int("media_family_count")? {
+                        None => None,
+                        Some(n) => Some(u8::try_from(n).map_err(|_| RowError {
+                            table: row.table.into(),
+                            row: row.index,
+                            column: "media_family_count".into(),
+                            message: format!("{n} is out of range (0..255)"),
+                        })?),
+                    },
                 },
             );
         }
     }
 
-    let mut families: HashMap<i64, BTreeMap<u8, MediaFamily>> = HashMap::new();
+    let mut families: HashMap<i64, Mirrors> = HashMap::new();
     for row in rows(raw, table::BACKUPMEDIAFAMILY) {
         let Some(media_set_id) = row.int("media_set_id")? else {
             continue;
         };
-        // Mirrors repeat the same families; only mirror 0 is a restore source.
-        if row.int("mirror")?.unwrap_or(0) != 0 {
-            continue;
-        }
+        // Mirrors repeat the same families; a restore reads one complete mirror.
+        let mirror = row.int("mirror")?.unwrap_or(0);
+        let mirror = u8::try_from(mirror).map_err(|_| RowError {
+            table: row.table.into(),
+            row: row.index,
+            column: "mirror".into(),
+            message: format!("{mirror} is out of range (0..3)"),
+        })?;
         let seq = row.int("family_sequence_number")?.unwrap_or(1);
         let seq = u8::try_from(seq).map_err(|_| RowError {
             table: row.table.into(),
@@ -103,15 +135,20 @@ fn build_instance(raw: &SnapshotInstance) -> Result<Instance, RowError> {
         let device_type = row
             .int("device_type")?
             .map(|d| DeviceType::from_code(u8::try_from(d).unwrap_or(u8::MAX)));
-        families.entry(media_set_id).or_default().insert(
-            seq,
-            MediaFamily {
-                family_sequence_number: seq,
-                device_type,
-                physical_device_name: row.string("physical_device_name")?,
-                logical_device_name: row.string("logical_device_name")?,
-            },
-        );
+        families
+            .entry(media_set_id)
+            .or_default()
+            .entry(mirror)
+            .or_default()
+            .insert(
+                seq,
+                MediaFamily {
+                    family_sequence_number: seq,
+                    device_type,
+                    physical_device_name: row.string("physical_device_name")?,
+                    logical_device_name: row.string("logical_device_name")?,
+                },
+            );
     }
 
     let mut backups = Vec::new();
@@ -134,6 +171,10 @@ fn build_instance(raw: &SnapshotInstance) -> Result<Instance, RowError> {
         }
     }
     backups.sort_by_key(|b| b.backup_set_id);
+    let local = LocalNames::of(raw)?;
+    for b in &mut backups {
+        b.written_elsewhere = local.written_elsewhere(b);
+    }
 
     let databases = read_databases(raw, &backups)?;
 
@@ -170,12 +211,65 @@ fn build_instance(raw: &SnapshotInstance) -> Result<Instance, RowError> {
     })
 }
 
+/// The names this instance writes its own backup rows under, and the rows
+/// RESTORE wrote (restorehistory points at them).
+struct LocalNames {
+    names: Vec<String>,
+    /// `None` when restorehistory was not collected.
+    restored: Option<HashSet<i64>>,
+}
+
+impl LocalNames {
+    fn of(raw: &SnapshotInstance) -> Result<LocalNames, RowError> {
+        let s = &raw.server;
+        let mut names: Vec<String> = [Some(&raw.name), s.server_name.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(|n| n.trim().to_ascii_lowercase())
+            .collect();
+        if let Some(machine) = &s.machine_name {
+            names.push(match &s.instance_name {
+                Some(i) => format!("{machine}\\{i}").to_ascii_lowercase(),
+                None => machine.to_ascii_lowercase(),
+            });
+        }
+        let restored = match raw.tables.contains_key(table::RESTOREHISTORY) {
+            false => None,
+            true => {
+                let mut ids = HashSet::new();
+                for row in rows(raw, table::RESTOREHISTORY) {
+                    if let Some(id) = row.int("backup_set_id")? {
+                        ids.insert(id);
+                    }
+                }
+                Some(ids)
+            }
+        };
+        Ok(LocalNames { names, restored })
+    }
+
+    /// A row whose `server_name` is not this server's and that a restore
+    /// wrote (when restorehistory is known; a renamed host's own rows keep
+    /// its old name but no restore points at them).
+    fn written_elsewhere(&self, b: &BackupSet) -> bool {
+        let Some(server) = b.server_name.as_deref().map(str::trim) else {
+            return false;
+        };
+        if server.is_empty() || self.names.iter().any(|n| n.eq_ignore_ascii_case(server)) {
+            return false;
+        }
+        self.restored
+            .as_ref()
+            .is_none_or(|ids| ids.contains(&b.backup_set_id))
+    }
+}
+
 fn read_backup_set(
     row: &Row<'_>,
     instance_offset: i32,
     instance_name: &str,
     media_sets: &HashMap<i64, MediaSetInfo>,
-    families: &HashMap<i64, BTreeMap<u8, MediaFamily>>,
+    families: &HashMap<i64, Mirrors>,
     problems: &mut Vec<String>,
 ) -> Result<Option<BackupSet>, RowError> {
     let Some(backup_set_id) = row.int("backup_set_id")? else {
@@ -200,10 +294,20 @@ fn read_backup_set(
         return Ok(None);
     };
     // time_zone is in 15-minute steps; 127 means unknown.
-    let time_zone = row
-        .int("time_zone")?
-        .filter(|tz| (-48..=48).contains(tz))
-        .map(|tz| tz as i16);
+    let time_zone = match row.int("time_zone")? {
+        None | Some(127) => None,
+        Some(tz) if (-48..=48).contains(&tz) => Some(tz as i16),
+        Some(tz) => {
+            return Err(RowError {
+                table: row.table.into(),
+                row: row.index,
+                column: "time_zone".into(),
+                message: format!(
+                    "{tz} is not a time zone: backupset.time_zone is -48..48 (15-minute steps) or 127 (unknown)"
+                ),
+            })
+        }
+    };
     let offset = time_zone
         .map(|tz| i32::from(tz) * 15)
         .unwrap_or(instance_offset);
@@ -220,9 +324,10 @@ fn read_backup_set(
     };
     let media_set_id = row.int("media_set_id")?;
     let media = media_set_id.and_then(|id| media_sets.get(&id));
+    let family_count = media.and_then(|m| m.family_count);
     let set_families = media_set_id
         .and_then(|id| families.get(&id))
-        .map(|m| m.values().cloned().collect())
+        .map(|m| restore_mirror(m, family_count))
         .unwrap_or_default();
     Ok(Some(BackupSet {
         backup_set_id,
@@ -264,7 +369,9 @@ fn read_backup_set(
         software_name: media.and_then(|m| m.software_name.clone()),
         is_encrypted: media.map(|m| m.is_encrypted).unwrap_or(false),
         families: set_families,
+        media_family_count: family_count,
         collected_from: instance_name.to_string(),
+        written_elsewhere: false,
     }))
 }
 
@@ -288,6 +395,8 @@ fn read_databases(
                 .and_then(|n| RecoveryModel::parse(&n.to_string())),
         };
         db.is_read_only = row.flag("is_read_only")?;
+        db.is_in_standby = row.flag("is_in_standby")?;
+        db.source_database_id = row.int("source_database_id")?;
         db.log_reuse_wait_desc = row.string("log_reuse_wait_desc")?;
         db.group_database_id = row.uuid("group_database_id")?;
         db.stretch_enabled = row.bit("is_remote_data_archive_enabled")?;
@@ -330,29 +439,35 @@ fn read_databases(
             databases[i].is_primary_replica = row.bit("is_primary_replica")?;
         }
     }
-    for (name, schema, flag) in [
+    // Both shapes of the 2016+ function are read: the documented one
+    // (`is_smart_backup_enabled`, `storage_url`) and msdb's own
+    // (`is_managed_backup_enabled`, `container_url`).
+    for (name, schema) in [
         (
             table::SA_DB_CONFIG,
             crate::model::ManagedBackupSchema::SmartAdmin,
-            "is_smart_backup_enabled",
         ),
-        (
-            table::MB_DB_CONFIG,
-            ManagedBackupSchema::ManagedBackup,
-            "is_managed_backup_enabled",
-        ),
+        (table::MB_DB_CONFIG, ManagedBackupSchema::ManagedBackup),
     ] {
         for row in rows(raw, name) {
             let Some(db_name) = row.string("db_name")? else {
                 continue;
             };
+            let flag = match row.int("is_managed_backup_enabled")? {
+                Some(f) => Some(f),
+                None => row.int("is_smart_backup_enabled")?,
+            };
+            let storage_url = match row.string("storage_url")? {
+                Some(u) => Some(u),
+                None => row.string("container_url")?,
+            };
             let config = ManagedBackupConfig {
                 schema,
-                enabled: row.int(flag)?.unwrap_or(0) != 0,
+                enabled: flag.unwrap_or(0) != 0,
                 retention_days: row
                     .int("retention_days")?
                     .and_then(|d| u32::try_from(d).ok()),
-                storage_url: row.string("storage_url")?,
+                storage_url,
                 credential_name: row.string("credential_name")?,
                 is_dropped: row.flag("is_dropped")?,
             };
@@ -373,8 +488,11 @@ fn read_databases(
         }
     }
     // Databases known only from history (dropped, detached, renamed).
+    // Rows RESTORE copied from another server's backups say where a database
+    // came from; they are not a local database of their own.
     let mut history_only: Vec<&str> = backups
         .iter()
+        .filter(|b| !b.written_elsewhere)
         .map(|b| b.database_name.as_str())
         .filter(|n| !databases.iter().any(|d| d.name == *n))
         .collect();
@@ -383,7 +501,9 @@ fn read_databases(
     for name in history_only {
         databases.push(Database::new_named(name));
     }
-    let listed = raw.tables.contains_key(table::DATABASES);
+    // A database list this login saw only in part (OFFLINE ones hidden) proves no drop.
+    let listed =
+        raw.tables.contains_key(table::DATABASES) && !raw.missing.contains_key(table::DATABASES);
     for db in databases.iter_mut().filter(|d| !d.exists) {
         db.dropped = listed || db.managed_backup.as_ref().is_some_and(|m| m.is_dropped);
     }

@@ -83,6 +83,15 @@ fn format_datetime_any_year(t: NaiveDateTime) -> String {
     )
 }
 
+/// A `datetime` value as SQL Server shows it: its 1/300 s ticks rounded to
+/// the nearest millisecond (…59.997, where truncating gives …59.996).
+pub fn datetime_of(v: tiberius::time::DateTime) -> Option<NaiveDateTime> {
+    let base = chrono::NaiveDate::from_ymd_opt(1900, 1, 1)?.and_hms_opt(0, 0, 0)?;
+    let ms = (i64::from(v.seconds_fragments()) * 10 + 1) / 3;
+    base.checked_add_signed(chrono::Duration::days(i64::from(v.days())))?
+        .checked_add_signed(chrono::Duration::milliseconds(ms))
+}
+
 fn datetime_cell(t: NaiveDateTime) -> Cell {
     let mut out = [0; 23];
     match write_datetime(t, &mut out) {
@@ -125,12 +134,12 @@ fn cell(column: &str, lsn: bool, data: ColumnData<'static>) -> Result<Cell, Stri
             }
         }),
         ColumnData::Xml(v) => v.as_ref().map(|x| Cell::text(x.to_string())),
-        ColumnData::DateTime(_)
-        | ColumnData::SmallDateTime(_)
-        | ColumnData::DateTime2(_)
-        | ColumnData::Date(_) => NaiveDateTime::from_sql(&data)
-            .map_err(|e| format!("column {column}: {e}"))?
-            .map(datetime_cell),
+        ColumnData::DateTime(v) => v.and_then(datetime_of).map(datetime_cell),
+        ColumnData::SmallDateTime(_) | ColumnData::DateTime2(_) | ColumnData::Date(_) => {
+            NaiveDateTime::from_sql(&data)
+                .map_err(|e| format!("column {column}: {e}"))?
+                .map(datetime_cell)
+        }
         ColumnData::DateTimeOffset(_) => chrono::DateTime::<chrono::FixedOffset>::from_sql(&data)
             .map_err(|e| format!("column {column}: {e}"))?
             .map(|t| Cell::text(t.to_rfc3339())),
@@ -302,12 +311,14 @@ mod tests {
                     }
                 }),
                 ColumnData::Xml(v) => v.as_ref().map(|x| Value::String(x.to_string())),
-                ColumnData::DateTime(_)
-                | ColumnData::SmallDateTime(_)
-                | ColumnData::DateTime2(_)
-                | ColumnData::Date(_) => NaiveDateTime::from_sql(data)
-                    .map_err(|e| format!("column {column}: {e}"))?
+                ColumnData::DateTime(v) => v
+                    .and_then(super::datetime_of)
                     .map(|t| Value::String(format_datetime_reference(t))),
+                ColumnData::SmallDateTime(_) | ColumnData::DateTime2(_) | ColumnData::Date(_) => {
+                    NaiveDateTime::from_sql(data)
+                        .map_err(|e| format!("column {column}: {e}"))?
+                        .map(|t| Value::String(format_datetime_reference(t)))
+                }
                 ColumnData::DateTimeOffset(_) => {
                     chrono::DateTime::<chrono::FixedOffset>::from_sql(data)
                         .map_err(|e| format!("column {column}: {e}"))?
@@ -490,7 +501,7 @@ mod tests {
             json["compressed_backup_size"].to_string(),
             "9223372036854775808"
         );
-        assert_eq!(json["backup_finish_date"], "2027-11-21T09:59:59.996");
+        assert_eq!(json["backup_finish_date"], "2027-11-21T09:59:59.997");
         assert_eq!(json["backup_start_date"], "1753-01-01T00:00:00.003");
         assert_eq!(
             json["backup_set_uuid"],
@@ -626,5 +637,17 @@ mod tests {
             format_datetime(t),
             t.format("%Y-%m-%dT%H:%M:%S%.3f").to_string()
         );
+    }
+
+    /// SQL Server shows datetime ticks (1/300 s) rounded to .000/.003/.007;
+    /// tiberius' own conversion truncates them (…59.996).
+    #[test]
+    fn datetime_ticks_round_like_sql_server() {
+        let shown = |days, ticks| format_datetime(datetime_of(DateTime::new(days, ticks)).unwrap());
+        assert_eq!(shown(46_710, 10_799_999), "2027-11-21T09:59:59.997");
+        assert_eq!(shown(0, 1), "1900-01-01T00:00:00.003");
+        assert_eq!(shown(0, 2), "1900-01-01T00:00:00.007");
+        assert_eq!(shown(0, 300), "1900-01-01T00:00:01.000");
+        assert_eq!(shown(0, 25_919_999), "1900-01-01T23:59:59.997");
     }
 }

@@ -8,6 +8,8 @@
 //! - [`collect_all`]: every configured instance through a bounded pool, with
 //!   retry and backoff; each gets a [`Status`].
 
+pub mod access;
+pub mod collect;
 pub mod connect;
 pub mod convert;
 pub mod exec;
@@ -25,7 +27,7 @@ use crate::model::{Cell, RowRef, ServerInfo, Table, Tables};
 use crate::snapshot::{Snapshot, SnapshotInstance, FORMAT};
 
 pub use connect::{credential, Credential};
-use queries::{CatalogQuery, Scope};
+use queries::CatalogQuery;
 
 /// How an instance fared in the last collection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,7 +124,7 @@ enum QueryError {
     Fatal(Status),
 }
 
-const PERMISSION_ERRORS: &[u32] = &[229, 230, 262, 297, 300, 916, 15247];
+const PERMISSION_ERRORS: &[u32] = &[229, 230, 262, 297, 300, 916, 976, 15247];
 
 /// Runs one query and converts every row (the stream is always drained).
 async fn run<S>(client: &mut Client<S>, sql: &str, timeout: Duration) -> Result<Table, QueryError>
@@ -218,18 +220,6 @@ fn major_version(server: &ServerInfo) -> u32 {
         .unwrap_or(0)
 }
 
-/// Whether a query applies to a server of this major version.
-fn applies(q: &CatalogQuery, major: u32) -> bool {
-    match q.name {
-        "DATABASES" => major < 13,
-        "DATABASES_2016" | "STRETCH_DATABASES" | "STRETCH_TABLES" => major >= 13,
-        n if n.starts_with("MB_") => major >= 13,
-        n if n.starts_with("SA_") => major >= 12,
-        "HADR_REPLICA_STATES" | "AVAILABILITY_GROUPS" | "AVAILABILITY_REPLICAS" => major >= 11,
-        _ => true,
-    }
-}
-
 /// Collects one instance over an open connection.
 pub async fn collect_instance<S>(
     client: &mut Client<S>,
@@ -312,160 +302,8 @@ pub async fn collect_instance_since<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    let after_id = previous.and_then(resume_point).unwrap_or(0);
-    let t = settings.query_timeout;
-    let fatal = |e: QueryError| match e {
-        QueryError::Fatal(s) => s,
-        QueryError::Server { code, message } => {
-            Status::Failed(format!("server facts: error {code}: {message}"))
-        }
-        QueryError::BadValue(m) => Status::Failed(format!("server facts: {m}")),
-    };
-    let server_row = run(client, queries::SERVER, t)
-        .await
-        .map_err(fatal)?
-        .row(0)
-        .map(|r| r.to_map())
-        .unwrap_or_default();
-    let server: ServerInfo = serde_json::from_value(Value::Object(server_row))
-        .map_err(|e| Status::Failed(format!("server facts: {e}")))?;
-    let major = major_version(&server);
-
-    let mut tables = Tables::new();
-    let mut missing = Map::new();
-    let mut denied = Vec::new();
-
-    // The window: the longer of the horizon and the Managed Backup retention.
-    let mut horizon = settings.horizon_days;
-    let retention_sql = if major >= 13 {
-        queries::MAX_RETENTION_MB
-    } else {
-        queries::MAX_RETENTION_SA
-    };
-    if major >= 12 {
-        if let Ok(rows) = run(client, retention_sql, t).await {
-            let days = rows
-                .row(0)
-                .and_then(|r| match r.get("retention_days")? {
-                    Cell::Int(d) => u64::try_from(*d).ok(),
-                    _ => None,
-                })
-                .unwrap_or(0);
-            horizon = horizon.max(u32::try_from(days).unwrap_or(u32::MAX));
-        }
-    }
-
-    let user_dbs: Vec<String> = match run(client, queries::USER_DATABASES, t).await {
-        Ok(rows) => rows
-            .rows()
-            .filter_map(|r| r.get("name")?.as_text().map(|t| t.into_owned()))
-            .collect(),
-        Err(QueryError::Fatal(s)) => return Err(s),
-        Err(_) => Vec::new(),
-    };
-    let mut managed: [Option<Vec<String>>; 2] = [None, None];
-    for (i, sql) in [queries::MANAGED_DATABASES_MB, queries::MANAGED_DATABASES_SA]
-        .into_iter()
-        .enumerate()
-    {
-        if (i == 0 && major < 13) || major < 12 {
-            continue;
-        }
-        match run(client, sql, t).await {
-            Ok(rows) => {
-                managed[i] = Some(
-                    rows.rows()
-                        .filter_map(|r| r.get("db_name")?.as_text().map(|t| t.into_owned()))
-                        .collect(),
-                )
-            }
-            Err(QueryError::Fatal(s)) => return Err(s),
-            Err(_) => {}
-        }
-    }
-
-    for q in queries::ALL {
-        if !applies(q, major) {
-            continue;
-        }
-        // 2014's smart_admin objects may be gone on later versions: then say nothing.
-        let optional = q.name.starts_with("SA_") && major >= 13;
-        let dbs: Vec<Option<&str>> = match q.scope {
-            Scope::Server | Scope::Window => vec![None],
-            Scope::PerDatabase => user_dbs.iter().map(|d| Some(d.as_str())).collect(),
-            Scope::PerManagedDatabase => {
-                let list = if q.name.starts_with("MB_") {
-                    &managed[0]
-                } else {
-                    &managed[1]
-                };
-                match list {
-                    Some(l) => l.iter().map(|d| Some(d.as_str())).collect(),
-                    None => {
-                        if !optional {
-                            missing.insert(
-                                q.table.to_string(),
-                                Value::String(
-                                    "the Managed Backup configuration could not be read".into(),
-                                ),
-                            );
-                        }
-                        continue;
-                    }
-                }
-            }
-        };
-        let mut rows = Table::default();
-        let mut failure = None;
-        let incremental = INCREMENTAL.iter().find(|(t, _)| *t == q.table);
-        let after = if incremental.is_some() { after_id } else { 0 };
-        for db in dbs {
-            let Ok(sql) = queries::render(q.sql, after, horizon, db) else {
-                continue;
-            };
-            match run(client, &sql, t).await {
-                Ok(r) => rows.append(&r),
-                Err(QueryError::Fatal(s)) => return Err(s),
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
-            }
-        }
-        match failure {
-            None => {
-                let rows = match (incremental, previous) {
-                    (Some((table, key)), Some(prev)) if after > 0 => {
-                        merge_rows(prev.tables.get(*table), rows, key)
-                    }
-                    _ => rows,
-                };
-                tables.insert(q.table.to_string(), rows);
-            }
-            Some(QueryError::Server { code: 208, .. }) if optional => {}
-            Some(e) => {
-                if is_permission(&e) {
-                    denied.push(q.table.to_string());
-                }
-                missing.insert(q.table.to_string(), Value::String(reason(q, &e)));
-            }
-        }
-    }
-    let status = if denied.is_empty() {
-        Status::Ok
-    } else {
-        Status::PermissionMissing(denied)
-    };
-    Ok((
-        SnapshotInstance {
-            name: name.to_string(),
-            server,
-            tables,
-            missing,
-            extra: Map::new(),
-        },
-        status,
-    ))
+    let c = collect::collect(client, name, settings, previous).await?;
+    Ok((c.instance, c.status))
 }
 
 /// Connects (with retry and backoff for refused connections) and collects one instance.
@@ -644,4 +482,20 @@ pub async fn collect_config(config: &Config) -> (Snapshot, Vec<InstanceResult>) 
 pub fn collect_config_blocking(config: &Config) -> (Snapshot, Vec<InstanceResult>) {
     let config = config.clone();
     block_on(async move { collect_config(&config).await })
+}
+
+/// Connects to one instance and collects it, keeping what happened to every
+/// catalog query (`chainwatch doctor`).
+pub async fn diagnose(
+    inst: &InstanceConfig,
+    cred: &Credential,
+    settings: &Settings,
+) -> Result<collect::Collected, Status> {
+    let mut client =
+        connect::connect(inst, cred, settings.connect_timeout, settings.query_timeout).await?;
+    let r = collect::collect(&mut client, &inst.name, settings, None).await;
+    if r.is_ok() {
+        let _ = tokio::time::timeout(Duration::from_secs(1), client.close()).await;
+    }
+    r
 }

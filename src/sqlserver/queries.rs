@@ -53,7 +53,9 @@ pub const WINDOW_START: &str = "COALESCE((SELECT MIN(x.anchor) FROM (SELECT MAX(
 
 /// Online user databases, for the per-database queries.
 pub const USER_DATABASES: &str = "-- chainwatch: databases to visit
-SELECT d.name FROM sys.databases AS d WHERE d.database_id > 4 AND d.state = 0 ORDER BY d.name";
+SELECT d.name, HAS_DBACCESS(d.name) AS has_dbaccess,
+    HAS_PERMS_BY_NAME(d.name, 'DATABASE', 'CONTROL') AS has_control
+FROM sys.databases AS d WHERE d.database_id > 4 AND d.state = 0 ORDER BY d.name";
 
 /// Databases in the Managed Backup configuration, dropped ones included (their
 /// backups stay in the container), for `fn_available_backups`.
@@ -155,8 +157,8 @@ ORDER BY m.lsn";
 pub const DATABASES: &str = "-- chainwatch: sys.databases
 SELECT
     d.compatibility_level, d.create_date, d.database_id, d.group_database_id, d.is_encrypted,
-    d.is_read_only, d.log_reuse_wait_desc, d.name, d.recovery_model, d.recovery_model_desc,
-    d.replica_id, d.state, d.state_desc
+    d.is_in_standby, d.is_read_only, d.log_reuse_wait_desc, d.name, d.recovery_model,
+    d.recovery_model_desc, d.replica_id, d.source_database_id, d.state, d.state_desc
 FROM sys.databases AS d
 ORDER BY d.database_id";
 
@@ -166,8 +168,9 @@ ORDER BY d.database_id";
 pub const DATABASES_2016: &str = "-- chainwatch: sys.databases
 SELECT
     d.compatibility_level, d.create_date, d.database_id, d.group_database_id, d.is_encrypted,
-    d.is_read_only, d.log_reuse_wait_desc, d.name, d.recovery_model, d.recovery_model_desc,
-    d.replica_id, d.state, d.state_desc, d.is_remote_data_archive_enabled
+    d.is_in_standby, d.is_read_only, d.log_reuse_wait_desc, d.name, d.recovery_model,
+    d.recovery_model_desc, d.replica_id, d.source_database_id, d.state, d.state_desc,
+    d.is_remote_data_archive_enabled
 FROM sys.databases AS d
 ORDER BY d.database_id";
 
@@ -207,10 +210,32 @@ SELECT
 FROM sys.dm_hadr_database_replica_states AS s
 WHERE s.is_local = 1";
 
-/// `sys.availability_groups`: Availability groups and their automated backup preference.
+/// `sys.availability_groups`: Availability groups and their automated backup preference (2012–2014 columns).
+///
+/// Columns per version from the docs page "sys.availability_groups (Transact-SQL)":
+/// `basic_features` and `is_distributed` came with 2016, `cluster_type` and
+/// `cluster_type_desc` with 2017; naming them on an older server fails the
+/// whole query (error 207), so each version gets only what it has.
 ///
 /// Needs: VIEW ANY DEFINITION.
 pub const AVAILABILITY_GROUPS: &str = "-- chainwatch: sys.availability_groups
+SELECT
+    g.automated_backup_preference, g.automated_backup_preference_desc, g.group_id, g.name
+FROM sys.availability_groups AS g";
+
+/// `sys.availability_groups` on 2016: adds `basic_features`, `is_distributed`.
+///
+/// Needs: VIEW ANY DEFINITION.
+pub const AVAILABILITY_GROUPS_2016: &str = "-- chainwatch: sys.availability_groups
+SELECT
+    g.automated_backup_preference, g.automated_backup_preference_desc, g.basic_features,
+    g.group_id, g.is_distributed, g.name
+FROM sys.availability_groups AS g";
+
+/// `sys.availability_groups` on 2017+: adds `cluster_type`, `cluster_type_desc`.
+///
+/// Needs: VIEW ANY DEFINITION.
+pub const AVAILABILITY_GROUPS_2017: &str = "-- chainwatch: sys.availability_groups
 SELECT
     g.automated_backup_preference, g.automated_backup_preference_desc, g.basic_features,
     g.cluster_type, g.cluster_type_desc, g.group_id, g.is_distributed, g.name
@@ -334,29 +359,59 @@ WHERE p.start_time >= DATEADD(DAY, -{horizon_days}, GETDATE())";
 
 /// `msdb.managed_backup.fn_backup_db_config`: Managed Backup settings of every database, 2016+: retention, container URL, credential.
 ///
-/// Needs: db_backupoperator + ALTER ANY CREDENTIAL.
+/// Two shapes exist: the docs page ("managed_backup.fn_backup_db_config")
+/// lists `is_smart_backup_enabled` and `storage_url`; msdb's own code for
+/// the 2016+ function returns `is_managed_backup_enabled` and
+/// `container_url`. This one is the documented shape, tried first;
+/// [`MB_DB_CONFIG_MSDB`] follows when the server says a column is unknown
+/// (207). The encryption columns are spelled as documented
+/// (`Encryption_algorithm`) and aliased to one snapshot spelling, so a
+/// case-sensitive server collation finds them.
+///
+/// Needs: db_backupoperator in msdb + ALTER ANY CREDENTIAL (an empty result, not an error, without them).
 pub const MB_DB_CONFIG: &str = "-- chainwatch: msdb.managed_backup.fn_backup_db_config
 SELECT
-    c.credential_name, c.db_guid, c.db_name, c.encryption_algorithm, c.encryptor_name,
-    c.encryptor_type, c.is_availability_database, c.is_dropped, c.is_managed_backup_enabled,
-    c.retention_days, c.storage_url
+    c.credential_name, c.db_guid, c.db_name, c.Encryption_algorithm AS encryption_algorithm,
+    c.Encryptor_name AS encryptor_name, c.Encryptor_type AS encryptor_type,
+    c.is_availability_database, c.is_dropped, c.is_smart_backup_enabled, c.retention_days,
+    c.storage_url
 FROM msdb.managed_backup.fn_backup_db_config(NULL) AS c";
 
-/// `msdb.managed_backup.fn_backup_instance_config`: Managed Backup instance defaults, 2016+.
+/// `msdb.managed_backup.fn_backup_db_config` in the shape msdb's code returns
+/// (`is_managed_backup_enabled`, `container_url`): only the columns both
+/// shapes are known to share plus those two.
 ///
-/// Needs: db_backupoperator + ALTER ANY CREDENTIAL.
+/// Needs: db_backupoperator in msdb + ALTER ANY CREDENTIAL.
+pub const MB_DB_CONFIG_MSDB: &str = "-- chainwatch: msdb.managed_backup.fn_backup_db_config
+SELECT
+    c.container_url, c.db_guid, c.db_name, c.is_availability_database, c.is_dropped,
+    c.is_managed_backup_enabled, c.retention_days
+FROM msdb.managed_backup.fn_backup_db_config(NULL) AS c";
+
+/// `msdb.managed_backup.fn_backup_instance_config`: Managed Backup instance defaults, 2016+ (documented shape).
+///
+/// Needs: db_backupoperator in msdb + ALTER ANY CREDENTIAL.
 pub const MB_INSTANCE_CONFIG: &str = "-- chainwatch: msdb.managed_backup.fn_backup_instance_config
 SELECT
     c.credential_name, c.encryption_algorithm, c.encryptor_name, c.encryptor_type,
     c.is_smart_backup_enabled, c.retention_days, c.storage_url
 FROM msdb.managed_backup.fn_backup_instance_config() AS c";
 
-/// `msdb.managed_backup.fn_is_master_switch_on`: Whether Managed Backup runs at all (the master switch), 2016+.
+/// `msdb.managed_backup.fn_backup_instance_config` in msdb's shape.
 ///
-/// Needs: SELECT on the function.
+/// Needs: db_backupoperator in msdb + ALTER ANY CREDENTIAL.
+pub const MB_INSTANCE_CONFIG_MSDB: &str =
+    "-- chainwatch: msdb.managed_backup.fn_backup_instance_config
+SELECT
+    c.container_url, c.is_managed_backup_enabled, c.retention_days
+FROM msdb.managed_backup.fn_backup_instance_config() AS c";
+
+/// `msdb.managed_backup.fn_is_master_switch_on`: Whether Managed Backup runs at all (the master switch), 2016+.
+/// A scalar function (RETURNS bit): selected as a value, never used in FROM.
+///
+/// Needs: EXECUTE on the function.
 pub const MB_MASTER_SWITCH: &str = "-- chainwatch: msdb.managed_backup.fn_is_master_switch_on
-SELECT c.is_master_switch_on
-FROM msdb.managed_backup.fn_is_master_switch_on() AS c";
+SELECT msdb.managed_backup.fn_is_master_switch_on() AS is_master_switch_on";
 
 /// `msdb.managed_backup.fn_available_backups`: Backups Managed Backup still keeps in the container for one database, 2016+.
 ///
@@ -368,33 +423,34 @@ SELECT {db_name} AS database_name,
     a.fork_point_lsn, a.last_lsn, a.last_recovery_fork_id, a.machine_name
 FROM msdb.managed_backup.fn_available_backups({db_name}) AS a";
 
-/// `msdb.smart_admin.fn_backup_db_config`: Managed Backup settings of every database, 2014 (kept on later versions where it exists): retention, container URL, credential.
+/// `msdb.smart_admin.fn_backup_db_config`: Managed Backup settings of every database, 2014 only: on 2016+ the
+/// smart_admin functions pass through to managed_backup's, so reading both would count every row twice.
 ///
-/// Needs: db_backupoperator + ALTER ANY CREDENTIAL.
+/// Needs: db_backupoperator in msdb + ALTER ANY CREDENTIAL.
 pub const SA_DB_CONFIG: &str = "-- chainwatch: msdb.smart_admin.fn_backup_db_config
 SELECT
-    c.credential_name, c.db_guid, c.db_name, c.encryption_algorithm, c.encryptor_name,
-    c.encryptor_type, c.is_availability_database, c.is_dropped, c.is_smart_backup_enabled,
-    c.retention_days, c.storage_url
+    c.credential_name, c.db_guid, c.db_name, c.Encryption_algorithm AS encryption_algorithm,
+    c.Encryptor_name AS encryptor_name, c.Encryptor_type AS encryptor_type,
+    c.is_availability_database, c.is_dropped, c.is_smart_backup_enabled, c.retention_days,
+    c.storage_url
 FROM msdb.smart_admin.fn_backup_db_config(NULL) AS c";
 
-/// `msdb.smart_admin.fn_backup_instance_config`: Managed Backup instance defaults, 2014 (kept on later versions where it exists).
+/// `msdb.smart_admin.fn_backup_instance_config`: Managed Backup instance defaults, 2014.
 ///
-/// Needs: db_backupoperator + ALTER ANY CREDENTIAL.
+/// Needs: db_backupoperator in msdb + ALTER ANY CREDENTIAL.
 pub const SA_INSTANCE_CONFIG: &str = "-- chainwatch: msdb.smart_admin.fn_backup_instance_config
 SELECT
     c.credential_name, c.encryption_algorithm, c.encryptor_name, c.encryptor_type,
     c.is_smart_backup_enabled, c.retention_days, c.storage_url
 FROM msdb.smart_admin.fn_backup_instance_config() AS c";
 
-/// `msdb.smart_admin.fn_is_master_switch_on`: Whether Managed Backup runs at all (the master switch), 2014 (kept on later versions where it exists).
+/// `msdb.smart_admin.fn_is_master_switch_on`: the master switch, 2014 (a scalar function).
 ///
-/// Needs: SELECT on the function.
+/// Needs: EXECUTE on the function.
 pub const SA_MASTER_SWITCH: &str = "-- chainwatch: msdb.smart_admin.fn_is_master_switch_on
-SELECT c.is_master_switch_on
-FROM msdb.smart_admin.fn_is_master_switch_on() AS c";
+SELECT msdb.smart_admin.fn_is_master_switch_on() AS is_master_switch_on";
 
-/// `msdb.smart_admin.fn_available_backups`: Backups Managed Backup still keeps in the container for one database, 2014 (kept on later versions where it exists).
+/// `msdb.smart_admin.fn_available_backups`: Backups Managed Backup still keeps in the container for one database, 2014.
 ///
 /// Needs: SELECT on the function.
 pub const SA_AVAILABLE: &str = "-- chainwatch: msdb.smart_admin.fn_available_backups
@@ -491,6 +547,20 @@ pub const ALL: &[CatalogQuery] = &[
         scope: Scope::Server,
     },
     CatalogQuery {
+        name: "AVAILABILITY_GROUPS_2016",
+        table: "sys.availability_groups",
+        sql: AVAILABILITY_GROUPS_2016,
+        needs: "VIEW ANY DEFINITION",
+        scope: Scope::Server,
+    },
+    CatalogQuery {
+        name: "AVAILABILITY_GROUPS_2017",
+        table: "sys.availability_groups",
+        sql: AVAILABILITY_GROUPS_2017,
+        needs: "VIEW ANY DEFINITION",
+        scope: Scope::Server,
+    },
+    CatalogQuery {
         name: "AVAILABILITY_REPLICAS",
         table: "sys.availability_replicas",
         sql: AVAILABILITY_REPLICAS,
@@ -578,21 +648,35 @@ pub const ALL: &[CatalogQuery] = &[
         name: "MB_DB_CONFIG",
         table: "msdb.managed_backup.fn_backup_db_config",
         sql: MB_DB_CONFIG,
-        needs: "db_backupoperator + ALTER ANY CREDENTIAL",
+        needs: "db_backupoperator in msdb + ALTER ANY CREDENTIAL",
+        scope: Scope::Server,
+    },
+    CatalogQuery {
+        name: "MB_DB_CONFIG_MSDB",
+        table: "msdb.managed_backup.fn_backup_db_config",
+        sql: MB_DB_CONFIG_MSDB,
+        needs: "db_backupoperator in msdb + ALTER ANY CREDENTIAL",
         scope: Scope::Server,
     },
     CatalogQuery {
         name: "MB_INSTANCE_CONFIG",
         table: "msdb.managed_backup.fn_backup_instance_config",
         sql: MB_INSTANCE_CONFIG,
-        needs: "db_backupoperator + ALTER ANY CREDENTIAL",
+        needs: "db_backupoperator in msdb + ALTER ANY CREDENTIAL",
+        scope: Scope::Server,
+    },
+    CatalogQuery {
+        name: "MB_INSTANCE_CONFIG_MSDB",
+        table: "msdb.managed_backup.fn_backup_instance_config",
+        sql: MB_INSTANCE_CONFIG_MSDB,
+        needs: "db_backupoperator in msdb + ALTER ANY CREDENTIAL",
         scope: Scope::Server,
     },
     CatalogQuery {
         name: "MB_MASTER_SWITCH",
         table: "msdb.managed_backup.fn_is_master_switch_on",
         sql: MB_MASTER_SWITCH,
-        needs: "SELECT on the function",
+        needs: "EXECUTE on the function",
         scope: Scope::Server,
     },
     CatalogQuery {
@@ -606,21 +690,21 @@ pub const ALL: &[CatalogQuery] = &[
         name: "SA_DB_CONFIG",
         table: "msdb.smart_admin.fn_backup_db_config",
         sql: SA_DB_CONFIG,
-        needs: "db_backupoperator + ALTER ANY CREDENTIAL",
+        needs: "db_backupoperator in msdb + ALTER ANY CREDENTIAL",
         scope: Scope::Server,
     },
     CatalogQuery {
         name: "SA_INSTANCE_CONFIG",
         table: "msdb.smart_admin.fn_backup_instance_config",
         sql: SA_INSTANCE_CONFIG,
-        needs: "db_backupoperator + ALTER ANY CREDENTIAL",
+        needs: "db_backupoperator in msdb + ALTER ANY CREDENTIAL",
         scope: Scope::Server,
     },
     CatalogQuery {
         name: "SA_MASTER_SWITCH",
         table: "msdb.smart_admin.fn_is_master_switch_on",
         sql: SA_MASTER_SWITCH,
-        needs: "SELECT on the function",
+        needs: "EXECUTE on the function",
         scope: Scope::Server,
     },
     CatalogQuery {
@@ -632,22 +716,118 @@ pub const ALL: &[CatalogQuery] = &[
     },
 ];
 
-/// Fills the placeholders. `db` is a database name (quoted here like QUOTENAME).
+impl CatalogQuery {
+    /// The SQL Server major versions the query is sent to: `(from, before)`
+    /// (`before` exclusive). One place for the collector, the `--print-sql`
+    /// script and `doctor`.
+    pub fn versions(&self) -> (u32, u32) {
+        match self.name {
+            "DATABASES" => (0, 13),
+            "DATABASES_2016" | "STRETCH_DATABASES" | "STRETCH_TABLES" => (13, u32::MAX),
+            "SCOPED_CREDENTIALS" => (13, u32::MAX),
+            "AVAILABILITY_GROUPS" => (11, 13),
+            "AVAILABILITY_GROUPS_2016" => (13, 14),
+            "AVAILABILITY_GROUPS_2017" => (14, u32::MAX),
+            "HADR_REPLICA_STATES" | "AVAILABILITY_REPLICAS" => (11, u32::MAX),
+            n if n.starts_with("MB_") => (13, u32::MAX),
+            // On 2016+ smart_admin's functions pass through to managed_backup's.
+            n if n.starts_with("SA_") => (12, 13),
+            _ => (0, u32::MAX),
+        }
+    }
+
+    /// Whether the query is sent to a server of this major version.
+    pub fn applies(&self, major: u32) -> bool {
+        let (from, before) = self.versions();
+        major >= from && major < before
+    }
+
+    /// Which documented shape of a function's result this query reads, when
+    /// there are several (`docs` or `msdb`, see [`MB_DB_CONFIG`]).
+    pub fn shape(&self) -> Option<&'static str> {
+        match self.name {
+            "MB_DB_CONFIG" | "MB_INSTANCE_CONFIG" => Some("docs"),
+            "MB_DB_CONFIG_MSDB" | "MB_INSTANCE_CONFIG_MSDB" => Some("msdb"),
+            _ => None,
+        }
+    }
+}
+
+/// Fills the placeholders in one pass over the template: text put in for a
+/// placeholder is never searched again, so a name containing `{db}` stays
+/// part of its literal. `db` is a database name, written as `[...]` like
+/// QUOTENAME for `{db}` and as `N'...'` for `{db_name}`.
 pub fn render(
     sql: &str,
     after_id: i64,
     horizon_days: u32,
     db: Option<&str>,
 ) -> Result<String, crate::tsql::QuoteError> {
-    let mut s = sql.replace("{window_start}", WINDOW_START);
-    s = s.replace("{after_id}", &after_id.to_string());
-    s = s.replace("{horizon_days}", &horizon_days.to_string());
-    if let Some(db) = db {
-        s = s.replace("{db_name}", &crate::tsql::quote_string(db));
-        s = s.replace("{db}", &crate::tsql::quote_ident(db)?);
-    }
-    Ok(s)
+    let quoted = match db {
+        Some(d) => Some((
+            crate::tsql::quote_ident(d)?,
+            crate::tsql::try_quote_string(d)?,
+        )),
+        None => None,
+    };
+    let window_start = fill(WINDOW_START, &|name| match name {
+        "horizon_days" => Some(horizon_days.to_string()),
+        _ => None,
+    });
+    Ok(fill(sql, &|name| match name {
+        "window_start" => Some(window_start.clone()),
+        "after_id" => Some(after_id.to_string()),
+        "horizon_days" => Some(horizon_days.to_string()),
+        "db" => quoted.as_ref().map(|q| q.0.clone()),
+        "db_name" => quoted.as_ref().map(|q| q.1.clone()),
+        _ => None,
+    }))
 }
+
+/// Replaces every `{name}` the lookup knows, left to right, without
+/// rescanning what it put in; unknown `{...}` stay as they are.
+pub fn fill(template: &str, value: &dyn Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(template.len() + 64);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let name_len = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(after.len());
+        let name = &after[..name_len];
+        match (after[name_len..].starts_with('}'), value(name)) {
+            (true, Some(v)) => {
+                out.push_str(&v);
+                rest = &after[name_len + 1..];
+            }
+            _ => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// What the login may see, asked once per instance: several catalog objects
+/// answer an empty result (not an error) to a login without the permission,
+/// and "none" must then read "not visible". `HAS_PERMS_BY_NAME` and
+/// `IS_SRVROLEMEMBER` return 1, 0 or NULL; msdb's role is asked in msdb.
+pub const PERMISSIONS: &str = "-- chainwatch: permissions
+SELECT
+    SUSER_SNAME() AS login_name,
+    IS_SRVROLEMEMBER('sysadmin') AS is_sysadmin,
+    HAS_PERMS_BY_NAME(NULL, NULL, 'ALTER ANY DATABASE') AS alter_any_database,
+    HAS_PERMS_BY_NAME('master', 'DATABASE', 'CREATE DATABASE') AS create_database,
+    HAS_PERMS_BY_NAME(NULL, NULL, 'ALTER ANY CREDENTIAL') AS alter_any_credential,
+    HAS_PERMS_BY_NAME(NULL, NULL, 'VIEW ANY DEFINITION') AS view_any_definition,
+    HAS_PERMS_BY_NAME(NULL, NULL, 'VIEW SERVER STATE') AS view_server_state";
+
+/// Whether the login is in msdb's db_backupoperator role (run in msdb).
+pub const MSDB_BACKUPOPERATOR: &str = "-- chainwatch: permissions in msdb
+EXEC msdb.sys.sp_executesql N'SELECT IS_ROLEMEMBER(N''db_backupoperator'') AS is_backupoperator'";
 
 /// The snapshot table a batch is for, from its first line.
 pub fn table_of(sql: &str) -> Option<&str> {
@@ -911,6 +1091,8 @@ pub const CATALOG_COLUMNS: &[(&str, &[&str])] = &[
     (
         "msdb.managed_backup.fn_backup_db_config",
         &[
+            "container_url",
+            "is_smart_backup_enabled",
             "credential_name",
             "db_guid",
             "db_name",
@@ -927,6 +1109,8 @@ pub const CATALOG_COLUMNS: &[(&str, &[&str])] = &[
     (
         "msdb.managed_backup.fn_backup_instance_config",
         &[
+            "container_url",
+            "is_managed_backup_enabled",
             "credential_name",
             "encryption_algorithm",
             "encryptor_name",
@@ -1090,12 +1274,14 @@ pub const CATALOG_COLUMNS: &[(&str, &[&str])] = &[
             "database_id",
             "group_database_id",
             "is_encrypted",
+            "is_in_standby",
             "is_read_only",
             "log_reuse_wait_desc",
             "name",
             "recovery_model",
             "recovery_model_desc",
             "replica_id",
+            "source_database_id",
             "state",
             "state_desc",
             "is_remote_data_archive_enabled",

@@ -1,7 +1,7 @@
 //! Managed Backup's on-demand backup: an extra backup into the same
 //! container that keeps the chain Managed Backup owns (shared/domain.md §3.3).
 
-use super::quote::{quote_string, QuoteError};
+use super::quote::{script_string, QuoteError};
 use super::script::{Batch, BatchKind};
 use crate::model::ManagedBackupSchema;
 
@@ -31,8 +31,8 @@ pub fn backup_on_demand(
         )],
         sql: format!(
             "EXEC msdb.{schema}.sp_backup_on_demand @database_name = {}, @type = {};",
-            quote_string(database),
-            quote_string(kind)
+            script_string(database)?,
+            script_string(kind)?
         ),
         runnable: true,
     })

@@ -1,6 +1,6 @@
 //! The RESTORE script for a plan, as batches (see `script`).
 
-use super::quote::{quote_ident, quote_string, QuoteError};
+use super::quote::{script_ident, script_string, QuoteError};
 use super::script::{Batch, BatchKind, Script};
 use super::stretch::{reauthorize_batch, Reauthorize};
 use crate::analysis::{PlanStep, RestorePlan};
@@ -53,7 +53,7 @@ pub fn restore_batches(
     options: &RestoreOptions,
 ) -> Result<Script, QuoteError> {
     let name = options.target_name.as_deref().unwrap_or(database);
-    let db = quote_ident(name)?;
+    let db = script_ident(name)?;
     let mut script = Script::default();
     let header = &mut script.header;
     header.push(format!("chainwatch restore plan for {database}"));
@@ -112,35 +112,43 @@ pub fn restore_batches(
             for (logical, physical) in &options.moves {
                 with.push(format!(
                     "MOVE {} TO {}",
-                    quote_string(logical),
-                    quote_string(physical)
+                    script_string(logical)?,
+                    script_string(physical)?
                 ));
             }
         }
         if let Some(cred) = &options.credential {
-            with.push(format!("CREDENTIAL = {}", quote_string(cred)));
+            with.push(format!("CREDENTIAL = {}", script_string(cred)?));
         }
         if step.kind == "log" {
             if let Some((local, _)) = stop {
                 with.push(format!(
                     "STOPAT = {}",
-                    quote_string(&local.format("%Y-%m-%dT%H:%M:%S%.3f").to_string())
+                    script_string(&local.format("%Y-%m-%dT%H:%M:%S%.3f").to_string())?
                 ));
             } else if let Some(m) = stop_lsn.and(options.stop_mark.as_ref()) {
                 with.push(match &m.after_local {
                     Some(after) => format!(
                         "STOPATMARK = {} AFTER {}",
-                        quote_string(&m.name),
-                        quote_string(after)
+                        script_string(&m.name)?,
+                        script_string(after)?
                     ),
-                    None => format!("STOPATMARK = {}", quote_string(&m.name)),
+                    None => format!("STOPATMARK = {}", script_string(&m.name)?),
                 });
             } else if let Some(lsn) = stop_lsn {
                 with.push(format!(
                     "STOPATMARK = {}",
-                    quote_string(&format!("lsn:{lsn}"))
+                    script_string(&format!("lsn:{lsn}"))?
                 ));
             }
+        }
+        if step.continue_after_error {
+            // A damaged or incomplete-metadata backup (a tail-log backup of
+            // a damaged database) restores only with CONTINUE_AFTER_ERROR.
+            with.push("CONTINUE_AFTER_ERROR".into());
+        }
+        if step.restorability == "metadata_only" {
+            with.push("METADATA_ONLY".into());
         }
         with.push(format!("STATS = {stats}"));
         let (kind, verb) = if step.kind == "log" {
@@ -156,7 +164,23 @@ pub fn restore_batches(
                 .map(|f| format!(", finished {}", f.format("%Y-%m-%dT%H:%M:%SZ")))
                 .unwrap_or_default()
         )];
-        let runnable = !step.virtual_device && !step.files.is_empty();
+        for w in &step.warnings {
+            comments.push(format!("WARNING: {w}"));
+        }
+        let metadata_only = step.restorability == "metadata_only";
+        let runnable = !step.virtual_device && !metadata_only && !step.files.is_empty();
+        if metadata_only {
+            comments.push(
+                "A T-SQL snapshot backup (METADATA_ONLY): first revert the data and log volumes"
+                    .into(),
+            );
+            comments
+                .push("from the storage snapshot taken with it, then run this statement.".into());
+        }
+        if step.continue_after_error {
+            comments
+                .push("Damaged or incomplete metadata: run DBCC CHECKDB after the restore.".into());
+        }
         if step.virtual_device {
             comments.push(
                 "This backup was made through a virtual device (VSS, DPM or a third-party tool):"
@@ -171,7 +195,7 @@ pub fn restore_batches(
             comments,
             sql: format!(
                 "RESTORE {verb} {db}\n  FROM {}\n  WITH {};",
-                devices(step),
+                devices(step)?,
                 with.join(", ")
             ),
             runnable,
@@ -199,11 +223,12 @@ fn plan_summary(plan: &RestorePlan) -> String {
 }
 
 /// `URL = N'…', URL = N'…'` or `DISK = N'…'`, one per stripe.
-fn devices(step: &PlanStep) -> String {
+fn devices(step: &PlanStep) -> Result<String, QuoteError> {
     if step.files.is_empty() {
-        return "DISK = N'<file of backup set missing from history>'".into();
+        return Ok("DISK = N'<file of backup set missing from history>'".into());
     }
-    step.files
+    Ok(step
+        .files
         .iter()
         .map(|f| {
             let kind = if container_of_url(f).is_some() {
@@ -211,8 +236,8 @@ fn devices(step: &PlanStep) -> String {
             } else {
                 "DISK"
             };
-            format!("{kind} = {}", quote_string(f))
+            Ok(format!("{kind} = {}", script_string(f)?))
         })
-        .collect::<Vec<_>>()
-        .join(",\n       ")
+        .collect::<Result<Vec<_>, QuoteError>>()?
+        .join(",\n       "))
 }

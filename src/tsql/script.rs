@@ -55,17 +55,23 @@ pub struct Script {
     pub batches: Vec<Batch>,
 }
 
+/// The first line of every script: how to run it with command-line sqlcmd.
+/// `-b` stops at the first error; `-x` turns sqlcmd's `$(name)` variable
+/// substitution off (names and paths are refused when they hold `$(` or a
+/// line break anyway: see `quote::sqlcmd_safe`).
+pub const SQLCMD_HINT: &str =
+    "Run: sqlcmd -S SERVER -E -b -x -i script.sql  (-b: stop at the first error; -x: no sqlcmd variable substitution)";
+
 impl Script {
     /// The script as a file or preview shows it.
     pub fn text(&self) -> String {
         let mut out = String::new();
+        push_comment(&mut out, SQLCMD_HINT);
         for line in &self.header {
             push_comment(&mut out, line);
         }
-        for (i, batch) in self.batches.iter().enumerate() {
-            if i > 0 || !self.header.is_empty() {
-                out.push('\n');
-            }
+        for batch in &self.batches {
+            out.push('\n');
             for line in &batch.comments {
                 push_comment(&mut out, line);
             }

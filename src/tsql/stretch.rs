@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::quote::{quote_ident, quote_string, QuoteError};
+use super::quote::{script_ident, script_string, QuoteError};
 use super::script::{Batch, BatchKind};
 
 /// How to reconnect a restored Stretch-enabled database to Azure.
@@ -44,14 +44,14 @@ pub const WITH_COPY_HELP: [&str; 2] = [
 
 /// `USE [db]; EXEC sys.sp_rda_reauthorize_db …;` run in the restored database.
 pub fn reauthorize_batch(database: &str, r: &Reauthorize) -> Result<Batch, QuoteError> {
-    let db = quote_ident(database)?;
+    let db = script_ident(database)?;
     let mut comments = vec![
         "Stretch Database (deprecated since SQL Server 2022): reconnect the restored database to its remote data.".to_string(),
         WITH_COPY_HELP[usize::from(!r.with_copy)].to_string(),
         "If the remote Azure database was restored under another name or region, run EXEC sys.sp_rda_deauthorize_db; first and pass @azure_servername / @azure_databasename.".to_string(),
     ];
     let credential = match &r.credential {
-        Some(c) => quote_string(c),
+        Some(c) => script_string(c)?,
         None => {
             comments.push(if r.candidates.is_empty() {
                 "No database scoped credential was collected for this database: put the one it was linked with in place of the placeholder.".to_string()
@@ -70,10 +70,10 @@ pub fn reauthorize_batch(database: &str, r: &Reauthorize) -> Result<Batch, Quote
         format!("@with_copy = {}", u8::from(r.with_copy)),
     ];
     if let Some(s) = &r.azure_server {
-        args.push(format!("@azure_servername = {}", quote_string(s)));
+        args.push(format!("@azure_servername = {}", script_string(s)?));
     }
     if let Some(d) = &r.azure_database {
-        args.push(format!("@azure_databasename = {}", quote_string(d)));
+        args.push(format!("@azure_databasename = {}", script_string(d)?));
     }
     Ok(Batch {
         kind: BatchKind::Reauthorize,
@@ -97,8 +97,8 @@ pub fn reconcile_batch(database: &str, table: &str) -> Result<Batch, QuoteError>
         )],
         sql: format!(
             "USE {};\nEXEC sys.sp_rda_reconcile_batch @objname = {};",
-            quote_ident(database)?,
-            quote_string(table)
+            script_ident(database)?,
+            script_string(table)?
         ),
         runnable: true,
     })

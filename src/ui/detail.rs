@@ -166,6 +166,12 @@ fn header_lines(app: &App, db: &DatabaseReport, count: u16, width: u16) -> Vec<L
         ),
         pair(t, "diff ", text::age(now, h.last_diff), Style::default()),
         pair(t, "log ", text::age(now, h.last_log), Style::default()),
+        pair(
+            t,
+            "expected: ",
+            sanitize(&h.expectation.summary).into_owned(),
+            Style::default(),
+        ),
     ];
     if db.history_sources.len() > 1 {
         let sources: Vec<String> = db

@@ -100,8 +100,12 @@ pub fn state_style(theme: &Theme, s: ChainState) -> Style {
         ChainState::Ok => theme.ok,
         ChainState::Broken | ChainState::NoFull | ChainState::NoHistory => theme.crit,
         ChainState::Degraded | ChainState::NoLogBackups => theme.warn,
-        ChainState::Simple | ChainState::Passive => theme.info,
-        ChainState::Dropped | ChainState::Unknown => theme.muted,
+        ChainState::Simple | ChainState::Passive | ChainState::Pending => theme.info,
+        ChainState::Unavailable => theme.warn,
+        ChainState::Restoring => theme.info,
+        ChainState::Dropped | ChainState::Unknown | ChainState::Exempt | ChainState::Offline => {
+            theme.muted
+        }
     }
 }
 

@@ -35,6 +35,9 @@ pub struct Hist {
     uuid_counter: u128,
     pub model: RecoveryModel,
     pub url: String,
+    /// A recovery this history has not yet seen a log backup after:
+    /// (the fork it left, the fork point).
+    pending_fork: Option<(Uuid, u128)>,
 }
 
 impl Default for Hist {
@@ -58,6 +61,7 @@ impl Hist {
             uuid_counter: 0x1000,
             model: RecoveryModel::Full,
             url: "https://acct.blob.core.windows.net/cont".into(),
+            pending_fork: None,
         }
     }
 
@@ -125,7 +129,9 @@ impl Hist {
                 physical_device_name: Some(format!("{}/Sales_{id}.{ext}", self.url)),
                 logical_device_name: None,
             }],
+            media_family_count: Some(1),
             collected_from: "SQL01".into(),
+            written_elsewhere: false,
         }
     }
 
@@ -178,7 +184,43 @@ impl Hist {
         b.first_lsn = Lsn::new(self.log_cursor);
         b.last_lsn = Lsn::new(self.pos);
         b.checkpoint_lsn = Lsn::new(self.log_cursor);
+        if let Some((old, point)) = self.pending_fork.take() {
+            // The first log after the recovery spans the fork point.
+            b.first_recovery_fork_guid = Some(old);
+            b.fork_point_lsn = Lsn::new(point);
+        }
         self.log_cursor = self.pos;
+        self.push(b)
+    }
+
+    /// Restores the database over itself to LSN `first_lsn + offset` of log
+    /// `id` and recovers it there (STOPAT): a new recovery fork starts at
+    /// that point. As SQL Server does, the next log backup begins where the
+    /// partly restored log began and spans the fork point. Returns the new fork.
+    pub fn restore_into_log(&mut self, id: i64, offset: u128) -> Uuid {
+        let log = self.row(id).clone();
+        let first = log.first_lsn.unwrap().value();
+        let point = first + offset;
+        assert!(
+            point < log.last_lsn.unwrap().value(),
+            "point inside the log"
+        );
+        let old = self.fork;
+        self.fork = Uuid::from_u128(old.as_u128() + 1);
+        self.database_guid = Uuid::from_u128(self.database_guid.as_u128() + 0x100);
+        self.pos = point;
+        self.log_cursor = first;
+        self.pending_fork = Some((old, point));
+        self.fork
+    }
+
+    /// A copy-only log from the cursor to the end of the log (a tail-log
+    /// backup WITH NO_TRUNCATE after a failure), `minutes` long.
+    pub fn tail_log(&mut self, start_min: i64, minutes: i64) -> i64 {
+        let mut b = self.base(BackupType::Log, at(start_min), at(start_min + minutes));
+        b.first_lsn = Lsn::new(self.log_cursor);
+        b.last_lsn = Lsn::new(self.pos);
+        b.is_copy_only = true;
         self.push(b)
     }
 
@@ -240,5 +282,6 @@ impl Hist {
                 logical_device_name: None,
             })
             .collect();
+        row.media_family_count = Some(n);
     }
 }

@@ -3,6 +3,9 @@
 //! Byte-level notes: shared/design.md §4. Shared with `examples/tds-server.rs`.
 #![allow(dead_code)]
 
+pub mod catalog;
+pub use catalog::MbShape;
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -48,6 +51,74 @@ pub struct ServerOptions {
     pub write_failed: Arc<std::sync::atomic::AtomicBool>,
     /// Every catalog query received (text), in order.
     pub reads: Arc<std::sync::Mutex<Vec<String>>>,
+    /// What the login may see (default: sysadmin).
+    pub login: LoginAccess,
+    /// Which shape msdb's 2016+ Managed Backup functions answer in.
+    pub mb_shape: MbShape,
+    /// A case-sensitive server collation: column names must match exactly.
+    pub case_sensitive: bool,
+}
+
+/// A login's permissions, as the server enforces them.
+#[derive(Debug, Clone)]
+pub struct LoginAccess {
+    pub sysadmin: bool,
+    pub alter_any_database: bool,
+    pub create_database: bool,
+    pub alter_any_credential: bool,
+    pub view_any_definition: bool,
+    pub view_server_state: bool,
+    /// Member of db_backupoperator in msdb.
+    pub msdb_backupoperator: bool,
+    /// CONTROL on every user database (else only where not in `no_control_in`).
+    pub control: bool,
+    pub no_control_in: Vec<String>,
+    /// Databases without a user for the login (error 916).
+    pub no_user_in: Vec<String>,
+    /// AG secondaries that are not readable (error 976).
+    pub unreadable: Vec<String>,
+}
+
+impl Default for LoginAccess {
+    fn default() -> Self {
+        LoginAccess {
+            sysadmin: true,
+            alter_any_database: true,
+            create_database: true,
+            alter_any_credential: true,
+            view_any_definition: true,
+            view_server_state: true,
+            msdb_backupoperator: true,
+            control: true,
+            no_control_in: Vec::new(),
+            no_user_in: Vec::new(),
+            unreadable: Vec::new(),
+        }
+    }
+}
+
+impl LoginAccess {
+    /// The documented least-privilege monitor: SELECT in msdb, VIEW ANY
+    /// DATABASE, VIEW ANY DEFINITION, VIEW SERVER STATE, nothing more.
+    pub fn least_privilege() -> LoginAccess {
+        LoginAccess {
+            sysadmin: false,
+            alter_any_database: false,
+            create_database: false,
+            alter_any_credential: false,
+            msdb_backupoperator: false,
+            control: false,
+            ..LoginAccess::default()
+        }
+    }
+
+    fn sees_mb_config(&self) -> bool {
+        self.sysadmin || (self.msdb_backupoperator && self.alter_any_credential)
+    }
+
+    fn has_control(&self, db: &str) -> bool {
+        self.sysadmin || (self.control && !self.no_control_in.iter().any(|d| d == db))
+    }
 }
 
 impl Default for ServerOptions {
@@ -59,6 +130,9 @@ impl Default for ServerOptions {
             writes: Default::default(),
             write_failed: Default::default(),
             reads: Default::default(),
+            login: LoginAccess::default(),
+            mb_shape: MbShape::default(),
+            case_sensitive: false,
         }
     }
 }
@@ -308,15 +382,15 @@ async fn serve(
                     send(&mut sock, &cached, f.packet_delay).await?;
                     continue;
                 }
-                match answer(inst, f, &table, &text) {
+                match answer(inst, opt, &table, &text) {
                     Err((n, class, msg)) => {
                         error(&mut out, n, class, &msg);
                         done(&mut out, 0x02, 0);
                     }
-                    Ok(rows) if rows.len() > 10_000 && f.drop_mid_result.is_none() => {
+                    Ok(rows) if rows.1.len() > 10_000 && f.drop_mid_result.is_none() => {
                         let mut o = Vec::new();
-                        encode(&mut o, &rows, key.2);
-                        done(&mut o, 0x10, rows.len() as u64);
+                        encode(&mut o, &rows.0, &rows.1, key.2);
+                        done(&mut o, 0x10, rows.1.len() as u64);
                         let o = Arc::new(o);
                         CACHE.lock().unwrap().insert(key, Arc::clone(&o));
                         send(&mut sock, &o, f.packet_delay).await?;
@@ -324,8 +398,8 @@ async fn serve(
                     }
                     Ok(rows) => {
                         let wrong = f.wrong_types.contains(&table);
-                        encode(&mut out, &rows, wrong);
-                        done(&mut out, 0x10, rows.len() as u64);
+                        encode(&mut out, &rows.0, &rows.1, wrong);
+                        done(&mut out, 0x10, rows.1.len() as u64);
                         if f.drop_mid_result.as_deref() == Some(table.as_str()) {
                             let half = packets(0x04, &out);
                             for p in half.iter().take(half.len().div_ceil(2).max(1)) {
@@ -379,13 +453,206 @@ fn first_literal(sql: &str) -> Option<String> {
     None
 }
 
+/// The result of a batch: column names in order, and rows.
+type Answer = (Vec<String>, Rows);
+
+/// Columns in row order (first seen), for answers the catalog does not shape.
+fn columns_of(rows: &Rows) -> Vec<String> {
+    let mut cols: Vec<String> = Vec::new();
+    for r in rows {
+        for k in r.keys() {
+            if !cols.contains(k) {
+                cols.push(k.clone());
+            }
+        }
+    }
+    cols
+}
+
+/// The major version the served instance claims.
+fn major_of(inst: &SnapshotInstance) -> u32 {
+    inst.server
+        .product_version
+        .as_deref()
+        .and_then(|v| v.split('.').next()?.parse().ok())
+        .unwrap_or(13)
+}
+
+/// Where an output column's value comes from.
+#[derive(Debug, Clone)]
+enum Source {
+    Column(String),
+    /// A scalar function's value (its snapshot table's first row).
+    Scalar(String),
+}
+
+/// Output columns: where each value comes from, and its name.
+type Projection = Vec<(Source, String)>;
+
+/// A name with brackets off and `[db].sys.x` folded to `sys.x`.
+fn object_key(name: &sqlparser::ast::ObjectName) -> (String, Option<String>) {
+    let parts: Vec<String> = name
+        .0
+        .iter()
+        .map(|p| p.to_string().trim_matches(['[', ']']).to_string())
+        .collect();
+    match parts.len() {
+        3 if !parts[0].eq_ignore_ascii_case("msdb") => {
+            (format!("{}.{}", parts[1], parts[2]), Some(parts[0].clone()))
+        }
+        _ => (parts.join("."), None),
+    }
+}
+
+/// Resolves a batch against the catalog for the server's version: 208 for
+/// an object the version lacks or a scalar function in FROM, 207 for a
+/// column it lacks. Returns the output columns when the statement is a
+/// plain SELECT of known objects (None: served as before, unshaped).
+fn resolve(
+    sql: &str,
+    major: u32,
+    opt: &ServerOptions,
+) -> Result<Option<Projection>, (i32, u8, String)> {
+    use sqlparser::ast::{Expr, SelectItem, SetExpr, Statement, TableFactor};
+    let Ok(statements) =
+        sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::MsSqlDialect {}, sql)
+    else {
+        return Ok(None);
+    };
+    let Some(Statement::Query(q)) = statements.first() else {
+        return Ok(None);
+    };
+    let SetExpr::Select(select) = q.body.as_ref() else {
+        return Ok(None);
+    };
+    let objects = catalog::objects(opt.mb_shape);
+    let find = |key: &str| {
+        objects
+            .iter()
+            .find(|o| o.name.eq_ignore_ascii_case(key) && major >= o.since && major < o.until)
+    };
+    let known_name = |key: &str| objects.iter().any(|o| o.name.eq_ignore_ascii_case(key));
+    let invalid_object = |key: &str| (208, 16, format!("Invalid object name '{key}'."));
+    // alias -> object
+    let mut sources: Vec<(String, Option<&catalog::Object>)> = Vec::new();
+    for twj in &select.from {
+        if let TableFactor::Table { name, alias, .. } = &twj.relation {
+            let (key, _) = object_key(name);
+            let object = find(&key);
+            match object {
+                Some(o) if o.kind == catalog::Kind::Scalar => return Err(invalid_object(&key)),
+                None if known_name(&key) => return Err(invalid_object(&key)),
+                _ => {}
+            }
+            let alias = alias
+                .as_ref()
+                .map(|a| a.name.value.clone())
+                .unwrap_or_else(|| key.clone());
+            sources.push((alias, object));
+        }
+    }
+    let column_ok = |o: &catalog::Object, c: &str| {
+        o.columns.iter().any(|(name, since)| {
+            major >= *since
+                && if opt.case_sensitive {
+                    *name == c
+                } else {
+                    name.eq_ignore_ascii_case(c)
+                }
+        })
+    };
+    let mut out = Vec::new();
+    let mut shaped = true;
+    for item in &select.projection {
+        let (expr, alias) = match item {
+            SelectItem::UnnamedExpr(e) => (e, None),
+            SelectItem::ExprWithAlias { expr, alias } => (expr, Some(alias.value.clone())),
+            _ => {
+                return Err((
+                    50000,
+                    16,
+                    "the TDS test server cannot evaluate SELECT *".into(),
+                ))
+            }
+        };
+        match expr {
+            Expr::CompoundIdentifier(parts) if parts.len() == 2 => {
+                let (t, c) = (&parts[0].value, &parts[1].value);
+                if let Some((_, Some(o))) = sources.iter().find(|(a, _)| a == t) {
+                    if !column_ok(o, c) {
+                        return Err((207, 16, format!("Invalid column name '{c}'.")));
+                    }
+                }
+                out.push((
+                    Source::Column(c.clone()),
+                    alias.unwrap_or_else(|| c.clone()),
+                ));
+            }
+            Expr::Identifier(i) => out.push((
+                Source::Column(i.value.clone()),
+                alias.unwrap_or(i.value.clone()),
+            )),
+            Expr::Function(f) => {
+                let key = f.name.to_string();
+                match find(&key) {
+                    Some(o) if o.kind == catalog::Kind::Scalar => {
+                        out.push((Source::Scalar(key.clone()), alias.unwrap_or_default()))
+                    }
+                    Some(_) => {
+                        return Err((
+                            4121,
+                            16,
+                            format!(
+                                "Cannot find either column or the user-defined function '{key}'."
+                            ),
+                        ))
+                    }
+                    None if known_name(&key) => return Err(invalid_object(&key)),
+                    None => shaped = false,
+                }
+            }
+            _ => {
+                // A literal (`N'db' AS database_name`): the row's own value.
+                match alias {
+                    Some(a) => out.push((Source::Column(a.clone()), a)),
+                    None => shaped = false,
+                }
+            }
+        }
+    }
+    Ok(shaped.then_some(out))
+}
+
+/// A row's value for a column, by name (any case) or a documented synonym.
+fn value_of(row: &Map<String, Value>, column: &str) -> Value {
+    if let Some(v) = row.get(column) {
+        return v.clone();
+    }
+    let lower = column.to_ascii_lowercase();
+    for (k, v) in row {
+        if k.to_ascii_lowercase() == lower {
+            return v.clone();
+        }
+    }
+    for syn in catalog::synonyms(column) {
+        if let Some(v) = row.get(*syn) {
+            return v.clone();
+        }
+    }
+    Value::Null
+}
+
 /// The rows for a batch, or an error (number, class, message).
 fn answer(
     inst: &SnapshotInstance,
-    f: &Faults,
+    opt: &ServerOptions,
     table: &str,
     sql: &str,
-) -> Result<Rows, (i32, u8, String)> {
+) -> Result<Answer, (i32, u8, String)> {
+    let f = &opt.faults;
+    let login = &opt.login;
+    let major = major_of(inst);
+    let shape = resolve(sql, major, opt)?;
     let get = |t: &str| -> Result<Rows, (i32, u8, String)> {
         if f.deny.iter().any(|d| d == t) {
             return Err(if t.starts_with("sys.dm_") {
@@ -401,11 +668,18 @@ fn answer(
         if f.error_token.iter().any(|d| d == t) {
             return Err((50000, 16, format!("injected error on {t}")));
         }
+        // Managed Backup's configuration answers empty to a login without its role.
+        if (t.contains("fn_backup_db_config") || t.contains("fn_backup_instance_config"))
+            && !login.sees_mb_config()
+        {
+            return Ok(Vec::new());
+        }
         // Views every 2012+ server has, empty where the snapshot has none.
         let always = [
             "sys.availability_groups",
             "sys.availability_replicas",
             "sys.dm_hadr_database_replica_states",
+            "sys.database_scoped_credentials",
         ];
         match inst.tables.get(t) {
             Some(rows) => Ok(rows.to_maps()),
@@ -420,7 +694,8 @@ fn answer(
     };
     let cfg = format!("msdb.{schema}.fn_backup_db_config");
     let mut one = Map::new();
-    match table {
+    let bit = |b: bool| Value::from(i64::from(b));
+    let rows = match table {
         "server" => {
             let s = serde_json::to_value(&inst.server).unwrap();
             for k in [
@@ -433,19 +708,61 @@ fn answer(
             ] {
                 one.insert(k.into(), s.get(k).cloned().unwrap_or(Value::Null));
             }
-            Ok(vec![one])
+            vec![one]
         }
-        "databases to visit" => Ok(get("sys.databases")?
+        "permissions" => {
+            one.insert("login_name".into(), Value::String(opt.user.clone()));
+            one.insert("is_sysadmin".into(), bit(login.sysadmin));
+            one.insert(
+                "alter_any_database".into(),
+                bit(login.alter_any_database || login.sysadmin),
+            );
+            one.insert(
+                "create_database".into(),
+                bit(login.create_database || login.sysadmin),
+            );
+            one.insert(
+                "alter_any_credential".into(),
+                bit(login.alter_any_credential || login.sysadmin),
+            );
+            one.insert(
+                "view_any_definition".into(),
+                bit(login.view_any_definition || login.sysadmin),
+            );
+            one.insert(
+                "view_server_state".into(),
+                bit(login.view_server_state || login.sysadmin),
+            );
+            vec![one]
+        }
+        "permissions in msdb" => {
+            one.insert(
+                "is_backupoperator".into(),
+                bit(login.msdb_backupoperator || login.sysadmin),
+            );
+            vec![one]
+        }
+        "databases to visit" => get("sys.databases")?
             .iter()
             .filter(|r| {
                 r["database_id"].as_i64().unwrap_or(0) > 4 && r["state"].as_i64() == Some(0)
             })
-            .map(|r| Map::from_iter([("name".to_string(), r["name"].clone())]))
-            .collect()),
-        "managed databases" => Ok(get(&cfg)?
+            .map(|r| {
+                let name = r["name"].as_str().unwrap_or_default().to_string();
+                Map::from_iter([
+                    ("name".to_string(), r["name"].clone()),
+                    (
+                        "has_dbaccess".to_string(),
+                        bit(!login.no_user_in.contains(&name)),
+                    ),
+                    ("has_control".to_string(), bit(login.has_control(&name))),
+                ])
+            })
+            .collect(),
+        "managed databases" => get(&cfg)?
             .iter()
             .map(|r| Map::from_iter([("db_name".to_string(), r["db_name"].clone())]))
-            .collect()),
+            .collect(),
         "retention" => {
             let max = get(&cfg)?
                 .iter()
@@ -455,22 +772,105 @@ fn answer(
                 "retention_days".into(),
                 max.map_or(Value::Null, Value::from),
             );
-            Ok(vec![one])
+            vec![one]
         }
         t => {
-            let rows = get(t)?;
+            let mut rows = get(t)?;
+            if t == "sys.databases"
+                && !(login.sysadmin || login.alter_any_database || login.create_database)
+            {
+                // OFFLINE databases are hidden from such a login.
+                rows.retain(|r| r.get("state").and_then(Value::as_i64) != Some(6));
+            }
+            if t == "sys.database_mirroring" && !login.sysadmin {
+                // Mirror-side values are NULL unless sysadmin.
+                for r in rows.iter_mut() {
+                    if r.get("mirroring_role_desc").and_then(Value::as_str) == Some("MIRROR") {
+                        for (k, v) in r.iter_mut() {
+                            if k.starts_with("mirroring_") {
+                                *v = Value::Null;
+                            }
+                        }
+                    }
+                }
+            }
             if let Some(after) = after_id(sql).filter(|a| *a > 0) {
-                return Ok(after_rows(inst, t, &rows, after));
-            }
-            if sql.contains("AS database_name") {
+                after_rows(inst, t, &rows, after)
+            } else if sql.contains("AS database_name") {
                 let db = first_literal(sql).unwrap_or_default();
-                Ok(rows
-                    .into_iter()
+                if login.no_user_in.contains(&db) {
+                    return Err((
+                        916,
+                        14,
+                        format!("The server principal \"{}\" is not able to access the database \"{db}\" under the current security context.", opt.user),
+                    ));
+                }
+                if login.unreadable.contains(&db) {
+                    return Err((
+                        976,
+                        14,
+                        format!("The target database, '{db}', is participating in an availability group and is currently not accessible for queries."),
+                    ));
+                }
+                if t == "sys.database_scoped_credentials" && !login.has_control(&db) {
+                    return Ok((
+                        shape
+                            .map(|s| s.into_iter().map(|(_, n)| n).collect())
+                            .unwrap_or_default(),
+                        Vec::new(),
+                    ));
+                }
+                rows.into_iter()
                     .filter(|r| r.get("database_name").and_then(Value::as_str) == Some(&db))
-                    .collect())
+                    .collect()
             } else {
-                Ok(rows)
+                rows
             }
+        }
+    };
+    let special = matches!(
+        table,
+        "server"
+            | "permissions"
+            | "permissions in msdb"
+            | "databases to visit"
+            | "managed databases"
+            | "retention"
+    );
+    match shape {
+        Some(cols) if !special => {
+            let names: Vec<String> = cols.iter().map(|(_, n)| n.clone()).collect();
+            let scalar_row = |t: &str| -> Value {
+                inst.tables
+                    .get(t)
+                    .and_then(|rows| rows.to_maps().into_iter().next())
+                    .and_then(|r| r.values().next().cloned())
+                    .unwrap_or(Value::Null)
+            };
+            let source_rows: Rows = if cols.iter().all(|(s, _)| matches!(s, Source::Scalar(_))) {
+                vec![Map::new()]
+            } else {
+                rows
+            };
+            let shaped = source_rows
+                .iter()
+                .map(|r| {
+                    cols.iter()
+                        .map(|(s, n)| {
+                            let v = match s {
+                                Source::Column(c) => value_of(r, c),
+                                Source::Scalar(t) => scalar_row(t),
+                            };
+                            (n.clone(), v)
+                        })
+                        .collect()
+                })
+                .collect();
+            Ok((names, shaped))
+        }
+        _ => {
+            let cols = columns_of(&rows);
+            Ok((cols, rows))
         }
     }
 }
@@ -567,16 +967,9 @@ fn numeric_size(p: u8) -> u8 {
     }
 }
 
-/// COLMETADATA and ROW tokens for a result.
-fn encode(out: &mut Vec<u8>, rows: &Rows, wrong_types: bool) {
-    let mut cols: Vec<String> = Vec::new();
-    for r in rows {
-        for k in r.keys() {
-            if !cols.contains(k) {
-                cols.push(k.clone());
-            }
-        }
-    }
+/// COLMETADATA and ROW tokens for a result, columns in the given order.
+fn encode(out: &mut Vec<u8>, cols: &[String], rows: &Rows, wrong_types: bool) {
+    let mut cols: Vec<String> = cols.to_vec();
     if cols.is_empty() {
         cols.push("empty".into());
     }

@@ -287,6 +287,7 @@ impl<'e> Ctx<'e> {
             remedy: String::new(),
             rows: Vec::new(),
             sql: None,
+            expectation: None,
         }
     }
 
@@ -451,7 +452,7 @@ pub(crate) fn disable_sql(cfg: &ManagedBackupConfig, database: &str) -> String {
 /// `[name]`, or the name as a comment-safe placeholder when it cannot be quoted.
 pub(crate) fn ident(name: &str) -> String {
     crate::tsql::quote_ident(name)
-        .unwrap_or_else(|_| format!("/* {} */", crate::tsql::comment_safe(name)))
+        .unwrap_or_else(|_| format!("/* {} */", crate::tsql::block_comment_safe(name)))
 }
 
 pub(crate) fn fmt_time(t: Option<DateTime<Utc>>) -> String {
@@ -468,5 +469,22 @@ pub(crate) fn row_ev(row: &Row<'_>, text: String) -> EvidenceRow {
         table: row.table.to_string(),
         row: Some(row.index),
         text,
+    }
+}
+
+#[cfg(test)]
+mod ident_tests {
+    /// A name that cannot be bracketed (over 128 characters) is shown as a
+    /// comment; a `*/` in it used to end that comment and run the rest.
+    #[test]
+    fn an_unquotable_name_cannot_close_its_comment() {
+        let name = format!("{}*/ DROP DATABASE victim; /*", "x".repeat(130));
+        let shown = super::ident(&name);
+        assert!(
+            shown.starts_with("/* ") && shown.ends_with(" */"),
+            "{shown}"
+        );
+        assert_eq!(shown.matches("*/").count(), 1, "{shown}");
+        assert_eq!(shown.matches("/*").count(), 1, "{shown}");
     }
 }

@@ -76,6 +76,8 @@ mod tests {
             to: t(to_h),
             from_lsn: Lsn::default(),
             to_lsn: Lsn::default(),
+            abandoned: false,
+            needs: None,
         }
     }
 
