@@ -123,9 +123,9 @@ fn main() {
         .collect();
     let loaded = start.elapsed();
     let mut results = runtime.block_on(collect_all_since(&configs, &settings, &previous));
-    drop(previous);
     let collected = start.elapsed();
-    refresh::store_round(&path, &mut results, Utc::now()).expect("store");
+    refresh::store_round(&path, &mut results, Utc::now(), |n| previous.get(n)).expect("store");
+    drop(previous);
     let stored = start.elapsed();
     let estate = to_estate(to_snapshot(&results, Utc::now()), "bench", false).expect("estate");
     let total = start.elapsed();

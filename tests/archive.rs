@@ -1020,7 +1020,7 @@ async fn a_purge_on_the_server_keeps_the_archived_rows() {
         ids(&results[0].snapshot.as_ref().unwrap().tables[table::BACKUPSET]).len(),
         ids(&purged.tables[table::BACKUPSET]).len()
     );
-    chainwatch::archive::refresh::store_round(&file, &mut results, Utc::now()).unwrap();
+    chainwatch::archive::refresh::store_round(&file, &mut results, Utc::now(), |_| None).unwrap();
     let mut shown = ids(&results[0].snapshot.as_ref().unwrap().tables[table::BACKUPSET]);
     shown.sort_unstable();
     assert_eq!(shown, all, "a whole re-read shows the archived rows too");

@@ -151,7 +151,12 @@ async fn refresh_loop(source: LiveSource, tx: mpsc::Sender<Refresh>, wake: Arc<N
         let started = Instant::now();
         let mut results = collect_round(&source, &kept, incremental).await;
         if let Some(path) = &source.archive {
-            results = to_archive(path, results, at).await;
+            let read_on: BTreeMap<String, SnapshotInstance> = kept
+                .iter()
+                .filter(|_| incremental)
+                .map(|(n, (s, _))| (n.clone(), s.clone()))
+                .collect();
+            results = to_archive(path, results, at, read_on).await;
         }
         let mut health = BTreeMap::new();
         for r in &results {
@@ -283,12 +288,14 @@ async fn to_archive(
     path: &std::path::Path,
     results: Vec<InstanceResult>,
     at: DateTime<Utc>,
+    read_on: BTreeMap<String, SnapshotInstance>,
 ) -> Vec<InstanceResult> {
     let path = path.to_path_buf();
     let copy = results.clone();
     let stored = tokio::task::spawn_blocking(move || {
         let mut results = copy;
-        crate::archive::refresh::store_round(&path, &mut results, at).map(|()| results)
+        crate::archive::refresh::store_round(&path, &mut results, at, |n| read_on.get(n))
+            .map(|()| results)
     });
     match stored.await {
         Ok(Ok(r)) => r,

@@ -199,8 +199,9 @@ pub fn load_live(
             .collect();
     let settings = crate::sqlserver::Settings::from(&config.defaults);
     let instances = config.instances.clone();
-    let mut results = crate::sqlserver::block_on(async move {
-        crate::sqlserver::collect_all_since(&instances, &settings, &previous).await
+    let (mut results, previous) = crate::sqlserver::block_on(async move {
+        let r = crate::sqlserver::collect_all_since(&instances, &settings, &previous).await;
+        (r, previous)
     });
     for r in results
         .iter()
@@ -209,7 +210,8 @@ pub fn load_live(
         eprintln!("chainwatch: {}: {}", r.name, r.status);
     }
     let at = chrono::Utc::now();
-    archive::refresh::store_round(archive_path, &mut results, at)?;
+    archive::refresh::store_round(archive_path, &mut results, at, |n| previous.get(n))?;
+    drop(previous);
     let snapshot = crate::sqlserver::to_snapshot(&results, at);
     let label = config_path
         .file_name()
