@@ -622,3 +622,70 @@ fn json_any(args: &[&str]) -> Value {
     let out = run(args);
     serde_json::from_slice(&out.stdout).expect("JSON on stdout")
 }
+
+/// One truth through the command line: `check --format json`, `chain
+/// --format json` and `plan --format json` give every demo database the
+/// same latest recoverable point, RPO and windows.
+#[test]
+fn check_chain_and_plan_agree_for_every_demo_database() {
+    let now = "2026-11-22T10:00:00Z";
+    let check = json_any(&["check", "--demo", "--now", now, "--format", "json"]);
+    let dbs = check["databases"].as_array().unwrap();
+    assert!(dbs.len() >= 15);
+    for d in dbs {
+        let (inst, name) = (
+            d["instance"].as_str().unwrap(),
+            d["database"].as_str().unwrap(),
+        );
+        for key in [
+            "rpo_seconds",
+            "latest_recoverable",
+            "recoverable_since",
+            "last_full",
+            "last_diff",
+            "last_log",
+            "windows",
+        ] {
+            assert!(d.get(key).is_some(), "{name}: check JSON lacks {key}");
+        }
+        let chain = json(&[
+            "chain",
+            "--demo",
+            "--now",
+            now,
+            "--instance",
+            inst,
+            "--database",
+            name,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(
+            chain["latest_recoverable"], d["latest_recoverable"],
+            "{name}"
+        );
+        assert_eq!(chain["rpo_now_seconds"], d["rpo_seconds"], "{name}");
+        assert_eq!(chain["windows"], d["windows"], "{name}");
+        assert_eq!(chain["state"], d["state"], "{name}");
+        let out = run(&[
+            "plan",
+            "--demo",
+            "--now",
+            now,
+            "--instance",
+            inst,
+            "--database",
+            name,
+            "--format",
+            "json",
+        ]);
+        let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+        if d["latest_recoverable"].is_null() {
+            assert_eq!(plan["recoverable"], false, "{name}");
+            assert_eq!(out.status.code(), Some(1), "{name}");
+        } else {
+            assert_eq!(plan["recoverable"], true, "{name}");
+            assert_eq!(plan["recovery_point"], d["latest_recoverable"], "{name}");
+        }
+    }
+}

@@ -698,6 +698,8 @@ fn production_instances_get_a_labelled_accent() {
         "SQL16\\PROD",
         chainwatch::ui::theme::Environment::Production,
     );
+    // Sorted by name, the selected row is on another instance.
+    press(&mut app, &chars("ooo"));
     let screen = render(&app, 120, 30);
     assert!(!screen.contains("PRODUCTION"), "all instances: no accent");
     open(&mut app, "Telemetry");
@@ -880,4 +882,83 @@ fn a_failed_or_vanished_load_is_an_error_not_a_hang() {
         .unwrap();
     let result = runtime.block_on(chainwatch::app::loading::next(&mut Some(pending)));
     assert!(result.is_err());
+}
+
+/// One truth: every surface shows the recoverability computed once per
+/// database — the table's RPO and LATEST columns, the detail header, the
+/// plan to latest, the windows — for every demo database.
+#[test]
+fn every_view_agrees_on_recoverability() {
+    let app = demo_app();
+    let wide = render(&app, 260, 60);
+    let estate = chainwatch::sources::demo_estate(now()).unwrap();
+    for (i, d) in app.report.databases.iter().enumerate() {
+        let r = &d.recoverability;
+        // The report's own pieces agree with each other.
+        assert_eq!(
+            r.latest_recoverable, d.health.latest_recoverable,
+            "{}",
+            d.database.name
+        );
+        assert_eq!(
+            r.latest_recoverable,
+            d.windows.iter().map(|w| w.to).max(),
+            "{}: latest = end of the newest window",
+            d.database.name
+        );
+        assert_eq!(r.rpo_seconds, d.health.rpo_now_seconds);
+        assert_eq!(r.severity, d.worst_severity());
+        // The plan to latest reaches exactly that point.
+        let (inst, db) =
+            chainwatch::analysis::find_database(&estate, Some(&d.instance), &d.database.name)
+                .unwrap();
+        let a = chainwatch::analysis::analyze_database(&estate, inst, db, now());
+        let p = chainwatch::analysis::plan(&a, chainwatch::analysis::Target::Latest);
+        if r.latest_recoverable.is_some() {
+            assert!(p.recoverable, "{}: {}", d.database.name, p.reason);
+            assert_eq!(
+                p.recovery_point, r.latest_recoverable,
+                "{}",
+                d.database.name
+            );
+        } else {
+            assert!(!p.recoverable, "{}", d.database.name);
+        }
+        // The databases table shows the same RPO and LATEST on the row.
+        let rpo = r
+            .rpo_seconds
+            .map(chainwatch::ui::text::span)
+            .unwrap_or_else(|| "—".into());
+        let latest = r
+            .latest_recoverable
+            .map(|t| t.format("%m-%d %H:%MZ").to_string())
+            .unwrap_or_else(|| "—".into());
+        let line = wide
+            .lines()
+            .find(|l| l.contains(&format!(" {} ", d.database.name)) && l.contains(&d.instance))
+            .unwrap_or_else(|| panic!("{} not in the table:\n{wide}", d.database.name));
+        assert!(
+            line.contains(&format!(" {rpo} ")),
+            "{}: RPO {rpo} not in {line}",
+            d.database.name
+        );
+        assert!(
+            line.contains(&latest),
+            "{}: LATEST {latest} not in {line}",
+            d.database.name
+        );
+        // The detail header says the same.
+        let mut detail = demo_app();
+        detail.databases.focus = chainwatch::app::Pane::Databases;
+        detail.databases.selected = detail.databases.rows.iter().position(|&r| r == i).unwrap();
+        detail.update(Action::Open);
+        assert_eq!(detail.view, View::Detail);
+        let screen = render(&detail, 200, 40);
+        let header: String = screen.lines().take(6).collect();
+        assert!(
+            header.contains(&rpo),
+            "{}: detail header lacks RPO {rpo}:\n{header}",
+            d.database.name
+        );
+    }
 }

@@ -86,9 +86,15 @@ pub fn chain_findings(a: &DatabaseAnalysis<'_>, now: DateTime<Utc>) -> Vec<Findi
         let new_full = (b.reason == BreakReason::NewFork)
             .then(|| super::expected_findings::full_on_new_fork(a, b))
             .flatten();
+        // Severity policy (README): points inside the retention period that
+        // cannot be restored are an actual loss (critical); a break that
+        // keeps continuity or a fork without its full yet is a risk (warning).
+        let lost_inside = super::health::lost_in(&a.windows, b, h.horizon_start, now);
         let severity = match b.reason {
             BreakReason::HistoryMissing => Severity::Info,
             BreakReason::NewFork if new_full.is_some() => Severity::Info,
+            _ if !b.on_current_path => Severity::Info,
+            _ if lost_inside.is_some() => Severity::Critical,
             BreakReason::NewFork => Severity::Warning,
             _ if recent => Severity::Warning,
             _ => Severity::Info,
@@ -105,6 +111,15 @@ pub fn chain_findings(a: &DatabaseAnalysis<'_>, now: DateTime<Utc>) -> Vec<Findi
                 )
             }
             None => b.detail.clone(),
+        };
+        let detail = match lost_inside {
+            Some(u) => format!(
+                "{detail}. No restore reaches the points from {} to {} ({}), inside the retention period",
+                fmt_time(Some(u.from)),
+                fmt_time(Some(u.to)),
+                human_age(u.length())
+            ),
+            None => detail,
         };
         push(
             match b.reason {

@@ -239,3 +239,49 @@ pub fn worst_uncovered(
     consider(cursor, now);
     worst
 }
+
+/// The stretch a break leaves unrecoverable inside [`start`, `now`]: the
+/// part of the break's span that no window covers, if any.
+pub fn lost_in(
+    windows: &[Window],
+    b: &super::chain::Break,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Option<Uncovered> {
+    if b.reason.keeps_continuity() && !splits(windows, b) {
+        return None;
+    }
+    let from = b.from_time?.max(start);
+    let to = b.to_time.unwrap_or(now).min(now);
+    if to <= from {
+        return None;
+    }
+    let mut sorted: Vec<&Window> = windows
+        .iter()
+        .filter(|w| w.to > from && w.from < to)
+        .collect();
+    sorted.sort_by_key(|w| w.from);
+    let mut cursor = from;
+    let mut worst: Option<Uncovered> = None;
+    for w in sorted {
+        if w.from > cursor && worst.is_none_or(|u| w.from - cursor > u.length()) {
+            worst = Some(Uncovered {
+                from: cursor,
+                to: w.from,
+            });
+        }
+        cursor = cursor.max(w.to);
+    }
+    if to > cursor && worst.is_none_or(|u| to - cursor > u.length()) {
+        worst = Some(Uncovered { from: cursor, to });
+    }
+    worst.filter(|u| u.length() > Duration::zero())
+}
+
+/// Whether a continuity-keeping break still cuts the windows (a NUL log).
+fn splits(windows: &[Window], b: &super::chain::Break) -> bool {
+    match (b.from_time, b.to_time) {
+        (Some(f), Some(t)) => !windows.iter().any(|w| w.from <= f && t <= w.to),
+        _ => false,
+    }
+}

@@ -13,6 +13,7 @@ pub mod localtime;
 pub mod past;
 pub mod plan;
 pub mod policy;
+pub mod recoverability;
 pub mod report;
 pub mod restore_facts;
 pub mod restore_findings;

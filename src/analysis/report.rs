@@ -43,6 +43,10 @@ pub struct DatabaseReport {
     pub timeline: Vec<TimelineItem>,
     pub history_sources: Vec<String>,
     pub excluded: Vec<super::chain::Excluded>,
+    /// The one recoverability answer every surface reads.
+    pub recoverability: super::recoverability::Recoverability,
+    /// Windows on recovery paths the database left (abandoned branches).
+    pub abandoned_windows: Vec<Window>,
 }
 
 impl DatabaseReport {
@@ -148,6 +152,14 @@ pub fn report_of(a: &DatabaseAnalysis<'_>, now: DateTime<Utc>) -> DatabaseReport
         timeline,
         history_sources: a.history.sources.clone(),
         excluded: a.chain.excluded.clone(),
+        recoverability: super::recoverability::summarize(
+            &a.database,
+            &a.health,
+            &a.windows,
+            None,
+            now,
+        ),
+        abandoned_windows: a.other_windows.clone(),
     }
 }
 
@@ -168,6 +180,7 @@ pub fn analyze_estate(estate: &Estate, now: DateTime<Utc>) -> EstateReport {
             report
                 .findings
                 .sort_by_key(|f| std::cmp::Reverse(f.severity));
+            report.recoverability.severity = report.worst_severity();
             databases.push(report);
         }
         instances.push(InstanceStatus {

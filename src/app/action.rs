@@ -64,6 +64,8 @@ pub enum Action {
     WizardOpen,
     /// The findings view of the selected instance (or all).
     ShowFindings,
+    /// Order the databases table by the next sort key.
+    CycleSort,
     /// Open the database a finding is about.
     OpenDatabase,
     /// Managed Backup's on-demand backup of the detail database (typed confirmation).
@@ -119,6 +121,7 @@ impl Action {
         ("wizard_resume", Action::WizardResume),
         ("backup_now", Action::BackupNow),
         ("show_findings", Action::ShowFindings),
+        ("cycle_sort", Action::CycleSort),
         ("open_database", Action::OpenDatabase),
         ("wizard_next", Action::Wizard(WizardKey::Next)),
         ("wizard_back", Action::Wizard(WizardKey::Back)),

@@ -40,9 +40,53 @@ fn matches(haystack: &str, needle: &str) -> bool {
     needle.is_empty() || haystack.to_lowercase().contains(&needle.to_lowercase())
 }
 
+/// How the databases table is ordered (`o` cycles through them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    /// Worst severity first, then the largest RPO (the default).
+    #[default]
+    Severity,
+    /// Largest RPO first (no recoverable point at all first of all).
+    Rpo,
+    /// Oldest last log backup first.
+    LastLog,
+    /// Instance, then name.
+    Name,
+}
+
+impl SortKey {
+    pub fn next(self) -> SortKey {
+        match self {
+            SortKey::Severity => SortKey::Rpo,
+            SortKey::Rpo => SortKey::LastLog,
+            SortKey::LastLog => SortKey::Name,
+            SortKey::Name => SortKey::Severity,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Severity => "worst first",
+            SortKey::Rpo => "by RPO",
+            SortKey::LastLog => "by last log",
+            SortKey::Name => "by name",
+        }
+    }
+}
+
 /// Indices into `report.databases`, sorted by instance then name, limited to
 /// one instance when given, filtered over instance + name + state.
 pub fn database_rows(report: &EstateReport, instance: Option<&str>, filter: &str) -> Vec<usize> {
+    sorted_database_rows(report, instance, filter, SortKey::Name)
+}
+
+/// [`database_rows`] in the order `key` asks for (ties: instance, name).
+pub fn sorted_database_rows(
+    report: &EstateReport,
+    instance: Option<&str>,
+    filter: &str,
+    key: SortKey,
+) -> Vec<usize> {
     let mut rows: Vec<usize> = report
         .databases
         .iter()
@@ -61,7 +105,21 @@ pub fn database_rows(report: &EstateReport, instance: Option<&str>, filter: &str
         .collect();
     rows.sort_by_cached_key(|&i| {
         let d = &report.databases[i];
+        let r = &d.recoverability;
+        // No recoverable point sorts as the largest RPO.
+        let rpo = std::cmp::Reverse(r.rpo_seconds.unwrap_or(i64::MAX));
+        let first = match key {
+            SortKey::Severity => (std::cmp::Reverse(r.severity), rpo, None),
+            SortKey::Rpo => (std::cmp::Reverse(None), rpo, None),
+            SortKey::LastLog => (
+                std::cmp::Reverse(None),
+                std::cmp::Reverse(0),
+                Some(r.last_log.map(|t| t.timestamp()).unwrap_or(i64::MIN)),
+            ),
+            SortKey::Name => (std::cmp::Reverse(None), std::cmp::Reverse(0), None),
+        };
         (
+            first,
             d.instance.to_lowercase(),
             d.database.name.to_lowercase(),
             d.database.name.clone(),

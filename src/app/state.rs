@@ -90,6 +90,8 @@ pub struct DatabasesState {
     pub filter: Filter,
     /// Name widths over all of `rows`, kept with them (see `rows::row_widths`).
     pub widths: rows::RowWidths,
+    /// The table's order (worst first unless the operator cycles it).
+    pub sort: rows::SortKey,
 }
 
 /// State of the detail view of one database.
@@ -200,6 +202,7 @@ impl App {
                 selected: 0,
                 filter: Filter::default(),
                 widths: rows::RowWidths::default(),
+                sort: rows::SortKey::default(),
             },
             estate: Arc::new(estate),
             report,

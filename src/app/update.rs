@@ -185,7 +185,8 @@ impl App {
     pub(super) fn refresh_databases(&mut self) {
         let instance = self.selected_instance().map(|i| i.name.clone());
         let s = &mut self.databases;
-        s.rows = rows::database_rows(&self.report, instance.as_deref(), &s.filter.text);
+        s.rows =
+            rows::sorted_database_rows(&self.report, instance.as_deref(), &s.filter.text, s.sort);
         s.widths = rows::row_widths(&self.report, &s.rows);
         s.selected = s.selected.min(s.rows.len().saturating_sub(1));
     }
@@ -228,6 +229,11 @@ impl App {
                 }
             }
             Action::ShowFindings => self.open_findings(),
+            Action::CycleSort => {
+                s.sort = s.sort.next();
+                s.selected = 0;
+                self.refresh_databases();
+            }
             Action::Open if s.focus == Pane::Instances => s.focus = Pane::Databases,
             Action::Open => {
                 if let Some(&db) = s.rows.get(s.selected) {

@@ -42,7 +42,7 @@ pub struct RetentionWindow {
     pub promised_from: DateTime<Utc>,
     /// Recoverable intervals with the files present (clipped to the promise).
     pub recoverable: Vec<Window>,
-    /// Start of the unbroken interval that ends at the latest recoverable point.
+    /// The earliest recoverable point inside the promise (with the files present).
     pub recoverable_from: Option<DateTime<Utc>>,
     pub latest_recoverable: Option<DateTime<Utc>>,
     /// How much of the promise is missing at the start (zero when kept).
@@ -167,10 +167,20 @@ fn window_of(
             w
         })
         .collect();
-    let recoverable_from = span.map(|(f, _)| f.max(promised_from));
-    let shortfall = match recoverable_from {
-        Some(f) => (f - promised_from).num_minutes().max(0),
-        None => (now - promised_from).num_minutes(),
+    // The same answer as the database's recoverability: the earliest
+    // recoverable point inside the promise (not the start of the last
+    // unbroken stretch, which a bulk-logged log would cut short).
+    let recoverable_from =
+        crate::analysis::recoverability::recoverable_since(windows, promised_from);
+    // What the promise misses: its start, and any stretch inside it that
+    // no restore reaches (a gap, a missing file, a bulk-logged log).
+    let shortfall = match (recoverable_from, span) {
+        (Some(f), Some((_, latest))) => {
+            (f - promised_from).num_minutes().max(0)
+                + crate::analysis::recoverability::lost_seconds(windows, f, latest) / 60
+        }
+        (Some(f), None) => (f - promised_from).num_minutes().max(0),
+        (None, _) => (now - promised_from).num_minutes(),
     };
     let mut reasons = Vec::new();
     if shortfall > 0 {
@@ -203,7 +213,9 @@ fn window_of(
         }
         if reasons.is_empty() {
             let first = all_windows.iter().map(|w| w.from).min();
+            let holes = recoverable_from.is_some_and(|f| f <= promised_from);
             reasons.push(match first {
+                _ if holes => "points inside bulk-logged log backups cannot be reached (restore to their end only)".to_string(),
                 Some(f) if f > promised_from => format!(
                     "the oldest restorable backup starts {}: Managed Backup has not run for {days} days yet (or history was cleaned)",
                     fmt_time(Some(f))
@@ -381,8 +393,9 @@ mod tests {
             &["x.log".into()],
             &[],
         );
-        assert_eq!(cut.recoverable_from, Some(t("2026-11-23T06:00:00Z")));
-        assert_eq!(cut.shortfall_minutes, 6 * 60);
+        // The promise starts recoverable; the hour with the missing file is lost.
+        assert_eq!(cut.recoverable_from, Some(t("2026-11-23T00:00:00Z")));
+        assert_eq!(cut.shortfall_minutes, 60);
         assert_eq!(
             cut.reasons,
             vec!["missing file in storage: x.log".to_string()]

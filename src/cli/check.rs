@@ -211,6 +211,12 @@ struct DatabaseLine<'a> {
     findings: usize,
     /// What the database is expected to have, as the findings judged it.
     expectation: &'a crate::analysis::Expectation,
+    /// The recoverability answer (design.md §3): rpo_seconds,
+    /// latest_recoverable, recoverable_since, last_full/diff/log, …
+    #[serde(flatten)]
+    recoverability: &'a crate::analysis::recoverability::Recoverability,
+    /// Recoverable windows on the current recovery path.
+    windows: &'a [crate::analysis::Window],
 }
 
 #[derive(Serialize)]
@@ -279,6 +285,8 @@ pub fn run(loaded: &Loaded, format: CheckFormat, storage: &StorageArgs) -> anyho
                     worst: d.worst_severity(),
                     findings: d.findings.len(),
                     expectation: &d.health.expectation,
+                    recoverability: &d.recoverability,
+                    windows: &d.windows,
                 })
                 .collect(),
             findings,

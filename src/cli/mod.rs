@@ -149,6 +149,10 @@ pub enum Command {
         /// Target LSN (decimal digits, or vlf:block:slot hex).
         #[arg(long)]
         lsn: Option<String>,
+        /// Plan on the recovery path that ends on this fork (a branch the
+        /// database left after a point-in-time restore) instead of the current one.
+        #[arg(long, value_name = "FORK_GUID")]
+        fork: Option<String>,
         #[arg(long, value_enum, default_value_t)]
         format: PlanFormat,
     },
@@ -580,6 +584,7 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
                 instance,
                 at,
                 lsn,
+                fork,
                 format,
             } => plan::run(
                 &loaded,
@@ -587,6 +592,7 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
                 database,
                 at.as_deref(),
                 lsn.as_deref(),
+                fork.as_deref(),
                 *format,
             ),
             Command::Demo { .. }

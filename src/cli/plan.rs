@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::{print_json, PlanFormat};
 use crate::analysis::chain::fmt_time;
 use crate::analysis::restore_facts::scoped_credentials;
-use crate::analysis::{analyze_database, find_database, plan, PlanStep, Target};
+use crate::analysis::{analyze_database, find_database, plan_on, PlanStep, Target};
 use crate::model::Lsn;
 use crate::model::{Database, Instance};
 use crate::sources::Loaded;
@@ -27,6 +27,14 @@ struct PlanJson<'a> {
     recovery_lsn: Option<Lsn>,
     nearest_before: Option<DateTime<Utc>>,
     nearest_after: Option<DateTime<Utc>>,
+    /// "current" (the recovery path the database is on) or "abandoned".
+    path: &'static str,
+    fork: Option<uuid::Uuid>,
+    /// What else the plan needs beyond RESTORE (a tool, a storage snapshot).
+    needs: Option<&'a str>,
+    /// When the plan needs another tool: the best plan RESTORE alone can do.
+    native_alternative: Option<&'a crate::analysis::RestorePlan>,
+    warnings: &'a [String],
 }
 
 pub fn run(
@@ -35,6 +43,7 @@ pub fn run(
     database: &str,
     at: Option<&str>,
     lsn: Option<&str>,
+    fork: Option<&str>,
     format: PlanFormat,
 ) -> anyhow::Result<u8> {
     let (inst, db) =
@@ -52,7 +61,13 @@ pub fn run(
         ),
         (None, None) => Target::Latest,
     };
-    let p = plan(&a, target);
+    let fork = fork
+        .map(|f| {
+            f.parse::<uuid::Uuid>()
+                .map_err(|e| anyhow::anyhow!("--fork {f:?}: not a GUID ({e})"))
+        })
+        .transpose()?;
+    let p = plan_on(&a, target, fork);
     let (target_text, target_kind) = match target {
         Target::Latest => ("latest".to_string(), "latest"),
         Target::Time(t) => (
@@ -75,6 +90,11 @@ pub fn run(
             recovery_lsn: p.recovery_lsn,
             nearest_before: p.nearest_before,
             nearest_after: p.nearest_after,
+            path: p.path,
+            fork: p.fork,
+            needs: p.needs.as_deref(),
+            native_alternative: p.native_alternative.as_deref(),
+            warnings: &p.warnings,
         })?,
         PlanFormat::Tsql if !p.recoverable => {
             eprintln!(
@@ -102,6 +122,30 @@ pub fn run(
                 return Ok(1);
             }
             outln!("{} — recovers to {}", p.reason, fmt_time(p.recovery_point));
+            if p.path != "current" {
+                outln!(
+                    "  on an ABANDONED recovery path (fork {})",
+                    p.fork.map(|f| f.to_string()).unwrap_or_default()
+                );
+            }
+            if let Some(n) = &p.needs {
+                outln!("  NEEDS {}", crate::tsql::comment_safe(n));
+            }
+            for w in &p.warnings {
+                outln!("  WARNING: {}", crate::tsql::comment_safe(w));
+            }
+            if let Some(alt) = &p.native_alternative {
+                outln!(
+                    "  with RESTORE alone: {} — recovers to {} (#{})",
+                    alt.reason,
+                    fmt_time(alt.recovery_point),
+                    alt.steps
+                        .iter()
+                        .map(|s| s.backup_set_id.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", #")
+                );
+            }
             for (i, s) in p.steps.iter().enumerate() {
                 outln!(
                     "{:>3}. {:<4} #{:<7} finished {}  LSN {} .. {}{}{}",
@@ -122,6 +166,15 @@ pub fn run(
                         .map(|l| format!("  STOPATMARK lsn:{l}"))
                         .unwrap_or_default(),
                 );
+                if s.tail {
+                    outln!("       (tail-log backup, copy-only)");
+                }
+                if s.continue_after_error {
+                    outln!("       (needs CONTINUE_AFTER_ERROR)");
+                }
+                if let Some(n) = &s.needs {
+                    outln!("       (needs {})", crate::tsql::comment_safe(n));
+                }
                 for f in &s.files {
                     outln!("       {f}");
                 }

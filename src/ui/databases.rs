@@ -15,7 +15,7 @@ const ALL_INSTANCES: &str = "All instances";
 
 /// Columns of the databases table, sized to the names shown. The instance
 /// column is hidden when the table shows one instance only.
-fn db_cols(widths: rows::RowWidths, one_instance: bool) -> [Col; 10] {
+fn db_cols(widths: rows::RowWidths, one_instance: bool) -> [Col; 13] {
     let (name_min, name_pref) = layout::width_bounds(widths.name, 8, 16, 28);
     let (inst_min, inst_pref) = layout::width_bounds(widths.instance, 8, 12, 20);
     let inst_priority = if one_instance { Col::HIDDEN } else { 3 };
@@ -26,6 +26,9 @@ fn db_cols(widths: rows::RowWidths, one_instance: bool) -> [Col; 10] {
         Col::new("FULL", 6, 6, 5),
         Col::new("DIFF", 6, 6, 6),
         Col::new("LOG", 6, 6, 4),
+        Col::new("RPO", 6, 6, 3),
+        Col::new("LATEST", 12, 12, 10),
+        Col::new("ROLE", 6, 9, 11),
         Col::new("STATE", 10, 10, 1),
         Col::new("MANAGED", 7, 7, 8),
         Col::new("STRETCH", 7, 7, 9),
@@ -142,8 +145,9 @@ fn databases(frame: &mut Frame, area: Rect, app: &App, bordered: bool) {
         .filter(|d| one.is_none_or(|i| i.name == d.instance))
         .count();
     let mut title = vec![Span::raw(format!(
-        " Databases: {scope} ({}/{shown}) ",
-        s.rows.len()
+        " Databases: {scope} ({}/{shown}, {}) ",
+        s.rows.len(),
+        s.sort.label()
     ))];
     if !s.filter.text.is_empty() {
         title.push(Span::styled(
@@ -179,6 +183,19 @@ fn databases(frame: &mut Frame, area: Rect, app: &App, bordered: bool) {
             plain(text::age(now, d.health.last_full)),
             plain(text::age(now, d.health.last_diff)),
             plain(text::age(now, d.health.last_log)),
+            plain(
+                d.recoverability
+                    .rpo_seconds
+                    .map(text::span)
+                    .unwrap_or_else(|| text::NONE.into()),
+            ),
+            plain(
+                d.recoverability
+                    .latest_recoverable
+                    .map(|t| t.format("%m-%d %H:%MZ").to_string())
+                    .unwrap_or_else(|| text::NONE.into()),
+            ),
+            plain(text::role_short(db)),
             (
                 d.health.state.label().into(),
                 text::state_style(t, d.health.state),

@@ -61,6 +61,23 @@ pub fn age(now: DateTime<Utc>, t: Option<DateTime<Utc>>) -> String {
     }
 }
 
+/// The database's high-availability role: AG primary / secondary,
+/// mirroring principal / mirror, or nothing.
+pub fn role_short(db: &crate::model::Database) -> &'static str {
+    match (
+        db.group_database_id.is_some(),
+        db.is_primary_replica,
+        db.mirroring_role,
+    ) {
+        (_, Some(true), _) => "AG PRI",
+        (_, Some(false), _) => "AG SEC",
+        (true, None, _) => "AG ?",
+        (_, _, Some(MirroringRole::Principal)) => "PRINCIPAL",
+        (_, _, Some(MirroringRole::Mirror)) => "MIRROR",
+        _ => NONE,
+    }
+}
+
 /// A duration in seconds in the same style as ages.
 pub fn span(seconds: i64) -> String {
     human_age(chrono::Duration::seconds(seconds.max(0)))

@@ -189,7 +189,13 @@ pub fn job_steps(ctx: &mut Ctx<'_>, a: &DatabaseAnalysis<'_>) {
         let name = job_name.clone().unwrap_or_else(|| "(unknown job)".into());
         let (severity, what, effect) = if worst.log {
             (
-                if enabled { Severity::Critical } else { Severity::Warning },
+                // Severity policy: holes it already made are a loss; a job
+                // that has not backed up yet is a risk.
+                if enabled && !ids.is_empty() {
+                    Severity::Critical
+                } else {
+                    Severity::Warning
+                },
                 "BACKUP LOG",
                 "every log backup it takes leaves Managed Backup's own log files with a hole: a restore from the container fails at that point, and Managed Backup answers with a forced full",
             )

@@ -41,7 +41,12 @@ pub fn recovery_model(ctx: &mut Ctx<'_>, a: &DatabaseAnalysis<'_>) {
         let recent = b.to_time.is_some_and(|t| ctx.now - t <= retention);
         let f = ctx.finding(
             "recovery.simple_period",
-            if recent { Severity::Warning } else { Severity::Info },
+            // Severity policy: points inside retention that no restore reaches are a loss.
+            match (recent, crate::analysis::health::lost_in(&a.windows, b, a.health.horizon_start, ctx.now)) {
+                (true, Some(_)) => Severity::Critical,
+                (true, None) => Severity::Warning,
+                _ => Severity::Info,
+            },
             Some(&db.name),
             format!("switched to SIMPLE and back: no point-in-time restore before {}", fmt_time(b.to_time)),
             format!(

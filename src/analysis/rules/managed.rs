@@ -306,7 +306,13 @@ fn available_gaps(
         }
         let f = ctx.finding(
             "managed.available_gap",
-            if later_full { Severity::Warning } else { Severity::Critical },
+            // Points inside the gap are lost: critical inside the retention
+            // period even when a later full restarted the chain.
+            if !later_full || before.finish.is_some_and(|f| f >= a.health.horizon_start) {
+                Severity::Critical
+            } else {
+                Severity::Warning
+            },
             Some(&db.name),
             format!("gap in Managed Backup's files after {}", fmt_time(before.finish)),
             format!(
