@@ -6,6 +6,7 @@
 
 pub mod analysis;
 pub mod app;
+pub mod archive;
 pub mod blob;
 pub mod cli;
 pub mod config;

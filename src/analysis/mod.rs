@@ -10,6 +10,7 @@ pub mod forks;
 pub mod health;
 pub mod history;
 pub mod localtime;
+pub mod past;
 pub mod plan;
 pub mod policy;
 pub mod recoverability;

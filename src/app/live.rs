@@ -65,6 +65,9 @@ pub struct LiveSource {
     pub every: Duration,
     /// Analyse as of this instant instead of the wall clock (`--now`).
     pub now_override: Option<DateTime<Utc>>,
+    /// Start from this archive, store every round in it, and show its rows
+    /// (msdb purges do not remove them).
+    pub archive: Option<std::path::PathBuf>,
 }
 
 /// One finished refresh: the analysed estate and every instance's health.
@@ -72,7 +75,8 @@ pub struct LiveSource {
 pub struct Refresh {
     pub loaded: Loaded,
     pub health: BTreeMap<String, InstanceHealth>,
-    /// Which refresh this is (1 = the first).
+    /// Which refresh this is (1 = the first collection; 0 = the archive's
+    /// rows, shown before it).
     pub round: u32,
     /// How long the round took: collection, merging and analysis.
     pub took: Duration,
@@ -128,14 +132,32 @@ pub fn spawn(source: LiveSource) -> std::io::Result<(Refreshes, Arc<Notify>)> {
 }
 
 async fn refresh_loop(source: LiveSource, tx: mpsc::Sender<Refresh>, wake: Arc<Notify>) {
-    let mut kept: BTreeMap<String, (SnapshotInstance, DateTime<Utc>)> = BTreeMap::new();
+    let mut kept = match &source.archive {
+        Some(path) => from_archive(path, &source).await,
+        None => BTreeMap::new(),
+    };
+    // With an archive its rows are on screen before the first collection
+    // (round 0, every instance "stale since" its archived collection), and
+    // the first round already reads only new history.
+    if !kept.is_empty() && !send_archived(&source, &kept, &tx).await {
+        return;
+    }
+    let shift = u32::from(!kept.is_empty());
     let mut round = 0u32;
     loop {
         round += 1;
-        let incremental = round % FULL_EVERY != 1;
+        let incremental = (round + shift) % FULL_EVERY != 1;
         let at = Utc::now();
         let started = Instant::now();
-        let results = collect_round(&source, &kept, incremental).await;
+        let mut results = collect_round(&source, &kept, incremental).await;
+        if let Some(path) = &source.archive {
+            let read_on: BTreeMap<String, SnapshotInstance> = kept
+                .iter()
+                .filter(|_| incremental)
+                .map(|(n, (s, _))| (n.clone(), s.clone()))
+                .collect();
+            results = to_archive(path, results, at, read_on).await;
+        }
         let mut health = BTreeMap::new();
         for r in &results {
             if let (true, Some(s)) = (r.status.collected(), &r.snapshot) {
@@ -181,6 +203,110 @@ async fn refresh_loop(source: LiveSource, tx: mpsc::Sender<Refresh>, wake: Arc<N
             _ = tokio::time::sleep(source.every) => {}
             _ = wake.notified() => {}
             _ = tx.closed() => return,
+        }
+    }
+}
+
+/// The configured instances the archive holds (a problem is logged and
+/// the refresh starts from nothing).
+async fn from_archive(
+    path: &std::path::Path,
+    source: &LiveSource,
+) -> BTreeMap<String, (SnapshotInstance, DateTime<Utc>)> {
+    let names: Vec<String> = source
+        .instances
+        .iter()
+        .map(|(i, _)| i.name.clone())
+        .collect();
+    let path = path.to_path_buf();
+    let read =
+        tokio::task::spawn_blocking(move || crate::archive::refresh::archived(&path, &names));
+    match read.await {
+        Ok(Ok(kept)) => kept,
+        Ok(Err(e)) => {
+            tracing::error!("live refresh: {e}");
+            BTreeMap::new()
+        }
+        Err(e) => {
+            tracing::error!("live refresh: reading the archive failed: {e}");
+            BTreeMap::new()
+        }
+    }
+}
+
+/// Sends the archive's view as round 0; false when the receiver is gone.
+async fn send_archived(
+    source: &LiveSource,
+    kept: &BTreeMap<String, (SnapshotInstance, DateTime<Utc>)>,
+    tx: &mpsc::Sender<Refresh>,
+) -> bool {
+    let started = Instant::now();
+    let waiting = Status::Failed("from the archive, not refreshed yet".into());
+    let mut results = Vec::new();
+    let mut health = BTreeMap::new();
+    for (name, (inst, at)) in kept {
+        results.push(InstanceResult {
+            name: name.clone(),
+            status: waiting.clone(),
+            snapshot: Some(inst.clone()),
+            elapsed: Duration::ZERO,
+            attempts: 0,
+        });
+        let h = InstanceHealth {
+            status: waiting.clone(),
+            collected_at: Some(*at),
+        };
+        health.insert(name.clone(), h);
+    }
+    let newest = kept
+        .values()
+        .map(|(_, t)| *t)
+        .max()
+        .unwrap_or_else(Utc::now);
+    let snapshot = sqlserver::to_snapshot(&results, newest);
+    let now = source.now_override.unwrap_or_else(Utc::now);
+    match to_estate(snapshot, &source.label, false) {
+        Ok(estate) => {
+            let report = analyze_estate(&estate, now);
+            let refresh = Refresh {
+                loaded: Loaded { estate, report },
+                health,
+                round: 0,
+                took: started.elapsed(),
+            };
+            tx.send(refresh).await.is_ok()
+        }
+        Err(e) => {
+            tracing::error!("live refresh: the archive's rows: {e}");
+            true
+        }
+    }
+}
+
+/// Stores a round in the archive and returns it with the archive's rows.
+async fn to_archive(
+    path: &std::path::Path,
+    results: Vec<InstanceResult>,
+    at: DateTime<Utc>,
+    read_on: BTreeMap<String, SnapshotInstance>,
+) -> Vec<InstanceResult> {
+    let path = path.to_path_buf();
+    let copy = results.clone();
+    let stored = tokio::task::spawn_blocking(move || {
+        let mut results = copy;
+        crate::archive::refresh::store_round(&path, &mut results, at, |n| read_on.get(n))
+            .map(|()| results)
+    });
+    match stored.await {
+        Ok(Ok(r)) => r,
+        // The round is still shown; the archive catches up next time.
+        Ok(Err(e)) => {
+            tracing::error!("live refresh: {e}");
+            results
+        }
+        Err(e) => {
+            tracing::error!("live refresh: storing in the archive failed: {e}");
+            results
         }
     }
 }

@@ -11,11 +11,13 @@ macro_rules! out {
     ($($arg:tt)*) => { $crate::cli::out::write(format_args!($($arg)*)) };
 }
 
+mod archive;
 mod blobs;
 mod chain;
 mod check;
 mod doctor;
 mod headers;
+mod history;
 mod live;
 pub mod out;
 mod plan;
@@ -83,6 +85,11 @@ pub struct SourceArgs {
     /// Use this config file instead of the default one.
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// The archive of catalog history (default for archive, history and
+    /// report: `<data dir>/archive/<config name>.sqlite`). With a config, the
+    /// console and `check` start from it, read only newer rows, and store them.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub archive: Option<PathBuf>,
     /// Judge the estate at this instant (ISO-8601; default: the snapshot's
     /// collected_at, or the clock for the demo).
     #[arg(long, global = true, value_name = "TIME", hide = true)]
@@ -305,6 +312,19 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// The archive of catalog history: `archive import SNAPSHOT…`, `archive export`, `archive info`.
+    Archive {
+        #[command(subcommand)]
+        action: archive::ArchiveAction,
+    },
+    /// Recoverability of one database over the past (windows, breaks, RPO at
+    /// each moment), from the archive.
+    History(history::HistoryArgs),
+    /// Reports from the archive: `report compliance`.
+    Report {
+        #[command(subcommand)]
+        kind: history::ReportKind,
+    },
     /// The embedded demo estate.
     Demo {
         /// Write the demo estate as a snapshot file.
@@ -428,6 +448,12 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
             }
             _ => {}
         }
+        match command {
+            Command::Archive { action } => return archive::run(action, &cli.source),
+            Command::History(args) => return history::history(args, &cli.source),
+            Command::Report { kind } => return history::report(kind, &cli.source),
+            _ => {}
+        }
         if let Command::Screenshots { out } = command {
             return write_screenshots(out);
         }
@@ -464,7 +490,10 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
             };
             return blobs::run(&args, loaded.as_ref());
         }
-        let loaded = sources::load(&cli.source.source(), now)?;
+        let loaded = match (&cli.source.source(), &cli.source.archive) {
+            (Source::Config(config), Some(file)) => archive::load_live(config, file, now)?,
+            (source, _) => sources::load(source, now)?,
+        };
         match command {
             Command::Check {
                 format,
@@ -572,7 +601,10 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
             | Command::Headers { .. }
             | Command::Collect { .. }
             | Command::Doctor { .. }
-            | Command::ConfigFile { .. } => Ok(0),
+            | Command::ConfigFile { .. }
+            | Command::Archive { .. }
+            | Command::History(_)
+            | Command::Report { .. } => Ok(0),
         }
     })();
     Some(match result {
@@ -655,7 +687,8 @@ pub fn open_console(cli: &Cli) -> anyhow::Result<()> {
         return crate::app::run_loading("demo estate", load, options);
     }
     if let sources::Source::Config(path) = &source {
-        return crate::app::run_live(live_source(path, now)?, options);
+        let archive = cli.source.archive.as_deref();
+        return crate::app::run_live(live_source(path, now, archive)?, options);
     }
     let loaded = sources::load(&source, now)?;
     crate::app::run(loaded.estate, options)
@@ -666,6 +699,7 @@ pub fn open_console(cli: &Cli) -> anyhow::Result<()> {
 fn live_source(
     path: &std::path::Path,
     now: Option<chrono::DateTime<chrono::Utc>>,
+    archive: Option<&std::path::Path>,
 ) -> anyhow::Result<crate::app::live::LiveSource> {
     let config = crate::config::Config::load(path)?;
     for w in config.warnings() {
@@ -686,5 +720,6 @@ fn live_source(
         settings: crate::sqlserver::Settings::from(&config.defaults),
         every: crate::app::live::REFRESH_EVERY,
         now_override: now,
+        archive: archive.map(std::path::Path::to_path_buf),
     })
 }

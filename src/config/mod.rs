@@ -274,6 +274,15 @@ pub fn resolve_path(explicit: Option<&Path>) -> Option<PathBuf> {
     default_path().filter(|p| p.exists())
 }
 
+/// `$CHAINWATCH_DATA_DIR`, else the platform data dir (`~/.local/share/chainwatch`):
+/// the wizard's saved state and the archives live here.
+pub fn data_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("CHAINWATCH_DATA_DIR").filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(dir));
+    }
+    directories::ProjectDirs::from("", "", "chainwatch").map(|d| d.data_dir().to_path_buf())
+}
+
 /// `<config dir>/chainwatch/config.toml` (e.g. `~/.config/chainwatch/config.toml`).
 pub fn default_path() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "chainwatch").map(|d| d.config_dir().join("config.toml"))

@@ -364,10 +364,21 @@ pub async fn collect_one_since(
 /// time. Results are in the order of `instances`. Credentials are resolved
 /// first (a prompt happens before any network work).
 pub async fn collect_all(instances: &[InstanceConfig], settings: &Settings) -> Vec<InstanceResult> {
+    collect_all_since(instances, settings, &std::collections::BTreeMap::new()).await
+}
+
+/// [`collect_all`] reading each instance's backup history only past its
+/// `previous` snapshot (by instance name), when there is one.
+pub async fn collect_all_since(
+    instances: &[InstanceConfig],
+    settings: &Settings,
+    previous: &std::collections::BTreeMap<String, SnapshotInstance>,
+) -> Vec<InstanceResult> {
     let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(settings.parallelism.max(1)));
     let mut handles = Vec::new();
     for inst in instances {
         let cred = credential(inst);
+        let prev = previous.get(&inst.name).cloned();
         let inst = inst.clone();
         let settings = settings.clone();
         let sem = sem.clone();
@@ -385,7 +396,7 @@ pub async fn collect_all(instances: &[InstanceConfig], settings: &Settings) -> V
                 }
             };
             let _permit = sem.acquire_owned().await.ok();
-            collect_one(&inst, &cred, &settings).await
+            collect_one_since(&inst, &cred, &settings, prev.as_ref()).await
         }));
     }
     let mut out = Vec::new();

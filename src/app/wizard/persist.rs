@@ -10,10 +10,7 @@ const FILE: &str = "wizard.json";
 
 /// `$CHAINWATCH_DATA_DIR`, else the platform data dir.
 pub fn data_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("CHAINWATCH_DATA_DIR").filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(dir));
-    }
-    directories::ProjectDirs::from("", "", "chainwatch").map(|d| d.data_dir().to_path_buf())
+    crate::config::data_dir()
 }
 
 pub fn path(dir: &Path) -> PathBuf {
