@@ -351,7 +351,7 @@ fn case7a_restore_in_place_then_full_is_info() {
 }
 
 #[test]
-fn restore_in_place_without_a_new_full_still_warns() {
+fn restore_in_place_without_a_new_full_or_a_spanning_log_alarms() {
     let mut s = Server::new(PROD, 0);
     let mut d = s.database("CRM", "FULL", ago_days(500));
     s.schedule(
@@ -382,7 +382,7 @@ fn restore_in_place_without_a_new_full_still_warns() {
     let (_, v) = check(&[&s]);
     assert_eq!(
         has(&v, PROD, "CRM", "chain.new_fork").as_deref(),
-        Some("warning")
+        Some("critical")
     );
 }
 

@@ -266,7 +266,8 @@ fn availability_group_backups_on_the_preferred_replica_are_fine() {
 fn simple_switch_on_a_managed_database_explains_purging_and_the_new_chain() {
     let r = report();
     let f = one(r, PROD, "Staging", "recovery.simple_period");
-    assert_eq!(f.severity, Severity::Warning);
+    // No point-in-time restore inside retention while it was SIMPLE: a loss.
+    assert_eq!(f.severity, Severity::Critical);
     let analysis_breaks = &r
         .databases
         .iter()
@@ -366,7 +367,8 @@ fn stretch_is_reported_as_deprecated_and_not_as_restored() {
 fn gap_rows_in_fn_available_backups_name_the_rows_around_the_gap() {
     let r = report();
     let f = one(r, PROD, "Telemetry", "managed.available_gap");
-    assert_eq!(f.severity, Severity::Warning);
+    // Points inside the gap, inside retention, are lost: critical (severity policy).
+    assert_eq!(f.severity, Severity::Critical);
     assert_eq!(f.rows.len(), 2);
     let inst = estate().instance(PROD).unwrap();
     let table = &inst.tables["msdb.managed_backup.fn_available_backups"].to_maps();

@@ -477,7 +477,7 @@ fn the_demo_has_one_job_finding_crm_and_a_copy_only_job_gives_none() {
             PROD.to_string(),
             "CRM".to_string(),
             "interop.job_log_backup",
-            Severity::Critical
+            Severity::Warning
         )]
     );
     let crm = job_findings(&r, "CRM");
@@ -486,7 +486,7 @@ fn the_demo_has_one_job_finding_crm_and_a_copy_only_job_gives_none() {
 }
 
 #[test]
-fn a_new_log_backup_job_is_critical_before_it_runs() {
+fn a_new_log_backup_job_is_a_warning_before_it_runs() {
     let mut e = demo();
     add_job(
         &mut e,
@@ -501,7 +501,8 @@ fn a_new_log_backup_job_is_critical_before_it_runs() {
     assert_eq!(f.len(), 1, "{f:?}");
     let f = f[0];
     assert_eq!(f.id, "interop.job_log_backup");
-    assert_eq!(f.severity, Severity::Critical);
+    // A risk that has not happened yet (severity policy): a warning.
+    assert_eq!(f.severity, Severity::Warning);
     assert!(f.evidence.is_empty(), "it has not run: {:?}", f.evidence);
     assert!(
         f.explanation.contains("has not run yet"),
