@@ -105,7 +105,8 @@ fn load_config(path: &Path, now: Option<DateTime<Utc>>) -> anyhow::Result<Loaded
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let estate = to_estate(snapshot, &label, false)?;
+    let mut estate = to_estate(snapshot, &label, false)?;
+    estate.policies = config.policies.clone().into();
     let now = now.or(estate.collected_at).unwrap_or_else(Utc::now);
     Ok(Loaded { estate, now })
 }

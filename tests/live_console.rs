@@ -103,6 +103,7 @@ async fn live_refresh_shows_each_instance_status_and_keeps_stale_data() {
         },
         every: Duration::from_millis(200),
         now_override: Some(now()),
+        policies: Default::default(),
     };
 
     // As `run_live` starts: a placeholder estate, drawn at once.
@@ -202,6 +203,7 @@ async fn ctrl_r_refreshes_now_and_says_so_when_not_live() {
         // Far away: only Ctrl-R can bring the second refresh in time.
         every: Duration::from_secs(3600),
         now_override: Some(now()),
+        policies: Default::default(),
     };
     let (estate, waiting, mut background) = Start::Live(source).begin(now()).unwrap();
     let mut app = App::new(estate, now());

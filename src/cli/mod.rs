@@ -74,8 +74,8 @@ pub struct SourceArgs {
     /// Use the embedded demo estate.
     #[arg(long, global = true, conflicts_with_all = ["snapshot", "config"])]
     pub demo: bool,
-    /// Read a chainwatch.snapshot.v1 JSON file.
-    #[arg(long, global = true, value_name = "FILE", conflicts_with = "config")]
+    /// Read a chainwatch.snapshot.v1 JSON file (with --config: judged by that config's policy).
+    #[arg(long, global = true, value_name = "FILE")]
     pub snapshot: Option<PathBuf>,
     /// Backup files or folders (recursive), or container URLs: rebuild the history from their headers, no msdb needed.
     #[arg(long, global = true, value_name = "PATH", num_args = 1.., conflicts_with_all = ["snapshot", "config", "demo"])]
@@ -313,7 +313,11 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum ConfigAction {
     /// Validates the config file (exit 0 valid, 1 invalid); never shows secrets.
-    Check,
+    Check {
+        /// Print the effective policy of INSTANCE/DATABASE and where each value comes from.
+        #[arg(long, value_name = "INSTANCE/DB")]
+        explain: Option<String>,
+    },
     /// Stores an instance's password in the OS keyring (for
     /// `password_keyring = true`): asked without echo, or read from --from-env.
     SetPassword {
@@ -387,8 +391,8 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
         }
         match command {
             Command::ConfigFile {
-                action: ConfigAction::Check,
-            } => return live::config_check(cli.source.config.as_deref()),
+                action: ConfigAction::Check { explain },
+            } => return live::config_check(cli.source.config.as_deref(), explain.as_deref()),
             Command::ConfigFile {
                 action: ConfigAction::SetPassword { instance, from_env },
             } => {
@@ -460,7 +464,10 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
             };
             return blobs::run(&args, loaded.as_ref());
         }
-        let loaded = sources::load(&cli.source.source(), now)?;
+        let mut loaded = sources::load(&cli.source.source(), now)?;
+        if let (Source::Snapshot(_), Some(path)) = (cli.source.source(), &cli.source.config) {
+            loaded.estate.policies = crate::config::Config::load(path)?.policies.into();
+        }
         match command {
             Command::Check {
                 format,
@@ -651,7 +658,10 @@ pub fn open_console(cli: &Cli) -> anyhow::Result<()> {
     if let sources::Source::Config(path) = &source {
         return crate::app::run_live(live_source(path, now)?, options);
     }
-    let loaded = sources::load(&source, now)?;
+    let mut loaded = sources::load(&source, now)?;
+    if let Some(path) = &cli.source.config {
+        loaded.estate.policies = crate::config::Config::load(path)?.policies.into();
+    }
     crate::app::run(loaded.estate, options)
 }
 
@@ -680,5 +690,6 @@ fn live_source(
         settings: crate::sqlserver::Settings::from(&config.defaults),
         every: crate::app::live::REFRESH_EVERY,
         now_override: now,
+        policies: config.policies.clone().into(),
     })
 }

@@ -1,0 +1,10 @@
+//! Monitoring at estate scale (issue 19), one test binary: per-database
+//! policy from the config, `check --format prometheus|nagios` against the
+//! JSON answers, `chainwatch serve`, and a real Prometheus and promtool.
+
+mod estates;
+
+#[path = "monitoring/common.rs"]
+mod common;
+#[path = "monitoring/policy.rs"]
+mod policy;
