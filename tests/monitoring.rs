@@ -6,5 +6,7 @@ mod estates;
 
 #[path = "monitoring/common.rs"]
 mod common;
+#[path = "monitoring/formats.rs"]
+mod formats;
 #[path = "monitoring/policy.rs"]
 mod policy;
