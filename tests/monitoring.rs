@@ -6,7 +6,12 @@ mod estates;
 
 #[path = "monitoring/common.rs"]
 mod common;
+#[path = "monitoring/exporter.rs"]
+mod exporter;
 #[path = "monitoring/formats.rs"]
 mod formats;
 #[path = "monitoring/policy.rs"]
 mod policy;
+#[path = "monitoring/serve.rs"]
+mod serve;
+mod support;

@@ -280,7 +280,7 @@ pub fn run(loaded: &Loaded, format: CheckFormat, storage: &StorageArgs) -> anyho
         .chain(storage_findings.iter())
         .collect();
     match format {
-        CheckFormat::Prometheus => out!("{}", crate::monitor::prometheus::render(&answers, None)),
+        CheckFormat::Prometheus => out!("{}", crate::monitor::prometheus::render(&answers)),
         CheckFormat::Nagios => out!("{}", crate::monitor::nagios::render(&answers)),
         CheckFormat::Markdown => out!(
             "{}",

@@ -20,6 +20,7 @@ mod live;
 pub mod out;
 mod plan;
 mod restore;
+mod serve;
 mod time;
 
 use std::path::PathBuf;
@@ -301,6 +302,22 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Exporter: collects the configured instances on the console's
+    /// schedule and serves /metrics (Prometheus), /healthz and / (status page).
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:9187 (port 0: any free port, printed).
+        #[arg(long, value_name = "ADDR")]
+        listen: String,
+        /// Collect only shard I of N (1-based; by a stable hash of the instance name).
+        #[arg(long, value_name = "I/N", conflicts_with = "instances")]
+        shard: Option<String>,
+        /// Collect only the instances whose names match this glob.
+        #[arg(long, value_name = "GLOB")]
+        instances: Option<String>,
+        /// Seconds between collection rounds (default: the console's 60).
+        #[arg(long, value_name = "SECS", hide = true)]
+        every_secs: Option<u64>,
+    },
     /// The embedded demo estate.
     Demo {
         /// Write the demo estate as a snapshot file.
@@ -411,6 +428,21 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
                     instance.as_deref(),
                     server.as_deref(),
                 );
+            }
+            Command::Serve {
+                listen,
+                shard,
+                instances,
+                every_secs,
+            } => {
+                return serve::run(&serve::ServeArgs {
+                    config: cli.source.config.as_deref(),
+                    listen,
+                    shard: shard.as_deref(),
+                    instances: instances.as_deref(),
+                    every_secs: *every_secs,
+                    now,
+                })
             }
             Command::Collect {
                 instance,
@@ -573,6 +605,7 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
             | Command::Headers { .. }
             | Command::Collect { .. }
             | Command::Doctor { .. }
+            | Command::Serve { .. }
             | Command::ConfigFile { .. } => Ok(0),
         }
     })();

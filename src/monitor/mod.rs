@@ -3,7 +3,10 @@
 //! (`nagios`) and the exporter behind `chainwatch serve` (`serve`, `http`).
 
 pub mod answers;
+pub mod html;
+pub mod http;
 pub mod nagios;
 pub mod prometheus;
+pub mod serve;
 
 pub use answers::{Answers, ContainerAnswer, DatabaseAnswer, FileCounts, InstanceRun};

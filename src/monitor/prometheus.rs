@@ -116,7 +116,7 @@ fn with<'a>(
 }
 
 /// The whole exposition.
-pub fn render(a: &Answers, serve: Option<&ServeStats>) -> String {
+pub fn render(a: &Answers) -> String {
     let mut out = String::new();
     let now = a.now;
     let secs = |t: chrono::DateTime<chrono::Utc>| (now - t).num_milliseconds() as f64 / 1000.0;
@@ -138,25 +138,6 @@ pub fn render(a: &Answers, serve: Option<&ServeStats>) -> String {
         );
         f.sample(&[], now.timestamp_millis() as f64 / 1000.0);
     }
-    if let Some(s) = serve {
-        family(
-            &mut out,
-            "chainwatch_collection_rounds_total",
-            "counter",
-            "Collection rounds finished since the exporter started.",
-        )
-        .sample(&[], s.rounds as f64);
-        family(&mut out, "chainwatch_collection_round_duration_seconds", "gauge", "How long the served collection round took: every instance collected, merged and judged.")
-            .sample(&[], s.last_round_seconds);
-        family(
-            &mut out,
-            "chainwatch_collection_age_seconds",
-            "gauge",
-            "Seconds since the served collection round finished.",
-        )
-        .sample(&[], s.served_age_seconds);
-    }
-
     // Instances.
     {
         let mut f = family(
@@ -398,6 +379,33 @@ pub fn render(a: &Answers, serve: Option<&ServeStats>) -> String {
             }
         }
     }
+    out
+}
+
+/// The lines only `serve` has, appended per scrape (the age changes).
+pub fn render_serve_stats(s: &ServeStats) -> String {
+    let mut out = String::new();
+    family(
+        &mut out,
+        "chainwatch_collection_rounds_total",
+        "counter",
+        "Collection rounds finished since the exporter started.",
+    )
+    .sample(&[], s.rounds as f64);
+    family(
+        &mut out,
+        "chainwatch_collection_round_duration_seconds",
+        "gauge",
+        "How long the served collection round took: every instance collected, merged and judged.",
+    )
+    .sample(&[], s.last_round_seconds);
+    family(
+        &mut out,
+        "chainwatch_collection_age_seconds",
+        "gauge",
+        "Seconds since the served collection round finished.",
+    )
+    .sample(&[], s.served_age_seconds);
     out
 }
 
