@@ -12,6 +12,8 @@ mod exporter;
 mod formats;
 #[path = "monitoring/policy.rs"]
 mod policy;
+#[path = "monitoring/prom.rs"]
+mod prom;
 #[path = "monitoring/serve.rs"]
 mod serve;
 mod support;
