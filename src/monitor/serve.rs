@@ -74,10 +74,11 @@ impl Shared {
     }
 
     fn publish(&self, served: Served) {
-        let old = std::mem::replace(
-            &mut *self.slot.write().unwrap_or_else(|e| e.into_inner()),
-            Some(Arc::new(served)),
-        );
+        let old = self
+            .slot
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .replace(Arc::new(served));
         // The previous collection is freed here, outside the lock.
         drop(old);
     }
