@@ -18,6 +18,11 @@
 //! container_url = "https://prodstore.blob.core.windows.net/sql16-prod"  # optional
 //! container_sas_env = "CW_PROD_SAS"   # or container_key_env / container_connection_string_env / container_token_env, or container_auth = "entra"
 //! ```
+//!
+//! Policy keys (`rpo_warn`, `rpo_crit`, `full_max_age`, `diff_max_age`,
+//! `log_max_age`, `grace_new_database`, `never_backed_up`, `ignore`) go in
+//! `[defaults]`, an `[[instance]]` or a `[[database]]` rule (`name` glob,
+//! optional `instance` glob); see `policy` and `analysis::policy_book`.
 
 pub mod ado;
 pub mod keyring;

@@ -55,6 +55,7 @@ impl Served {
 pub struct Shared {
     slot: RwLock<Option<Arc<Served>>>,
     instances: usize,
+    stopped: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -62,7 +63,17 @@ impl Shared {
         Shared {
             slot: RwLock::new(None),
             instances,
+            stopped: Default::default(),
         }
+    }
+
+    /// Stops the collector after its current round (benchmarks, embedding).
+    pub fn stop(&self) {
+        self.stopped.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn is_stopped(&self) -> bool {
+        self.stopped.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn current(&self) -> Option<Arc<Served>> {
@@ -173,6 +184,10 @@ pub fn start(source: LiveSource, shared: Arc<Shared>) -> std::io::Result<()> {
             let _keep = _wake;
             let mut rounds = 0u64;
             while let Some(refresh) = rx.blocking_recv() {
+                if shared.is_stopped() {
+                    // Dropping the receiver ends the collector's wait at once.
+                    break;
+                }
                 rounds += 1;
                 let started = Instant::now();
                 let served = render(&refresh, rounds);
