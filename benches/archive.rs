@@ -173,6 +173,7 @@ fn main() {
         let context = chainwatch::analysis::past::Context {
             roles: &roles,
             in_estate: &in_estate,
+            policy: Default::default(),
         };
         let p = chainwatch::analysis::past::recoverability(
             &inst.name, db, true, &history, &context, span,

@@ -673,6 +673,7 @@ async fn drive(plan: &Plan, configs: Vec<InstanceConfig>, server: u32) -> bool {
         every: plan.every,
         now_override: None,
         archive: None,
+        policies: Default::default(),
     };
     let (estate, waiting, mut background) = Start::Live(source).begin(Utc::now()).expect("start");
     let mut app =

@@ -15,6 +15,7 @@ pub mod demo;
 pub mod fuzzing;
 pub mod headers;
 pub mod model;
+pub mod monitor;
 pub mod snapshot;
 pub mod sources;
 pub mod sqlserver;

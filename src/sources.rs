@@ -23,6 +23,8 @@ pub struct Loaded {
     pub estate: Estate,
     /// `--now` if given, else the snapshot's `collected_at`, else the clock.
     pub now: DateTime<Utc>,
+    /// How each instance's collection went, when this source collected them (live).
+    pub runs: Vec<crate::monitor::InstanceRun>,
 }
 
 /// Loads a source. `now` pins the analysis clock (and the demo's contents).
@@ -33,6 +35,7 @@ pub fn load(source: &Source, now: Option<DateTime<Utc>>) -> anyhow::Result<Loade
             Ok(Loaded {
                 estate: demo_estate(now)?,
                 now,
+                runs: Vec::new(),
             })
         }
         Source::Snapshot(path) => load_snapshot(path, now),
@@ -58,7 +61,11 @@ fn load_snapshot(path: &Path, now: Option<DateTime<Utc>>) -> anyhow::Result<Load
     let estate =
         to_estate(snapshot, &label, is_demo).with_context(|| path.display().to_string())?;
     let now = now.or(estate.collected_at).unwrap_or_else(Utc::now);
-    Ok(Loaded { estate, now })
+    Ok(Loaded {
+        estate,
+        now,
+        runs: Vec::new(),
+    })
 }
 
 /// History from the backup files themselves (no msdb): one instance per
@@ -83,6 +90,7 @@ fn load_files(paths: &[PathBuf], now: Option<DateTime<Utc>>) -> anyhow::Result<L
     Ok(Loaded {
         estate: files.to_estate()?,
         now,
+        runs: Vec::new(),
     })
 }
 
@@ -105,7 +113,22 @@ fn load_config(path: &Path, now: Option<DateTime<Utc>>) -> anyhow::Result<Loaded
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let estate = to_estate(snapshot, &label, false)?;
+    let mut estate = to_estate(snapshot, &label, false)?;
+    estate.policies = config.policies.clone().into();
     let now = now.or(estate.collected_at).unwrap_or_else(Utc::now);
-    Ok(Loaded { estate, now })
+    let runs = results
+        .iter()
+        .map(|r| crate::monitor::InstanceRun {
+            name: r.name.clone(),
+            ok: r.status.collected(),
+            status: r.status.label().to_string(),
+            elapsed: r.elapsed,
+            collected_at: r
+                .status
+                .collected()
+                .then_some(estate.collected_at)
+                .flatten(),
+        })
+        .collect();
+    Ok(Loaded { estate, now, runs })
 }

@@ -374,6 +374,7 @@ fn past_of(h: &Hist, from: i64, to: i64, limit_min: i64) -> Past {
     let context = Context {
         roles: &Roles::default(),
         in_estate: &|_| false,
+        policy: Default::default(),
     };
     recoverability("SQL01", &db, true, &history, &context, span)
 }
@@ -589,6 +590,7 @@ fn cli_import_export_history_and_compliance() {
     let context = Context {
         roles: &roles,
         in_estate: &in_estate,
+        policy: Default::default(),
     };
     let p = recoverability(
         &inst.name,
@@ -1056,6 +1058,7 @@ async fn the_console_starts_from_the_archive_and_reads_only_newer_rows() {
     })
     .unwrap();
     let source = chainwatch::app::live::LiveSource {
+        policies: Default::default(),
         label: "live.toml".into(),
         instances: vec![(inst.clone(), chainwatch::sqlserver::credential(&inst))],
         settings: chainwatch::sqlserver::Settings {

@@ -104,6 +104,7 @@ async fn live_refresh_shows_each_instance_status_and_keeps_stale_data() {
         every: Duration::from_millis(200),
         now_override: Some(now()),
         archive: None,
+        policies: Default::default(),
     };
 
     // As `run_live` starts: a placeholder estate, drawn at once.
@@ -204,6 +205,7 @@ async fn ctrl_r_refreshes_now_and_says_so_when_not_live() {
         every: Duration::from_secs(3600),
         now_override: Some(now()),
         archive: None,
+        policies: Default::default(),
     };
     let (estate, waiting, mut background) = Start::Live(source).begin(now()).unwrap();
     let mut app = App::new(estate, now());

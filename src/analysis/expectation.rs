@@ -52,6 +52,8 @@ pub enum Basis {
     /// An availability database on its preferred backup replica.
     AgPreferred,
     Dropped,
+    /// The config's policy says `ignore = true`.
+    Ignored,
 }
 
 /// One kind of backup that is expected, and when it is late.
@@ -151,6 +153,11 @@ pub struct Expectation {
     pub restored_at: Option<DateTime<Utc>>,
     /// One line: "full weekly, log 15 min, here".
     pub summary: String,
+    /// RPO now above this is a warning / critical (the config's `rpo_warn` / `rpo_crit`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rpo_warn_seconds: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rpo_crit_seconds: Option<i64>,
 }
 
 impl Expectation {
@@ -183,6 +190,8 @@ impl Expectation {
             origin_backup_sets: Vec::new(),
             restored_at: None,
             summary,
+            rpo_warn_seconds: None,
+            rpo_crit_seconds: None,
         }
     }
 }
@@ -220,6 +229,10 @@ pub fn expect(db: &Database, x: &Inputs<'_, '_>) -> Expectation {
     if e.judged == Judged::Here || (e.judged == Judged::Elsewhere && !x.rows.is_empty()) {
         needs(db, x, &mut e);
     }
+    if e.judged == Judged::Here {
+        e.rpo_warn_seconds = x.policy.rpo_warn.map(|d| d.num_seconds());
+        e.rpo_crit_seconds = x.policy.rpo_crit.map(|d| d.num_seconds());
+    }
     e.summary = summary(&e);
     e
 }
@@ -236,6 +249,14 @@ fn state(db: &Database) -> String {
 fn placement(db: &Database, x: &Inputs<'_, '_>) -> Expectation {
     use Basis::*;
     let name = db.name.to_ascii_lowercase();
+    if let Some(origin) = &x.policy.ignored_by {
+        return Expectation::none(
+            Judged::Nowhere,
+            Ignored,
+            "nowhere",
+            format!("ignored by the config's policy (ignore = true, {origin})"),
+        );
+    }
     if db.dropped {
         return Expectation::none(
             Judged::Nowhere,
@@ -513,7 +534,10 @@ fn needs(db: &Database, x: &Inputs<'_, '_>, e: &mut Expectation) {
     e.full = Some(need(
         "full",
         full_cadence,
-        (!read_only).then(|| p.data_late_after(full_cadence, full_floor)),
+        (!read_only).then(|| {
+            p.full_max_age
+                .unwrap_or_else(|| p.data_late_after(full_cadence, full_floor))
+        }),
         None,
         "newest full",
     ));
@@ -524,7 +548,10 @@ fn needs(db: &Database, x: &Inputs<'_, '_>, e: &mut Expectation) {
         let mut n = need(
             "diff",
             Cadence::of(diffs.clone()).or(base_cadence),
-            Some(p.data_late_after(base_cadence, p.base_late_floor)),
+            Some(
+                p.diff_max_age
+                    .unwrap_or_else(|| p.data_late_after(base_cadence, p.base_late_floor)),
+            ),
             None,
             "newest full or differential",
         );
@@ -562,6 +589,9 @@ fn needs(db: &Database, x: &Inputs<'_, '_>, e: &mut Expectation) {
         if x.roles.managed {
             // Managed Backup's own overdue rule speaks first; the chain finding after.
             late = late.max(p.log_late);
+        }
+        if let Some(max) = p.log_max_age {
+            late = max;
         }
         e.log = Some(need(
             "log",
@@ -634,6 +664,7 @@ fn short_basis(b: Basis) -> &'static str {
         Basis::Unavailable => "not available",
         Basis::Restoring => "restoring",
         Basis::Dropped => "dropped",
+        Basis::Ignored => "ignored by policy",
         _ => "not here",
     }
 }

@@ -65,6 +65,17 @@ pub fn full_on_new_fork<'a>(a: &DatabaseAnalysis<'a>, b: &Break) -> Option<&'a B
         .min_by_key(|r| (r.finish, r.backup_set_id))
 }
 
+/// The severity of "never backed up": the config's `never_backed_up`, else `builtin`.
+fn never_backed_up(a: &DatabaseAnalysis<'_>, builtin: Severity) -> Severity {
+    use crate::model::policy::NeverBackedUp;
+    match a.policy.never_backed_up {
+        None => builtin,
+        Some(NeverBackedUp::Ok) => Severity::Info,
+        Some(NeverBackedUp::Warning) => Severity::Warning,
+        Some(NeverBackedUp::Critical) => Severity::Critical,
+    }
+}
+
 fn ago(now: DateTime<Utc>, t: Option<DateTime<Utc>>) -> String {
     match t {
         Some(t) => format!("{} ({} ago)", fmt_time(Some(t)), human_age(now - t)),
@@ -111,7 +122,7 @@ pub fn expectation_findings(a: &DatabaseAnalysis<'_>, now: DateTime<Utc>) -> Vec
         ),
         ChainState::NoHistory => out.push(
             "backup.none",
-            if db.is_system() { Severity::Warning } else { Severity::Critical },
+            never_backed_up(a, if db.is_system() { Severity::Warning } else { Severity::Critical }),
             "no backups in history".into(),
             format!(
                 "msdb holds no backup of this database{created}{}",
@@ -193,9 +204,14 @@ pub fn expectation_findings(a: &DatabaseAnalysis<'_>, now: DateTime<Utc>) -> Vec
         ),
         ChainState::Passive => passive(&mut out),
         ChainState::Exempt => out.push(
-            if e.basis == Basis::Snapshot { "database.snapshot" } else { "database.exempt" },
+            match e.basis {
+                Basis::Snapshot => "database.snapshot",
+                Basis::Ignored => "database.ignored",
+                _ => "database.exempt",
+            },
             Severity::Info,
             match e.basis {
+                Basis::Ignored => "ignored by policy: not judged".into(),
                 Basis::Snapshot => "database snapshot: cannot be backed up".into(),
                 Basis::Tempdb => "tempdb: never backed up".into(),
                 _ => "no backups expected".into(),
@@ -208,7 +224,7 @@ pub fn expectation_findings(a: &DatabaseAnalysis<'_>, now: DateTime<Utc>) -> Vec
         ChainState::Offline => match h.last_full {
             None => out.push(
                 "backup.none",
-                Severity::Warning,
+                never_backed_up(a, Severity::Warning),
                 "OFFLINE and never backed up".into(),
                 format!(
                     "the database is OFFLINE and msdb holds no full backup of it{created}: if it is brought back or needed later, nothing here restores it; if it is decommissioned, its files are the only copy"

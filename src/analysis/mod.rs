@@ -13,11 +13,13 @@ pub mod localtime;
 pub mod past;
 pub mod plan;
 pub mod policy;
+pub mod policy_book;
 pub mod recoverability;
 pub mod report;
 pub mod restore_facts;
 pub mod restore_findings;
 pub mod roles;
+pub mod rpo_findings;
 pub mod rules;
 pub mod window;
 
@@ -47,6 +49,8 @@ pub struct DatabaseAnalysis<'a> {
     /// Windows on the paths it left (abandoned branches, older incarnations).
     pub other_windows: Vec<Window>,
     pub health: Health,
+    /// The thresholds it was judged by (the config's policy for it, or the built-in).
+    pub policy: policy::Policy,
 }
 
 /// Analyses one database of an instance (with AG replicas' history merged in).
@@ -59,6 +63,7 @@ pub fn analyze_database<'a>(
     let history = history::history_for(estate, instance, database);
     let roles = roles::roles(estate, instance, database);
     let in_estate = |name: &str| roles::instance_named(estate, name).is_some();
+    let (policy, _) = policy_book::resolve(&estate.policies, &instance.name, &database.name);
     analyze_with_roles(
         instance.name.clone(),
         database.clone(),
@@ -66,6 +71,7 @@ pub fn analyze_database<'a>(
         history,
         &roles,
         &in_estate,
+        policy,
         now,
     )
 }
@@ -89,11 +95,13 @@ pub fn analyze_history<'a>(
         history,
         &roles,
         &|_| false,
+        policy::Policy::default(),
         now,
     )
 }
 
 /// Analyses a selected history with the role facts of its instance.
+#[allow(clippy::too_many_arguments)]
 pub fn analyze_with_roles<'a>(
     instance: String,
     database: Database,
@@ -101,13 +109,13 @@ pub fn analyze_with_roles<'a>(
     history: History<'a>,
     roles: &roles::Roles,
     in_estate: &dyn Fn(&str) -> bool,
+    policy: policy::Policy,
     now: DateTime<Utc>,
 ) -> DatabaseAnalysis<'a> {
     let chain = chain::analyze_chain_on(&history.rows, database.recovery_fork_guid);
     let starts = window::start_points(&history.rows);
     let windows = window::recoverable_windows(&chain, &starts);
     let other_windows = window::abandoned_windows(&chain, &starts);
-    let policy = policy::Policy::default();
     let expected = expectation::expect(
         &database,
         &expectation::Inputs {
@@ -137,6 +145,7 @@ pub fn analyze_with_roles<'a>(
         windows,
         other_windows,
         health,
+        policy,
     }
 }
 

@@ -103,6 +103,8 @@ pub struct Context<'c> {
     pub roles: &'c Roles,
     /// Whether a server name is an instance of the estate.
     pub in_estate: &'c dyn Fn(&str) -> bool,
+    /// The policy the database is judged by (config or defaults).
+    pub policy: super::policy::Policy,
 }
 
 /// Runs the analysis over the rows known at each moment of `[from, to]`.
@@ -165,6 +167,7 @@ pub fn recoverability(
             prefix,
             context.roles,
             context.in_estate,
+            context.policy.clone(),
             at,
         );
         let latest = a.health.latest_recoverable;

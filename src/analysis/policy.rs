@@ -28,6 +28,19 @@ pub struct Policy {
     pub log_critical: Duration,
     /// How far back history is read to learn a database's rhythm.
     pub cadence_window: Duration,
+    /// Thresholds set in the config (`policy_book`): each replaces the
+    /// learned or built-in one for its kind.
+    pub full_max_age: Option<Duration>,
+    pub diff_max_age: Option<Duration>,
+    pub log_max_age: Option<Duration>,
+    /// RPO now above these is a warning / critical (`rpo.exceeded`).
+    pub rpo_warn: Option<Duration>,
+    pub rpo_crit: Option<Duration>,
+    /// What "no backups in history" is (None: critical; warning for system databases).
+    #[serde(skip)]
+    pub never_backed_up: Option<crate::model::policy::NeverBackedUp>,
+    /// `ignore = true`: where the config says so; the database is not judged.
+    pub ignored_by: Option<String>,
 }
 
 impl Default for Policy {
@@ -42,6 +55,13 @@ impl Default for Policy {
             log_late_floor: Duration::hours(1),
             log_critical: Duration::hours(24),
             cadence_window: Duration::days(35),
+            full_max_age: None,
+            diff_max_age: None,
+            log_max_age: None,
+            rpo_warn: None,
+            rpo_crit: None,
+            never_backed_up: None,
+            ignored_by: None,
         }
     }
 }

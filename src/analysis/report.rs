@@ -143,6 +143,7 @@ pub fn report_of(a: &DatabaseAnalysis<'_>, now: DateTime<Utc>) -> DatabaseReport
     timeline.sort_by_key(|t| (t.finish, t.backup_set_id));
     let mut findings = chain_findings(a, now);
     findings.extend(super::restore_findings::restore_findings(a, now));
+    findings.extend(super::rpo_findings::rpo_findings(a, now));
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     DatabaseReport {
         instance: a.instance.clone(),
@@ -180,6 +181,10 @@ pub fn analyze_estate(estate: &Estate, now: DateTime<Utc>) -> EstateReport {
         for analysis in &analyses {
             let mut report = report_of(analysis, now);
             rules.merge_into(&analysis.database.name, &mut report.findings);
+            if analysis.policy.ignored_by.is_some() {
+                // `ignore = true`: not judged by any rule, only said to be ignored.
+                report.findings.retain(|f| f.id == "database.ignored");
+            }
             report
                 .findings
                 .sort_by_key(|f| std::cmp::Reverse(f.severity));

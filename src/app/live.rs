@@ -32,6 +32,8 @@ pub struct InstanceHealth {
     pub status: Status,
     /// When the data shown for it was collected, if ever.
     pub collected_at: Option<DateTime<Utc>>,
+    /// How long the last attempt took (retries included).
+    pub elapsed: Duration,
 }
 
 impl InstanceHealth {
@@ -68,6 +70,8 @@ pub struct LiveSource {
     /// Start from this archive, store every round in it, and show its rows
     /// (msdb purges do not remove them).
     pub archive: Option<std::path::PathBuf>,
+    /// The config's per-database policy, applied to every refresh.
+    pub policies: Arc<crate::model::policy::PolicyBook>,
 }
 
 /// One finished refresh: the analysed estate and every instance's health.
@@ -167,6 +171,7 @@ async fn refresh_loop(source: LiveSource, tx: mpsc::Sender<Refresh>, wake: Arc<N
             let h = InstanceHealth {
                 status: r.status.clone(),
                 collected_at,
+                elapsed: r.elapsed,
             };
             health.insert(r.name.clone(), h);
         }
@@ -183,7 +188,8 @@ async fn refresh_loop(source: LiveSource, tx: mpsc::Sender<Refresh>, wake: Arc<N
         let snapshot = sqlserver::to_snapshot(&shown, at);
         let now = source.now_override.unwrap_or_else(Utc::now);
         match to_estate(snapshot, &source.label, false) {
-            Ok(estate) => {
+            Ok(mut estate) => {
+                estate.policies = source.policies.clone();
                 let report = analyze_estate(&estate, now);
                 let loaded = Loaded { estate, report };
                 let refresh = Refresh {
@@ -255,6 +261,7 @@ async fn send_archived(
         let h = InstanceHealth {
             status: waiting.clone(),
             collected_at: Some(*at),
+            elapsed: Duration::ZERO,
         };
         health.insert(name.clone(), h);
     }
@@ -446,6 +453,7 @@ mod tests {
         InstanceHealth {
             status,
             collected_at: collected.then_some(at),
+            elapsed: Duration::ZERO,
         }
     }
 

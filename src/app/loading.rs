@@ -199,5 +199,6 @@ fn placeholder(what: &str) -> Estate {
         source: what.to_string(),
         is_demo: false,
         instances: Vec::new(),
+        policies: Default::default(),
     }
 }

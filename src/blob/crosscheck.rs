@@ -675,6 +675,7 @@ mod tests {
             collected_at: None,
             source: "test".into(),
             is_demo: false,
+            policies: Default::default(),
             instances: vec![Instance {
                 name: "I".into(),
                 server: ServerInfo {

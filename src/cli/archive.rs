@@ -176,7 +176,11 @@ pub fn load(path: &Path) -> anyhow::Result<Loaded> {
         .unwrap_or_default();
     let estate = to_estate(snapshot, &label, false).with_context(|| path.display().to_string())?;
     let now = estate.collected_at.unwrap_or_else(chrono::Utc::now);
-    Ok(Loaded { estate, now })
+    Ok(Loaded {
+        estate,
+        now,
+        runs: Vec::new(),
+    })
 }
 
 /// `check` on configured instances through the archive: start from what
@@ -219,5 +223,9 @@ pub fn load_live(
         .unwrap_or_default();
     let estate = to_estate(snapshot, &label, false)?;
     let now = now.or(estate.collected_at).unwrap_or_else(chrono::Utc::now);
-    Ok(Loaded { estate, now })
+    Ok(Loaded {
+        estate,
+        now,
+        runs: Vec::new(),
+    })
 }

@@ -46,6 +46,8 @@ struct StorageStatus {
     origin: Option<ListingOrigin>,
     blobs: usize,
     findings: usize,
+    #[serde(flatten)]
+    files: crate::monitor::FileCounts,
     retention: Vec<RetentionWindow>,
 }
 
@@ -143,6 +145,7 @@ fn check_storage(
                     origin: Some(c.origin),
                     blobs: c.check.files.len(),
                     findings: f.len(),
+                    files: crate::monitor::FileCounts::of(&f),
                     retention: c.retention,
                 });
                 findings.extend(f);
@@ -156,6 +159,7 @@ fn check_storage(
                 origin: None,
                 blobs: 0,
                 findings: 0,
+                files: Default::default(),
                 retention: Vec::new(),
             }),
         }
@@ -200,6 +204,10 @@ pub enum CheckFormat {
     Text,
     Json,
     Markdown,
+    /// Prometheus text exposition, for node_exporter's textfile collector.
+    Prometheus,
+    /// One monitoring-plugin status line with perfdata (Nagios, Icinga).
+    Nagios,
 }
 
 #[derive(Serialize)]
@@ -211,10 +219,9 @@ struct DatabaseLine<'a> {
     findings: usize,
     /// What the database is expected to have, as the findings judged it.
     expectation: &'a crate::analysis::Expectation,
-    /// The recoverability answer (design.md §3): rpo_seconds,
-    /// latest_recoverable, recoverable_since, last_full/diff/log, …
+    /// RPO, recoverable points and backup ages: what every monitoring format reads.
     #[serde(flatten)]
-    recoverability: &'a crate::analysis::recoverability::Recoverability,
+    answer: &'a crate::monitor::DatabaseAnswer,
     /// Recoverable windows on the current recovery path.
     windows: &'a [crate::analysis::Window],
 }
@@ -250,6 +257,23 @@ pub fn run(loaded: &Loaded, format: CheckFormat, storage: &StorageArgs) -> anyho
         &storage_findings,
         storage.iter().any(|s| s.status != "ok"),
     );
+    let containers = storage
+        .iter()
+        .map(|s| crate::monitor::ContainerAnswer {
+            instance: s.instance.clone(),
+            container: s.history_container.clone(),
+            listed: s.status == "ok",
+            blobs: s.blobs,
+            files: s.files,
+        })
+        .collect();
+    let answers = crate::monitor::Answers::of(
+        &loaded.estate,
+        &report,
+        code as u8,
+        &loaded.runs,
+        containers,
+    );
     let findings: Vec<&Finding> = report
         .instances
         .iter()
@@ -258,6 +282,8 @@ pub fn run(loaded: &Loaded, format: CheckFormat, storage: &StorageArgs) -> anyho
         .chain(storage_findings.iter())
         .collect();
     match format {
+        CheckFormat::Prometheus => out!("{}", crate::monitor::prometheus::render(&answers)),
+        CheckFormat::Nagios => out!("{}", crate::monitor::nagios::render(&answers)),
         CheckFormat::Markdown => out!(
             "{}",
             markdown(
@@ -278,14 +304,15 @@ pub fn run(loaded: &Loaded, format: CheckFormat, storage: &StorageArgs) -> anyho
             databases: report
                 .databases
                 .iter()
-                .map(|d| DatabaseLine {
+                .zip(&answers.databases)
+                .map(|(d, answer)| DatabaseLine {
+                    answer,
                     instance: &d.instance,
                     database: &d.database.name,
                     state: d.health.state,
                     worst: d.worst_severity(),
                     findings: d.findings.len(),
                     expectation: &d.health.expectation,
-                    recoverability: &d.recoverability,
                     windows: &d.windows,
                 })
                 .collect(),

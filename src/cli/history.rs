@@ -147,6 +147,7 @@ fn judge(
     let context = Context {
         roles: &roles,
         in_estate: &in_estate,
+        policy: crate::analysis::policy_book::resolve(&estate.policies, &inst.name, &db.name).0,
     };
     recoverability(
         &inst.name,

@@ -20,10 +20,34 @@ pub fn config_path(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
     })
 }
 
-/// `chainwatch config check`: 0 valid, 1 invalid.
-pub fn config_check(explicit: Option<&Path>) -> anyhow::Result<u8> {
+/// `chainwatch config check`: 0 valid, 1 invalid. With `--explain
+/// INSTANCE/DB`, the database's effective policy, key by key, with origins.
+pub fn config_check(explicit: Option<&Path>, explain: Option<&str>) -> anyhow::Result<u8> {
     let path = config_path(explicit)?;
     match Config::load(&path) {
+        Ok(c) if explain.is_some() => {
+            let target = explain.unwrap_or_default();
+            let Some((instance, database)) = target.split_once('/') else {
+                bail!("--explain takes INSTANCE/DATABASE, e.g. 'SQL16\\PROD/Sales'");
+            };
+            if c.instance(instance).is_none() {
+                outln!(
+                    "note: {instance} is not an [[instance]] of {}",
+                    path.display()
+                );
+            }
+            let (_, keys) = crate::analysis::policy_book::resolve(&c.policies, instance, database);
+            outln!(
+                "effective policy of {instance}/{database} ({}):",
+                path.display()
+            );
+            let width = keys.iter().map(|k| k.key.len()).max().unwrap_or(0);
+            for k in keys {
+                outln!("  {:<width$}  {}  ({})", k.key, k.value, k.origin);
+            }
+            outln!("precedence, least specific first: built-in, [defaults], [[instance]], [[database]] rules without instance =, then rules with it; among rules, more literal characters win (an exact name most), then the later in the file");
+            Ok(0)
+        }
         Ok(c) => {
             for w in c.warnings() {
                 outln!("warning: {w}");

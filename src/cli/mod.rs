@@ -22,6 +22,7 @@ mod live;
 pub mod out;
 mod plan;
 mod restore;
+mod serve;
 mod time;
 
 use std::path::PathBuf;
@@ -76,8 +77,8 @@ pub struct SourceArgs {
     /// Use the embedded demo estate.
     #[arg(long, global = true, conflicts_with_all = ["snapshot", "config"])]
     pub demo: bool,
-    /// Read a chainwatch.snapshot.v1 JSON file.
-    #[arg(long, global = true, value_name = "FILE", conflicts_with = "config")]
+    /// Read a chainwatch.snapshot.v1 JSON file (with --config: judged by that config's policy).
+    #[arg(long, global = true, value_name = "FILE")]
     pub snapshot: Option<PathBuf>,
     /// Backup files or folders (recursive), or container URLs: rebuild the history from their headers, no msdb needed.
     #[arg(long, global = true, value_name = "PATH", num_args = 1.., conflicts_with_all = ["snapshot", "config", "demo"])]
@@ -325,6 +326,22 @@ pub enum Command {
         #[command(subcommand)]
         kind: history::ReportKind,
     },
+    /// Exporter: collects the configured instances on the console's
+    /// schedule and serves /metrics (Prometheus), /healthz and / (status page).
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:9187 (port 0: any free port, printed).
+        #[arg(long, value_name = "ADDR")]
+        listen: String,
+        /// Collect only shard I of N (1-based; by a stable hash of the instance name).
+        #[arg(long, value_name = "I/N", conflicts_with = "instances")]
+        shard: Option<String>,
+        /// Collect only the instances whose names match this glob.
+        #[arg(long, value_name = "GLOB")]
+        instances: Option<String>,
+        /// Seconds between collection rounds (default: the console's 60).
+        #[arg(long, value_name = "SECS", hide = true)]
+        every_secs: Option<u64>,
+    },
     /// The embedded demo estate.
     Demo {
         /// Write the demo estate as a snapshot file.
@@ -337,7 +354,11 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum ConfigAction {
     /// Validates the config file (exit 0 valid, 1 invalid); never shows secrets.
-    Check,
+    Check {
+        /// Print the effective policy of INSTANCE/DATABASE and where each value comes from.
+        #[arg(long, value_name = "INSTANCE/DB")]
+        explain: Option<String>,
+    },
     /// Stores an instance's password in the OS keyring (for
     /// `password_keyring = true`): asked without echo, or read from --from-env.
     SetPassword {
@@ -411,8 +432,8 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
         }
         match command {
             Command::ConfigFile {
-                action: ConfigAction::Check,
-            } => return live::config_check(cli.source.config.as_deref()),
+                action: ConfigAction::Check { explain },
+            } => return live::config_check(cli.source.config.as_deref(), explain.as_deref()),
             Command::ConfigFile {
                 action: ConfigAction::SetPassword { instance, from_env },
             } => {
@@ -431,6 +452,21 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
                     instance.as_deref(),
                     server.as_deref(),
                 );
+            }
+            Command::Serve {
+                listen,
+                shard,
+                instances,
+                every_secs,
+            } => {
+                return serve::run(&serve::ServeArgs {
+                    config: cli.source.config.as_deref(),
+                    listen,
+                    shard: shard.as_deref(),
+                    instances: instances.as_deref(),
+                    every_secs: *every_secs,
+                    now,
+                })
             }
             Command::Collect {
                 instance,
@@ -490,10 +526,13 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
             };
             return blobs::run(&args, loaded.as_ref());
         }
-        let loaded = match (&cli.source.source(), &cli.source.archive) {
+        let mut loaded = match (&cli.source.source(), &cli.source.archive) {
             (Source::Config(config), Some(file)) => archive::load_live(config, file, now)?,
             (source, _) => sources::load(source, now)?,
         };
+        if let (Source::Snapshot(_), Some(path)) = (cli.source.source(), &cli.source.config) {
+            loaded.estate.policies = crate::config::Config::load(path)?.policies.into();
+        }
         match command {
             Command::Check {
                 format,
@@ -601,6 +640,7 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
             | Command::Headers { .. }
             | Command::Collect { .. }
             | Command::Doctor { .. }
+            | Command::Serve { .. }
             | Command::ConfigFile { .. }
             | Command::Archive { .. }
             | Command::History(_)
@@ -690,7 +730,10 @@ pub fn open_console(cli: &Cli) -> anyhow::Result<()> {
         let archive = cli.source.archive.as_deref();
         return crate::app::run_live(live_source(path, now, archive)?, options);
     }
-    let loaded = sources::load(&source, now)?;
+    let mut loaded = sources::load(&source, now)?;
+    if let Some(path) = &cli.source.config {
+        loaded.estate.policies = crate::config::Config::load(path)?.policies.into();
+    }
     crate::app::run(loaded.estate, options)
 }
 
@@ -721,5 +764,6 @@ fn live_source(
         every: crate::app::live::REFRESH_EVERY,
         now_override: now,
         archive: archive.map(std::path::Path::to_path_buf),
+        policies: config.policies.clone().into(),
     })
 }

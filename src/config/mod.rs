@@ -18,9 +18,15 @@
 //! container_url = "https://prodstore.blob.core.windows.net/sql16-prod"  # optional
 //! container_sas_env = "CW_PROD_SAS"   # or container_key_env / container_connection_string_env / container_token_env, or container_auth = "entra"
 //! ```
+//!
+//! Policy keys (`rpo_warn`, `rpo_crit`, `full_max_age`, `diff_max_age`,
+//! `log_max_age`, `grace_new_database`, `never_backed_up`, `ignore`) go in
+//! `[defaults]`, an `[[instance]]` or a `[[database]]` rule (`name` glob,
+//! optional `instance` glob); see `policy` and `analysis::policy_book`.
 
 pub mod ado;
 pub mod keyring;
+mod policy;
 mod secret;
 pub mod storage;
 
@@ -67,11 +73,40 @@ impl Default for Defaults {
 #[serde(deny_unknown_fields)]
 struct RawFile {
     #[serde(default)]
-    defaults: Defaults,
+    defaults: Option<RawDefaults>,
     #[serde(default, rename = "instance")]
     instances: Vec<Spanned<RawInstance>>,
+    #[serde(default, rename = "database")]
+    databases: Vec<Spanned<policy::RawDatabase>>,
 }
 
+policy::with_policy_keys! {
+    /// `[defaults]`: collection settings and the policy every database starts from.
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct RawDefaults {
+        horizon_days: Option<u32>,
+        connect_timeout_secs: Option<u64>,
+        query_timeout_secs: Option<u64>,
+        parallelism: Option<usize>,
+        retries: Option<u32>,
+    }
+}
+
+impl RawDefaults {
+    fn settings(&self) -> Defaults {
+        let d = Defaults::default();
+        Defaults {
+            horizon_days: self.horizon_days.unwrap_or(d.horizon_days),
+            connect_timeout_secs: self.connect_timeout_secs.unwrap_or(d.connect_timeout_secs),
+            query_timeout_secs: self.query_timeout_secs.unwrap_or(d.query_timeout_secs),
+            parallelism: self.parallelism.unwrap_or(d.parallelism),
+            retries: self.retries.unwrap_or(d.retries),
+        }
+    }
+}
+
+policy::with_policy_keys! {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawInstance {
@@ -104,6 +139,7 @@ struct RawInstance {
     container_auth: Option<Spanned<String>>,
     container_ca_file: Option<Spanned<String>>,
     container_history_name: Option<Spanned<String>>,
+}
 }
 
 /// Where a SQL login's password comes from.
@@ -226,6 +262,8 @@ pub struct Config {
     pub path: PathBuf,
     pub defaults: Defaults,
     pub instances: Vec<InstanceConfig>,
+    /// Per-database policy: `[defaults]`, per instance, per `[[database]]` glob.
+    pub policies: crate::model::policy::PolicyBook,
 }
 
 /// Everything wrong with a config file, each with its line.
@@ -311,10 +349,32 @@ impl Config {
         let mut problems = Vec::new();
         let mut instances = Vec::new();
         let mut seen: Vec<(String, usize)> = Vec::new();
+        let at = |offset: usize| line_col(text, offset);
+        let file = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut book = crate::model::policy::PolicyBook::default();
+        if let Some(d) = &raw.defaults {
+            let layer = policy::layer(
+                &d.policy_keys(),
+                &file,
+                "[defaults]".into(),
+                &at,
+                &mut problems,
+            );
+            book.defaults = Some(layer).filter(|l| !l.values.is_empty());
+        }
+        book.databases = policy::database_rules(raw.databases, path, &at, &mut problems);
         for spanned in raw.instances {
             let (line, _) = line_col(text, spanned.span().start);
             let raw = spanned.into_inner();
             let name = raw.name.get_ref().trim().to_string();
+            let scope = format!("[[instance]] {name:?}");
+            let layer = policy::layer(&raw.policy_keys(), &file, scope, &at, &mut problems);
+            if !layer.values.is_empty() {
+                book.instances.push((name.clone(), layer));
+            }
             if let Some((_, prev)) = seen.iter().find(|(n, _)| n.eq_ignore_ascii_case(&name)) {
                 problems.push((
                     line,
@@ -328,7 +388,12 @@ impl Config {
                 Err(mut p) => problems.append(&mut p),
             }
         }
-        let d = &raw.defaults;
+        let defaults = raw
+            .defaults
+            .as_ref()
+            .map(RawDefaults::settings)
+            .unwrap_or_default();
+        let d = &defaults;
         if d.parallelism == 0 {
             problems.push((0, 0, "defaults.parallelism must be at least 1".into()));
         }
@@ -341,8 +406,9 @@ impl Config {
         }
         Ok(Config {
             path: path.to_path_buf(),
-            defaults: raw.defaults,
+            defaults,
             instances,
+            policies: book,
         })
     }
 

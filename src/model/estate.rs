@@ -187,6 +187,9 @@ pub struct Estate {
     pub source: String,
     pub is_demo: bool,
     pub instances: Vec<Instance>,
+    /// The config's per-database policy (empty: the built-in thresholds).
+    #[serde(skip)]
+    pub policies: std::sync::Arc<super::policy::PolicyBook>,
 }
 
 impl Estate {

@@ -3,6 +3,7 @@
 mod backup;
 mod estate;
 mod lsn;
+pub mod policy;
 mod table;
 
 pub use backup::{

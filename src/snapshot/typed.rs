@@ -46,6 +46,7 @@ pub fn to_estate(snapshot: Snapshot, source: &str, is_demo: bool) -> Result<Esta
         source: source.to_string(),
         is_demo,
         instances,
+        policies: Default::default(),
     })
 }
 
