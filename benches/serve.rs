@@ -58,7 +58,11 @@ fn instance(name: &str, addr: SocketAddr) -> InstanceConfig {
 fn get(addr: SocketAddr, path: &str) -> Option<(u16, usize)> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).ok()?;
     let text = String::from_utf8_lossy(&raw);
@@ -80,7 +84,12 @@ struct Exporter {
     _runtime: tokio::runtime::Runtime,
 }
 
-fn exporter(configs: &[InstanceConfig], selection: &Selection, every: Duration, parallelism: usize) -> Exporter {
+fn exporter(
+    configs: &[InstanceConfig],
+    selection: &Selection,
+    every: Duration,
+    parallelism: usize,
+) -> Exporter {
     let chosen = serve::select(configs, selection);
     let source = LiveSource {
         label: "bench.toml".into(),
@@ -126,10 +135,16 @@ struct Scrapes {
 fn scrape(e: &Exporter, secs: u64) -> Scrapes {
     let start = Instant::now();
     while e.shared.current().is_none() {
-        assert!(start.elapsed() < Duration::from_secs(300), "no first round within 300 s");
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "no first round within 300 s"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
-    println!("  first round served after {:.1} s", start.elapsed().as_secs_f64());
+    println!(
+        "  first round served after {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
     let mut out = Scrapes {
         latencies: Vec::new(),
         failures: 0,
@@ -177,7 +192,9 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    let demo: Vec<_> = demo_instances("2026-11-22T10:00:00Z").into_values().collect();
+    let demo: Vec<_> = demo_instances("2026-11-22T10:00:00Z")
+        .into_values()
+        .collect();
     let mut servers = Vec::new();
     let mut configs = Vec::new();
     for i in 0..n {
@@ -207,8 +224,16 @@ fn main() {
     let all = exporter(&configs, &Selection::All, every, parallelism);
     let s = scrape(&all, secs);
     report("all", &all, &s);
-    println!("  RSS {:.0} MiB ({:+.0} MiB for the exporter)", rss_mib(), rss_mib() - base);
-    let all_round = all.shared.current().map(|x| x.round_took).unwrap_or_default();
+    println!(
+        "  RSS {:.0} MiB ({:+.0} MiB for the exporter)",
+        rss_mib(),
+        rss_mib() - base
+    );
+    let all_round = all
+        .shared
+        .current()
+        .map(|x| x.round_took)
+        .unwrap_or_default();
     all.shared.stop();
     drop(all);
     // The stopped collector finishes its round first.
@@ -216,8 +241,18 @@ fn main() {
 
     println!("two exporters, --shard 1/2 and --shard 2/2 at once:");
     let before = rss_mib();
-    let a = exporter(&configs, &Selection::Shard { index: 1, of: 2 }, every, parallelism);
-    let b = exporter(&configs, &Selection::Shard { index: 2, of: 2 }, every, parallelism);
+    let a = exporter(
+        &configs,
+        &Selection::Shard { index: 1, of: 2 },
+        every,
+        parallelism,
+    );
+    let b = exporter(
+        &configs,
+        &Selection::Shard { index: 2, of: 2 },
+        every,
+        parallelism,
+    );
     let (sa, sb) = std::thread::scope(|scope| {
         let ha = scope.spawn(|| scrape(&a, secs));
         let hb = scope.spawn(|| scrape(&b, secs));

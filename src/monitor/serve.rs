@@ -69,7 +69,8 @@ impl Shared {
 
     /// Stops the collector after its current round (benchmarks, embedding).
     pub fn stop(&self) {
-        self.stopped.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.stopped
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     fn is_stopped(&self) -> bool {
