@@ -25,6 +25,31 @@ pub struct RestoreOptions {
     /// Stop at a marked transaction by name (`STOPATMARK = N'name' AFTER
     /// N'local time'`) instead of `'lsn:…'`; the plan's LSN target is the mark's.
     pub stop_mark: Option<StopMark>,
+    /// `RESTORE VERIFYONLY … WITH CHECKSUM` of every backup first.
+    pub verify_first: bool,
+    /// Take the existing target to SINGLE_USER WITH ROLLBACK IMMEDIATE first
+    /// (and back to MULTI_USER after the recovery).
+    pub single_user: bool,
+    /// A tail-log backup of the existing target before it is overwritten.
+    pub tail_log: Option<TailLog>,
+    /// `DBCC CHECKDB` of the restored database after the recovery.
+    pub checkdb: bool,
+}
+
+/// The tail-log backup taken before a REPLACE (`BACKUP LOG … WITH NORECOVERY`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TailLog {
+    /// Where it goes: a file path (DISK) or a blob URL (URL).
+    pub file: String,
+    /// The database is damaged or not started: NO_TRUNCATE (which also
+    /// means COPY_ONLY and CONTINUE_AFTER_ERROR), and its restore needs
+    /// CONTINUE_AFTER_ERROR.
+    pub no_truncate: bool,
+    /// Restore it after the last log: the same database restored to its
+    /// latest point (the point of failure). Never with STOPAT/STOPATMARK.
+    pub restore_it: bool,
+    /// The changes it keeps, in words ("changes since the last log backup (1h05m)").
+    pub keeps: String,
 }
 
 /// A named mark to stop at, and the local time the search starts from
@@ -86,13 +111,18 @@ pub fn restore_batches(
     header.push(
         "Review before running: SQL Server validates every step; this script is a proposal.".into(),
     );
-    if options.replace {
-        header.push(
-            "REPLACE: overwrites the existing database and its files without a tail-log backup."
+    match (options.replace, &options.tail_log) {
+        (true, Some(t)) => header.push(format!(
+            "REPLACE: overwrites the existing database and its files; the tail-log backup first keeps {}.",
+            t.keeps
+        )),
+        (true, None) => header.push(
+            "REPLACE: overwrites the existing database and its files WITHOUT a tail-log backup: changes since its last log backup are lost."
                 .into(),
-        );
-    } else {
-        header.push("Restoring over an existing database needs a tail-log backup first (BACKUP LOG ... WITH NORECOVERY) or REPLACE.".into());
+        ),
+        (false, _) => header.push(
+            "A new database: nothing existing is overwritten (no REPLACE).".into(),
+        ),
     }
     if plan
         .steps
@@ -103,6 +133,66 @@ pub fn restore_batches(
         header.push("URL backups need a credential on this server named after the container URL (SAS), or WITH CREDENTIAL for a storage-key credential.".into());
     }
     let stats = options.stats.unwrap_or(10);
+    let credential = options
+        .credential
+        .as_ref()
+        .map(|c| Ok::<_, QuoteError>(format!(", CREDENTIAL = {}", script_string(c)?)))
+        .transpose()?
+        .unwrap_or_default();
+    if options.verify_first {
+        for step in plan.steps.iter().filter(|s| {
+            !s.virtual_device && s.restorability != "metadata_only" && !s.files.is_empty()
+        }) {
+            script.batches.push(Batch {
+                kind: BatchKind::Verify,
+                label: format!("verify {} #{}", step.kind, step.backup_set_id),
+                comments: vec![format!(
+                    "Reads {} #{} whole and checks its page checksums (fails with Msg 3187 when it was taken without CHECKSUM); nothing is restored.",
+                    step.kind, step.backup_set_id
+                )],
+                sql: format!(
+                    "RESTORE VERIFYONLY\n  FROM {}\n  WITH CHECKSUM{credential};",
+                    devices(step)?
+                ),
+                runnable: true,
+            });
+        }
+    }
+    if options.single_user {
+        script.batches.push(Batch {
+            kind: BatchKind::SingleUser,
+            label: "single user".into(),
+            comments: vec![
+                format!("Exclusive access to {name}: other sessions are disconnected and their open transactions rolled back."),
+            ],
+            sql: format!("ALTER DATABASE {db} SET SINGLE_USER WITH ROLLBACK IMMEDIATE;"),
+            runnable: true,
+        });
+    }
+    let no_stop = stop.is_none() && stop_lsn.is_none();
+    if let Some(t) = &options.tail_log {
+        let mut comments = vec![format!(
+            "Tail-log backup: keeps {} and leaves {name} RESTORING (NORECOVERY).",
+            t.keeps
+        )];
+        if t.no_truncate {
+            comments.push(
+                "The database is damaged or not started: NO_TRUNCATE backs up the log as it is (copy-only, continues after errors)."
+                    .into(),
+            );
+        }
+        script.batches.push(Batch {
+            kind: BatchKind::TailLog,
+            label: "tail-log backup".into(),
+            comments,
+            sql: format!(
+                "BACKUP LOG {db}\n  TO {}\n  WITH NORECOVERY{}{credential}, STATS = {stats};",
+                device(&t.file)?,
+                if t.no_truncate { ", NO_TRUNCATE" } else { "" }
+            ),
+            runnable: true,
+        });
+    }
     for (i, step) in plan.steps.iter().enumerate() {
         let mut with = vec!["NORECOVERY".to_string()];
         if i == 0 {
@@ -198,6 +288,30 @@ pub fn restore_batches(
             runnable,
         });
     }
+    if let Some(t) = options
+        .tail_log
+        .as_ref()
+        .filter(|t| t.restore_it && no_stop)
+    {
+        script.batches.push(Batch {
+            kind: BatchKind::RestoreLog,
+            label: "tail log".into(),
+            comments: vec![
+                "The tail-log backup taken above: the restore reaches the moment it was taken.".into(),
+                "If a log backup ran after the history was collected, this fails with Msg 4305: restore that log first.".into(),
+            ],
+            sql: format!(
+                "RESTORE LOG {db}\n  FROM {}\n  WITH NORECOVERY{}{credential}, STATS = {stats};",
+                device(&t.file)?,
+                if t.no_truncate {
+                    ", CONTINUE_AFTER_ERROR"
+                } else {
+                    ""
+                }
+            ),
+            runnable: true,
+        });
+    }
     script.batches.push(Batch {
         kind: BatchKind::Recovery,
         label: "recovery".into(),
@@ -205,6 +319,28 @@ pub fn restore_batches(
         sql: format!("RESTORE DATABASE {db} WITH RECOVERY;"),
         runnable: true,
     });
+    if options.single_user {
+        script.batches.push(Batch {
+            kind: BatchKind::MultiUser,
+            label: "multi user".into(),
+            comments: vec![
+                "The restored database keeps the access mode of its backup: open it to every user again.".into(),
+            ],
+            sql: format!("ALTER DATABASE {db} SET MULTI_USER;"),
+            runnable: true,
+        });
+    }
+    if options.checkdb {
+        script.batches.push(Batch {
+            kind: BatchKind::CheckDb,
+            label: "DBCC CHECKDB".into(),
+            comments: vec![
+                "Consistency check of the restored database: every error is listed; none means it is sound.".into(),
+            ],
+            sql: format!("DBCC CHECKDB ({db}) WITH NO_INFOMSGS, ALL_ERRORMSGS;"),
+            runnable: true,
+        });
+    }
     if let Some(r) = &options.reauthorize {
         script.batches.push(reauthorize_batch(name, r)?);
     }
@@ -219,6 +355,16 @@ fn plan_summary(plan: &RestorePlan) -> String {
         .join(", ")
 }
 
+/// `URL = N'…'` for a blob, `DISK = N'…'` for a file.
+fn device(path: &str) -> Result<String, QuoteError> {
+    let kind = if container_of_url(path).is_some() {
+        "URL"
+    } else {
+        "DISK"
+    };
+    Ok(format!("{kind} = {}", script_string(path)?))
+}
+
 /// `URL = N'…', URL = N'…'` or `DISK = N'…'`, one per stripe.
 fn devices(step: &PlanStep) -> Result<String, QuoteError> {
     if step.files.is_empty() {
@@ -227,14 +373,7 @@ fn devices(step: &PlanStep) -> Result<String, QuoteError> {
     Ok(step
         .files
         .iter()
-        .map(|f| {
-            let kind = if container_of_url(f).is_some() {
-                "URL"
-            } else {
-                "DISK"
-            };
-            Ok(format!("{kind} = {}", script_string(f)?))
-        })
+        .map(|f| device(f))
         .collect::<Result<Vec<_>, QuoteError>>()?
         .join(",\n       "))
 }

@@ -10,7 +10,7 @@ use ratatui::Frame;
 
 use super::text::sanitize;
 use super::theme::Theme;
-use crate::app::wizard::{InputField, Outcome, PointMode, Step, Wizard};
+use crate::app::wizard::{InputField, Outcome, PointMode, Step, TargetField, Wizard};
 use crate::app::App;
 use crate::tsql::WITH_COPY_HELP;
 
@@ -142,28 +142,78 @@ fn content_lines(app: &App, w: &Wizard, t: &Theme) -> Vec<Line<'static>> {
     let mut out = vec![heading(w.step.title().to_string()), Line::raw("")];
     match w.step {
         Step::Target => {
-            out.push(field_line(
-                "target instance",
-                sanitize(&w.target_instance).into_owned(),
-                w.field == 0,
-                t,
-            ));
-            out.push(field_line(
-                "restore as",
-                if w.replace() {
-                    "same name (REPLACE)".into()
-                } else {
-                    "a new name".into()
-                },
-                w.field == 1,
-                t,
-            ));
-            if let Some(n) = &w.new_name {
-                out.push(field_line(
-                    "new name",
-                    typed(w, InputField::NewName, sanitize(n).into_owned()),
-                    w.field == 2,
-                    t,
+            let on_off = |b: bool| if b { "on" } else { "off" }.to_string();
+            for (i, f) in w.target_fields().into_iter().enumerate() {
+                let selected = w.field == i;
+                let (label, value) = match f {
+                    TargetField::Instance => {
+                        ("target instance", sanitize(&w.target_instance).into_owned())
+                    }
+                    TargetField::RestoreAs => (
+                        "restore as",
+                        if w.replace() {
+                            "same name: OVERWRITE it (REPLACE)".into()
+                        } else {
+                            "a new database".into()
+                        },
+                    ),
+                    TargetField::NewName => (
+                        "new name",
+                        typed(
+                            w,
+                            InputField::NewName,
+                            sanitize(w.new_name.as_deref().unwrap_or_default()).into_owned(),
+                        ),
+                    ),
+                    TargetField::TailLog => (
+                        "tail-log backup",
+                        format!(
+                            "{}{}",
+                            on_off(w.tail_log),
+                            w.existing
+                                .as_ref()
+                                .map(|e| if w.tail_log {
+                                    format!(" (keeps {})", e.keeps)
+                                } else {
+                                    format!(" — {} would be lost", e.keeps)
+                                })
+                                .unwrap_or_default()
+                        ),
+                    ),
+                    TargetField::VerifyFirst => (
+                        "verify backups",
+                        format!(
+                            "{} (RESTORE VERIFYONLY WITH CHECKSUM first)",
+                            on_off(w.verify_first)
+                        ),
+                    ),
+                    TargetField::CheckDb => (
+                        "DBCC CHECKDB",
+                        format!("{} (after the recovery)", on_off(w.checkdb)),
+                    ),
+                };
+                let line = field_line(label, value, selected, t);
+                let warn = (f == TargetField::RestoreAs && w.replace())
+                    || (f == TargetField::TailLog && !w.tail_log);
+                out.push(if warn { line.style(t.warn) } else { line });
+            }
+            if let Some(e) = w.existing.as_ref().filter(|_| w.replace()) {
+                out.push(Line::raw(""));
+                out.push(Line::styled(
+                    sanitize(&format!(
+                        "{} exists on {} ({}, {}): REPLACE overwrites it{}.",
+                        e.name,
+                        w.target_instance,
+                        e.state,
+                        e.model,
+                        if w.single_user() {
+                            ", after SINGLE_USER WITH ROLLBACK IMMEDIATE"
+                        } else {
+                            ""
+                        }
+                    ))
+                    .into_owned(),
+                    t.warn,
                 ));
             }
             out.push(Line::raw(""));
@@ -288,7 +338,8 @@ fn content_lines(app: &App, w: &Wizard, t: &Theme) -> Vec<Line<'static>> {
                 let style = match c.outcome {
                     Outcome::Pass => t.ok,
                     Outcome::Fail => t.crit,
-                    Outcome::Unknown => t.warn,
+                    Outcome::Unknown => t.info,
+                    Outcome::Warn => t.warn,
                 };
                 out.push(Line::from(vec![
                     Span::styled(
