@@ -508,3 +508,83 @@ fn restore_to_a_marked_transaction_by_name() {
         text(&out).1
     );
 }
+
+#[test]
+fn a_new_name_is_the_default_and_moves_every_file() {
+    let base = [
+        "restore",
+        "--demo",
+        "--now",
+        NOW,
+        "--database",
+        "Sales",
+        "--instance",
+        PROD,
+    ];
+    let out = run(&base);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let name = "Sales_restored_20261122_1000";
+    assert!(
+        stdout.contains(&format!("RESTORE DATABASE [{name}]\n")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("MOVE N'Sales' TO N'D:\\SQLData\\{name}.mdf'")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "MOVE N'Sales_log' TO N'L:\\SQLLogs\\{name}_log.ldf'"
+        )),
+        "{stdout}"
+    );
+    for never in ["REPLACE,", "SINGLE_USER", "BACKUP LOG"] {
+        assert!(
+            !stdout.contains(never),
+            "{never} without --replace: {stdout}"
+        );
+    }
+    assert!(
+        stderr.contains("PASS file moves: 2 file(s) moved"),
+        "{stderr}"
+    );
+    // --as: the same MOVE rows (one function), --move overrides one of them.
+    let out = run(&[
+        &base[..],
+        &["--as", "Sales_copy", "--move", "Sales=E:\\x.mdf"],
+    ]
+    .concat());
+    let (stdout, _) = text(&out);
+    assert!(stdout.contains("MOVE N'Sales' TO N'E:\\x.mdf'"), "{stdout}");
+    assert!(
+        stdout.contains("MOVE N'Sales_log' TO N'L:\\SQLLogs\\Sales_copy_log.ldf'"),
+        "{stdout}"
+    );
+    // --replace: the explicit choice, with its WARN and its own steps.
+    let out = run(&[&base[..], &["--replace"]].concat());
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("WITH NORECOVERY, REPLACE"), "{stdout}");
+    assert!(
+        stdout.contains("ALTER DATABASE [Sales] SET SINGLE_USER WITH ROLLBACK IMMEDIATE;"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("BACKUP LOG [Sales]"), "{stdout}");
+    assert!(
+        stderr.contains("WARN target database: Sales exists"),
+        "{stderr}"
+    );
+    // --replace --no-tail-log: the loss in words.
+    let out = run(&[&base[..], &["--replace", "--no-tail-log"]].concat());
+    let (stdout, stderr) = text(&out);
+    assert!(!stdout.contains("BACKUP LOG"), "{stdout}");
+    assert!(
+        stderr.contains("WARN tail-log backup: off: changes since the last log backup ("),
+        "{stderr}"
+    );
+    assert!(stdout.contains("WITHOUT a tail-log backup"), "{stdout}");
+    assert!(!run(&[&base[..], &["--replace", "--as", "X"]].concat())
+        .status
+        .success());
+}

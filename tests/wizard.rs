@@ -108,8 +108,34 @@ fn every_step_back_and_cancel_on_the_demo_estate() {
     let data = temp_dir("walk");
     let mut app = app(&data);
     open(&mut app, PROD, "Archive");
-    assert!(screen(&app).contains("Database and target"));
-    assert!(screen(&app).contains("same name (REPLACE)"));
+    let s = screen(&app);
+    assert!(s.contains("Database and target"));
+    // A new database is the default; REPLACE is a choice, with its own steps.
+    assert!(s.contains("a new database"), "{s}");
+    assert!(s.contains("Archive_restored_20261122_1000"), "{s}");
+    assert!(!s.contains("REPLACE"), "{s}");
+    choose_replace(&mut app);
+    let s = screen(&app);
+    assert!(s.contains("same name: OVERWRITE it (REPLACE)"), "{s}");
+    assert!(
+        s.contains("Archive exists on SQL16\\PROD (ONLINE, FULL): REPLACE overwrites it."),
+        "{s}"
+    );
+    assert!(
+        s.contains("First SINGLE_USER WITH ROLLBACK IMMEDIATE"),
+        "{s}"
+    );
+    assert!(
+        s.contains("tail-log backup   on (keeps changes since the last log backup (34m))"),
+        "{s}"
+    );
+    // Tail-log off is said in words; back to a new name for the rest of the walk.
+    key(&mut app, Key::Down);
+    key(&mut app, Key::Toggle);
+    assert!(screen(&app).contains("off — changes since the last log backup (34m) would be lost"));
+    key(&mut app, Key::Up);
+    key(&mut app, Key::Left);
+    assert!(!app.wizard.as_ref().unwrap().replace());
     key(&mut app, Key::Next);
     assert_eq!(step(&app), Step::Point);
     assert!(screen(&app).contains("Recoverable windows"));
@@ -135,7 +161,11 @@ fn every_step_back_and_cancel_on_the_demo_estate() {
     key(&mut app, Key::Next);
     assert_eq!(step(&app), Step::Script);
     let s = screen(&app);
-    assert!(s.contains("RESTORE DATABASE [Archive]"), "{s}");
+    assert!(
+        s.contains("RESTORE DATABASE [Archive_restored_20261122_1000]"),
+        "{s}"
+    );
+    assert!(!s.contains("REPLACE,"), "a new name never replaces: {s}");
     // Refused: pre-flight failed, so Next does not reach the confirmation.
     key(&mut app, Key::Next);
     assert_eq!(step(&app), Step::Script);
@@ -174,8 +204,7 @@ fn new_name_point_in_time_and_file_moves() {
     let data = temp_dir("point");
     let mut app = app(&data);
     open(&mut app, PROD, "Archive");
-    key(&mut app, Key::Down);
-    key(&mut app, Key::Right); // restore as: a new name
+    key(&mut app, Key::Down); // restore as: a new name (the default)
     key(&mut app, Key::Down);
     key(&mut app, Key::Edit);
     for _ in 0..40 {
@@ -360,6 +389,59 @@ fn runs_the_exact_batches_then_reauthorizes_and_verifies() {
         .collect();
     assert!(expected.len() >= 3, "full, logs, recovery");
     assert_eq!(writes(&live), expected, "the exact batches, in order");
+    // REPLACE over the online FULL database: exclusive access, then the
+    // tail-log backup, then the restore, the tail restored last, open again.
+    let sent = writes(&live);
+    assert_eq!(
+        sent[0],
+        "ALTER DATABASE [Archive] SET SINGLE_USER WITH ROLLBACK IMMEDIATE;"
+    );
+    assert!(
+        sent[1].starts_with("BACKUP LOG [Archive]\n  TO URL = N'"),
+        "{}",
+        sent[1]
+    );
+    assert!(
+        sent[1].ends_with("WITH NORECOVERY, STATS = 10;"),
+        "{}",
+        sent[1]
+    );
+    assert!(
+        sent[2].starts_with("RESTORE DATABASE [Archive]"),
+        "{}",
+        sent[2]
+    );
+    assert!(sent[2].contains("REPLACE"), "{}", sent[2]);
+    let tail_file = sent[1]
+        .split("N'")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap();
+    assert!(sent[sent.len() - 3].starts_with("RESTORE LOG [Archive]"));
+    assert!(sent[sent.len() - 3].contains(tail_file));
+    assert_eq!(
+        sent[sent.len() - 2],
+        "RESTORE DATABASE [Archive] WITH RECOVERY;"
+    );
+    assert_eq!(
+        sent[sent.len() - 1],
+        "ALTER DATABASE [Archive] SET MULTI_USER;"
+    );
+    let pre: Vec<(Outcome, String)> = w
+        .checks
+        .iter()
+        .map(|c| (c.outcome, c.name.clone()))
+        .collect();
+    assert!(
+        pre.contains(&(Outcome::Warn, "target database".into())),
+        "{pre:?}"
+    );
+    assert!(
+        pre.contains(&(Outcome::Pass, "tail-log backup".into())),
+        "{pre:?}"
+    );
     assert_eq!(w.exec.next, w.restore_len());
     assert!(w.exec.failed.is_none(), "{:?}", w.exec.failed);
     assert_eq!(w.exec.runs.len(), expected.len());
@@ -429,6 +511,10 @@ fn runs_the_exact_batches_then_reauthorizes_and_verifies() {
         text.starts_with("# Restore of Archive on SQL16\\PROD"),
         "{text}"
     );
+    assert!(
+        text.contains("Measured restore time (the RTO this restore achieved): "),
+        "{text}"
+    );
     assert!(text.contains("Availability group"));
     key(&mut app, Key::Next);
     assert!(app.wizard.is_none());
@@ -441,6 +527,7 @@ fn a_server_error_stops_says_restoring_and_continues_after_a_restart() {
     // Plan first (no server needed) to pick the third batch's file as the fault.
     let mut probe = app(&temp_dir("probe"));
     open(&mut probe, PROD, "Archive");
+    choose_replace(&mut probe);
     to_script(&mut probe);
     let third = probe.wizard.as_ref().unwrap().script.batches[2].sql.clone();
     let needle = third
@@ -501,10 +588,18 @@ fn a_server_error_stops_says_restoring_and_continues_after_a_restart() {
 }
 
 /// A writable app with the Archive restore confirmed (its job pending).
+/// Restore as: the same name (REPLACE), an explicit choice.
+fn choose_replace(app: &mut App) {
+    key(app, Key::Down);
+    key(app, Key::Right);
+    assert!(app.wizard.as_ref().unwrap().replace());
+}
+
 fn confirmed_restore(data: &Path, live: &Live) -> App {
     let mut app = app(data);
     connect(&mut app, live, true);
     open(&mut app, PROD, "Archive");
+    choose_replace(&mut app);
     to_script(&mut app);
     key(&mut app, Key::Next);
     type_text(&mut app, "Archive");

@@ -201,20 +201,18 @@ fn content_lines(app: &App, w: &Wizard, t: &Theme) -> Vec<Line<'static>> {
                 out.push(Line::raw(""));
                 out.push(Line::styled(
                     sanitize(&format!(
-                        "{} exists on {} ({}, {}): REPLACE overwrites it{}.",
-                        e.name,
-                        w.target_instance,
-                        e.state,
-                        e.model,
-                        if w.single_user() {
-                            ", after SINGLE_USER WITH ROLLBACK IMMEDIATE"
-                        } else {
-                            ""
-                        }
+                        "{} exists on {} ({}, {}): REPLACE overwrites it.",
+                        e.name, w.target_instance, e.state, e.model
                     ))
                     .into_owned(),
                     t.warn,
                 ));
+                if w.single_user() {
+                    out.push(Line::styled(
+                        "First SINGLE_USER WITH ROLLBACK IMMEDIATE: its sessions are disconnected.",
+                        t.warn,
+                    ));
+                }
             }
             out.push(Line::raw(""));
             out.push(Line::styled(

@@ -527,3 +527,125 @@ fn writes(input: &CheckInput<'_>) -> Check {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::Target;
+
+    fn plan() -> RestorePlan {
+        RestorePlan {
+            target: Target::Latest,
+            recoverable: true,
+            reason: String::new(),
+            steps: Vec::new(),
+            recovery_point: None,
+            recovery_lsn: None,
+            nearest_before: None,
+            nearest_after: None,
+            path: "current",
+            fork: None,
+            needs: None,
+            native_alternative: None,
+            warnings: Vec::new(),
+        }
+    }
+
+    fn target(version: &str) -> Instance {
+        Instance {
+            name: "T".into(),
+            server: crate::model::ServerInfo {
+                product_version: Some(version.into()),
+                ..Default::default()
+            },
+            databases: Vec::new(),
+            backups: Vec::new(),
+            history_collected: true,
+            missing_tables: Vec::new(),
+            row_problems: Vec::new(),
+            tables: Default::default(),
+        }
+    }
+
+    fn input<'a>(
+        plan: &'a RestorePlan,
+        target: &'a Instance,
+        facts: &'a Facts,
+        existing: Option<&'a Existing>,
+    ) -> CheckInput<'a> {
+        CheckInput {
+            plan,
+            target: Some(target),
+            target_name: "Sales",
+            replace: existing.is_some(),
+            allow_writes: true,
+            connectable: true,
+            present_blobs: None,
+            existing,
+            tail_log: None,
+            single_user: false,
+            moves: 0,
+            source_on_target: true,
+            facts,
+        }
+    }
+
+    fn find<'a>(checks: &'a [Check], name: &str) -> &'a Check {
+        checks.iter().find(|c| c.name == name).unwrap()
+    }
+
+    #[test]
+    fn a_newer_backup_never_restores_on_an_older_server() {
+        let (p, t) = (plan(), target("13.0.5026.0"));
+        let facts = Facts {
+            backup_major: Some(15),
+            ..Facts::default()
+        };
+        let c = run(&input(&p, &t, &facts, None));
+        let v = find(&c, "target version can read the backup");
+        assert_eq!(v.outcome, Outcome::Fail);
+        assert!(v.reason.contains("SQL Server 2019 (15)"), "{}", v.reason);
+        assert!(v.reason.contains("SQL Server 2016 (13)"), "{}", v.reason);
+        let facts = Facts {
+            backup_major: Some(12),
+            ..Facts::default()
+        };
+        let c = run(&input(&p, &t, &facts, None));
+        assert_eq!(
+            find(&c, "target version can read the backup").outcome,
+            Outcome::Pass
+        );
+    }
+
+    #[test]
+    fn replace_without_a_tail_says_what_is_lost_and_a_copy_needs_moves() {
+        let (p, t) = (plan(), target("15.0.2000.5"));
+        let facts = Facts {
+            files: Some(Vec::new()),
+            backup_bytes: Some(3 << 30),
+            ..Facts::default()
+        };
+        let e = Existing {
+            name: "Sales".into(),
+            state: "ONLINE".into(),
+            model: "FULL".into(),
+            damaged: false,
+            has_tail: true,
+            keeps: "changes since the last log backup (1h05m)".into(),
+        };
+        let c = run(&input(&p, &t, &facts, Some(&e)));
+        let tail = find(&c, "tail-log backup");
+        assert_eq!(tail.outcome, Outcome::Warn);
+        assert_eq!(
+            tail.reason,
+            "off: changes since the last log backup (1h05m) of Sales (FULL) would be lost"
+        );
+        assert!(find(&c, "sizes and free space")
+            .reason
+            .contains("3.0 GiB of backups"));
+        // A new name on the instance that holds the original, without MOVE: refused.
+        let c = run(&input(&p, &t, &facts, None));
+        assert_eq!(find(&c, "file moves").outcome, Outcome::Fail);
+        assert!(c.iter().all(|c| c.outcome != Outcome::Warn), "{c:?}");
+    }
+}
