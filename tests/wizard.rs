@@ -194,6 +194,21 @@ fn every_step_back_and_cancel_on_the_demo_estate() {
     key(&mut app, Key::Back);
     assert_eq!(step(&app), Step::Files);
     assert!(data.join("wizard.json").exists());
+    // One Esc asks; another key stays; two Esc in a row close and discard.
+    key(&mut app, Key::Cancel);
+    assert!(app.wizard.is_some(), "one Esc never discards the wizard");
+    assert!(
+        message(&app).contains("Esc again closes"),
+        "{}",
+        message(&app)
+    );
+    key(&mut app, Key::Down);
+    key(&mut app, Key::Cancel);
+    assert!(
+        app.wizard.is_some(),
+        "the question was answered by another key"
+    );
+    assert!(data.join("wizard.json").exists());
     key(&mut app, Key::Cancel);
     assert!(app.wizard.is_none());
     assert!(!data.join("wizard.json").exists());
@@ -718,8 +733,10 @@ fn back_up_now_from_the_console_needs_writes_and_the_typed_name() {
         .unwrap();
     app.run_command(Command::Database(i));
     app.update(Action::BackupNow);
-    assert!(screen(&app).contains("sp_backup_on_demand"));
-    type_text(&mut app, "Archive");
+    // Refused at once: the name is never asked for on a read-only instance.
+    let s = screen(&app);
+    assert!(s.contains("sp_backup_on_demand"), "{s}");
+    assert!(!s.contains("Type the database name"), "{s}");
     let state = app.on_demand.as_ref().unwrap().state.clone();
     assert!(
         matches!(&state, OnDemandState::Stopped(w) if w.contains("does not allow writes")),

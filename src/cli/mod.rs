@@ -14,6 +14,7 @@ macro_rules! out {
 mod blobs;
 mod chain;
 mod check;
+mod config_init;
 mod doctor;
 mod headers;
 mod live;
@@ -327,6 +328,8 @@ pub enum Command {
 pub enum ConfigAction {
     /// Validates the config file (exit 0 valid, 1 invalid); never shows secrets.
     Check,
+    /// Writes a commented config template (never over an existing file).
+    Init,
     /// Stores an instance's password in the OS keyring (for
     /// `password_keyring = true`): asked without echo, or read from --from-env.
     SetPassword {
@@ -402,6 +405,9 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
             Command::ConfigFile {
                 action: ConfigAction::Check,
             } => return live::config_check(cli.source.config.as_deref()),
+            Command::ConfigFile {
+                action: ConfigAction::Init,
+            } => return config_init::run(cli.source.config.as_deref()),
             Command::ConfigFile {
                 action: ConfigAction::SetPassword { instance, from_env },
             } => {

@@ -16,4 +16,4 @@ pub use quote::{
 };
 pub use restore::{restore_batches, restore_script, RestoreOptions, StopMark, TailLog};
 pub use script::{Batch, BatchKind, Script};
-pub use stretch::{reauthorize_batch, reconcile_batch, Reauthorize, WITH_COPY_HELP};
+pub use stretch::{reauthorize_batch, reconcile_batch, Reauthorize, RETIREMENT, WITH_COPY_HELP};

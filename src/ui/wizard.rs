@@ -12,7 +12,7 @@ use super::text::sanitize;
 use super::theme::Theme;
 use crate::app::wizard::{InputField, Outcome, PointMode, Step, TargetField, Wizard};
 use crate::app::App;
-use crate::tsql::WITH_COPY_HELP;
+use crate::tsql::{RETIREMENT, WITH_COPY_HELP};
 
 const STEPS: [Step; 11] = [
     Step::Target,
@@ -406,10 +406,10 @@ fn content_lines(app: &App, w: &Wizard, t: &Theme) -> Vec<Line<'static>> {
                 .reauth
                 .clone()
                 .unwrap_or_else(|| crate::tsql::Reauthorize::for_credentials(Vec::new()));
-            out.push(Line::styled(
-                "Stretch Database is deprecated (SQL Server 2022): reconnect only to recover.",
-                t.warn,
-            ));
+            for line in RETIREMENT {
+                out.push(Line::styled(line.to_string(), t.warn));
+            }
+            out.push(Line::raw(""));
             out.push(field_line(
                 "credential",
                 r.credential

@@ -385,8 +385,9 @@ impl Wizard {
             return self.typing(key, env);
         }
         self.message = None;
+        let close_asked = std::mem::take(&mut self.close_asked);
         match key {
-            Key::Cancel => self.cancel(),
+            Key::Cancel => self.cancel(close_asked),
             Key::Back => {
                 self.back();
                 Effect::None
@@ -430,15 +431,25 @@ impl Wizard {
         }
     }
 
-    fn cancel(&mut self) -> Effect {
+    /// Esc: while running, stop after the current step; once something ran,
+    /// close and keep the state; otherwise ask first — closing discards the
+    /// saved wizard, and one stray Esc must not.
+    fn cancel(&mut self, asked: bool) -> Effect {
         if self.exec.running {
             self.exec.cancel_requested = true;
             self.message = Some("cancel requested: stopping after the current step".into());
             return Effect::None;
         }
-        Effect::Close {
-            keep_state: self.exec.next > 0,
+        let keep_state = self.exec.next > 0;
+        if !keep_state && !asked {
+            self.close_asked = true;
+            self.message = Some(
+                "Esc again closes the wizard and discards its saved choices (s saves the script first); any other key stays"
+                    .into(),
+            );
+            return Effect::None;
         }
+        Effect::Close { keep_state }
     }
 
     fn back(&mut self) {
