@@ -811,3 +811,84 @@ fn a_marked_transaction_is_a_target_where_known() {
         message(&app)
     );
 }
+
+/// The screen as lines in quotes (trailing blanks visible), wide glyphs once.
+fn render(app: &App, w: u16, h: u16) -> String {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| chainwatch::ui::draw(f, app)).unwrap();
+    let buf = term.backend().buffer();
+    let mut out = String::new();
+    for y in 0..h {
+        let mut line = String::new();
+        let mut skip = 0;
+        for x in 0..w {
+            let cell = &buf[(x, y)];
+            if skip == 0 {
+                line.push_str(cell.symbol());
+            }
+            skip = skip
+                .max(ratatui::text::Span::raw(cell.symbol()).width().max(1))
+                .saturating_sub(1);
+        }
+        out.push_str(&format!("\"{line}\"\n"));
+    }
+    out
+}
+
+/// The rendered rows joined where a line was wrapped (after `↪ `).
+fn joined(screen: &str) -> String {
+    let mut out = String::new();
+    for l in screen.lines() {
+        let l = l.trim_matches('"').trim_matches(['┃', '│']).trim_end();
+        match l.find("↪ ") {
+            Some(i) => out.push_str(&l[i + "↪ ".len()..]),
+            None => {
+                out.push('\n');
+                out.push_str(l);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_script_preview_pages_to_its_end_and_wraps_long_lines() {
+    for (w, h) in [(80u16, 24u16), (40, 10)] {
+        let data = temp_dir("preview");
+        let mut app = app(&data);
+        open(&mut app, PROD, "Sales");
+        to_script(&mut app);
+        let top = render(&app, w, h);
+        insta::assert_snapshot!(format!("wizard_script_top_{w}x{h}"), top);
+        // G: the end of the script, WITH RECOVERY, in view at once.
+        key(&mut app, Key::Bottom);
+        let bottom = render(&app, w, h);
+        assert!(joined(&bottom).contains("WITH RECOVERY;"), "{bottom}");
+        insta::assert_snapshot!(format!("wizard_script_bottom_{w}x{h}"), bottom);
+        // Down at the end stays at the end; PgUp leaves it; g is the top again.
+        key(&mut app, Key::Down);
+        assert_eq!(render(&app, w, h), bottom);
+        key(&mut app, Key::PageUp);
+        assert_ne!(render(&app, w, h), bottom);
+        key(&mut app, Key::PageDown);
+        assert_eq!(
+            render(&app, w, h),
+            bottom,
+            "a page down undoes a page up at the end"
+        );
+        key(&mut app, Key::Top);
+        assert_eq!(render(&app, w, h), top);
+        // Long lines continue after ↪: the MOVE target is read whole.
+        let w_ = app.wizard.as_ref().unwrap();
+        let target = w_.moves[0].physical.clone();
+        let mut found = false;
+        for _ in 0..200 {
+            if joined(&render(&app, w, h)).contains(target.as_str()) {
+                found = true;
+                break;
+            }
+            key(&mut app, Key::Down);
+        }
+        assert!(found, "{target} never seen whole at {w}x{h}");
+    }
+}

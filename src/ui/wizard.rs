@@ -50,14 +50,22 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, w: &Wizard) {
     if steps_width > 0 {
         frame.render_widget(Paragraph::new(step_list(w, t)), left);
     }
-    let lines = content_lines(app, w, t);
+    let lines = wrap(content_lines(app, w, t), usize::from(content.width), t);
     let height = usize::from(content.height);
-    let scroll = if matches!(
+    let scrolls = matches!(
         w.step,
-        Step::Script | Step::Preflight | Step::Execute | Step::Verify | Step::Summary
-    ) {
+        Step::Script
+            | Step::Preflight
+            | Step::Execute
+            | Step::Verify
+            | Step::Summary
+            | Step::Reauthorize
+    );
+    let scroll = if scrolls {
+        w.view.set((lines.len(), height));
         w.scroll.min(lines.len().saturating_sub(height))
     } else {
+        w.view.set((0, 0));
         0
     };
     frame.render_widget(
@@ -363,7 +371,7 @@ fn content_lines(app: &App, w: &Wizard, t: &Theme) -> Vec<Line<'static>> {
         }
         Step::Script => {
             out.push(Line::styled(
-                "y copy (OSC 52) · s save to a file · Enter confirm and run · j/k scroll",
+                "y copy (OSC 52) · s save · Enter confirm and run · j/k PgUp/PgDn g/G scroll",
                 t.muted,
             ));
             out.extend(w.script.text().lines().map(|l| {
@@ -510,6 +518,50 @@ fn exec_lines(w: &Wizard, t: &Theme, out: &mut Vec<Line<'static>>) {
     {
         out.push(Line::raw(sanitize(line).into_owned()));
     }
+}
+
+/// Lines longer than `width` continue on the next row after a `↪` mark
+/// (URLs, MOVE clauses and check reasons are read whole, never cut).
+fn wrap(lines: Vec<Line<'static>>, width: usize, t: &Theme) -> Vec<Line<'static>> {
+    let mark = if t.ascii { "> " } else { "↪ " };
+    let width = width.max(8);
+    let mut out = Vec::with_capacity(lines.len());
+    for line in lines {
+        if line.width() <= width {
+            out.push(line);
+            continue;
+        }
+        let base = line.style;
+        let mut row: Vec<Span<'static>> = Vec::new();
+        let mut used = 0;
+        for span in line.spans {
+            let mut piece = String::new();
+            for c in span.content.chars() {
+                let w = if c.is_ascii() {
+                    1
+                } else {
+                    Span::raw(c.to_string()).width()
+                };
+                if used + w > width {
+                    if !piece.is_empty() {
+                        row.push(Span::styled(std::mem::take(&mut piece), span.style));
+                    }
+                    out.push(Line::from(std::mem::take(&mut row)).style(base));
+                    row.push(Span::styled(mark, t.muted));
+                    used = 2;
+                }
+                piece.push(c);
+                used += w;
+            }
+            if !piece.is_empty() {
+                row.push(Span::styled(piece, span.style));
+            }
+        }
+        if !row.is_empty() {
+            out.push(Line::from(row).style(base));
+        }
+    }
+    out
 }
 
 /// The first and last lines of a long list, with how many were left out

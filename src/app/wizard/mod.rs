@@ -111,6 +111,11 @@ pub enum Key {
     SaveScript,
     Retry,
     ExportSummary,
+    /// Scroll the step's text a page, or to its start / end.
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
 }
 
 /// What the app must do after a key.
@@ -208,6 +213,10 @@ pub struct Wizard {
     /// Esc was pressed once on a wizard with choices made: the next Esc closes it.
     #[serde(skip)]
     pub close_asked: bool,
+    /// (lines, height) of the step's text as last drawn: paging and the
+    /// end of the scroll follow what the operator sees.
+    #[serde(skip)]
+    pub view: std::cell::Cell<(usize, usize)>,
     /// The operator typed the name in this process (never restored from disk).
     #[serde(skip)]
     pub confirmed: bool,
@@ -265,6 +274,7 @@ impl Wizard {
             message: None,
             created: env.now,
             close_asked: false,
+            view: Default::default(),
             confirmed: false,
             reauth_confirmed: false,
         };
@@ -395,12 +405,26 @@ impl Wizard {
             Key::Next => self.next(env),
             Key::Up => {
                 self.field = self.field.saturating_sub(1);
-                self.scroll = self.scroll.saturating_sub(1);
+                if self.field_count() == usize::MAX {
+                    self.scroll = self.scroll.saturating_sub(1);
+                }
                 Effect::None
             }
             Key::Down => {
                 self.field = (self.field + 1).min(self.field_count().saturating_sub(1));
-                self.scroll += 1;
+                if self.field_count() == usize::MAX {
+                    self.scroll = (self.scroll + 1).min(self.max_scroll());
+                }
+                Effect::None
+            }
+            Key::PageUp | Key::PageDown | Key::Top | Key::Bottom => {
+                let page = self.view.get().1.saturating_sub(1).max(1);
+                self.scroll = match key {
+                    Key::PageUp => self.scroll.saturating_sub(page),
+                    Key::PageDown => (self.scroll + page).min(self.max_scroll()),
+                    Key::Top => 0,
+                    _ => self.max_scroll(),
+                };
                 Effect::None
             }
             Key::Left | Key::Right | Key::CoarseLeft | Key::CoarseRight | Key::Toggle => {
@@ -419,6 +443,15 @@ impl Wizard {
             }
             _ => Effect::None,
         }
+    }
+
+    /// The last line can be at the bottom of the view, not above it.
+    fn max_scroll(&self) -> usize {
+        let (lines, height) = self.view.get();
+        if height == 0 {
+            return usize::MAX; // never drawn: the drawing clamps
+        }
+        lines.saturating_sub(height)
     }
 
     fn field_count(&self) -> usize {
