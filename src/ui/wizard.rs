@@ -532,6 +532,15 @@ fn wrap(lines: Vec<Line<'static>>, width: usize, t: &Theme) -> Vec<Line<'static>
             continue;
         }
         let base = line.style;
+        // Continuations keep the line's own indentation, then the mark.
+        let indent = line
+            .spans
+            .iter()
+            .flat_map(|s| s.content.chars())
+            .take_while(|c| *c == ' ')
+            .count()
+            .min(width / 2);
+        let lead = format!("{}{mark}", " ".repeat(indent));
         let mut row: Vec<Span<'static>> = Vec::new();
         let mut used = 0;
         for span in line.spans {
@@ -547,8 +556,8 @@ fn wrap(lines: Vec<Line<'static>>, width: usize, t: &Theme) -> Vec<Line<'static>
                         row.push(Span::styled(std::mem::take(&mut piece), span.style));
                     }
                     out.push(Line::from(std::mem::take(&mut row)).style(base));
-                    row.push(Span::styled(mark, t.muted));
-                    used = 2;
+                    row.push(Span::styled(lead.clone(), t.muted));
+                    used = indent + 2;
                 }
                 piece.push(c);
                 used += w;
