@@ -150,6 +150,7 @@ proptest! {
             single_user: false,
             tail_log: None,
             checkdb: false,
+            without_checksums: Vec::new(),
         };
         let script = restore_batches(&db, &plan, &options).unwrap();
         let name = target.clone().unwrap_or(db.clone());

@@ -164,6 +164,7 @@ pub fn restore(
                 .is_some_and(safety::Existing::needs_exclusive),
         tail_log,
         checkdb: args.checkdb,
+        without_checksums: facts.without_checksums.clone(),
     };
     let writable_config = config.and_then(|c| c.instance(target_instance));
     let checks = checks::run(&CheckInput {

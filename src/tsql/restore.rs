@@ -34,6 +34,9 @@ pub struct RestoreOptions {
     pub tail_log: Option<TailLog>,
     /// `DBCC CHECKDB` of the restored database after the recovery.
     pub checkdb: bool,
+    /// Backup sets taken without CHECKSUM (`has_backup_checksums = 0`):
+    /// verified without it (WITH CHECKSUM would fail with Msg 3187).
+    pub without_checksums: Vec<i64>,
 }
 
 /// The tail-log backup taken before a REPLACE (`BACKUP LOG … WITH NORECOVERY`).
@@ -143,17 +146,28 @@ pub fn restore_batches(
         for step in plan.steps.iter().filter(|s| {
             !s.virtual_device && s.restorability != "metadata_only" && !s.files.is_empty()
         }) {
+            let checksums = !options.without_checksums.contains(&step.backup_set_id);
+            let comment = if checksums {
+                format!(
+                    "Reads {} #{} whole and checks its backup checksums; nothing is restored.",
+                    step.kind, step.backup_set_id
+                )
+            } else {
+                format!(
+                    "{} #{} was taken without CHECKSUM: VERIFYONLY reads it whole and checks that it is complete, not its pages.",
+                    step.kind, step.backup_set_id
+                )
+            };
+            let with = match (checksums, credential.strip_prefix(", ")) {
+                (true, _) => format!("\n  WITH CHECKSUM{credential}"),
+                (false, Some(c)) => format!("\n  WITH {c}"),
+                (false, None) => String::new(),
+            };
             script.batches.push(Batch {
                 kind: BatchKind::Verify,
                 label: format!("verify {} #{}", step.kind, step.backup_set_id),
-                comments: vec![format!(
-                    "Reads {} #{} whole and checks its page checksums (fails with Msg 3187 when it was taken without CHECKSUM); nothing is restored.",
-                    step.kind, step.backup_set_id
-                )],
-                sql: format!(
-                    "RESTORE VERIFYONLY\n  FROM {}\n  WITH CHECKSUM{credential};",
-                    devices(step)?
-                ),
+                comments: vec![comment],
+                sql: format!("RESTORE VERIFYONLY\n  FROM {}{with};", devices(step)?),
                 runnable: true,
             });
         }
@@ -376,4 +390,99 @@ fn devices(step: &PlanStep) -> Result<String, QuoteError> {
         .map(|f| device(f))
         .collect::<Result<Vec<_>, QuoteError>>()?
         .join(",\n       "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::Target;
+
+    fn step(kind: &'static str, id: i64, file: &str) -> PlanStep {
+        PlanStep {
+            kind,
+            backup_set_id: id,
+            backup_set_uuid: None,
+            first_lsn: None,
+            last_lsn: None,
+            files: vec![file.into()],
+            finish: None,
+            stop_at: None,
+            stop_at_local: None,
+            stop_at_lsn: None,
+            is_copy_only: false,
+            has_bulk_logged_data: false,
+            virtual_device: false,
+            restorability: "native",
+            needs: None,
+            tail: false,
+            continue_after_error: false,
+            warnings: Vec::new(),
+            source_instance: "S".into(),
+        }
+    }
+
+    #[test]
+    fn verify_uses_checksum_only_where_the_backup_has_them() {
+        let plan = RestorePlan {
+            target: Target::Latest,
+            recoverable: true,
+            reason: String::new(),
+            steps: vec![step("full", 1, "D:\\a.bak"), step("log", 2, "D:\\a.trn")],
+            recovery_point: None,
+            recovery_lsn: None,
+            nearest_before: None,
+            nearest_after: None,
+            path: "current",
+            fork: None,
+            needs: None,
+            native_alternative: None,
+            warnings: Vec::new(),
+        };
+        let s = restore_batches(
+            "a",
+            &plan,
+            &RestoreOptions {
+                verify_first: true,
+                without_checksums: vec![2],
+                ..RestoreOptions::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            s.batches[0].sql,
+            "RESTORE VERIFYONLY\n  FROM DISK = N'D:\\a.bak'\n  WITH CHECKSUM;"
+        );
+        assert_eq!(
+            s.batches[1].sql,
+            "RESTORE VERIFYONLY\n  FROM DISK = N'D:\\a.trn';"
+        );
+        assert!(s.batches[1].comments[0].contains("without CHECKSUM"));
+        // A damaged target: NO_TRUNCATE on the tail, CONTINUE_AFTER_ERROR on its restore.
+        let s = restore_batches(
+            "a",
+            &plan,
+            &RestoreOptions {
+                replace: true,
+                tail_log: Some(TailLog {
+                    file: "D:\\t.trn".into(),
+                    no_truncate: true,
+                    restore_it: true,
+                    keeps: "x".into(),
+                }),
+                ..RestoreOptions::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            s.batches[0].sql,
+            "BACKUP LOG [a]\n  TO DISK = N'D:\\t.trn'\n  WITH NORECOVERY, NO_TRUNCATE, STATS = 10;"
+        );
+        let tail = &s.batches[s.batches.len() - 2];
+        assert!(
+            tail.sql.contains("FROM DISK = N'D:\\t.trn'"),
+            "{}",
+            tail.sql
+        );
+        assert!(tail.sql.contains("CONTINUE_AFTER_ERROR"), "{}", tail.sql);
+    }
 }

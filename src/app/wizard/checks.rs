@@ -80,6 +80,8 @@ pub struct Facts {
     pub backup_major: Option<u32>,
     /// Bytes of every backup in the plan (`backup_size`), when all are known.
     pub backup_bytes: Option<u64>,
+    /// Backups of the plan taken without CHECKSUM (`has_backup_checksums = 0`).
+    pub without_checksums: Vec<i64>,
 }
 
 impl Facts {
@@ -94,15 +96,15 @@ impl Facts {
         let Some(inst) = inst else {
             return Facts::default();
         };
-        let size_of = |id: i64| {
+        let set = |id: i64| {
             estate
                 .instances
                 .iter()
                 .flat_map(|i| &i.backups)
                 .find(|b| b.backup_set_id == id && b.collected_from == inst.name)
                 .or_else(|| inst.backups.iter().find(|b| b.backup_set_id == id))
-                .and_then(|b| b.backup_size)
         };
+        let size_of = |id: i64| set(id).and_then(|b| b.backup_size);
         Facts {
             files: restore_facts::backup_files(inst, full.backup_set_id),
             backup_major: inst
@@ -115,6 +117,12 @@ impl Facts {
                 .iter()
                 .map(|s| size_of(s.backup_set_id))
                 .sum::<Option<u64>>(),
+            without_checksums: plan
+                .steps
+                .iter()
+                .map(|s| s.backup_set_id)
+                .filter(|id| set(*id).and_then(|b| b.has_backup_checksums) == Some(false))
+                .collect(),
         }
     }
 }

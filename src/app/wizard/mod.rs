@@ -964,8 +964,9 @@ impl Wizard {
             }
         }
         self.survey(env);
-        let options = self.options(&plan, env.now);
         let facts = checks::Facts::gather(env.estate, &plan, &self.source_instance);
+        let mut options = self.options(&plan, env.now);
+        options.without_checksums = facts.without_checksums.clone();
         self.checks = checks::run(&checks::CheckInput {
             plan: &plan,
             target,
@@ -1029,6 +1030,7 @@ impl Wizard {
                 }),
                 _ => None,
             },
+            without_checksums: Vec::new(),
         }
     }
 
