@@ -145,6 +145,7 @@ fn execute_is_refused_without_allow_writes_or_the_right_confirmation() {
         (
             vec![
                 "restore",
+                "--replace",
                 "--demo",
                 "--now",
                 NOW,
@@ -159,6 +160,7 @@ fn execute_is_refused_without_allow_writes_or_the_right_confirmation() {
         (
             vec![
                 "restore",
+                "--replace",
                 "--config",
                 &read_only,
                 "--database",
@@ -172,6 +174,7 @@ fn execute_is_refused_without_allow_writes_or_the_right_confirmation() {
         (
             vec![
                 "restore",
+                "--replace",
                 "--config",
                 &writable,
                 "--database",
@@ -183,6 +186,7 @@ fn execute_is_refused_without_allow_writes_or_the_right_confirmation() {
         (
             vec![
                 "restore",
+                "--replace",
                 "--config",
                 &writable,
                 "--database",
@@ -219,6 +223,34 @@ fn execute_is_refused_without_allow_writes_or_the_right_confirmation() {
             ],
             "does not match",
         ),
+        (
+            vec![
+                "restore",
+                "--config",
+                &writable,
+                "--database",
+                "Archive",
+                "--execute",
+                "--confirm",
+                "Archive",
+            ],
+            "needs --as NAME",
+        ),
+        (
+            vec![
+                "restore",
+                "--config",
+                &writable,
+                "--database",
+                "Archive",
+                "--as",
+                "archive",
+                "--execute",
+                "--confirm",
+                "archive",
+            ],
+            "pass --replace to overwrite it",
+        ),
     ] {
         let out = live.run(&args);
         let (_, stderr) = text(&out);
@@ -236,24 +268,92 @@ fn execute_is_refused_without_allow_writes_or_the_right_confirmation() {
 fn execute_sends_exactly_the_printed_script_then_reauthorizes() {
     let live = live("run");
     let config = live.config(true);
-    let printed = live.run(&["restore", "--config", &config, "--database", "Archive"]);
-    let (script, stderr) = text(&printed);
-    assert!(printed.status.success(), "{stderr}");
-    assert!(live.writes().is_empty(), "printing runs nothing");
-    let out = live.run(&[
+    let args = [
         "restore",
         "--config",
         &config,
+        "--now",
+        NOW,
         "--database",
         "Archive",
-        "--execute",
-        "--confirm",
-        "Archive",
-    ]);
+        "--replace",
+        "--verify",
+        "--checkdb",
+    ];
+    let printed = live.run(&args);
+    let (script, stderr) = text(&printed);
+    assert!(printed.status.success(), "{stderr}");
+    assert!(live.writes().is_empty(), "printing runs nothing");
+    // REPLACE over the online FULL database: WARN, tail-log and single user first.
+    assert!(
+        stderr.contains("WARN target database: Archive exists (ONLINE, FULL)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("PASS tail-log backup: BACKUP LOG"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("keeps changes since the last log backup (34m)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("WARN exclusive access"), "{stderr}");
+    assert!(
+        script.contains("-- REPLACE: overwrites the existing database"),
+        "{script}"
+    );
+    let out = live.run(&[&args[..], &["--execute", "--confirm", "Archive"]].concat());
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(stderr.contains("percent processed"), "{stderr}");
-    assert_eq!(live.writes(), statements(&script));
+    let writes = live.writes();
+    assert_eq!(writes, statements(&script));
+    // The executor's allow-list let every safety statement through, in order.
+    let first = |needle: &str| {
+        writes
+            .iter()
+            .position(|w| w.contains(needle))
+            .unwrap_or_else(|| panic!("{needle} not sent: {writes:#?}"))
+    };
+    let verify = first("RESTORE VERIFYONLY");
+    let single = first("ALTER DATABASE [Archive] SET SINGLE_USER WITH ROLLBACK IMMEDIATE;");
+    let tail = first("BACKUP LOG [Archive]");
+    let data = first("RESTORE DATABASE [Archive]\n  FROM");
+    let tail_restore = writes
+        .iter()
+        .rposition(|w| w.starts_with("RESTORE LOG"))
+        .unwrap();
+    let recovery = first("WITH RECOVERY;");
+    let multi = first("SET MULTI_USER;");
+    let checkdb = first("DBCC CHECKDB ([Archive]) WITH NO_INFOMSGS, ALL_ERRORMSGS;");
+    assert!(
+        verify < single && single < tail && tail < data,
+        "{writes:#?}"
+    );
+    assert!(data < tail_restore && tail_restore < recovery && recovery < multi && multi < checkdb);
+    assert!(writes[tail].contains("WITH NORECOVERY"), "{}", writes[tail]);
+    assert!(
+        !writes[tail].contains("NO_TRUNCATE"),
+        "an online database: {}",
+        writes[tail]
+    );
+    // Restored to the latest point: the tail it took is restored last.
+    let tail_file = writes[tail]
+        .split("N'")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap();
+    assert!(
+        writes[tail_restore].contains(tail_file),
+        "{}",
+        writes[tail_restore]
+    );
+    assert!(
+        stdout.contains("measured restore time (the RTO this restore achieved)"),
+        "{stdout}"
+    );
     let out = live.run(&[
         "reauthorize",
         "--config",
@@ -407,4 +507,84 @@ fn restore_to_a_marked_transaction_by_name() {
         "{}",
         text(&out).1
     );
+}
+
+#[test]
+fn a_new_name_is_the_default_and_moves_every_file() {
+    let base = [
+        "restore",
+        "--demo",
+        "--now",
+        NOW,
+        "--database",
+        "Sales",
+        "--instance",
+        PROD,
+    ];
+    let out = run(&base);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let name = "Sales_restored_20261122_1000";
+    assert!(
+        stdout.contains(&format!("RESTORE DATABASE [{name}]\n")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("MOVE N'Sales' TO N'D:\\SQLData\\{name}.mdf'")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "MOVE N'Sales_log' TO N'L:\\SQLLogs\\{name}_log.ldf'"
+        )),
+        "{stdout}"
+    );
+    for never in ["REPLACE,", "SINGLE_USER", "BACKUP LOG"] {
+        assert!(
+            !stdout.contains(never),
+            "{never} without --replace: {stdout}"
+        );
+    }
+    assert!(
+        stderr.contains("PASS file moves: 2 file(s) moved"),
+        "{stderr}"
+    );
+    // --as: the same MOVE rows (one function), --move overrides one of them.
+    let out = run(&[
+        &base[..],
+        &["--as", "Sales_copy", "--move", "Sales=E:\\x.mdf"],
+    ]
+    .concat());
+    let (stdout, _) = text(&out);
+    assert!(stdout.contains("MOVE N'Sales' TO N'E:\\x.mdf'"), "{stdout}");
+    assert!(
+        stdout.contains("MOVE N'Sales_log' TO N'L:\\SQLLogs\\Sales_copy_log.ldf'"),
+        "{stdout}"
+    );
+    // --replace: the explicit choice, with its WARN and its own steps.
+    let out = run(&[&base[..], &["--replace"]].concat());
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("WITH NORECOVERY, REPLACE"), "{stdout}");
+    assert!(
+        stdout.contains("ALTER DATABASE [Sales] SET SINGLE_USER WITH ROLLBACK IMMEDIATE;"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("BACKUP LOG [Sales]"), "{stdout}");
+    assert!(
+        stderr.contains("WARN target database: Sales exists"),
+        "{stderr}"
+    );
+    // --replace --no-tail-log: the loss in words.
+    let out = run(&[&base[..], &["--replace", "--no-tail-log"]].concat());
+    let (stdout, stderr) = text(&out);
+    assert!(!stdout.contains("BACKUP LOG"), "{stdout}");
+    assert!(
+        stderr.contains("WARN tail-log backup: off: changes since the last log backup ("),
+        "{stderr}"
+    );
+    assert!(stdout.contains("WITHOUT a tail-log backup"), "{stdout}");
+    assert!(!run(&[&base[..], &["--replace", "--as", "X"]].concat())
+        .status
+        .success());
 }

@@ -141,14 +141,18 @@ fn step(kind: &'static str, id: i64, file: String) -> PlanStep {
     }
 }
 
-/// The restore script with `name` as the database, a file and a MOVE target.
-fn restore(name: &str) -> Result<Script, chainwatch::tsql::QuoteError> {
+/// The restore script with `name` as the database, a file and a MOVE
+/// target, and every safety step (verify, single user, tail-log backup,
+/// CHECKDB); `latest` restores the tail too (no STOPATMARK).
+fn restore(name: &str, latest: bool) -> Result<Script, chainwatch::tsql::QuoteError> {
     let mut last = step(
         "log",
         3,
         format!("https://acct.blob.core.windows.net/c/{name}_2.log"),
     );
-    last.stop_at_lsn = "399".parse::<Lsn>().ok();
+    if !latest {
+        last.stop_at_lsn = "399".parse::<Lsn>().ok();
+    }
     let plan = RestorePlan {
         target: Target::Latest,
         recoverable: true,
@@ -183,7 +187,24 @@ fn restore(name: &str) -> Result<Script, chainwatch::tsql::QuoteError> {
             azure_server: Some(name.to_string()),
             azure_database: Some(name.to_string()),
         }),
+        verify_first: true,
+        single_user: true,
+        checkdb: true,
+        tail_log: Some(chainwatch::tsql::TailLog {
+            file: format!("https://acct.blob.core.windows.net/c/{name}_tail.trn"),
+            no_truncate: latest,
+            restore_it: true,
+            keeps: name.to_string(),
+        }),
         ..RestoreOptions::default()
+    };
+    let options = RestoreOptions {
+        stop_mark: if latest {
+            None
+        } else {
+            options.stop_mark.clone()
+        },
+        ..options
     };
     restore_batches(name, &plan, &options)
 }
@@ -289,13 +310,15 @@ fn everything_chainwatch_writes_parses_and_no_name_adds_a_statement() {
     let all_grammars = vec!["Version120", "Version130", "Version140"];
     for name in names() {
         let sqlcmd_hostile = chainwatch::tsql::sqlcmd_safe(&name).is_err();
-        match restore(&name) {
-            Ok(s) => {
-                assert!(!sqlcmd_hostile, "{name:?} went into a sqlcmd script");
-                assert!(sqlcmd_lines(&s.text()).is_empty(), "{name:?}");
-                cases.add("restore", &s.text(), all_grammars.clone(), true);
+        for (group, latest) in [("restore", false), ("restore latest", true)] {
+            match restore(&name, latest) {
+                Ok(s) => {
+                    assert!(!sqlcmd_hostile, "{name:?} went into a sqlcmd script");
+                    assert!(sqlcmd_lines(&s.text()).is_empty(), "{name:?}");
+                    cases.add(group, &s.text(), all_grammars.clone(), true);
+                }
+                Err(e) => refused.push(format!("{group} {name:?}: {e}")),
             }
-            Err(e) => refused.push(format!("restore {name:?}: {e}")),
         }
         for (schema, grammars) in [
             (ManagedBackupSchema::SmartAdmin, vec!["Version120"]),

@@ -104,6 +104,7 @@ proptest! {
         reauth in prop::option::of(name()),
         with_copy in any::<bool>(),
         mark in prop::option::of((name(), hostile(30))),
+        safety in (any::<bool>(), any::<bool>(), any::<bool>(), prop::option::of((hostile(200), any::<bool>(), any::<bool>()))),
     ) {
         let url = |n: usize| format!("https://acct.blob.core.windows.net/c/{path}_{n}.log");
         let mut steps = vec![step("full", 1, format!("D:\\b\\{path}.bak"))];
@@ -145,6 +146,11 @@ proptest! {
                 azure_server: None,
                 azure_database: None,
             }),
+            verify_first: false,
+            single_user: false,
+            tail_log: None,
+            checkdb: false,
+            without_checksums: Vec::new(),
         };
         let script = restore_batches(&db, &plan, &options).unwrap();
         let name = target.clone().unwrap_or(db.clone());
@@ -209,6 +215,49 @@ proptest! {
             let n = statements(&tokens(&b.sql).unwrap()).len();
             prop_assert_eq!(n, if b.kind == BatchKind::Reauthorize { 2 } else { 1 });
         }
+
+        // The safety steps add a fixed number of statements whatever the
+        // names, each naming the database quoted and passing the guard.
+        let (verify_first, single_user, checkdb, tail) = safety;
+        let tail_log = tail.clone().map(|(file, no_truncate, restore_it)| chainwatch::tsql::TailLog {
+            file: format!("https://acct.blob.core.windows.net/c/{file}.trn"),
+            no_truncate,
+            restore_it,
+            keeps: file,
+        });
+        let safe = restore_batches(&db, &plan, &RestoreOptions {
+            verify_first,
+            single_user,
+            checkdb,
+            tail_log: tail_log.clone(),
+            ..options.clone()
+        }).unwrap();
+        let stops = mark.is_some() && logs > 0;
+        let tail_restored = tail_log.as_ref().is_some_and(|t| t.restore_it) && !stops;
+        let extra = if verify_first { 1 + logs } else { 0 }
+            + if single_user { 2 } else { 0 }
+            + usize::from(checkdb)
+            + usize::from(tail_log.is_some())
+            + usize::from(tail_restored);
+        let safe_toks = tokens(&safe.text()).unwrap();
+        let safe_stmts = statements(&safe_toks);
+        prop_assert_eq!(safe_stmts.len(), expected + extra);
+        for s in &safe_stmts {
+            match &s[0] {
+                Token::Word(w) if w == "ALTER" => prop_assert_eq!(&s[2], &Token::Ident(name.clone())),
+                Token::Word(w) if w == "BACKUP" => {
+                    prop_assert_eq!(&s[2], &Token::Ident(name.clone()));
+                    prop_assert_eq!(&strs(s)[0], &tail_log.as_ref().unwrap().file);
+                }
+                Token::Word(w) if w == "DBCC" => prop_assert_eq!(&s[3], &Token::Ident(name.clone())),
+                _ => {}
+            }
+        }
+        for b in &safe.batches {
+            prop_assert!(check_batch(&b.sql).is_ok(), "{}", b.sql);
+            let n = statements(&tokens(&b.sql).unwrap()).len();
+            prop_assert_eq!(n, if b.kind == BatchKind::Reauthorize { 2 } else { 1 });
+        }
     }
 }
 
@@ -252,7 +301,7 @@ proptest! {
         name in name(),
         at in 0usize..128,
         bad in prop::sample::select(vec!["\n", "\r\n", "\r", "\nGO\n", "\n!! calc\n", "\n:r x.sql\n", "$(SQLCMDUSER)"]),
-        which in 0usize..4,
+        which in 0usize..5,
     ) {
         let cut = name.char_indices().nth(at).map_or(name.len(), |(i, _)| i);
         let evil = format!("{}{bad}{}", &name[..cut], &name[cut..]);
@@ -275,6 +324,15 @@ proptest! {
             target_name: (which == 0).then(|| evil.clone()),
             moves: if which == 2 { vec![("data".into(), evil.clone())] } else { vec![] },
             credential: (which == 3).then(|| evil.clone()),
+            tail_log: Some(chainwatch::tsql::TailLog {
+                file: if which == 4 { evil.clone() } else { "E:\\t.trn".into() },
+                no_truncate: false,
+                restore_it: true,
+                keeps: evil.clone(),
+            }),
+            verify_first: true,
+            single_user: true,
+            checkdb: true,
             ..RestoreOptions::default()
         };
         let err = restore_batches("Sales", &plan, &options).unwrap_err();

@@ -108,8 +108,34 @@ fn every_step_back_and_cancel_on_the_demo_estate() {
     let data = temp_dir("walk");
     let mut app = app(&data);
     open(&mut app, PROD, "Archive");
-    assert!(screen(&app).contains("Database and target"));
-    assert!(screen(&app).contains("same name (REPLACE)"));
+    let s = screen(&app);
+    assert!(s.contains("Database and target"));
+    // A new database is the default; REPLACE is a choice, with its own steps.
+    assert!(s.contains("a new database"), "{s}");
+    assert!(s.contains("Archive_restored_20261122_1000"), "{s}");
+    assert!(!s.contains("REPLACE"), "{s}");
+    choose_replace(&mut app);
+    let s = screen(&app);
+    assert!(s.contains("same name: OVERWRITE it (REPLACE)"), "{s}");
+    assert!(
+        s.contains("Archive exists on SQL16\\PROD (ONLINE, FULL): REPLACE overwrites it."),
+        "{s}"
+    );
+    assert!(
+        s.contains("First SINGLE_USER WITH ROLLBACK IMMEDIATE"),
+        "{s}"
+    );
+    assert!(
+        s.contains("tail-log backup   on (keeps changes since the last log backup (34m))"),
+        "{s}"
+    );
+    // Tail-log off is said in words; back to a new name for the rest of the walk.
+    key(&mut app, Key::Down);
+    key(&mut app, Key::Toggle);
+    assert!(screen(&app).contains("off — changes since the last log backup (34m) would be lost"));
+    key(&mut app, Key::Up);
+    key(&mut app, Key::Left);
+    assert!(!app.wizard.as_ref().unwrap().replace());
     key(&mut app, Key::Next);
     assert_eq!(step(&app), Step::Point);
     assert!(screen(&app).contains("Recoverable windows"));
@@ -135,7 +161,11 @@ fn every_step_back_and_cancel_on_the_demo_estate() {
     key(&mut app, Key::Next);
     assert_eq!(step(&app), Step::Script);
     let s = screen(&app);
-    assert!(s.contains("RESTORE DATABASE [Archive]"), "{s}");
+    assert!(
+        s.contains("RESTORE DATABASE [Archive_restored_20261122_1000]"),
+        "{s}"
+    );
+    assert!(!s.contains("REPLACE,"), "a new name never replaces: {s}");
     // Refused: pre-flight failed, so Next does not reach the confirmation.
     key(&mut app, Key::Next);
     assert_eq!(step(&app), Step::Script);
@@ -164,6 +194,21 @@ fn every_step_back_and_cancel_on_the_demo_estate() {
     key(&mut app, Key::Back);
     assert_eq!(step(&app), Step::Files);
     assert!(data.join("wizard.json").exists());
+    // One Esc asks; another key stays; two Esc in a row close and discard.
+    key(&mut app, Key::Cancel);
+    assert!(app.wizard.is_some(), "one Esc never discards the wizard");
+    assert!(
+        message(&app).contains("Esc again closes"),
+        "{}",
+        message(&app)
+    );
+    key(&mut app, Key::Down);
+    key(&mut app, Key::Cancel);
+    assert!(
+        app.wizard.is_some(),
+        "the question was answered by another key"
+    );
+    assert!(data.join("wizard.json").exists());
     key(&mut app, Key::Cancel);
     assert!(app.wizard.is_none());
     assert!(!data.join("wizard.json").exists());
@@ -174,8 +219,7 @@ fn new_name_point_in_time_and_file_moves() {
     let data = temp_dir("point");
     let mut app = app(&data);
     open(&mut app, PROD, "Archive");
-    key(&mut app, Key::Down);
-    key(&mut app, Key::Right); // restore as: a new name
+    key(&mut app, Key::Down); // restore as: a new name (the default)
     key(&mut app, Key::Down);
     key(&mut app, Key::Edit);
     for _ in 0..40 {
@@ -360,6 +404,59 @@ fn runs_the_exact_batches_then_reauthorizes_and_verifies() {
         .collect();
     assert!(expected.len() >= 3, "full, logs, recovery");
     assert_eq!(writes(&live), expected, "the exact batches, in order");
+    // REPLACE over the online FULL database: exclusive access, then the
+    // tail-log backup, then the restore, the tail restored last, open again.
+    let sent = writes(&live);
+    assert_eq!(
+        sent[0],
+        "ALTER DATABASE [Archive] SET SINGLE_USER WITH ROLLBACK IMMEDIATE;"
+    );
+    assert!(
+        sent[1].starts_with("BACKUP LOG [Archive]\n  TO URL = N'"),
+        "{}",
+        sent[1]
+    );
+    assert!(
+        sent[1].ends_with("WITH NORECOVERY, STATS = 10;"),
+        "{}",
+        sent[1]
+    );
+    assert!(
+        sent[2].starts_with("RESTORE DATABASE [Archive]"),
+        "{}",
+        sent[2]
+    );
+    assert!(sent[2].contains("REPLACE"), "{}", sent[2]);
+    let tail_file = sent[1]
+        .split("N'")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap();
+    assert!(sent[sent.len() - 3].starts_with("RESTORE LOG [Archive]"));
+    assert!(sent[sent.len() - 3].contains(tail_file));
+    assert_eq!(
+        sent[sent.len() - 2],
+        "RESTORE DATABASE [Archive] WITH RECOVERY;"
+    );
+    assert_eq!(
+        sent[sent.len() - 1],
+        "ALTER DATABASE [Archive] SET MULTI_USER;"
+    );
+    let pre: Vec<(Outcome, String)> = w
+        .checks
+        .iter()
+        .map(|c| (c.outcome, c.name.clone()))
+        .collect();
+    assert!(
+        pre.contains(&(Outcome::Warn, "target database".into())),
+        "{pre:?}"
+    );
+    assert!(
+        pre.contains(&(Outcome::Pass, "tail-log backup".into())),
+        "{pre:?}"
+    );
     assert_eq!(w.exec.next, w.restore_len());
     assert!(w.exec.failed.is_none(), "{:?}", w.exec.failed);
     assert_eq!(w.exec.runs.len(), expected.len());
@@ -429,6 +526,10 @@ fn runs_the_exact_batches_then_reauthorizes_and_verifies() {
         text.starts_with("# Restore of Archive on SQL16\\PROD"),
         "{text}"
     );
+    assert!(
+        text.contains("Measured restore time (the RTO this restore achieved): "),
+        "{text}"
+    );
     assert!(text.contains("Availability group"));
     key(&mut app, Key::Next);
     assert!(app.wizard.is_none());
@@ -441,6 +542,7 @@ fn a_server_error_stops_says_restoring_and_continues_after_a_restart() {
     // Plan first (no server needed) to pick the third batch's file as the fault.
     let mut probe = app(&temp_dir("probe"));
     open(&mut probe, PROD, "Archive");
+    choose_replace(&mut probe);
     to_script(&mut probe);
     let third = probe.wizard.as_ref().unwrap().script.batches[2].sql.clone();
     let needle = third
@@ -501,10 +603,18 @@ fn a_server_error_stops_says_restoring_and_continues_after_a_restart() {
 }
 
 /// A writable app with the Archive restore confirmed (its job pending).
+/// Restore as: the same name (REPLACE), an explicit choice.
+fn choose_replace(app: &mut App) {
+    key(app, Key::Down);
+    key(app, Key::Right);
+    assert!(app.wizard.as_ref().unwrap().replace());
+}
+
 fn confirmed_restore(data: &Path, live: &Live) -> App {
     let mut app = app(data);
     connect(&mut app, live, true);
     open(&mut app, PROD, "Archive");
+    choose_replace(&mut app);
     to_script(&mut app);
     key(&mut app, Key::Next);
     type_text(&mut app, "Archive");
@@ -623,8 +733,10 @@ fn back_up_now_from_the_console_needs_writes_and_the_typed_name() {
         .unwrap();
     app.run_command(Command::Database(i));
     app.update(Action::BackupNow);
-    assert!(screen(&app).contains("sp_backup_on_demand"));
-    type_text(&mut app, "Archive");
+    // Refused at once: the name is never asked for on a read-only instance.
+    let s = screen(&app);
+    assert!(s.contains("sp_backup_on_demand"), "{s}");
+    assert!(!s.contains("Type the database name"), "{s}");
     let state = app.on_demand.as_ref().unwrap().state.clone();
     assert!(
         matches!(&state, OnDemandState::Stopped(w) if w.contains("does not allow writes")),
@@ -698,4 +810,85 @@ fn a_marked_transaction_is_a_target_where_known() {
         "{}",
         message(&app)
     );
+}
+
+/// The screen as lines in quotes (trailing blanks visible), wide glyphs once.
+fn render(app: &App, w: u16, h: u16) -> String {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| chainwatch::ui::draw(f, app)).unwrap();
+    let buf = term.backend().buffer();
+    let mut out = String::new();
+    for y in 0..h {
+        let mut line = String::new();
+        let mut skip = 0;
+        for x in 0..w {
+            let cell = &buf[(x, y)];
+            if skip == 0 {
+                line.push_str(cell.symbol());
+            }
+            skip = skip
+                .max(ratatui::text::Span::raw(cell.symbol()).width().max(1))
+                .saturating_sub(1);
+        }
+        out.push_str(&format!("\"{line}\"\n"));
+    }
+    out
+}
+
+/// The rendered rows joined where a line was wrapped (after `↪ `).
+fn joined(screen: &str) -> String {
+    let mut out = String::new();
+    for l in screen.lines() {
+        let l = l.trim_matches('"').trim_matches(['┃', '│']).trim_end();
+        match l.find("↪ ") {
+            Some(i) => out.push_str(&l[i + "↪ ".len()..]),
+            None => {
+                out.push('\n');
+                out.push_str(l);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_script_preview_pages_to_its_end_and_wraps_long_lines() {
+    for (w, h) in [(80u16, 24u16), (40, 10)] {
+        let data = temp_dir("preview");
+        let mut app = app(&data);
+        open(&mut app, PROD, "Sales");
+        to_script(&mut app);
+        let top = render(&app, w, h);
+        insta::assert_snapshot!(format!("wizard_script_top_{w}x{h}"), top);
+        // G: the end of the script, WITH RECOVERY, in view at once.
+        key(&mut app, Key::Bottom);
+        let bottom = render(&app, w, h);
+        assert!(joined(&bottom).contains("WITH RECOVERY;"), "{bottom}");
+        insta::assert_snapshot!(format!("wizard_script_bottom_{w}x{h}"), bottom);
+        // Down at the end stays at the end; PgUp leaves it; g is the top again.
+        key(&mut app, Key::Down);
+        assert_eq!(render(&app, w, h), bottom);
+        key(&mut app, Key::PageUp);
+        assert_ne!(render(&app, w, h), bottom);
+        key(&mut app, Key::PageDown);
+        assert_eq!(
+            render(&app, w, h),
+            bottom,
+            "a page down undoes a page up at the end"
+        );
+        key(&mut app, Key::Top);
+        assert_eq!(render(&app, w, h), top);
+        // Long lines continue after ↪: the MOVE target is read whole.
+        let w_ = app.wizard.as_ref().unwrap();
+        let target = w_.moves[0].physical.clone();
+        let mut found = false;
+        for _ in 0..200 {
+            if joined(&render(&app, w, h)).contains(target.as_str()) {
+                found = true;
+                break;
+            }
+            key(&mut app, Key::Down);
+        }
+        assert!(found, "{target} never seen whole at {w}x{h}");
+    }
 }

@@ -17,6 +17,132 @@ pub struct BackupFile {
     pub physical_name: String,
     /// D data, L log, F full-text, S FILESTREAM/In-Memory.
     pub file_type: String,
+    /// `file_size`: bytes the file takes once restored (None = not collected).
+    #[serde(default)]
+    pub file_size: Option<u64>,
+}
+
+/// One logical → physical file mapping (MOVE), as the wizard edits it and
+/// `restore --as` writes it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FileMove {
+    pub logical: String,
+    pub file_type: String,
+    pub original: String,
+    pub physical: String,
+}
+
+/// The MOVE rows for restoring a backup's files: under a new name every
+/// file gets a path with the new name in it (the originals are in use when
+/// the source database is on the same instance); under the same name the
+/// files keep their paths. The one place both the wizard and the CLI use.
+pub fn file_moves(files: &[BackupFile], database: &str, new_name: Option<&str>) -> Vec<FileMove> {
+    files
+        .iter()
+        .map(|f| FileMove {
+            logical: f.logical_name.clone(),
+            file_type: f.file_type.clone(),
+            original: f.physical_name.clone(),
+            physical: match new_name {
+                Some(n) => renamed_path(&f.physical_name, database, n),
+                None => f.physical_name.clone(),
+            },
+        })
+        .collect()
+}
+
+/// The default name of a restored copy: `<db>_restored_<yyyymmdd_hhmm>`
+/// (UTC), the database part shortened so the whole fits a sysname.
+pub fn default_restore_name(database: &str, now: chrono::DateTime<chrono::Utc>) -> String {
+    let suffix = format!("_restored_{}", now.format("%Y%m%d_%H%M"));
+    let room = 128 - suffix.chars().count();
+    let base: String = database.chars().take(room).collect();
+    format!("{base}{suffix}")
+}
+
+fn number(row: &RowRef<'_>, column: &str) -> Option<u64> {
+    let cell = row.get(column)?;
+    let text = cell.number_text().or_else(|| cell.as_text())?;
+    text.split('.').next()?.trim().parse().ok()
+}
+
+/// What the target database is, for the steps that come before a REPLACE.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetDatabase {
+    pub state: Option<String>,
+    pub recovery_model: Option<crate::model::RecoveryModel>,
+    /// Its newest log backup recorded on the target instance.
+    pub last_log: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl TargetDatabase {
+    /// Damaged or not started: a tail-log backup needs NO_TRUNCATE and
+    /// nobody can be connected (no SINGLE_USER step).
+    pub fn damaged(&self) -> bool {
+        matches!(
+            self.state.as_deref(),
+            Some("SUSPECT" | "EMERGENCY" | "RECOVERY_PENDING")
+        )
+    }
+
+    pub fn online(&self) -> bool {
+        self.state.as_deref().is_none_or(|s| s == "ONLINE")
+    }
+
+    /// FULL or BULK_LOGGED, not damaged away: its log holds changes that a
+    /// REPLACE would throw away unless a tail-log backup saves them.
+    pub fn has_tail(&self) -> bool {
+        self.recovery_model
+            .is_some_and(crate::model::RecoveryModel::keeps_log_chain)
+            && (self.online() || self.damaged())
+    }
+}
+
+/// The database a restore would overwrite, when it exists on the target.
+pub fn target_database(target: &Instance, name: &str) -> Option<TargetDatabase> {
+    let db = target
+        .databases
+        .iter()
+        .find(|d| d.exists && !d.dropped && d.name.eq_ignore_ascii_case(name))?;
+    let last_log = target
+        .backups
+        .iter()
+        .filter(|b| {
+            b.is_log() && b.database_name.eq_ignore_ascii_case(name) && !b.written_elsewhere
+        })
+        .filter_map(|b| b.finish)
+        .max();
+    Some(TargetDatabase {
+        state: db.state_desc.clone(),
+        recovery_model: db.recovery_model,
+        last_log,
+    })
+}
+
+/// Where the tail-log backup goes: beside the newest backup file of the
+/// plan (same folder or container), named `<db>_tail_<yyyymmdd_hhmmss>.trn`.
+pub fn tail_log_file(
+    beside: Option<&str>,
+    database: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
+    let name = format!("{database}_tail_{}.trn", now.format("%Y%m%d_%H%M%S"));
+    let Some(path) = beside else { return name };
+    let base = path.split(['?', '#']).next().unwrap_or(path);
+    match base.rfind(['\\', '/']) {
+        Some(i) => format!("{}{name}", &base[..=i]),
+        None => name,
+    }
+}
+
+/// "1h05m", "3d 4h", "12m": how long ago, for the words of a warning.
+pub fn span(d: chrono::Duration) -> String {
+    let m = d.num_minutes().max(0);
+    match m {
+        m if m < 60 => format!("{m}m"),
+        m if m < 48 * 60 => format!("{}h{:02}m", m / 60, m % 60),
+        m => format!("{}d {}h", m / (24 * 60), (m / 60) % 24),
+    }
 }
 
 fn text(row: &RowRef<'_>, column: &str) -> Option<String> {
@@ -42,6 +168,7 @@ pub fn backup_files(instance: &Instance, backup_set_id: i64) -> Option<Vec<Backu
                     logical_name: text(&r, "logical_name")?,
                     physical_name: text(&r, "physical_name")?,
                     file_type: text(&r, "file_type").unwrap_or_else(|| "D".into()),
+                    file_size: number(&r, "file_size"),
                 })
             })
             .collect(),
@@ -218,6 +345,65 @@ mod tests {
             "http://127.0.0.1:10000/devstoreaccount1/c"
         );
         assert_eq!(container_url("D:\\backup\\x.bak"), "");
+    }
+
+    #[test]
+    fn default_names_fit_a_sysname_and_say_when() {
+        use chrono::TimeZone;
+        let now = chrono::Utc.with_ymd_and_hms(2026, 12, 2, 7, 5, 0).unwrap();
+        assert_eq!(
+            default_restore_name("Sales", now),
+            "Sales_restored_20261202_0705"
+        );
+        let long = default_restore_name(&"é".repeat(128), now);
+        assert_eq!(long.chars().count(), 128);
+        assert!(long.ends_with("_restored_20261202_0705"));
+    }
+
+    #[test]
+    fn one_function_moves_files_for_a_new_name() {
+        let files = vec![
+            BackupFile {
+                logical_name: "Sales".into(),
+                physical_name: "D:\\Data\\Sales.mdf".into(),
+                file_type: "D".into(),
+                file_size: Some(1),
+            },
+            BackupFile {
+                logical_name: "Sales_log".into(),
+                physical_name: "L:\\Log\\Sales_log.ldf".into(),
+                file_type: "L".into(),
+                file_size: None,
+            },
+        ];
+        let moved = file_moves(&files, "Sales", Some("Sales_2"));
+        assert_eq!(moved[0].physical, "D:\\Data\\Sales_2.mdf");
+        assert_eq!(moved[1].physical, "L:\\Log\\Sales_2_log.ldf");
+        assert!(moved.iter().all(|m| m.physical != m.original));
+        let same = file_moves(&files, "Sales", None);
+        assert!(same.iter().all(|m| m.physical == m.original));
+    }
+
+    #[test]
+    fn tail_files_sit_beside_the_backups() {
+        use chrono::TimeZone;
+        let now = chrono::Utc.with_ymd_and_hms(2026, 12, 2, 7, 5, 9).unwrap();
+        assert_eq!(
+            tail_log_file(
+                Some("https://a.blob.core.windows.net/c/x/S_1.trn?sv=1"),
+                "S",
+                now
+            ),
+            "https://a.blob.core.windows.net/c/x/S_tail_20261202_070509.trn"
+        );
+        assert_eq!(
+            tail_log_file(Some("E:\\Backup\\S.bak"), "S", now),
+            "E:\\Backup\\S_tail_20261202_070509.trn"
+        );
+        assert_eq!(tail_log_file(None, "S", now), "S_tail_20261202_070509.trn");
+        assert_eq!(span(chrono::Duration::minutes(65)), "1h05m");
+        assert_eq!(span(chrono::Duration::minutes(12)), "12m");
+        assert_eq!(span(chrono::Duration::hours(76)), "3d 4h");
     }
 
     #[test]

@@ -145,6 +145,10 @@ impl Action {
         ("wizard_save", Action::Wizard(WizardKey::SaveScript)),
         ("wizard_retry", Action::Wizard(WizardKey::Retry)),
         ("wizard_export", Action::Wizard(WizardKey::ExportSummary)),
+        ("wizard_page_up", Action::Wizard(WizardKey::PageUp)),
+        ("wizard_page_down", Action::Wizard(WizardKey::PageDown)),
+        ("wizard_top", Action::Wizard(WizardKey::Top)),
+        ("wizard_bottom", Action::Wizard(WizardKey::Bottom)),
     ];
 
     /// The action a keymap file names, if any.

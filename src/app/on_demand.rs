@@ -45,6 +45,16 @@ impl App {
             ));
             return;
         };
+        // Refused before the name is asked for: the statement is shown, nothing can run.
+        let access = self.access.get(&db.instance).copied().unwrap_or_default();
+        let state = if access.connectable && access.allow_writes {
+            OnDemandState::Typing
+        } else {
+            OnDemandState::Stopped(format!(
+                "refused: {} does not allow writes (allow_writes in the config): the statement is shown, nothing runs",
+                db.instance
+            ))
+        };
         match tsql::backup_on_demand(mb.schema, &db.database.name, log) {
             Ok(batch) => {
                 self.on_demand = Some(OnDemand {
@@ -52,7 +62,7 @@ impl App {
                     database: db.database.name.clone(),
                     batch,
                     typed: String::new(),
-                    state: OnDemandState::Typing,
+                    state,
                     log: Vec::new(),
                 })
             }

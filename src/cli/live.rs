@@ -11,7 +11,7 @@ use crate::sqlserver::{self, Settings, Status};
 pub fn config_path(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
     config::resolve_path(explicit).ok_or_else(|| {
         anyhow!(
-            "no config file: pass --config FILE, set {}, or create {}",
+            "no config file: pass --config FILE, set {}, or create {} (chainwatch config init writes a commented template there)",
             config::CONFIG_ENV,
             config::default_path().map_or("<config dir>/chainwatch/config.toml".into(), |p| p
                 .display()

@@ -15,6 +15,7 @@ mod archive;
 mod blobs;
 mod chain;
 mod check;
+mod config_init;
 mod doctor;
 mod headers;
 mod history;
@@ -176,9 +177,22 @@ pub enum Command {
         /// Restore onto this instance (default: the database's own).
         #[arg(long, value_name = "NAME")]
         target_instance: Option<String>,
-        /// Restore under a new name (default: the same name, with REPLACE).
-        #[arg(long = "as", value_name = "NAME")]
+        /// Restore under this new name (default: <db>_restored_<yyyymmdd_hhmm>).
+        #[arg(long = "as", value_name = "NAME", conflicts_with = "replace")]
         new_name: Option<String>,
+        /// Overwrite the database of the same name (REPLACE), after a
+        /// tail-log backup of it (FULL / BULK_LOGGED) and SINGLE_USER.
+        #[arg(long)]
+        replace: bool,
+        /// With --replace: no tail-log backup first (its changes are lost).
+        #[arg(long, requires = "replace")]
+        no_tail_log: bool,
+        /// RESTORE VERIFYONLY ... WITH CHECKSUM of every backup first.
+        #[arg(long)]
+        verify: bool,
+        /// DBCC CHECKDB of the restored database after the recovery.
+        #[arg(long)]
+        checkdb: bool,
         /// MOVE a logical file: LOGICAL=PATH (repeatable).
         #[arg(long = "move", value_name = "LOGICAL=PATH")]
         moves: Vec<String>,
@@ -359,6 +373,8 @@ pub enum ConfigAction {
         #[arg(long, value_name = "INSTANCE/DB")]
         explain: Option<String>,
     },
+    /// Writes a commented config template (never over an existing file).
+    Init,
     /// Stores an instance's password in the OS keyring (for
     /// `password_keyring = true`): asked without echo, or read from --from-env.
     SetPassword {
@@ -434,6 +450,9 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
             Command::ConfigFile {
                 action: ConfigAction::Check { explain },
             } => return live::config_check(cli.source.config.as_deref(), explain.as_deref()),
+            Command::ConfigFile {
+                action: ConfigAction::Init,
+            } => return config_init::run(cli.source.config.as_deref()),
             Command::ConfigFile {
                 action: ConfigAction::SetPassword { instance, from_env },
             } => {
@@ -565,6 +584,10 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
                 mark,
                 target_instance,
                 new_name,
+                replace,
+                no_tail_log,
+                verify,
+                checkdb,
                 moves,
                 execute,
                 confirm,
@@ -579,6 +602,10 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
                     mark: mark.as_deref(),
                     target_instance: target_instance.as_deref(),
                     new_name: new_name.as_deref(),
+                    replace: *replace,
+                    no_tail_log: *no_tail_log,
+                    verify: *verify,
+                    checkdb: *checkdb,
                     moves,
                     execute: *execute,
                     confirm: confirm.as_deref(),

@@ -13,6 +13,7 @@ use anyhow::{anyhow, bail, Context as _};
 use crate::analysis::restore_facts::{self, UrlCredential};
 use crate::analysis::{analyze_database, find_database, plan, Target};
 use crate::app::wizard::checks::{self, CheckInput, Outcome};
+use crate::app::wizard::safety;
 use crate::config::{Config, InstanceConfig};
 use crate::model::Lsn;
 use crate::sources::Loaded;
@@ -29,6 +30,14 @@ pub struct RestoreArgs<'a> {
     pub mark: Option<&'a str>,
     pub target_instance: Option<&'a str>,
     pub new_name: Option<&'a str>,
+    /// Overwrite the database of the same name (REPLACE); never the default.
+    pub replace: bool,
+    /// Leave out the tail-log backup a REPLACE would take first.
+    pub no_tail_log: bool,
+    /// RESTORE VERIFYONLY … WITH CHECKSUM of every backup first.
+    pub verify: bool,
+    /// DBCC CHECKDB after the recovery.
+    pub checkdb: bool,
     pub moves: &'a [String],
     pub execute: bool,
     pub confirm: Option<&'a str>,
@@ -77,13 +86,47 @@ pub fn restore(
     }
     let target_instance = args.target_instance.unwrap_or(&inst.name);
     let target_inst = loaded.estate.instance(target_instance);
-    let name = args.new_name.unwrap_or(&db.name);
-    let mut moves = Vec::new();
+    // A new name unless --replace: `<db>_restored_<yyyymmdd_hhmm>` by default.
+    let default_name;
+    let name = match (args.replace, args.new_name) {
+        (true, Some(_)) => bail!(
+            "--replace overwrites {}: it cannot be given with --as",
+            db.name
+        ),
+        (true, None) => db.name.as_str(),
+        (false, Some(n)) if n.eq_ignore_ascii_case(&db.name) && target_instance == inst.name => {
+            bail!("--as {n}: that is the database itself; pass --replace to overwrite it")
+        }
+        (false, Some(n)) => n,
+        (false, None) => {
+            default_name = restore_facts::default_restore_name(&db.name, loaded.now);
+            default_name.as_str()
+        }
+    };
+    if args.execute && !args.replace && args.new_name.is_none() {
+        bail!(
+            "refused: --execute needs --as NAME (a new database, e.g. --as {name}) or --replace (overwrite {}); the default name is for the printed script only",
+            db.name
+        );
+    }
+    let new_name = (!args.replace).then(|| name.to_string());
+    let facts = checks::Facts::gather(&loaded.estate, &p, &inst.name);
+    // The same MOVE rows the wizard proposes, then the --move overrides.
+    let mut moves: Vec<(String, String)> = match (&facts.files, &new_name) {
+        (Some(files), Some(n)) => restore_facts::file_moves(files, &db.name, Some(n))
+            .into_iter()
+            .map(|m| (m.logical, m.physical))
+            .collect(),
+        _ => Vec::new(),
+    };
     for m in args.moves {
-        let (l, p) = m
+        let (l, path) = m
             .split_once('=')
             .ok_or_else(|| anyhow!("--move {m:?}: expected LOGICAL=PATH"))?;
-        moves.push((l.to_string(), p.to_string()));
+        match moves.iter_mut().find(|(x, _)| x == l) {
+            Some(row) => row.1 = path.to_string(),
+            None => moves.push((l.to_string(), path.to_string())),
+        }
     }
     let credential = target_inst.and_then(|t| {
         let url = p
@@ -96,17 +139,62 @@ pub fn restore(
             _ => None,
         }
     });
+    let existing = args
+        .replace
+        .then(|| safety::existing(target_inst, name, loaded.now))
+        .flatten();
+    let same_database_latest =
+        args.replace && target_instance == inst.name && matches!(target, Target::Latest);
+    let tail_log = match (&existing, args.no_tail_log) {
+        (Some(e), false) => safety::tail_log(e, &p, same_database_latest, loaded.now),
+        _ => None,
+    };
     let options = RestoreOptions {
-        target_name: args.new_name.map(str::to_string),
-        replace: args.new_name.is_none(),
+        target_name: new_name.clone(),
+        replace: args.replace,
         moves,
         stats: Some(10),
         credential,
         reauthorize: None,
         stop_mark,
+        verify_first: args.verify,
+        single_user: args.replace
+            && existing
+                .as_ref()
+                .is_some_and(safety::Existing::needs_exclusive),
+        tail_log,
+        checkdb: args.checkdb,
+        without_checksums: facts.without_checksums.clone(),
     };
+    let writable_config = config.and_then(|c| c.instance(target_instance));
+    let checks = checks::run(&CheckInput {
+        plan: &p,
+        target: target_inst,
+        target_name: name,
+        replace: options.replace,
+        allow_writes: writable_config.is_some_and(|i| i.allow_writes),
+        connectable: writable_config.is_some(),
+        present_blobs: None,
+        existing: existing.as_ref(),
+        tail_log: options.tail_log.as_ref(),
+        single_user: options.single_user,
+        moves: options.moves.len(),
+        source_on_target: checks::source_on_target(
+            target_inst,
+            &db.name,
+            target_instance == inst.name,
+        ),
+        facts: &facts,
+    });
     let script = tsql::restore_batches(&db.name, &p, &options)?;
     if !args.execute {
+        // The pre-flight, to stderr: the script on stdout stays a script.
+        for c in checks
+            .iter()
+            .filter(|c| c.name != "writes allowed on the target")
+        {
+            eprintln!("{} {}: {}", c.outcome.label(), c.name, c.reason);
+        }
         out!("{}", script.text());
         if db.stretch_enabled == Some(true) {
             outln!(
@@ -117,15 +205,6 @@ pub fn restore(
         return Ok(0);
     }
     let instance = writable(config, target_instance, name, args.confirm)?;
-    let checks = checks::run(&CheckInput {
-        plan: &p,
-        target: target_inst,
-        target_name: name,
-        replace: options.replace,
-        allow_writes: instance.allow_writes,
-        connectable: true,
-        present_blobs: None,
-    });
     for c in &checks {
         eprintln!("{} {}: {}", c.outcome.label(), c.name, c.reason);
     }
@@ -249,12 +328,14 @@ fn run(
             .unwrap_or_default()
     };
     let mut result = Ok(0);
+    let mut elapsed = Vec::new();
     while let Some(ev) = rx.blocking_recv() {
         match ev {
             ExecEvent::Connected { .. } => eprintln!("connected"),
             ExecEvent::Started { batch, .. } => eprintln!("{}: started", label(batch)),
             ExecEvent::Message { batch, text } => eprintln!("{}: {text}", label(batch)),
             ExecEvent::Done { batch, elapsed_ms } => {
+                elapsed.push((batch, elapsed_ms));
                 outln!(
                     "{}: ok in {:.1} s",
                     label(batch),
@@ -278,6 +359,14 @@ fn run(
         }
     }
     let _ = handle.join();
+    if result.is_ok()
+        && script
+            .batches
+            .iter()
+            .any(|b| b.kind == tsql::BatchKind::Recovery)
+    {
+        outln!("{}", crate::app::wizard::measured(script, &elapsed));
+    }
     result.context("execution stopped")
 }
 

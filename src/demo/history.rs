@@ -93,6 +93,7 @@ fn backup_rows(inst: &mut Inst, sim: &DbSim, bi: usize) {
     let tail = json!({
         "recovery_model": b.model.backupset(),
         "has_bulk_logged_data": b.bulk,
+        "has_backup_checksums": b.prod != Prod::Vss,
         "is_snapshot": b.prod == Prod::Vss,
         "is_copy_only": b.kind.copy_only(),
         "begins_log_chain": b.begins_chain,

@@ -252,6 +252,10 @@ pub struct BackupSet {
     pub backup_size: Option<u64>,
     pub compressed_backup_size: Option<u64>,
     pub software_name: Option<String>,
+    /// `software_major_version`: the SQL Server that wrote it (13 = 2016, 15 = 2019…).
+    pub software_major_version: Option<u32>,
+    /// `has_backup_checksums`: taken WITH CHECKSUM (VERIFYONLY … WITH CHECKSUM needs it).
+    pub has_backup_checksums: Option<bool>,
     pub is_encrypted: bool,
     /// Families of one mirror, in sequence order (several = striped set):
     /// the first mirror that has every family, else the most complete one.

@@ -367,6 +367,10 @@ fn read_backup_set(
         description: row.string("description")?,
         backup_size: row.unsigned("backup_size")?,
         compressed_backup_size: row.unsigned("compressed_backup_size")?,
+        has_backup_checksums: row.bit("has_backup_checksums")?,
+        software_major_version: row
+            .unsigned("software_major_version")?
+            .map(|v| u32::try_from(v).unwrap_or(u32::MAX)),
         software_name: media.and_then(|m| m.software_name.clone()),
         is_encrypted: media.map(|m| m.is_encrypted).unwrap_or(false),
         families: set_families,

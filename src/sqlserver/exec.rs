@@ -206,9 +206,14 @@ async fn run(job: Job, tx: UnboundedSender<ExecEvent>, current: Arc<AtomicUsize>
     let _ = tx.send(ExecEvent::Finished);
 }
 
-/// Refuses a batch that is not made of RESTORE / USE / EXEC statements
-/// (a last guard: the text comes from `tsql`, but it is checked before it
-/// reaches a server).
+/// Refuses a batch that is not made of the statements `tsql` writes (a
+/// last guard: the text comes from `tsql`, but it is checked before it
+/// reaches a server): RESTORE DATABASE / LOG / VERIFYONLY, USE, EXEC, and
+/// exactly these shapes of the rest —
+/// `BACKUP LOG [db] TO DISK|URL = N'…' WITH` NORECOVERY / NO_TRUNCATE /
+/// CREDENTIAL / STATS, `ALTER DATABASE [db] SET SINGLE_USER WITH ROLLBACK
+/// IMMEDIATE` or `SET MULTI_USER`, `DBCC CHECKDB ([db]) WITH NO_INFOMSGS,
+/// ALL_ERRORMSGS`.
 pub fn check_batch(sql: &str) -> Result<(), String> {
     let toks = tokens(sql).map_err(|e| e.to_string())?;
     let stmts = statements(&toks);
@@ -216,12 +221,84 @@ pub fn check_batch(sql: &str) -> Result<(), String> {
         return Err("empty batch".into());
     }
     for s in stmts {
-        match s.first() {
-            Some(Token::Word(w)) if w == "RESTORE" || w == "USE" || w == "EXEC" => {}
-            other => return Err(format!("unexpected statement start {other:?}")),
+        let ok = match s.first() {
+            Some(Token::Word(w)) if w == "USE" || w == "EXEC" => true,
+            Some(Token::Word(w)) if w == "RESTORE" => {
+                matches!(s.get(1), Some(Token::Word(v)) if v == "DATABASE" || v == "LOG" || v == "VERIFYONLY")
+            }
+            Some(Token::Word(w)) if w == "BACKUP" => is_tail_log_backup(s),
+            Some(Token::Word(w)) if w == "ALTER" => is_user_access(s),
+            Some(Token::Word(w)) if w == "DBCC" => is_checkdb(s),
+            _ => false,
+        };
+        if !ok {
+            return Err(format!(
+                "unexpected statement {:?}",
+                s.iter().take(4).collect::<Vec<_>>()
+            ));
         }
     }
     Ok(())
+}
+
+fn word(t: Option<&Token>, w: &str) -> bool {
+    matches!(t, Some(Token::Word(x)) if x == w)
+}
+
+/// `BACKUP LOG [db] TO DISK|URL = N'…' WITH opt, …` with only NORECOVERY,
+/// NO_TRUNCATE, CREDENTIAL = N'…' and STATS = n.
+fn is_tail_log_backup(s: &[Token]) -> bool {
+    let [_, log, Token::Ident(_), to, dev, Token::Punct('='), Token::Str(_), with, rest @ ..] = s
+    else {
+        return false;
+    };
+    if !(word(Some(log), "LOG") && word(Some(to), "TO") && word(Some(with), "WITH")) {
+        return false;
+    }
+    if !(word(Some(dev), "DISK") || word(Some(dev), "URL")) {
+        return false;
+    }
+    let mut norecovery = false;
+    for opt in rest.split(|t| *t == Token::Punct(',')) {
+        match opt {
+            [Token::Word(w)] if w == "NORECOVERY" => norecovery = true,
+            [Token::Word(w)] if w == "NO_TRUNCATE" => {}
+            [Token::Word(w), Token::Punct('='), Token::Str(_)] if w == "CREDENTIAL" => {}
+            [Token::Word(w), Token::Punct('='), Token::Number(_)] if w == "STATS" => {}
+            _ => return false,
+        }
+    }
+    norecovery
+}
+
+/// `ALTER DATABASE [db] SET SINGLE_USER WITH ROLLBACK IMMEDIATE` or `… SET MULTI_USER`.
+fn is_user_access(s: &[Token]) -> bool {
+    let [_, database, Token::Ident(_), set, rest @ ..] = s else {
+        return false;
+    };
+    if !(word(Some(database), "DATABASE") && word(Some(set), "SET")) {
+        return false;
+    }
+    let words: Vec<&str> = rest
+        .iter()
+        .map(|t| match t {
+            Token::Word(w) => w.as_str(),
+            _ => "?",
+        })
+        .collect();
+    matches!(
+        words.as_slice(),
+        ["SINGLE_USER", "WITH", "ROLLBACK", "IMMEDIATE"] | ["MULTI_USER"]
+    )
+}
+
+/// `DBCC CHECKDB ([db]) WITH NO_INFOMSGS, ALL_ERRORMSGS`.
+fn is_checkdb(s: &[Token]) -> bool {
+    matches!(
+        s,
+        [_, Token::Word(c), Token::Punct('('), Token::Ident(_), Token::Punct(')'), Token::Word(w), Token::Word(a), Token::Punct(','), Token::Word(b)]
+            if c == "CHECKDB" && w == "WITH" && a == "NO_INFOMSGS" && b == "ALL_ERRORMSGS"
+    )
 }
 
 /// The percentage in a STATS message ("10 percent processed.").
@@ -317,5 +394,36 @@ mod tests {
         .is_ok());
         assert!(check_batch("RESTORE DATABASE [a] WITH RECOVERY; DROP DATABASE [a];").is_err());
         assert!(check_batch("-- nothing").is_err());
+    }
+
+    #[test]
+    fn the_safety_statements_pass_in_exactly_their_shape() {
+        for ok in [
+            "ALTER DATABASE [a]]b] SET SINGLE_USER WITH ROLLBACK IMMEDIATE;",
+            "ALTER DATABASE [a] SET MULTI_USER;",
+            "BACKUP LOG [a]\n  TO DISK = N'E:\\t.trn'\n  WITH NORECOVERY, STATS = 10;",
+            "BACKUP LOG [a] TO URL = N'https://x/c/t.trn' WITH NORECOVERY, NO_TRUNCATE, CREDENTIAL = N'k', STATS = 5;",
+            "DBCC CHECKDB ([a]) WITH NO_INFOMSGS, ALL_ERRORMSGS;",
+            "RESTORE VERIFYONLY FROM DISK = N'x.bak' WITH CHECKSUM;",
+        ] {
+            assert!(check_batch(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            // Other ALTER DATABASE options, other BACKUPs, other DBCCs.
+            "ALTER DATABASE [a] SET OFFLINE;",
+            "ALTER DATABASE [a] SET SINGLE_USER;",
+            "ALTER DATABASE [a] MODIFY NAME = [b];",
+            "ALTER LOGIN [sa] ENABLE;",
+            "BACKUP DATABASE [a] TO DISK = N'x' WITH NORECOVERY;",
+            "BACKUP LOG [a] TO DISK = N'x' WITH STATS = 10;",
+            "BACKUP LOG [a] TO DISK = N'x' WITH NORECOVERY, FORMAT, INIT;",
+            "BACKUP LOG [a] TO DISK = N'x' WITH NORECOVERY; DROP TABLE t;",
+            "DBCC CHECKDB ([a]) WITH NO_INFOMSGS, ALL_ERRORMSGS, REPAIR_ALLOW_DATA_LOSS;",
+            "DBCC CHECKDB ([a], REPAIR_ALLOW_DATA_LOSS) WITH NO_INFOMSGS, ALL_ERRORMSGS;",
+            "DBCC SHRINKFILE ([a]);",
+            "RESTORE FILELISTONLY FROM DISK = N'x';",
+        ] {
+            assert!(check_batch(bad).is_err(), "{bad}");
+        }
     }
 }

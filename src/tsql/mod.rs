@@ -14,6 +14,6 @@ pub use quote::{
     block_comment_safe, comment_safe, quote_ident, quote_string, script_ident, script_string,
     sqlcmd_safe, try_quote_string, QuoteError,
 };
-pub use restore::{restore_batches, restore_script, RestoreOptions, StopMark};
+pub use restore::{restore_batches, restore_script, RestoreOptions, StopMark, TailLog};
 pub use script::{Batch, BatchKind, Script};
-pub use stretch::{reauthorize_batch, reconcile_batch, Reauthorize, WITH_COPY_HELP};
+pub use stretch::{reauthorize_batch, reconcile_batch, Reauthorize, RETIREMENT, WITH_COPY_HELP};

@@ -25,6 +25,34 @@ pub struct RestoreOptions {
     /// Stop at a marked transaction by name (`STOPATMARK = N'name' AFTER
     /// N'local time'`) instead of `'lsn:…'`; the plan's LSN target is the mark's.
     pub stop_mark: Option<StopMark>,
+    /// `RESTORE VERIFYONLY … WITH CHECKSUM` of every backup first.
+    pub verify_first: bool,
+    /// Take the existing target to SINGLE_USER WITH ROLLBACK IMMEDIATE first
+    /// (and back to MULTI_USER after the recovery).
+    pub single_user: bool,
+    /// A tail-log backup of the existing target before it is overwritten.
+    pub tail_log: Option<TailLog>,
+    /// `DBCC CHECKDB` of the restored database after the recovery.
+    pub checkdb: bool,
+    /// Backup sets taken without CHECKSUM (`has_backup_checksums = 0`):
+    /// verified without it (WITH CHECKSUM would fail with Msg 3187).
+    pub without_checksums: Vec<i64>,
+}
+
+/// The tail-log backup taken before a REPLACE (`BACKUP LOG … WITH NORECOVERY`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TailLog {
+    /// Where it goes: a file path (DISK) or a blob URL (URL).
+    pub file: String,
+    /// The database is damaged or not started: NO_TRUNCATE (which also
+    /// means COPY_ONLY and CONTINUE_AFTER_ERROR), and its restore needs
+    /// CONTINUE_AFTER_ERROR.
+    pub no_truncate: bool,
+    /// Restore it after the last log: the same database restored to its
+    /// latest point (the point of failure). Never with STOPAT/STOPATMARK.
+    pub restore_it: bool,
+    /// The changes it keeps, in words ("changes since the last log backup (1h05m)").
+    pub keeps: String,
 }
 
 /// A named mark to stop at, and the local time the search starts from
@@ -86,13 +114,18 @@ pub fn restore_batches(
     header.push(
         "Review before running: SQL Server validates every step; this script is a proposal.".into(),
     );
-    if options.replace {
-        header.push(
-            "REPLACE: overwrites the existing database and its files without a tail-log backup."
+    match (options.replace, &options.tail_log) {
+        (true, Some(t)) => header.push(format!(
+            "REPLACE: overwrites the existing database and its files; the tail-log backup first keeps {}.",
+            t.keeps
+        )),
+        (true, None) => header.push(
+            "REPLACE: overwrites the existing database and its files WITHOUT a tail-log backup: changes since its last log backup are lost."
                 .into(),
-        );
-    } else {
-        header.push("Restoring over an existing database needs a tail-log backup first (BACKUP LOG ... WITH NORECOVERY) or REPLACE.".into());
+        ),
+        (false, _) => header.push(
+            "A new database: nothing existing is overwritten (no REPLACE).".into(),
+        ),
     }
     if plan
         .steps
@@ -103,6 +136,77 @@ pub fn restore_batches(
         header.push("URL backups need a credential on this server named after the container URL (SAS), or WITH CREDENTIAL for a storage-key credential.".into());
     }
     let stats = options.stats.unwrap_or(10);
+    let credential = options
+        .credential
+        .as_ref()
+        .map(|c| Ok::<_, QuoteError>(format!(", CREDENTIAL = {}", script_string(c)?)))
+        .transpose()?
+        .unwrap_or_default();
+    if options.verify_first {
+        for step in plan.steps.iter().filter(|s| {
+            !s.virtual_device && s.restorability != "metadata_only" && !s.files.is_empty()
+        }) {
+            let checksums = !options.without_checksums.contains(&step.backup_set_id);
+            let comment = if checksums {
+                format!(
+                    "Reads {} #{} whole and checks its backup checksums; nothing is restored.",
+                    step.kind, step.backup_set_id
+                )
+            } else {
+                format!(
+                    "{} #{} was taken without CHECKSUM: VERIFYONLY reads it whole and checks that it is complete, not its pages.",
+                    step.kind, step.backup_set_id
+                )
+            };
+            let with = match (checksums, credential.strip_prefix(", ")) {
+                (true, _) => format!("\n  WITH CHECKSUM{credential}"),
+                (false, Some(c)) => format!("\n  WITH {c}"),
+                (false, None) => String::new(),
+            };
+            script.batches.push(Batch {
+                kind: BatchKind::Verify,
+                label: format!("verify {} #{}", step.kind, step.backup_set_id),
+                comments: vec![comment],
+                sql: format!("RESTORE VERIFYONLY\n  FROM {}{with};", devices(step)?),
+                runnable: true,
+            });
+        }
+    }
+    if options.single_user {
+        script.batches.push(Batch {
+            kind: BatchKind::SingleUser,
+            label: "single user".into(),
+            comments: vec![
+                format!("Exclusive access to {name}: other sessions are disconnected and their open transactions rolled back."),
+            ],
+            sql: format!("ALTER DATABASE {db} SET SINGLE_USER WITH ROLLBACK IMMEDIATE;"),
+            runnable: true,
+        });
+    }
+    let no_stop = stop.is_none() && stop_lsn.is_none();
+    if let Some(t) = &options.tail_log {
+        let mut comments = vec![format!(
+            "Tail-log backup: keeps {} and leaves {name} RESTORING (NORECOVERY).",
+            t.keeps
+        )];
+        if t.no_truncate {
+            comments.push(
+                "The database is damaged or not started: NO_TRUNCATE backs up the log as it is (copy-only, continues after errors)."
+                    .into(),
+            );
+        }
+        script.batches.push(Batch {
+            kind: BatchKind::TailLog,
+            label: "tail-log backup".into(),
+            comments,
+            sql: format!(
+                "BACKUP LOG {db}\n  TO {}\n  WITH NORECOVERY{}{credential}, STATS = {stats};",
+                device(&t.file)?,
+                if t.no_truncate { ", NO_TRUNCATE" } else { "" }
+            ),
+            runnable: true,
+        });
+    }
     for (i, step) in plan.steps.iter().enumerate() {
         let mut with = vec!["NORECOVERY".to_string()];
         if i == 0 {
@@ -201,6 +305,30 @@ pub fn restore_batches(
             runnable,
         });
     }
+    if let Some(t) = options
+        .tail_log
+        .as_ref()
+        .filter(|t| t.restore_it && no_stop)
+    {
+        script.batches.push(Batch {
+            kind: BatchKind::RestoreLog,
+            label: "tail log".into(),
+            comments: vec![
+                "The tail-log backup taken above: the restore reaches the moment it was taken.".into(),
+                "If a log backup ran after the history was collected, this fails with Msg 4305: restore that log first.".into(),
+            ],
+            sql: format!(
+                "RESTORE LOG {db}\n  FROM {}\n  WITH NORECOVERY{}{credential}, STATS = {stats};",
+                device(&t.file)?,
+                if t.no_truncate {
+                    ", CONTINUE_AFTER_ERROR"
+                } else {
+                    ""
+                }
+            ),
+            runnable: true,
+        });
+    }
     script.batches.push(Batch {
         kind: BatchKind::Recovery,
         label: "recovery".into(),
@@ -208,6 +336,28 @@ pub fn restore_batches(
         sql: format!("RESTORE DATABASE {db} WITH RECOVERY;"),
         runnable: true,
     });
+    if options.single_user {
+        script.batches.push(Batch {
+            kind: BatchKind::MultiUser,
+            label: "multi user".into(),
+            comments: vec![
+                "The restored database keeps the access mode of its backup: open it to every user again.".into(),
+            ],
+            sql: format!("ALTER DATABASE {db} SET MULTI_USER;"),
+            runnable: true,
+        });
+    }
+    if options.checkdb {
+        script.batches.push(Batch {
+            kind: BatchKind::CheckDb,
+            label: "DBCC CHECKDB".into(),
+            comments: vec![
+                "Consistency check of the restored database: every error is listed; none means it is sound.".into(),
+            ],
+            sql: format!("DBCC CHECKDB ({db}) WITH NO_INFOMSGS, ALL_ERRORMSGS;"),
+            runnable: true,
+        });
+    }
     if let Some(r) = &options.reauthorize {
         script.batches.push(reauthorize_batch(name, r)?);
     }
@@ -222,6 +372,16 @@ fn plan_summary(plan: &RestorePlan) -> String {
         .join(", ")
 }
 
+/// `URL = N'…'` for a blob, `DISK = N'…'` for a file.
+fn device(path: &str) -> Result<String, QuoteError> {
+    let kind = if container_of_url(path).is_some() {
+        "URL"
+    } else {
+        "DISK"
+    };
+    Ok(format!("{kind} = {}", script_string(path)?))
+}
+
 /// `URL = N'…', URL = N'…'` or `DISK = N'…'`, one per stripe.
 fn devices(step: &PlanStep) -> Result<String, QuoteError> {
     if step.files.is_empty() {
@@ -230,14 +390,102 @@ fn devices(step: &PlanStep) -> Result<String, QuoteError> {
     Ok(step
         .files
         .iter()
-        .map(|f| {
-            let kind = if container_of_url(f).is_some() {
-                "URL"
-            } else {
-                "DISK"
-            };
-            Ok(format!("{kind} = {}", script_string(f)?))
-        })
+        .map(|f| device(f))
         .collect::<Result<Vec<_>, QuoteError>>()?
         .join(",\n       "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::Target;
+
+    fn step(kind: &'static str, id: i64, file: &str) -> PlanStep {
+        PlanStep {
+            kind,
+            backup_set_id: id,
+            backup_set_uuid: None,
+            first_lsn: None,
+            last_lsn: None,
+            files: vec![file.into()],
+            finish: None,
+            stop_at: None,
+            stop_at_local: None,
+            stop_at_lsn: None,
+            is_copy_only: false,
+            has_bulk_logged_data: false,
+            virtual_device: false,
+            restorability: "native",
+            needs: None,
+            tail: false,
+            continue_after_error: false,
+            warnings: Vec::new(),
+            source_instance: "S".into(),
+        }
+    }
+
+    #[test]
+    fn verify_uses_checksum_only_where_the_backup_has_them() {
+        let plan = RestorePlan {
+            target: Target::Latest,
+            recoverable: true,
+            reason: String::new(),
+            steps: vec![step("full", 1, "D:\\a.bak"), step("log", 2, "D:\\a.trn")],
+            recovery_point: None,
+            recovery_lsn: None,
+            nearest_before: None,
+            nearest_after: None,
+            path: "current",
+            fork: None,
+            needs: None,
+            native_alternative: None,
+            warnings: Vec::new(),
+        };
+        let s = restore_batches(
+            "a",
+            &plan,
+            &RestoreOptions {
+                verify_first: true,
+                without_checksums: vec![2],
+                ..RestoreOptions::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            s.batches[0].sql,
+            "RESTORE VERIFYONLY\n  FROM DISK = N'D:\\a.bak'\n  WITH CHECKSUM;"
+        );
+        assert_eq!(
+            s.batches[1].sql,
+            "RESTORE VERIFYONLY\n  FROM DISK = N'D:\\a.trn';"
+        );
+        assert!(s.batches[1].comments[0].contains("without CHECKSUM"));
+        // A damaged target: NO_TRUNCATE on the tail, CONTINUE_AFTER_ERROR on its restore.
+        let s = restore_batches(
+            "a",
+            &plan,
+            &RestoreOptions {
+                replace: true,
+                tail_log: Some(TailLog {
+                    file: "D:\\t.trn".into(),
+                    no_truncate: true,
+                    restore_it: true,
+                    keeps: "x".into(),
+                }),
+                ..RestoreOptions::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            s.batches[0].sql,
+            "BACKUP LOG [a]\n  TO DISK = N'D:\\t.trn'\n  WITH NORECOVERY, NO_TRUNCATE, STATS = 10;"
+        );
+        let tail = &s.batches[s.batches.len() - 2];
+        assert!(
+            tail.sql.contains("FROM DISK = N'D:\\t.trn'"),
+            "{}",
+            tail.sql
+        );
+        assert!(tail.sql.contains("CONTINUE_AFTER_ERROR"), "{}", tail.sql);
+    }
 }

@@ -18,6 +18,16 @@ pub enum BatchKind {
     Reauthorize,
     /// EXEC managed_backup.sp_backup_on_demand.
     BackupOnDemand,
+    /// RESTORE VERIFYONLY … WITH CHECKSUM of one backup, before the restore.
+    Verify,
+    /// ALTER DATABASE … SET SINGLE_USER WITH ROLLBACK IMMEDIATE.
+    SingleUser,
+    /// BACKUP LOG … WITH NORECOVERY: the tail-log backup before a REPLACE.
+    TailLog,
+    /// ALTER DATABASE … SET MULTI_USER after the recovery.
+    MultiUser,
+    /// DBCC CHECKDB of the restored database.
+    CheckDb,
 }
 
 impl BatchKind {
@@ -28,7 +38,26 @@ impl BatchKind {
             BatchKind::Recovery => "recovery",
             BatchKind::Reauthorize => "reauthorize",
             BatchKind::BackupOnDemand => "backup on demand",
+            BatchKind::Verify => "verify backup",
+            BatchKind::SingleUser => "single user",
+            BatchKind::TailLog => "tail-log backup",
+            BatchKind::MultiUser => "multi user",
+            BatchKind::CheckDb => "DBCC CHECKDB",
         }
+    }
+
+    /// Runs while the target database is down: from taking it to single
+    /// user until it is open again (what the measured restore time counts).
+    pub fn takes_database_down(self) -> bool {
+        matches!(
+            self,
+            BatchKind::SingleUser
+                | BatchKind::TailLog
+                | BatchKind::RestoreData
+                | BatchKind::RestoreLog
+                | BatchKind::Recovery
+                | BatchKind::MultiUser
+        )
     }
 }
 

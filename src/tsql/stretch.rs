@@ -36,6 +36,15 @@ impl Reauthorize {
     }
 }
 
+/// Said before a reauthorize runs (the wizard's step and the script): the
+/// feature's status per Microsoft (deprecated in SQL Server 2022 on
+/// 2022-11-16; retirement announced on the SQL Server blog, 2024-07-03) and
+/// what to check on the Azure side first.
+pub const RETIREMENT: [&str; 2] = [
+    "Stretch Database is deprecated (SQL Server 2022, since 2022-11-16) and Microsoft announced its retirement on 2024-07-03: the Azure side may no longer serve it.",
+    "Check in Azure first: the remote database (sys.remote_data_archive_databases.remote_database_name) still exists on its server, the server's firewall admits this SQL Server, and the credential's login still works.",
+];
+
 /// What `@with_copy` means, for the wizard and the script comments.
 pub const WITH_COPY_HELP: [&str; 2] = [
     "@with_copy = 1: Azure makes a copy of the remote data and the database connects to the copy (recommended after restoring to an earlier point: the original remote data stays untouched).",
@@ -46,7 +55,9 @@ pub const WITH_COPY_HELP: [&str; 2] = [
 pub fn reauthorize_batch(database: &str, r: &Reauthorize) -> Result<Batch, QuoteError> {
     let db = script_ident(database)?;
     let mut comments = vec![
-        "Stretch Database (deprecated since SQL Server 2022): reconnect the restored database to its remote data.".to_string(),
+        "Stretch Database: reconnect the restored database to its remote data.".to_string(),
+        RETIREMENT[0].to_string(),
+        RETIREMENT[1].to_string(),
         WITH_COPY_HELP[usize::from(!r.with_copy)].to_string(),
         "If the remote Azure database was restored under another name or region, run EXEC sys.sp_rda_deauthorize_db; first and pass @azure_servername / @azure_databasename.".to_string(),
     ];

@@ -53,10 +53,12 @@ const VIEWS: &[Shot] = &[
     shot("help", 100, 34, "?"),
     shot("palette", 100, 24, ":tele"),
     shot("small", 40, 10, ""),
-    // The restore wizard on a Stretch-enabled database: target point,
-    // pre-flight checks, and the script preview.
+    // The restore wizard on a Stretch-enabled database: REPLACE chosen
+    // (tail-log backup and single user), target point, pre-flight checks,
+    // and the script preview.
+    shot("wizard-replace", 120, 34, "/Archive\n\nRjl"),
     shot("wizard-point", 120, 34, "/Archive\n\nR\n"),
-    shot("wizard-preflight", 120, 34, "/Archive\n\nR\n\n\n"),
+    shot("wizard-preflight", 120, 34, "/Archive\n\nRjl\n\n\n"),
     shot("wizard-script", 120, 34, "/Archive\n\nR\n\n\n\n"),
     // An instance tagged as production gets a red header and a label.
     shot("production", 120, 30, "/PROD\n\n"),

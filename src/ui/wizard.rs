@@ -10,9 +10,9 @@ use ratatui::Frame;
 
 use super::text::sanitize;
 use super::theme::Theme;
-use crate::app::wizard::{InputField, Outcome, PointMode, Step, Wizard};
+use crate::app::wizard::{InputField, Outcome, PointMode, Step, TargetField, Wizard};
 use crate::app::App;
-use crate::tsql::WITH_COPY_HELP;
+use crate::tsql::{RETIREMENT, WITH_COPY_HELP};
 
 const STEPS: [Step; 11] = [
     Step::Target,
@@ -50,14 +50,22 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, w: &Wizard) {
     if steps_width > 0 {
         frame.render_widget(Paragraph::new(step_list(w, t)), left);
     }
-    let lines = content_lines(app, w, t);
+    let lines = wrap(content_lines(app, w, t), usize::from(content.width), t);
     let height = usize::from(content.height);
-    let scroll = if matches!(
+    let scrolls = matches!(
         w.step,
-        Step::Script | Step::Preflight | Step::Execute | Step::Verify | Step::Summary
-    ) {
+        Step::Script
+            | Step::Preflight
+            | Step::Execute
+            | Step::Verify
+            | Step::Summary
+            | Step::Reauthorize
+    );
+    let scroll = if scrolls {
+        w.view.set((lines.len(), height));
         w.scroll.min(lines.len().saturating_sub(height))
     } else {
+        w.view.set((0, 0));
         0
     };
     frame.render_widget(
@@ -142,29 +150,77 @@ fn content_lines(app: &App, w: &Wizard, t: &Theme) -> Vec<Line<'static>> {
     let mut out = vec![heading(w.step.title().to_string()), Line::raw("")];
     match w.step {
         Step::Target => {
-            out.push(field_line(
-                "target instance",
-                sanitize(&w.target_instance).into_owned(),
-                w.field == 0,
-                t,
-            ));
-            out.push(field_line(
-                "restore as",
-                if w.replace() {
-                    "same name (REPLACE)".into()
-                } else {
-                    "a new name".into()
-                },
-                w.field == 1,
-                t,
-            ));
-            if let Some(n) = &w.new_name {
-                out.push(field_line(
-                    "new name",
-                    typed(w, InputField::NewName, sanitize(n).into_owned()),
-                    w.field == 2,
-                    t,
+            let on_off = |b: bool| if b { "on" } else { "off" }.to_string();
+            for (i, f) in w.target_fields().into_iter().enumerate() {
+                let selected = w.field == i;
+                let (label, value) = match f {
+                    TargetField::Instance => {
+                        ("target instance", sanitize(&w.target_instance).into_owned())
+                    }
+                    TargetField::RestoreAs => (
+                        "restore as",
+                        if w.replace() {
+                            "same name: OVERWRITE it (REPLACE)".into()
+                        } else {
+                            "a new database".into()
+                        },
+                    ),
+                    TargetField::NewName => (
+                        "new name",
+                        typed(
+                            w,
+                            InputField::NewName,
+                            sanitize(w.new_name.as_deref().unwrap_or_default()).into_owned(),
+                        ),
+                    ),
+                    TargetField::TailLog => (
+                        "tail-log backup",
+                        format!(
+                            "{}{}",
+                            on_off(w.tail_log),
+                            w.existing
+                                .as_ref()
+                                .map(|e| if w.tail_log {
+                                    format!(" (keeps {})", e.keeps)
+                                } else {
+                                    format!(" — {} would be lost", e.keeps)
+                                })
+                                .unwrap_or_default()
+                        ),
+                    ),
+                    TargetField::VerifyFirst => (
+                        "verify backups",
+                        format!(
+                            "{} (RESTORE VERIFYONLY WITH CHECKSUM first)",
+                            on_off(w.verify_first)
+                        ),
+                    ),
+                    TargetField::CheckDb => (
+                        "DBCC CHECKDB",
+                        format!("{} (after the recovery)", on_off(w.checkdb)),
+                    ),
+                };
+                let line = field_line(label, value, selected, t);
+                let warn = (f == TargetField::RestoreAs && w.replace())
+                    || (f == TargetField::TailLog && !w.tail_log);
+                out.push(if warn { line.style(t.warn) } else { line });
+            }
+            if let Some(e) = w.existing.as_ref().filter(|_| w.replace()) {
+                out.push(Line::raw(""));
+                out.push(Line::styled(
+                    sanitize(&format!(
+                        "{} exists on {} ({}, {}): REPLACE overwrites it.",
+                        e.name, w.target_instance, e.state, e.model
+                    ))
+                    .into_owned(),
+                    t.warn,
                 ));
+                if w.single_user() {
+                    out.push(Line::styled(
+                        "First SINGLE_USER WITH ROLLBACK IMMEDIATE: its sessions are disconnected.",
+                        t.warn,
+                    ));
+                }
             }
             out.push(Line::raw(""));
             out.push(Line::styled(
@@ -288,7 +344,8 @@ fn content_lines(app: &App, w: &Wizard, t: &Theme) -> Vec<Line<'static>> {
                 let style = match c.outcome {
                     Outcome::Pass => t.ok,
                     Outcome::Fail => t.crit,
-                    Outcome::Unknown => t.warn,
+                    Outcome::Unknown => t.info,
+                    Outcome::Warn => t.warn,
                 };
                 out.push(Line::from(vec![
                     Span::styled(
@@ -314,7 +371,7 @@ fn content_lines(app: &App, w: &Wizard, t: &Theme) -> Vec<Line<'static>> {
         }
         Step::Script => {
             out.push(Line::styled(
-                "y copy (OSC 52) · s save to a file · Enter confirm and run · j/k scroll",
+                "y copy (OSC 52) · s save · Enter confirm and run · j/k PgUp/PgDn g/G scroll",
                 t.muted,
             ));
             out.extend(w.script.text().lines().map(|l| {
@@ -357,10 +414,10 @@ fn content_lines(app: &App, w: &Wizard, t: &Theme) -> Vec<Line<'static>> {
                 .reauth
                 .clone()
                 .unwrap_or_else(|| crate::tsql::Reauthorize::for_credentials(Vec::new()));
-            out.push(Line::styled(
-                "Stretch Database is deprecated (SQL Server 2022): reconnect only to recover.",
-                t.warn,
-            ));
+            for line in RETIREMENT {
+                out.push(Line::styled(line.to_string(), t.warn));
+            }
+            out.push(Line::raw(""));
             out.push(field_line(
                 "credential",
                 r.credential
@@ -461,6 +518,59 @@ fn exec_lines(w: &Wizard, t: &Theme, out: &mut Vec<Line<'static>>) {
     {
         out.push(Line::raw(sanitize(line).into_owned()));
     }
+}
+
+/// Lines longer than `width` continue on the next row after a `↪` mark
+/// (URLs, MOVE clauses and check reasons are read whole, never cut).
+fn wrap(lines: Vec<Line<'static>>, width: usize, t: &Theme) -> Vec<Line<'static>> {
+    let mark = if t.ascii { "> " } else { "↪ " };
+    let width = width.max(8);
+    let mut out = Vec::with_capacity(lines.len());
+    for line in lines {
+        if line.width() <= width {
+            out.push(line);
+            continue;
+        }
+        let base = line.style;
+        // Continuations keep the line's own indentation, then the mark.
+        let indent = line
+            .spans
+            .iter()
+            .flat_map(|s| s.content.chars())
+            .take_while(|c| *c == ' ')
+            .count()
+            .min(width / 2);
+        let lead = format!("{}{mark}", " ".repeat(indent));
+        let mut row: Vec<Span<'static>> = Vec::new();
+        let mut used = 0;
+        for span in line.spans {
+            let mut piece = String::new();
+            for c in span.content.chars() {
+                let w = if c.is_ascii() {
+                    1
+                } else {
+                    Span::raw(c.to_string()).width()
+                };
+                if used + w > width {
+                    if !piece.is_empty() {
+                        row.push(Span::styled(std::mem::take(&mut piece), span.style));
+                    }
+                    out.push(Line::from(std::mem::take(&mut row)).style(base));
+                    row.push(Span::styled(lead.clone(), t.muted));
+                    used = indent + 2;
+                }
+                piece.push(c);
+                used += w;
+            }
+            if !piece.is_empty() {
+                row.push(Span::styled(piece, span.style));
+            }
+        }
+        if !row.is_empty() {
+            out.push(Line::from(row).style(base));
+        }
+    }
+    out
 }
 
 /// The first and last lines of a long list, with how many were left out

@@ -117,6 +117,8 @@ impl Hist {
             start: Some(start),
             finish: Some(finish),
             user_name: Some("NT SERVICE\\SQLAgent".into()),
+            software_major_version: Some(13),
+            has_backup_checksums: Some(true),
             name: None,
             description: None,
             backup_size: Some(1 << 20),

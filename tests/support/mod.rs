@@ -1090,7 +1090,10 @@ fn is_write(sql: &str) -> bool {
         .next()
         .unwrap_or("")
         .to_ascii_uppercase();
-    matches!(word.as_str(), "RESTORE" | "USE" | "EXEC")
+    matches!(
+        word.as_str(),
+        "RESTORE" | "USE" | "EXEC" | "BACKUP" | "ALTER" | "DBCC"
+    )
 }
 
 /// An INFO token (0xAB): same layout as ERROR, class <= 10.
@@ -1113,9 +1116,11 @@ fn info(out: &mut Vec<u8>, number: i32, msg: &str) {
 /// INFO messages and a success message, or the injected failure.
 fn write_reply(out: &mut Vec<u8>, opt: &ServerOptions, sql: &str) {
     opt.writes.lock().unwrap().push(sql.to_string());
-    let upper = sql.to_ascii_uppercase();
+    let upper = sql.trim_start().to_ascii_uppercase();
     let verb = if upper.contains("RESTORE LOG") {
         "RESTORE LOG"
+    } else if upper.contains("BACKUP LOG") {
+        "BACKUP LOG"
     } else {
         "RESTORE DATABASE"
     };
@@ -1140,13 +1145,30 @@ fn write_reply(out: &mut Vec<u8>, opt: &ServerOptions, sql: &str) {
         done(out, 0x10, 0);
         return;
     }
+    if upper.starts_with("ALTER DATABASE") {
+        if upper.contains("ROLLBACK IMMEDIATE") {
+            info(out, 5060, "Nonqualified transactions are being rolled back. Estimated rollback completion: 100%.");
+        }
+        done(out, 0x00, 0);
+        return;
+    }
+    if upper.starts_with("DBCC CHECKDB") {
+        // WITH NO_INFOMSGS: a sound database answers with nothing at all.
+        done(out, 0x00, 0);
+        return;
+    }
+    if upper.starts_with("RESTORE VERIFYONLY") {
+        info(out, 3262, "The backup set on file 1 is valid.");
+        done(out, 0x00, 0);
+        return;
+    }
     if upper.contains("SP_RDA_REAUTHORIZE_DB") {
         info(out, 5701, "Changed database context.");
         done(out, 0x01, 0);
         done(out, 0x10, 0);
         return;
     }
-    if upper.contains(" FROM ") {
+    if upper.contains(" FROM ") || upper.contains(" TO ") {
         for p in (10..=100).step_by(10) {
             info(out, 3211, &format!("{p} percent processed."));
         }

@@ -3,9 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::restore_facts::{self, UrlCredential};
+use super::safety::Existing;
+use crate::analysis::restore_facts::{self, BackupFile, UrlCredential};
 use crate::analysis::RestorePlan;
-use crate::model::{container_of_url, Instance};
+use crate::model::{container_of_url, Estate, Instance};
+use crate::tsql::TailLog;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -13,6 +15,8 @@ pub enum Outcome {
     Pass,
     Fail,
     Unknown,
+    /// Allowed, but the operator must know (REPLACE, no tail-log backup).
+    Warn,
 }
 
 impl Outcome {
@@ -21,6 +25,7 @@ impl Outcome {
             Outcome::Pass => "PASS",
             Outcome::Fail => "FAIL",
             Outcome::Unknown => "????",
+            Outcome::Warn => "WARN",
         }
     }
 }
@@ -52,17 +57,294 @@ pub struct CheckInput<'a> {
     pub connectable: bool,
     /// Blob URLs known to exist in storage (a container listing), if any.
     pub present_blobs: Option<&'a std::collections::BTreeSet<String>>,
+    /// The database a REPLACE overwrites, when it exists.
+    pub existing: Option<&'a Existing>,
+    /// The tail-log backup the script takes first, if any.
+    pub tail_log: Option<&'a TailLog>,
+    /// The script takes the target to SINGLE_USER first.
+    pub single_user: bool,
+    /// MOVE clauses the script writes.
+    pub moves: usize,
+    /// The source database exists on the target under its own name (its
+    /// files are in use there: a copy under a new name needs MOVE).
+    pub source_on_target: bool,
+    pub facts: &'a Facts,
+}
+
+/// What history says about the backups of a plan.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// The full backup's files (backupfile); None when not collected.
+    pub files: Option<Vec<BackupFile>>,
+    /// `software_major_version` of the full backup.
+    pub backup_major: Option<u32>,
+    /// Bytes of every backup in the plan (`backup_size`), when all are known.
+    pub backup_bytes: Option<u64>,
+    /// Backups of the plan taken without CHECKSUM (`has_backup_checksums = 0`).
+    pub without_checksums: Vec<i64>,
+}
+
+impl Facts {
+    /// Reads the facts of `plan`'s backups from the instance that recorded them.
+    pub fn gather(estate: &Estate, plan: &RestorePlan, source_instance: &str) -> Facts {
+        let Some(full) = plan.steps.first() else {
+            return Facts::default();
+        };
+        let inst = estate
+            .instance(&full.source_instance)
+            .or_else(|| estate.instance(source_instance));
+        let Some(inst) = inst else {
+            return Facts::default();
+        };
+        let set = |id: i64| {
+            estate
+                .instances
+                .iter()
+                .flat_map(|i| &i.backups)
+                .find(|b| b.backup_set_id == id && b.collected_from == inst.name)
+                .or_else(|| inst.backups.iter().find(|b| b.backup_set_id == id))
+        };
+        let size_of = |id: i64| set(id).and_then(|b| b.backup_size);
+        Facts {
+            files: restore_facts::backup_files(inst, full.backup_set_id),
+            backup_major: inst
+                .backups
+                .iter()
+                .find(|b| b.backup_set_id == full.backup_set_id)
+                .and_then(|b| b.software_major_version),
+            backup_bytes: plan
+                .steps
+                .iter()
+                .map(|s| size_of(s.backup_set_id))
+                .sum::<Option<u64>>(),
+            without_checksums: plan
+                .steps
+                .iter()
+                .map(|s| s.backup_set_id)
+                .filter(|id| set(*id).and_then(|b| b.has_backup_checksums) == Some(false))
+                .collect(),
+        }
+    }
 }
 
 /// Every check, in the order the wizard shows them.
 pub fn run(input: &CheckInput<'_>) -> Vec<Check> {
     vec![
         chain(input.plan),
+        version(input),
         files(input),
+        sizes(input),
         credential(input),
         target_exists(input),
+        exclusive(input),
+        tail_log(input),
+        moves(input),
         writes(input),
     ]
+}
+
+/// Whether the source database's files are in use on the target: known
+/// to exist there, or (on its own instance) not known to be gone.
+pub fn source_on_target(target: Option<&Instance>, database: &str, same_instance: bool) -> bool {
+    let exists = target.and_then(|t| restore_facts::target_exists(t, database));
+    if same_instance {
+        exists != Some(false)
+    } else {
+        exists == Some(true)
+    }
+}
+
+/// "12.3 GiB", "512 MiB".
+pub fn bytes(n: u64) -> String {
+    const MIB: f64 = 1024.0 * 1024.0;
+    let mib = n as f64 / MIB;
+    if mib >= 1024.0 {
+        format!("{:.1} GiB", mib / 1024.0)
+    } else {
+        format!("{mib:.0} MiB")
+    }
+}
+
+fn version_name(major: u32) -> String {
+    let info = crate::model::ServerInfo {
+        product_version: Some(format!("{major}.0")),
+        ..Default::default()
+    };
+    format!("SQL Server {} ({major})", info.version_name())
+}
+
+/// A backup restores on the same or a newer major version, never an older one.
+fn version(input: &CheckInput<'_>) -> Check {
+    const NAME: &str = "target version can read the backup";
+    let target = input.target.and_then(|t| t.server.major_version());
+    match (input.facts.backup_major, target) {
+        (Some(b), Some(t)) if b > t => check(
+            NAME,
+            Outcome::Fail,
+            format!(
+                "the backup was taken on {}; the target runs {}: a backup cannot be restored on an older version",
+                version_name(b),
+                version_name(t)
+            ),
+        ),
+        (Some(b), Some(t)) if b < t => check(
+            NAME,
+            Outcome::Pass,
+            format!(
+                "{} backup on {}: the database is upgraded during recovery (no way back to {b})",
+                version_name(b),
+                version_name(t)
+            ),
+        ),
+        (Some(b), Some(_)) => check(NAME, Outcome::Pass, format!("both {}", version_name(b))),
+        (None, _) => check(
+            NAME,
+            Outcome::Unknown,
+            "software_major_version of the backup is not in the history",
+        ),
+        (_, None) => check(
+            NAME,
+            Outcome::Unknown,
+            "the target's product_version is not known",
+        ),
+    }
+}
+
+/// What the restore writes: the backup sizes and the files it creates. Free
+/// space on the target's volumes is not collected (sys.dm_os_volume_stats),
+/// so the check says how much room is needed.
+fn sizes(input: &CheckInput<'_>) -> Check {
+    const NAME: &str = "sizes and free space";
+    let restored: Option<u64> = input
+        .facts
+        .files
+        .as_ref()
+        .and_then(|f| f.iter().map(|f| f.file_size).sum::<Option<u64>>());
+    let mut parts = Vec::new();
+    if let Some(b) = input.facts.backup_bytes {
+        parts.push(format!("{} of backups to read", bytes(b)));
+    }
+    if let (Some(files), Some(total)) = (&input.facts.files, restored) {
+        let of = |t: &str| {
+            files
+                .iter()
+                .filter(|f| (f.file_type == "L") == (t == "L"))
+                .filter_map(|f| f.file_size)
+                .sum::<u64>()
+        };
+        parts.push(format!(
+            "the database files take {} once restored (data {}, log {})",
+            bytes(total),
+            bytes(of("D")),
+            bytes(of("L"))
+        ));
+    }
+    if parts.is_empty() {
+        return check(
+            NAME,
+            Outcome::Unknown,
+            "backup and file sizes are not in the collected history (backupset.backup_size, backupfile.file_size)",
+        );
+    }
+    parts.push(
+        "free space on the target's volumes is not collected: check that they hold the files"
+            .into(),
+    );
+    check(NAME, Outcome::Unknown, parts.join("; "))
+}
+
+fn exclusive(input: &CheckInput<'_>) -> Check {
+    const NAME: &str = "exclusive access to the target database";
+    match (input.existing, input.replace) {
+        (Some(e), true) if input.single_user => check(
+            NAME,
+            Outcome::Warn,
+            format!(
+                "first step: ALTER DATABASE … SET SINGLE_USER WITH ROLLBACK IMMEDIATE: sessions in {} are disconnected and their open transactions rolled back",
+                e.name
+            ),
+        ),
+        (Some(e), true) => check(
+            NAME,
+            Outcome::Pass,
+            format!("{} is {}: nobody can be connected to it", e.name, e.state),
+        ),
+        _ => check(NAME, Outcome::Pass, "a new database: nobody is connected to it"),
+    }
+}
+
+fn tail_log(input: &CheckInput<'_>) -> Check {
+    const NAME: &str = "tail-log backup";
+    let Some(e) = input.existing.filter(|_| input.replace) else {
+        return check(
+            NAME,
+            Outcome::Pass,
+            "not needed: no existing database is overwritten",
+        );
+    };
+    match (input.tail_log, e.has_tail) {
+        (Some(t), _) => check(
+            NAME,
+            Outcome::Pass,
+            format!(
+                "BACKUP LOG … WITH NORECOVERY{} to {} first: keeps {}{}",
+                if t.no_truncate { ", NO_TRUNCATE" } else { "" },
+                t.file,
+                t.keeps,
+                if t.restore_it {
+                    "; restored last, so nothing is lost"
+                } else {
+                    ""
+                }
+            ),
+        ),
+        (None, true) => check(
+            NAME,
+            Outcome::Warn,
+            format!("off: {} of {} ({}) would be lost", e.keeps, e.name, e.model),
+        ),
+        (None, false) => check(
+            NAME,
+            Outcome::Pass,
+            format!(
+                "not possible: {} is {} / {} (no log to back up)",
+                e.name, e.model, e.state
+            ),
+        ),
+    }
+}
+
+/// A copy under a new name on the instance that holds the original needs
+/// its files moved, or RESTORE fails on files in use.
+fn moves(input: &CheckInput<'_>) -> Check {
+    const NAME: &str = "file moves";
+    if input.replace {
+        return check(NAME, Outcome::Pass, "same name: the files keep their paths");
+    }
+    if input.moves > 0 {
+        return check(
+            NAME,
+            Outcome::Pass,
+            format!("{} file(s) moved to new paths", input.moves),
+        );
+    }
+    match (&input.facts.files, input.source_on_target) {
+        (_, false) => check(
+            NAME,
+            Outcome::Pass,
+            "no MOVE: the original database is not on the target, its paths are free there",
+        ),
+        (None, true) => check(
+            NAME,
+            Outcome::Fail,
+            "msdb.dbo.backupfile was not collected: give MOVE targets (--move LOGICAL=PATH), the original files are in use on this instance",
+        ),
+        (Some(_), true) => check(
+            NAME,
+            Outcome::Fail,
+            "no MOVE clauses: the original database's files are in use on this instance",
+        ),
+    }
 }
 
 fn chain(plan: &RestorePlan) -> Check {
@@ -205,10 +487,14 @@ fn target_exists(input: &CheckInput<'_>) -> Check {
         ),
         (Some(true), true) => check(
             NAME,
-            Outcome::Pass,
+            Outcome::Warn,
             format!(
-                "{} exists and will be overwritten (REPLACE)",
-                input.target_name
+                "{} exists{} and will be overwritten (REPLACE): its data is replaced by the backup's",
+                input.target_name,
+                input
+                    .existing
+                    .map(|e| format!(" ({}, {})", e.state, e.model))
+                    .unwrap_or_default()
             ),
         ),
         (Some(true), false) => check(
@@ -247,5 +533,127 @@ fn writes(input: &CheckInput<'_>) -> Check {
             Outcome::Fail,
             "allow_writes is not set for this instance in the config: chainwatch stays read-only",
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::Target;
+
+    fn plan() -> RestorePlan {
+        RestorePlan {
+            target: Target::Latest,
+            recoverable: true,
+            reason: String::new(),
+            steps: Vec::new(),
+            recovery_point: None,
+            recovery_lsn: None,
+            nearest_before: None,
+            nearest_after: None,
+            path: "current",
+            fork: None,
+            needs: None,
+            native_alternative: None,
+            warnings: Vec::new(),
+        }
+    }
+
+    fn target(version: &str) -> Instance {
+        Instance {
+            name: "T".into(),
+            server: crate::model::ServerInfo {
+                product_version: Some(version.into()),
+                ..Default::default()
+            },
+            databases: Vec::new(),
+            backups: Vec::new(),
+            history_collected: true,
+            missing_tables: Vec::new(),
+            row_problems: Vec::new(),
+            tables: Default::default(),
+        }
+    }
+
+    fn input<'a>(
+        plan: &'a RestorePlan,
+        target: &'a Instance,
+        facts: &'a Facts,
+        existing: Option<&'a Existing>,
+    ) -> CheckInput<'a> {
+        CheckInput {
+            plan,
+            target: Some(target),
+            target_name: "Sales",
+            replace: existing.is_some(),
+            allow_writes: true,
+            connectable: true,
+            present_blobs: None,
+            existing,
+            tail_log: None,
+            single_user: false,
+            moves: 0,
+            source_on_target: true,
+            facts,
+        }
+    }
+
+    fn find<'a>(checks: &'a [Check], name: &str) -> &'a Check {
+        checks.iter().find(|c| c.name == name).unwrap()
+    }
+
+    #[test]
+    fn a_newer_backup_never_restores_on_an_older_server() {
+        let (p, t) = (plan(), target("13.0.5026.0"));
+        let facts = Facts {
+            backup_major: Some(15),
+            ..Facts::default()
+        };
+        let c = run(&input(&p, &t, &facts, None));
+        let v = find(&c, "target version can read the backup");
+        assert_eq!(v.outcome, Outcome::Fail);
+        assert!(v.reason.contains("SQL Server 2019 (15)"), "{}", v.reason);
+        assert!(v.reason.contains("SQL Server 2016 (13)"), "{}", v.reason);
+        let facts = Facts {
+            backup_major: Some(12),
+            ..Facts::default()
+        };
+        let c = run(&input(&p, &t, &facts, None));
+        assert_eq!(
+            find(&c, "target version can read the backup").outcome,
+            Outcome::Pass
+        );
+    }
+
+    #[test]
+    fn replace_without_a_tail_says_what_is_lost_and_a_copy_needs_moves() {
+        let (p, t) = (plan(), target("15.0.2000.5"));
+        let facts = Facts {
+            files: Some(Vec::new()),
+            backup_bytes: Some(3 << 30),
+            ..Facts::default()
+        };
+        let e = Existing {
+            name: "Sales".into(),
+            state: "ONLINE".into(),
+            model: "FULL".into(),
+            damaged: false,
+            has_tail: true,
+            keeps: "changes since the last log backup (1h05m)".into(),
+        };
+        let c = run(&input(&p, &t, &facts, Some(&e)));
+        let tail = find(&c, "tail-log backup");
+        assert_eq!(tail.outcome, Outcome::Warn);
+        assert_eq!(
+            tail.reason,
+            "off: changes since the last log backup (1h05m) of Sales (FULL) would be lost"
+        );
+        assert!(find(&c, "sizes and free space")
+            .reason
+            .contains("3.0 GiB of backups"));
+        // A new name on the instance that holds the original, without MOVE: refused.
+        let c = run(&input(&p, &t, &facts, None));
+        assert_eq!(find(&c, "file moves").outcome, Outcome::Fail);
+        assert!(c.iter().all(|c| c.outcome != Outcome::Warn), "{c:?}");
     }
 }

@@ -8,19 +8,22 @@ pub mod checks;
 pub mod persist;
 mod point;
 mod progress;
+pub mod safety;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use crate::analysis::restore_facts::FileMove;
 use crate::analysis::restore_facts::{self, UrlCredential};
 use crate::analysis::{analyze_database, plan, RestorePlan, Target, Window};
 use crate::model::{Estate, Lsn};
 use crate::tsql::{self, BatchKind, Reauthorize, RestoreOptions, Script};
 pub use checks::{Check, Outcome};
 pub use point::PointMode;
-pub use progress::{BatchRun, ExecProgress};
+pub use progress::{measured, BatchRun, ExecProgress};
+pub use safety::Existing;
 
 /// The wizard's steps, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -57,13 +60,15 @@ impl Step {
     }
 }
 
-/// One logical → physical file mapping (MOVE).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileMove {
-    pub logical: String,
-    pub file_type: String,
-    pub original: String,
-    pub physical: String,
+/// The fields of the first step, in the order they are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetField {
+    Instance,
+    RestoreAs,
+    NewName,
+    TailLog,
+    VerifyFirst,
+    CheckDb,
 }
 
 /// Which text is being typed.
@@ -106,6 +111,11 @@ pub enum Key {
     SaveScript,
     Retry,
     ExportSummary,
+    /// Scroll the step's text a page, or to its start / end.
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
 }
 
 /// What the app must do after a key.
@@ -152,8 +162,22 @@ pub struct Wizard {
     pub database: String,
     pub step: Step,
     pub target_instance: String,
-    /// None = the same name (REPLACE).
+    /// None = the same name (REPLACE, an explicit choice); the default is a
+    /// new name, `<db>_restored_<yyyymmdd_hhmm>`.
     pub new_name: Option<String>,
+    /// Take a tail-log backup of the database a REPLACE overwrites (on by
+    /// default when its log holds anything).
+    #[serde(default)]
+    pub tail_log: bool,
+    /// RESTORE VERIFYONLY … WITH CHECKSUM of every backup first.
+    #[serde(default)]
+    pub verify_first: bool,
+    /// DBCC CHECKDB after the recovery.
+    #[serde(default)]
+    pub checkdb: bool,
+    /// The database a REPLACE would overwrite, when it exists on the target.
+    #[serde(default)]
+    pub existing: Option<Existing>,
     pub point_mode: PointMode,
     pub point_time: Option<DateTime<Utc>>,
     pub lsn_text: String,
@@ -186,6 +210,13 @@ pub struct Wizard {
     pub input: Option<Input>,
     pub message: Option<String>,
     pub created: DateTime<Utc>,
+    /// Esc was pressed once on a wizard with choices made: the next Esc closes it.
+    #[serde(skip)]
+    pub close_asked: bool,
+    /// (lines, height) of the step's text as last drawn: paging and the
+    /// end of the scroll follow what the operator sees.
+    #[serde(skip)]
+    pub view: std::cell::Cell<(usize, usize)>,
     /// The operator typed the name in this process (never restored from disk).
     #[serde(skip)]
     pub confirmed: bool,
@@ -211,12 +242,16 @@ impl Wizard {
                 restore_facts::scoped_credentials(inst, database).unwrap_or_default(),
             )
         });
-        Ok(Wizard {
+        let mut w = Wizard {
             source_instance: instance.into(),
             database: database.into(),
             step: Step::Target,
             target_instance: instance.into(),
-            new_name: None,
+            new_name: Some(restore_facts::default_restore_name(database, env.now)),
+            tail_log: true,
+            verify_first: false,
+            checkdb: false,
+            existing: None,
             point_mode: PointMode::Latest,
             point_time: None,
             lsn_text: String::new(),
@@ -238,9 +273,54 @@ impl Wizard {
             input: None,
             message: None,
             created: env.now,
+            close_asked: false,
+            view: Default::default(),
             confirmed: false,
             reauth_confirmed: false,
-        })
+        };
+        w.survey(env);
+        Ok(w)
+    }
+
+    /// Looks at the database a REPLACE would overwrite on the target.
+    fn survey(&mut self, env: &Env<'_>) {
+        self.existing = if self.replace() {
+            safety::existing(
+                env.estate.instance(&self.target_instance),
+                self.target_name(),
+                env.now,
+            )
+        } else {
+            None
+        };
+    }
+
+    /// The fields of the first step as they are shown now.
+    pub fn target_fields(&self) -> Vec<TargetField> {
+        let mut f = vec![TargetField::Instance, TargetField::RestoreAs];
+        if self.new_name.is_some() {
+            f.push(TargetField::NewName);
+        }
+        if self.existing.as_ref().is_some_and(|e| e.has_tail) {
+            f.push(TargetField::TailLog);
+        }
+        f.push(TargetField::VerifyFirst);
+        f.push(TargetField::CheckDb);
+        f
+    }
+
+    fn target_field(&self) -> Option<TargetField> {
+        self.target_fields().get(self.field).copied()
+    }
+
+    /// SINGLE_USER WITH ROLLBACK IMMEDIATE first: REPLACE over a database
+    /// sessions may be using.
+    pub fn single_user(&self) -> bool {
+        self.replace()
+            && self
+                .existing
+                .as_ref()
+                .is_some_and(Existing::needs_exclusive)
     }
 
     /// The name the database is restored as.
@@ -315,8 +395,9 @@ impl Wizard {
             return self.typing(key, env);
         }
         self.message = None;
+        let close_asked = std::mem::take(&mut self.close_asked);
         match key {
-            Key::Cancel => self.cancel(),
+            Key::Cancel => self.cancel(close_asked),
             Key::Back => {
                 self.back();
                 Effect::None
@@ -324,12 +405,26 @@ impl Wizard {
             Key::Next => self.next(env),
             Key::Up => {
                 self.field = self.field.saturating_sub(1);
-                self.scroll = self.scroll.saturating_sub(1);
+                if self.field_count() == usize::MAX {
+                    self.scroll = self.scroll.saturating_sub(1);
+                }
                 Effect::None
             }
             Key::Down => {
                 self.field = (self.field + 1).min(self.field_count().saturating_sub(1));
-                self.scroll += 1;
+                if self.field_count() == usize::MAX {
+                    self.scroll = (self.scroll + 1).min(self.max_scroll());
+                }
+                Effect::None
+            }
+            Key::PageUp | Key::PageDown | Key::Top | Key::Bottom => {
+                let page = self.view.get().1.saturating_sub(1).max(1);
+                self.scroll = match key {
+                    Key::PageUp => self.scroll.saturating_sub(page),
+                    Key::PageDown => (self.scroll + page).min(self.max_scroll()),
+                    Key::Top => 0,
+                    _ => self.max_scroll(),
+                };
                 Effect::None
             }
             Key::Left | Key::Right | Key::CoarseLeft | Key::CoarseRight | Key::Toggle => {
@@ -350,9 +445,18 @@ impl Wizard {
         }
     }
 
+    /// The last line can be at the bottom of the view, not above it.
+    fn max_scroll(&self) -> usize {
+        let (lines, height) = self.view.get();
+        if height == 0 {
+            return usize::MAX; // never drawn: the drawing clamps
+        }
+        lines.saturating_sub(height)
+    }
+
     fn field_count(&self) -> usize {
         match self.step {
-            Step::Target => 3,
+            Step::Target => self.target_fields().len(),
             Step::Point => 2,
             Step::Files => self.moves.len(),
             Step::Reauthorize => 2,
@@ -360,15 +464,25 @@ impl Wizard {
         }
     }
 
-    fn cancel(&mut self) -> Effect {
+    /// Esc: while running, stop after the current step; once something ran,
+    /// close and keep the state; otherwise ask first — closing discards the
+    /// saved wizard, and one stray Esc must not.
+    fn cancel(&mut self, asked: bool) -> Effect {
         if self.exec.running {
             self.exec.cancel_requested = true;
             self.message = Some("cancel requested: stopping after the current step".into());
             return Effect::None;
         }
-        Effect::Close {
-            keep_state: self.exec.next > 0,
+        let keep_state = self.exec.next > 0;
+        if !keep_state && !asked {
+            self.close_asked = true;
+            self.message = Some(
+                "Esc again closes the wizard and discards its saved choices (s saves the script first); any other key stays"
+                    .into(),
+            );
+            return Effect::None;
         }
+        Effect::Close { keep_state }
     }
 
     fn back(&mut self) {
@@ -396,8 +510,9 @@ impl Wizard {
     fn next(&mut self, env: &Env<'_>) -> Effect {
         match self.step {
             Step::Target => {
+                self.survey(env);
                 if let Some(name) = &self.new_name {
-                    if let Err(e) = tsql::quote_ident(name) {
+                    if let Err(e) = tsql::script_ident(name) {
                         self.message = Some(format!("new name: {e}"));
                         return Effect::None;
                     }
@@ -511,8 +626,9 @@ impl Wizard {
 
     fn change(&mut self, key: Key, env: &Env<'_>) {
         let forward = matches!(key, Key::Right | Key::CoarseRight | Key::Toggle);
+        let target_field = self.target_field();
         match (self.step, self.field) {
-            (Step::Target, 0) => {
+            (Step::Target, _) if target_field == Some(TargetField::Instance) => {
                 let names: Vec<&str> = env
                     .estate
                     .instances
@@ -528,12 +644,26 @@ impl Wizard {
                     };
                     self.target_instance = names[j].to_string();
                 }
+                self.survey(env);
             }
-            (Step::Target, 1) => {
+            (Step::Target, _) if target_field == Some(TargetField::RestoreAs) => {
                 self.new_name = match self.new_name {
                     Some(_) => None,
-                    None => Some(format!("{}_restored", self.database)),
+                    None => Some(restore_facts::default_restore_name(&self.database, env.now)),
                 };
+                self.survey(env);
+                if self.replace() {
+                    self.tail_log = true;
+                }
+            }
+            (Step::Target, _) if target_field == Some(TargetField::TailLog) => {
+                self.tail_log = !self.tail_log;
+            }
+            (Step::Target, _) if target_field == Some(TargetField::VerifyFirst) => {
+                self.verify_first = !self.verify_first;
+            }
+            (Step::Target, _) if target_field == Some(TargetField::CheckDb) => {
+                self.checkdb = !self.checkdb;
             }
             (Step::Point, 0) => {
                 self.point_mode = self.point_mode.step(forward);
@@ -590,7 +720,9 @@ impl Wizard {
 
     fn edit(&mut self) {
         let field = match (self.step, self.field) {
-            (Step::Target, 2) if self.new_name.is_some() => InputField::NewName,
+            (Step::Target, _) if self.target_field() == Some(TargetField::NewName) => {
+                InputField::NewName
+            }
             (Step::Point, 1) if self.point_mode == PointMode::Lsn => InputField::Lsn,
             (Step::Files, i) if i < self.moves.len() => InputField::MovePath(i),
             _ => return,
@@ -639,10 +771,16 @@ impl Wizard {
         match input.field {
             InputField::NewName => {
                 let name = input.text.trim().to_string();
-                match tsql::quote_ident(&name) {
+                match tsql::script_ident(&name) {
+                    Ok(_) if name.eq_ignore_ascii_case(&self.database) => {
+                        self.message = Some(format!(
+                            "new name: {name} is the database's own name: choose \"same name (REPLACE)\" to overwrite it"
+                        ))
+                    }
                     Ok(_) => self.new_name = Some(name),
                     Err(e) => self.message = Some(format!("new name: {e}")),
                 }
+                self.survey(env);
             }
             InputField::Lsn => {
                 self.lsn_text = input.text.trim().to_string();
@@ -743,23 +881,14 @@ impl Wizard {
         self.start_restore()
     }
 
-    /// The backup files of the plan's full backup become MOVE rows.
+    /// The backup files of the plan's full backup become MOVE rows (the
+    /// paths the operator edited are kept).
     fn load_files(&mut self, env: &Env<'_>, plan: &RestorePlan) {
         let Some(full) = plan.steps.first() else {
             return;
         };
-        let inst = env
-            .estate
-            .instances
-            .iter()
-            .find(|i| i.name == full.source_instance)
-            .or_else(|| env.estate.instance(&self.source_instance));
-        let files = inst.and_then(|i| restore_facts::backup_files(i, full.backup_set_id));
-        let renamed = |p: &str| match &self.new_name {
-            Some(n) => restore_facts::renamed_path(p, &self.database, n),
-            None => p.to_string(),
-        };
-        match files {
+        let facts = checks::Facts::gather(env.estate, plan, &self.source_instance);
+        match facts.files {
             None => {
                 self.files_note = Some("msdb.dbo.backupfile was not collected: no MOVE clauses (files restore to their original paths)".into());
                 self.moves.clear();
@@ -779,18 +908,16 @@ impl Wizard {
                     .filter(|m| m.physical != m.original)
                     .map(|m| (m.logical.clone(), m.physical.clone()))
                     .collect();
-                self.moves = list
-                    .into_iter()
-                    .map(|f| FileMove {
-                        physical: keep
-                            .get(&f.logical_name)
-                            .cloned()
-                            .unwrap_or_else(|| renamed(&f.physical_name)),
-                        logical: f.logical_name,
-                        file_type: f.file_type,
-                        original: f.physical_name,
-                    })
-                    .collect();
+                self.moves =
+                    restore_facts::file_moves(&list, &self.database, self.new_name.as_deref())
+                        .into_iter()
+                        .map(|mut m| {
+                            if let Some(p) = keep.get(&m.logical) {
+                                m.physical = p.clone();
+                            }
+                            m
+                        })
+                        .collect();
             }
         }
         self.plan_lines = plan_lines(plan);
@@ -836,6 +963,10 @@ impl Wizard {
                 self.credential_for_url = Some(name);
             }
         }
+        self.survey(env);
+        let facts = checks::Facts::gather(env.estate, &plan, &self.source_instance);
+        let mut options = self.options(&plan, env.now);
+        options.without_checksums = facts.without_checksums.clone();
         self.checks = checks::run(&checks::CheckInput {
             plan: &plan,
             target,
@@ -844,13 +975,43 @@ impl Wizard {
             allow_writes: access.allow_writes,
             connectable: access.connectable,
             present_blobs: env.present_blobs,
+            existing: self.existing.as_ref(),
+            tail_log: options.tail_log.as_ref(),
+            single_user: options.single_user,
+            moves: options.moves.len(),
+            source_on_target: checks::source_on_target(
+                target,
+                &self.database,
+                self.target_instance == self.source_instance,
+            ),
+            facts: &facts,
         });
         self.plan_lines = plan_lines(&plan);
-        self.script = self.build_script(&plan);
+        self.script =
+            tsql::restore_batches(&self.database, &plan, &options).unwrap_or_else(|e| Script {
+                header: vec![format!("cannot write the script: {e}")],
+                batches: Vec::new(),
+            });
     }
 
-    fn options(&self) -> RestoreOptions {
+    /// The tail-log step is restored last only when the restore brings the
+    /// same database back to its latest point.
+    fn same_database_latest(&self) -> bool {
+        self.replace()
+            && self.target_instance == self.source_instance
+            && self.point_mode == PointMode::Latest
+    }
+
+    fn options(&self, plan: &RestorePlan, now: DateTime<Utc>) -> RestoreOptions {
+        let tail_log = match (&self.existing, self.replace() && self.tail_log) {
+            (Some(e), true) => safety::tail_log(e, plan, self.same_database_latest(), now),
+            _ => None,
+        };
         RestoreOptions {
+            verify_first: self.verify_first,
+            checkdb: self.checkdb,
+            single_user: self.single_user(),
+            tail_log,
             target_name: self.new_name.clone(),
             replace: self.replace(),
             moves: self
@@ -869,14 +1030,8 @@ impl Wizard {
                 }),
                 _ => None,
             },
+            without_checksums: Vec::new(),
         }
-    }
-
-    fn build_script(&self, plan: &RestorePlan) -> Script {
-        tsql::restore_batches(&self.database, plan, &self.options()).unwrap_or_else(|e| Script {
-            header: vec![format!("cannot write the script: {e}")],
-            batches: Vec::new(),
-        })
     }
 
     /// Rewrites only the reauthorize batch (the restore part may have run).
@@ -922,6 +1077,20 @@ impl Wizard {
             self.exec.runs.iter().map(|r| r.elapsed_ms).sum::<u64>() as f64 / 1000.0,
             self.exec.runs.len()
         ));
+        let ok: Vec<(usize, u64)> = self
+            .exec
+            .runs
+            .iter()
+            .filter(|r| r.result == "ok")
+            .map(|r| (r.index, r.elapsed_ms))
+            .collect();
+        if self.exec.next >= self.restore_len() && !ok.is_empty() {
+            let mut m = measured(&self.script, &ok);
+            if let Some(c) = m.get_mut(0..1) {
+                c.make_ascii_uppercase();
+            }
+            out.push_str(&format!("{m}.\n"));
+        }
         if !self.verify.is_empty() {
             out.push_str("\n## Stretch link\n\n");
             for line in &self.verify {
@@ -990,7 +1159,36 @@ fn plan_lines(plan: &RestorePlan) -> Vec<String> {
         if let Some(l) = s.stop_at_lsn {
             line.push_str(&format!("  STOPATMARK lsn:{l}"));
         }
+        if s.restorability != "native" {
+            line.push_str(&format!("  [{}]", s.restorability));
+        }
+        if s.tail {
+            line.push_str("  (tail-log backup)");
+        }
+        if s.continue_after_error {
+            line.push_str("  CONTINUE_AFTER_ERROR");
+        }
         out.push(line);
+        if let Some(n) = &s.needs {
+            out.push(format!("     needs: {n}"));
+        }
+        for w in &s.warnings {
+            out.push(format!("     warning: {w}"));
+        }
+    }
+    if plan.path != "current" {
+        out.push(format!("recovery path: {}", plan.path));
+    }
+    if let Some(n) = &plan.needs {
+        out.push(format!("the plan needs: {n}"));
+    }
+    if let Some(alt) = &plan.native_alternative {
+        out.push(format!("RESTORE alone: {}", alt.reason));
+    }
+    for w in &plan.warnings {
+        if !plan.steps.iter().any(|s| s.warnings.contains(w)) {
+            out.push(format!("warning: {w}"));
+        }
     }
     out
 }

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::sqlserver::exec::ExecEvent;
+use crate::tsql::Script;
 
 /// One finished (or failed) batch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -142,5 +143,68 @@ impl ExecProgress {
         let avg = ok.iter().sum::<u64>() / ok.len() as u64;
         let current = avg * (100 - u64::from(self.percent.min(100))) / 100;
         Some(avg * remaining.saturating_sub(1) as u64 + current)
+    }
+}
+
+/// The measured restore time of a run: the batches that had the database
+/// down (single user to recovery), and the checks before and after apart.
+pub fn measured(script: &Script, elapsed: &[(usize, u64)]) -> String {
+    let mut down = 0u64;
+    let mut other = 0u64;
+    for (i, ms) in elapsed {
+        match script.batches.get(*i) {
+            Some(b) if b.kind.takes_database_down() => down += ms,
+            _ => other += ms,
+        }
+    }
+    format!(
+        "measured restore time (the RTO this restore achieved): {:.1} s from the first step that took the database down to recovery{}",
+        down as f64 / 1000.0,
+        if other > 0 {
+            format!("; verification and checks {:.1} s more", other as f64 / 1000.0)
+        } else {
+            String::new()
+        }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tsql::{Batch, BatchKind};
+
+    #[test]
+    fn restore_time_counts_only_the_steps_with_the_database_down() {
+        let b = |kind| Batch {
+            kind,
+            label: String::new(),
+            comments: Vec::new(),
+            sql: String::new(),
+            runnable: true,
+        };
+        let script = Script {
+            header: Vec::new(),
+            batches: vec![
+                b(BatchKind::Verify),
+                b(BatchKind::SingleUser),
+                b(BatchKind::TailLog),
+                b(BatchKind::RestoreData),
+                b(BatchKind::Recovery),
+                b(BatchKind::CheckDb),
+            ],
+        };
+        let line = measured(
+            &script,
+            &[
+                (0, 4000),
+                (1, 100),
+                (2, 900),
+                (3, 10_000),
+                (4, 1000),
+                (5, 7000),
+            ],
+        );
+        assert!(line.contains("12.0 s from the first step"), "{line}");
+        assert!(line.contains("checks 11.0 s more"), "{line}");
     }
 }
