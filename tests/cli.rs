@@ -441,18 +441,20 @@ fn demo_export_round_trips_through_the_snapshot_source() {
         .starts_with("2026-11-21T11:00:00"));
 }
 
-/// Runs the binary with its stdout a pipe whose reader is already gone.
+/// Runs the binary with its stdout a pipe whose reader is closed before
+/// the process starts, so its first write fails (a reader closed after the
+/// spawn races with small outputs that fit in the pipe's buffer).
 fn run_into_closed_pipe(args: &[&str]) -> std::process::Output {
     use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chainwatch"))
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    Command::new(env!("CARGO_BIN_EXE_chainwatch"))
         .args(args)
         .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
+        .stdout(writer)
         .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn chainwatch");
-    drop(child.stdout.take());
-    child.wait_with_output().expect("wait")
+        .output()
+        .expect("run chainwatch")
 }
 
 #[test]
