@@ -119,25 +119,11 @@ fn parser() -> Option<PathBuf> {
 
 fn step(kind: &'static str, id: i64, file: String) -> PlanStep {
     PlanStep {
-        kind,
-        backup_set_id: id,
-        backup_set_uuid: None,
         first_lsn: (id * 100).to_string().parse::<Lsn>().ok(),
         last_lsn: (id * 100 + 99).to_string().parse::<Lsn>().ok(),
-        files: vec![file],
         finish: Some(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()),
-        stop_at: None,
-        stop_at_local: None,
-        stop_at_lsn: None,
-        is_copy_only: false,
-        has_bulk_logged_data: false,
-        virtual_device: false,
-        restorability: "native",
-        needs: None,
-        tail: false,
-        continue_after_error: false,
-        warnings: Vec::new(),
         source_instance: "S".into(),
+        ..PlanStep::new(kind, id, vec![file])
     }
 }
 
@@ -153,25 +139,14 @@ fn restore(name: &str, latest: bool) -> Result<Script, chainwatch::tsql::QuoteEr
     if !latest {
         last.stop_at_lsn = "399".parse::<Lsn>().ok();
     }
-    let plan = RestorePlan {
-        target: Target::Latest,
-        recoverable: true,
-        reason: String::new(),
-        steps: vec![
+    let plan = RestorePlan::of_steps(
+        Target::Latest,
+        vec![
             step("full", 1, format!("D:\\b\\{name}.bak")),
             step("diff", 2, format!("D:\\b\\{name}.dif")),
             last,
         ],
-        recovery_point: None,
-        recovery_lsn: None,
-        nearest_before: None,
-        nearest_after: None,
-        path: "current",
-        fork: None,
-        needs: None,
-        native_alternative: None,
-        warnings: Vec::new(),
-    };
+    );
     let options = RestoreOptions {
         target_name: Some(name.to_string()),
         moves: vec![(name.to_string(), format!("E:\\data\\{name}.mdf"))],

@@ -59,25 +59,11 @@ fn name() -> impl Strategy<Value = String> {
 
 fn step(kind: &'static str, id: i64, file: String) -> PlanStep {
     PlanStep {
-        kind,
-        backup_set_id: id,
-        backup_set_uuid: None,
         first_lsn: (id * 100).to_string().parse::<Lsn>().ok(),
         last_lsn: (id * 100 + 99).to_string().parse::<Lsn>().ok(),
-        files: vec![file],
         finish: Some(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()),
-        stop_at: None,
-        stop_at_local: None,
-        stop_at_lsn: None,
-        is_copy_only: false,
-        has_bulk_logged_data: false,
-        virtual_device: false,
-        restorability: "native",
-        needs: None,
-        tail: false,
-        continue_after_error: false,
-        warnings: Vec::new(),
         source_instance: "S".into(),
+        ..PlanStep::new(kind, id, vec![file])
     }
 }
 
@@ -115,19 +101,8 @@ proptest! {
             steps.last_mut().unwrap().stop_at_lsn = "1099".parse::<Lsn>().ok();
         }
         let plan = RestorePlan {
-            target: Target::Latest,
-            recoverable: true,
             reason: format!("plan for {db}"),
-            steps,
-            recovery_point: None,
-            recovery_lsn: None,
-            nearest_before: None,
-            nearest_after: None,
-            path: "current",
-            fork: None,
-            needs: None,
-            native_alternative: None,
-            warnings: Vec::new(),
+            ..RestorePlan::of_steps(Target::Latest, steps)
         };
         let options = RestoreOptions {
             target_name: target.clone(),
@@ -263,21 +238,7 @@ proptest! {
 
 #[test]
 fn names_over_128_characters_are_refused() {
-    let plan = RestorePlan {
-        target: Target::Latest,
-        recoverable: true,
-        reason: String::new(),
-        steps: vec![step("full", 1, "D:\\x.bak".into())],
-        recovery_point: None,
-        recovery_lsn: None,
-        nearest_before: None,
-        nearest_after: None,
-        path: "current",
-        fork: None,
-        needs: None,
-        native_alternative: None,
-        warnings: Vec::new(),
-    };
+    let plan = RestorePlan::of_steps(Target::Latest, vec![step("full", 1, "D:\\x.bak".into())]);
     assert!(restore_batches(&"x".repeat(129), &plan, &RestoreOptions::default()).is_err());
     assert!(restore_batches(
         "ok",
@@ -305,21 +266,7 @@ proptest! {
     ) {
         let cut = name.char_indices().nth(at).map_or(name.len(), |(i, _)| i);
         let evil = format!("{}{bad}{}", &name[..cut], &name[cut..]);
-        let plan = RestorePlan {
-            target: Target::Latest,
-            recoverable: true,
-            reason: String::new(),
-            steps: vec![step("full", 1, if which == 1 { evil.clone() } else { "D:\\b\\x.bak".into() })],
-            recovery_point: None,
-            recovery_lsn: None,
-            nearest_before: None,
-            nearest_after: None,
-            path: "current",
-            fork: None,
-            needs: None,
-            native_alternative: None,
-            warnings: Vec::new(),
-        };
+        let plan = RestorePlan::of_steps(Target::Latest, vec![step("full", 1, if which == 1 { evil.clone() } else { "D:\\b\\x.bak".into() })]);
         let options = RestoreOptions {
             target_name: (which == 0).then(|| evil.clone()),
             moves: if which == 2 { vec![("data".into(), evil.clone())] } else { vec![] },

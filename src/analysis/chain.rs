@@ -938,7 +938,7 @@ pub(crate) fn fmt_time(t: Option<DateTime<Utc>>) -> String {
         .unwrap_or_else(|| "?".into())
 }
 
-fn short_guid(g: Option<Uuid>) -> String {
+pub(crate) fn short_guid(g: Option<Uuid>) -> String {
     g.map(|g| g.to_string()[..8].to_string())
         .unwrap_or_else(|| "?".into())
 }

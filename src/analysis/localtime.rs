@@ -162,15 +162,3 @@ pub fn resolve_local(rows: &[&BackupSet], local: NaiveDateTime, default: Option<
         }
     }
 }
-
-/// The server local time of an instant.
-pub fn local_of(rows: &[&BackupSet], t: DateTime<Utc>, default: Option<i32>) -> NaiveDateTime {
-    let changes = transitions(rows);
-    let fallback = rows
-        .iter()
-        .filter_map(|b| Some((b.finish_local?, b.finish?)))
-        .min_by_key(|(_, u)| ((*u - t).num_seconds().abs(), *u))
-        .map(|(l, u)| (l - u.naive_utc()).num_minutes())
-        .unwrap_or_else(|| i64::from(default.unwrap_or(0)));
-    t.naive_utc() + Duration::minutes(offset_at(t, &changes, fallback))
-}

@@ -10,7 +10,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::chain::{fmt_time, BreakReason, RecoveryPath};
-use super::localtime::{local_of, resolve_local, Local};
+use super::localtime::{resolve_local, Local};
 use super::window::{covering_in_path, log_time, path_run, StartPoint, Window};
 use super::DatabaseAnalysis;
 use crate::model::{BackupSet, Destination, Lsn};
@@ -87,6 +87,56 @@ pub struct RestorePlan {
     pub native_alternative: Option<Box<RestorePlan>>,
     /// What the operator must know before running it.
     pub warnings: Vec<String>,
+}
+
+impl PlanStep {
+    /// A natively restorable step of backup set `backup_set_id` reading
+    /// `files`, every other field empty (hand-made plans and tests).
+    pub fn new(kind: &'static str, backup_set_id: i64, files: Vec<String>) -> PlanStep {
+        PlanStep {
+            kind,
+            backup_set_id,
+            backup_set_uuid: None,
+            first_lsn: None,
+            last_lsn: None,
+            files,
+            finish: None,
+            stop_at: None,
+            stop_at_local: None,
+            stop_at_lsn: None,
+            is_copy_only: false,
+            has_bulk_logged_data: false,
+            virtual_device: false,
+            restorability: "native",
+            needs: None,
+            tail: false,
+            continue_after_error: false,
+            warnings: Vec::new(),
+            source_instance: String::new(),
+        }
+    }
+}
+
+impl RestorePlan {
+    /// A recoverable plan of `steps` on the current path, with no summary,
+    /// point or labels yet.
+    pub fn of_steps(target: Target, steps: Vec<PlanStep>) -> RestorePlan {
+        RestorePlan {
+            target,
+            recoverable: true,
+            reason: String::new(),
+            steps,
+            recovery_point: None,
+            recovery_lsn: None,
+            nearest_before: None,
+            nearest_after: None,
+            path: "current",
+            fork: None,
+            needs: None,
+            native_alternative: None,
+            warnings: Vec::new(),
+        }
+    }
 }
 
 /// Plans a restore of one analysed database to `target` on its current
@@ -190,16 +240,15 @@ fn plan_path(
         with_tool.get_or_insert(p);
     }
     let mut p = with_tool?;
-    p.native_alternative = native_alternative(analysis, path, target, &p).map(Box::new);
+    p.native_alternative = native_alternative(analysis, path, &p).map(Box::new);
     Some(p)
 }
 
-/// The best plan RESTORE alone can do, for a plan that needs a tool: the
-/// same target when reachable natively, else the newest native point before it.
+/// The best plan RESTORE alone can do, for a plan that needs a tool (no
+/// native plan reached its target): to the newest native point before it.
 fn native_alternative(
     analysis: &DatabaseAnalysis<'_>,
     path: &RecoveryPath,
-    target: Target,
     tool_plan: &RestorePlan,
 ) -> Option<RestorePlan> {
     let limit = tool_plan.recovery_point?;
@@ -208,11 +257,7 @@ fn native_alternative(
         .filter(|w| w.is_native() && w.from <= limit)
         .map(|w| w.to.min(limit))
         .max()?;
-    let wanted = match target {
-        Target::Latest => Target::Time(newest_native),
-        _ => Target::Time(newest_native),
-    };
-    let mut p = plan_path(analysis, path, wanted, true)?;
+    let mut p = plan_path(analysis, path, Target::Time(newest_native), true)?;
     p.reason = format!(
         "{} (RESTORE alone reaches {}, not the target)",
         p.reason,
@@ -439,19 +484,14 @@ fn finish(
         warnings.insert(0, w);
     }
     RestorePlan {
-        target,
-        recoverable: true,
         reason,
-        steps,
         recovery_point: point,
         recovery_lsn: lsn,
-        nearest_before: None,
-        nearest_after: None,
         path: if path.current { "current" } else { "abandoned" },
         fork: path.fork,
         needs: (!needs.is_empty()).then(|| needs.join("; ")),
-        native_alternative: None,
         warnings,
+        ..RestorePlan::of_steps(target, steps)
     }
 }
 
@@ -558,16 +598,10 @@ fn step(analysis: &DatabaseAnalysis<'_>, kind: &'static str, b: &BackupSet) -> P
         ));
     }
     PlanStep {
-        kind,
-        backup_set_id: b.backup_set_id,
         backup_set_uuid: b.backup_set_uuid,
         first_lsn: b.first_lsn,
         last_lsn: b.last_lsn,
-        files: b.files(),
         finish: b.finish,
-        stop_at: None,
-        stop_at_local: None,
-        stop_at_lsn: None,
         is_copy_only: b.is_copy_only,
         has_bulk_logged_data: b.has_bulk_logged_data,
         virtual_device: b.destination() == Destination::VirtualDevice,
@@ -577,6 +611,7 @@ fn step(analysis: &DatabaseAnalysis<'_>, kind: &'static str, b: &BackupSet) -> P
         continue_after_error,
         warnings,
         source_instance: b.collected_from.clone(),
+        ..PlanStep::new(kind, b.backup_set_id, b.files())
     }
 }
 
@@ -595,19 +630,12 @@ fn unreachable(analysis: &DatabaseAnalysis<'_>, target: Target, reason: String) 
         Target::Latest => (None, None),
     };
     RestorePlan {
-        target,
         recoverable: false,
         reason,
-        steps: Vec::new(),
-        recovery_point: None,
-        recovery_lsn: None,
         nearest_before: before,
         nearest_after: after,
-        path: "current",
         fork: analysis.chain.current_path().and_then(|p| p.fork),
-        needs: None,
-        native_alternative: None,
-        warnings: Vec::new(),
+        ..RestorePlan::of_steps(target, Vec::new())
     }
 }
 
@@ -733,9 +761,4 @@ fn explain_unreachable(
             format!("no full backup reaches LSN {x} through an unbroken log chain")
         }
     }
-}
-
-/// The server-local time of an instant, from the offset the history recorded nearest it.
-pub fn local_time_of(analysis: &DatabaseAnalysis<'_>, t: DateTime<Utc>) -> NaiveDateTime {
-    local_of(&analysis.history.rows, t, None)
 }

@@ -142,7 +142,7 @@ pub fn report_of(a: &DatabaseAnalysis<'_>, now: DateTime<Utc>) -> DatabaseReport
         .collect();
     timeline.sort_by_key(|t| (t.finish, t.backup_set_id));
     let mut findings = chain_findings(a, now);
-    findings.extend(super::restore_findings::restore_findings(a, now));
+    findings.extend(super::restore_findings::restore_findings(a));
     findings.extend(super::rpo_findings::rpo_findings(a, now));
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     DatabaseReport {

@@ -2,15 +2,13 @@
 //! of damaged databases, incomplete media sets, rows the analysis had to
 //! leave out, and recoverable points that need another tool.
 
-use chrono::{DateTime, Utc};
-
 use super::chain::{fmt_time, join_ids, missing_media_text, ExcludedKind};
 use super::findings::{Finding, Severity};
 use super::window::usable_data_backup;
 use super::DatabaseAnalysis;
 use crate::model::BackupType;
 
-pub fn restore_findings(a: &DatabaseAnalysis<'_>, now: DateTime<Utc>) -> Vec<Finding> {
+pub fn restore_findings(a: &DatabaseAnalysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut push = |id: &'static str,
                     severity: Severity,
@@ -195,6 +193,5 @@ pub fn restore_findings(a: &DatabaseAnalysis<'_>, now: DateTime<Utc>) -> Vec<Fin
             );
         }
     }
-    let _ = now;
     out
 }

@@ -5,7 +5,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::{print_json, Format};
-use crate::analysis::chain::{fmt_time, Excluded, ForkPoint};
+use crate::analysis::chain::{fmt_time, short_guid, Excluded, ForkPoint};
 use crate::analysis::{analyze_database, find_database, Break, ChainState, Window};
 use crate::model::Lsn;
 use crate::sources::Loaded;
@@ -148,8 +148,8 @@ pub fn run(
                     outln!(
                         "  LSN {}: fork {} branches off {}; log #{} spans it{}",
                         f.fork_point_lsn,
-                        short(f.fork),
-                        short(f.parent),
+                        short_guid(f.fork),
+                        short_guid(f.parent),
                         f.spanning_backup_set_id,
                         if a.chain
                             .current_path()
@@ -191,7 +191,7 @@ pub fn run(
             }
             for w in a.windows.iter().chain(&a.other_windows) {
                 let tag = match (&w.needs, w.abandoned) {
-                    (_, true) => format!("  [abandoned branch, fork {}]", short(w.fork)),
+                    (_, true) => format!("  [abandoned branch, fork {}]", short_guid(w.fork)),
                     (Some(n), false) => format!("  [needs {n}]"),
                     (None, false) => String::new(),
                 };
@@ -214,9 +214,4 @@ pub fn run(
         }
     }
     Ok(0)
-}
-
-fn short(g: Option<Uuid>) -> String {
-    g.map(|g| g.to_string()[..8].to_string())
-        .unwrap_or_else(|| "?".into())
 }

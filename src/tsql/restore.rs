@@ -402,45 +402,17 @@ mod tests {
 
     fn step(kind: &'static str, id: i64, file: &str) -> PlanStep {
         PlanStep {
-            kind,
-            backup_set_id: id,
-            backup_set_uuid: None,
-            first_lsn: None,
-            last_lsn: None,
-            files: vec![file.into()],
-            finish: None,
-            stop_at: None,
-            stop_at_local: None,
-            stop_at_lsn: None,
-            is_copy_only: false,
-            has_bulk_logged_data: false,
-            virtual_device: false,
-            restorability: "native",
-            needs: None,
-            tail: false,
-            continue_after_error: false,
-            warnings: Vec::new(),
             source_instance: "S".into(),
+            ..PlanStep::new(kind, id, vec![file.into()])
         }
     }
 
     #[test]
     fn verify_uses_checksum_only_where_the_backup_has_them() {
-        let plan = RestorePlan {
-            target: Target::Latest,
-            recoverable: true,
-            reason: String::new(),
-            steps: vec![step("full", 1, "D:\\a.bak"), step("log", 2, "D:\\a.trn")],
-            recovery_point: None,
-            recovery_lsn: None,
-            nearest_before: None,
-            nearest_after: None,
-            path: "current",
-            fork: None,
-            needs: None,
-            native_alternative: None,
-            warnings: Vec::new(),
-        };
+        let plan = RestorePlan::of_steps(
+            Target::Latest,
+            vec![step("full", 1, "D:\\a.bak"), step("log", 2, "D:\\a.trn")],
+        );
         let s = restore_batches(
             "a",
             &plan,

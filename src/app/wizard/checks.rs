@@ -542,21 +542,7 @@ mod tests {
     use crate::analysis::Target;
 
     fn plan() -> RestorePlan {
-        RestorePlan {
-            target: Target::Latest,
-            recoverable: true,
-            reason: String::new(),
-            steps: Vec::new(),
-            recovery_point: None,
-            recovery_lsn: None,
-            nearest_before: None,
-            nearest_after: None,
-            path: "current",
-            fork: None,
-            needs: None,
-            native_alternative: None,
-            warnings: Vec::new(),
-        }
+        RestorePlan::of_steps(Target::Latest, Vec::new())
     }
 
     fn target(version: &str) -> Instance {

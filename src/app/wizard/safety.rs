@@ -102,21 +102,7 @@ mod tests {
 
     #[test]
     fn damaged_databases_get_no_truncate_and_no_single_user() {
-        let plan = RestorePlan {
-            target: crate::analysis::Target::Latest,
-            recoverable: true,
-            reason: String::new(),
-            steps: Vec::new(),
-            recovery_point: None,
-            recovery_lsn: None,
-            nearest_before: None,
-            nearest_after: None,
-            path: "current",
-            fork: None,
-            needs: None,
-            native_alternative: None,
-            warnings: Vec::new(),
-        };
+        let plan = RestorePlan::of_steps(crate::analysis::Target::Latest, Vec::new());
         let now = chrono::Utc::now();
         let suspect = ex("SUSPECT", "FULL", true);
         assert!(!suspect.needs_exclusive());
