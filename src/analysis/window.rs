@@ -205,9 +205,24 @@ pub fn recoverable_windows(chain: &ChainAnalysis<'_>, starts: &[StartPoint<'_>])
     let Some(path) = chain.current_path() else {
         return Vec::new();
     };
-    let all = merge(path_windows(chain, path, starts, false, None));
-    let native = merge(path_windows(chain, path, starts, true, None));
-    tag_needs(all, native, &needs_label(chain, path, starts))
+    windows_of_path(chain, path, starts, None)
+}
+
+/// A path's windows, native stretches and those that need a tool told
+/// apart (computed twice only when the path has a non-native backup).
+fn windows_of_path(
+    chain: &ChainAnalysis<'_>,
+    path: &RecoveryPath,
+    starts: &[StartPoint<'_>],
+    clip_to: Option<&RecoveryPath>,
+) -> Vec<Window> {
+    let all = merge(path_windows(chain, path, starts, false, clip_to));
+    let needs = needs_label(chain, path, starts);
+    let Some(needs) = needs else {
+        return all;
+    };
+    let native = merge(path_windows(chain, path, starts, true, clip_to));
+    tag_needs(all, native, &needs)
 }
 
 /// Windows on the other recovery paths (abandoned branches, older
@@ -216,20 +231,19 @@ pub fn abandoned_windows(chain: &ChainAnalysis<'_>, starts: &[StartPoint<'_>]) -
     let current = chain.current_path();
     let mut out = Vec::new();
     for path in chain.paths.iter().filter(|p| !p.current) {
-        let all = merge(path_windows(chain, path, starts, false, current));
-        let native = merge(path_windows(chain, path, starts, true, current));
-        out.extend(tag_needs(all, native, &needs_label(chain, path, starts)));
+        out.extend(windows_of_path(chain, path, starts, current));
     }
     out.sort_by_key(|w| (w.from, w.to));
     out
 }
 
-/// What the non-native backups of a path need, in words.
+/// What the non-native backups of a path need, in words; None when every
+/// start and log on it restores natively.
 fn needs_label(
     chain: &ChainAnalysis<'_>,
     path: &RecoveryPath,
     starts: &[StartPoint<'_>],
-) -> String {
+) -> Option<String> {
     let mut needs: Vec<String> = starts
         .iter()
         .filter(|s| path.holds(s.state()))
@@ -242,11 +256,7 @@ fn needs_label(
         .collect();
     needs.sort();
     needs.dedup();
-    if needs.is_empty() {
-        "another tool".to_string()
-    } else {
-        needs.join(" or ")
-    }
+    (!needs.is_empty()).then(|| needs.join(" or "))
 }
 
 /// Windows reachable on one path. `native_only` leaves out starts and logs
