@@ -328,3 +328,27 @@ fn duplicate_rows_from_two_replicas_count_once() {
     assert_eq!(a.chain.logs.len(), b.chain.logs.len());
     assert_eq!(a.windows, b.windows);
 }
+
+#[test]
+fn a_gap_on_the_abandoned_branch_does_not_degrade_the_database() {
+    let mut h = Hist::new();
+    h.full(0, 30);
+    let before = h.hourly_logs(60, 3);
+    h.lost_log();
+    h.hourly_logs(60 * 4, 1);
+    // Restored into the second log: the gap is on the branch it left.
+    h.restore_into_log(before[1], 40_000);
+    h.activity(2);
+    h.log(60 * 6, 2);
+    h.hourly_logs(60 * 7, 2);
+    let a = analyse(&h.rows);
+    let gap = a
+        .chain
+        .breaks
+        .iter()
+        .find(|b| b.reason == BreakReason::Gap)
+        .expect("the gap is still reported");
+    assert!(!gap.on_current_path);
+    assert_eq!(a.health.recent_breaks, 0);
+    assert_eq!(a.health.state, ChainState::Ok);
+}

@@ -137,7 +137,7 @@ pub fn assess(
     let recent_breaks = chain
         .breaks
         .iter()
-        .filter(|b| b.reason != BreakReason::HistoryMissing)
+        .filter(|b| b.reason != BreakReason::HistoryMissing && b.on_current_path)
         .filter(|b| b.to_time.or(b.from_time).is_some_and(|t| t >= horizon))
         .count();
     let newest_backup = rows

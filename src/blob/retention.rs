@@ -200,7 +200,10 @@ fn window_of(
                 }
             ));
         }
-        for b in breaks.iter().filter(|b| !b.reason.keeps_continuity()) {
+        for b in breaks
+            .iter()
+            .filter(|b| !b.reason.keeps_continuity() && b.on_current_path)
+        {
             let t = b.to_time.or(b.from_time);
             if t.is_some_and(|t| t > promised_from && t <= cut) {
                 reasons.push(format!(

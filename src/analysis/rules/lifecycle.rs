@@ -21,7 +21,7 @@ pub fn recovery_model(ctx: &mut Ctx<'_>, a: &DatabaseAnalysis<'_>) {
         .chain
         .breaks
         .iter()
-        .filter(|b| b.reason == BreakReason::SimpleSwitch)
+        .filter(|b| b.reason == BreakReason::SimpleSwitch && b.on_current_path)
     {
         let after = b.to_time;
         let new_full = a
