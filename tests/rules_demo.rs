@@ -416,3 +416,21 @@ fn remedies_quote_names() {
         }
     }
 }
+
+#[test]
+fn the_full_after_a_restore_to_a_point_is_not_a_forced_full() {
+    // CRM was restored over itself to a point (a fork point joined by its
+    // spanning log, not a break); Managed Backup's full after it is expected.
+    let r = report();
+    let crm = r
+        .databases
+        .iter()
+        .find(|d| d.instance == PROD && d.database.name == "CRM")
+        .unwrap();
+    assert!(crm.findings.iter().any(|f| f.id == "chain.fork_point"));
+    assert!(
+        !crm.findings.iter().any(|f| f.id == "managed.forced_full"),
+        "{:?}",
+        crm.findings.iter().map(|f| f.id).collect::<Vec<_>>()
+    );
+}

@@ -127,6 +127,14 @@ fn forced_fulls(ctx: &mut Ctx<'_>, a: &DatabaseAnalysis<'_>, mine: &[&BackupSet]
             matches!(b.reason, BreakReason::NewFork | BreakReason::SimpleSwitch)
                 && b.from_time.is_none_or(|t| t <= start + Duration::hours(2))
                 && b.to_time.is_some_and(|t| t >= window_start)
+        }) || a.chain.fork_points.iter().any(|f| {
+            // A restore to a point joined by its spanning log (not a break).
+            a.history
+                .rows
+                .iter()
+                .find(|b| b.backup_set_id == f.spanning_backup_set_id)
+                .and_then(|b| b.finish)
+                .is_some_and(|t| t >= window_start && t <= start + Duration::hours(26))
         });
         if explained {
             continue;
