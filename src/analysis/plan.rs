@@ -695,10 +695,15 @@ fn explain_unreachable(
             if t < first {
                 return format!("{} is before the oldest recoverable point ({}): no full backup in history finished before it", fmt_time(Some(t)), fmt_time(Some(first)));
             }
-            if let Some(log) = chain.logs.iter().enumerate().find_map(|(k, l)| {
+            // In the current path's restore order, so "the log before" is its neighbour there.
+            let current: Vec<&BackupSet> = chain
+                .current_path()
+                .map(|p| p.logs.iter().map(|&i| chain.logs[i]).collect())
+                .unwrap_or_default();
+            if let Some(log) = current.iter().enumerate().find_map(|(k, l)| {
                 let end = log_time(l)?;
                 let begin = if k > 0 {
-                    log_time(chain.logs[k - 1])
+                    log_time(current[k - 1])
                 } else {
                     l.start
                 };
