@@ -908,6 +908,14 @@ fn every_view_agrees_on_recoverability() {
         );
         assert_eq!(r.rpo_seconds, d.health.rpo_now_seconds);
         assert_eq!(r.severity, d.worst_severity());
+        // STATE never sounds more alarming than SEV.
+        assert!(
+            r.severity >= d.health.state.concern(),
+            "{}: {:?} but {:?}",
+            d.database.name,
+            d.health.state,
+            r.severity
+        );
         // The plan to latest reaches exactly that point.
         let (inst, db) =
             chainwatch::analysis::find_database(&estate, Some(&d.instance), &d.database.name)

@@ -105,7 +105,7 @@ fn header_lines(app: &App, db: &DatabaseReport, count: u16, width: u16) -> Vec<L
     )];
     let state = vec![Span::styled(
         format!("{}  ", h.state.label()),
-        text::state_style(t, h.state),
+        text::state_style(t, h.state, db.recoverability.severity),
     )];
     let rpo = h
         .rpo_now_seconds

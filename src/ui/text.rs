@@ -112,18 +112,11 @@ pub fn severity_style(theme: &Theme, s: Option<Severity>) -> Style {
     }
 }
 
-pub fn state_style(theme: &Theme, s: ChainState) -> Style {
-    match s {
-        ChainState::Ok => theme.ok,
-        ChainState::Broken | ChainState::NoFull | ChainState::NoHistory => theme.crit,
-        ChainState::Degraded | ChainState::NoLogBackups => theme.warn,
-        ChainState::Simple | ChainState::Passive | ChainState::Pending => theme.info,
-        ChainState::Unavailable => theme.warn,
-        ChainState::Restoring => theme.info,
-        ChainState::Dropped | ChainState::Unknown | ChainState::Exempt | ChainState::Offline => {
-            theme.muted
-        }
-    }
+/// STATE is coloured on the same scale as SEV: the database's severity
+/// (never below what the state itself implies), so the two columns read
+/// as one answer.
+pub fn state_style(theme: &Theme, s: ChainState, severity: Option<Severity>) -> Style {
+    severity_style(theme, severity.max(s.concern()))
 }
 
 /// Whether the instance's snapshot carried a Managed Backup config table.
