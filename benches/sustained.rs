@@ -52,7 +52,8 @@ use std::time::{Duration, Instant};
 
 use chainwatch::app::live::{self, LiveSource};
 use chainwatch::app::loading::{BackgroundEvent, Start};
-use chainwatch::app::{configured_app, Action, App, ConsoleOptions, View};
+use chainwatch::app::{Action, App, ConsoleOptions, View};
+use chainwatch::console::configured_app;
 use chainwatch::config::InstanceConfig;
 use chainwatch::sqlserver::{credential, Settings};
 use chrono::Utc;

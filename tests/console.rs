@@ -670,7 +670,7 @@ fn y_copies_the_selected_row_and_the_evidence() {
     press(&mut app, &chars("y"));
     assert!(app.take_clipboard().is_none());
     assert!(app.status.as_deref().unwrap().contains("off"));
-    assert_eq!(chainwatch::app::update::osc52("a"), "\u{1b}]52;c;YQ==\u{7}");
+    assert_eq!(chainwatch::app::copy::osc52("a"), "\u{1b}]52;c;YQ==\u{7}");
 }
 
 #[test]

@@ -15,7 +15,7 @@ use super::rows::{self, InstanceRow};
 use super::ClipboardMode;
 use crate::analysis::{analyze_estate, DatabaseReport, EstateReport, RestorePlan};
 use crate::model::Estate;
-use crate::ui::theme::{Environment, Theme};
+use crate::theme::{Environment, Theme};
 
 /// The full-screen views.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -362,7 +362,7 @@ impl App {
     /// Uses theme `name` (user file or built-in), keeping `no_color` and
     /// the ASCII setting. On failure the current theme stays and the error
     /// is returned.
-    pub fn set_theme(&mut self, name: &str) -> Result<(), crate::ui::theme::ThemeError> {
+    pub fn set_theme(&mut self, name: &str) -> Result<(), crate::theme::ThemeError> {
         let mut theme = Theme::load(name, self.config_dir.as_deref())?;
         theme.ascii = self.theme.ascii;
         self.theme = if self.no_color {

@@ -383,7 +383,7 @@ fn verify_line(query: &str, row: &serde_json::Map<String, serde_json::Value>) ->
         .map(|(k, v)| {
             let v = match v {
                 serde_json::Value::Bool(b) => u8::from(*b).to_string(),
-                serde_json::Value::String(s) => crate::ui::text::sanitize(s).into_owned(),
+                serde_json::Value::String(s) => crate::text::sanitize(s).into_owned(),
                 other => other.to_string(),
             };
             format!("{k}={v}")

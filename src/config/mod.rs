@@ -25,6 +25,7 @@
 //! optional `instance` glob); see `policy` and `analysis::policy_book`.
 
 pub mod ado;
+pub mod dirs;
 pub mod keyring;
 mod policy;
 mod secret;
@@ -301,7 +302,7 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// The config file to use: `--config`, else `CHAINWATCH_CONFIG`, else the
-/// user config dir's `chainwatch/config.toml` when it exists.
+/// config dir's `config.toml` when it exists (`config::dirs`).
 pub fn resolve_path(explicit: Option<&Path>) -> Option<PathBuf> {
     if let Some(p) = explicit {
         return Some(p.to_path_buf());
@@ -309,21 +310,7 @@ pub fn resolve_path(explicit: Option<&Path>) -> Option<PathBuf> {
     if let Some(p) = std::env::var_os(CONFIG_ENV).filter(|p| !p.is_empty()) {
         return Some(PathBuf::from(p));
     }
-    default_path().filter(|p| p.exists())
-}
-
-/// `$CHAINWATCH_DATA_DIR`, else the platform data dir (`~/.local/share/chainwatch`):
-/// the wizard's saved state and the archives live here.
-pub fn data_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("CHAINWATCH_DATA_DIR").filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(dir));
-    }
-    directories::ProjectDirs::from("", "", "chainwatch").map(|d| d.data_dir().to_path_buf())
-}
-
-/// `<config dir>/chainwatch/config.toml` (e.g. `~/.config/chainwatch/config.toml`).
-pub fn default_path() -> Option<PathBuf> {
-    directories::ProjectDirs::from("", "", "chainwatch").map(|d| d.config_dir().join("config.toml"))
+    dirs::default_config_path().filter(|p| p.exists())
 }
 
 impl Config {

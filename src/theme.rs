@@ -12,18 +12,18 @@ use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
 
 /// The embedded default theme (ANSI 16 colour names only).
-pub const DEFAULT_TOML: &str = include_str!("../../themes/default.toml");
+pub const DEFAULT_TOML: &str = include_str!("../themes/default.toml");
 
 /// Every built-in theme: (name, TOML).
 pub const BUILTIN: &[(&str, &str)] = &[
     ("default", DEFAULT_TOML),
-    ("dark", include_str!("../../themes/dark.toml")),
-    ("light", include_str!("../../themes/light.toml")),
+    ("dark", include_str!("../themes/dark.toml")),
+    ("light", include_str!("../themes/light.toml")),
     (
         "high-contrast",
-        include_str!("../../themes/high-contrast.toml"),
+        include_str!("../themes/high-contrast.toml"),
     ),
-    ("none", include_str!("../../themes/none.toml")),
+    ("none", include_str!("../themes/none.toml")),
 ];
 
 /// Names of the built-in themes, in menu order.
@@ -420,29 +420,6 @@ impl Environment {
             Environment::Development => "DEV",
         }
     }
-}
-
-/// Where user config lives: `$CHAINWATCH_CONFIG_DIR`, else the platform config
-/// dir (`~/.config/chainwatch` on Linux).
-pub fn config_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("CHAINWATCH_CONFIG_DIR").filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(dir));
-    }
-    directories::ProjectDirs::from("", "", "chainwatch").map(|d| d.config_dir().to_path_buf())
-}
-
-/// Where logs go: `$CHAINWATCH_STATE_DIR`, else the platform state dir (falling
-/// back to the data dir where there is no state dir).
-pub fn state_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("CHAINWATCH_STATE_DIR").filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(dir));
-    }
-    let dirs = directories::ProjectDirs::from("", "", "chainwatch")?;
-    Some(
-        dirs.state_dir()
-            .unwrap_or_else(|| dirs.data_local_dir())
-            .to_path_buf(),
-    )
 }
 
 #[cfg(test)]
