@@ -133,6 +133,12 @@ fn ansi(name: &str) -> Option<Color> {
     })
 }
 
+/// A colour as themes and the config's `accent` write it: an ANSI name,
+/// `#rrggbb` (truecolor) or `0`..`255` (256 colours).
+pub fn parse_color(name: &str) -> Option<Color> {
+    literal(name)
+}
+
 /// A colour literal: an ANSI name, `#rrggbb` (truecolor) or `0`..`255` (256 colours).
 fn literal(name: &str) -> Option<Color> {
     if let Some(hex) = name.strip_prefix('#') {
@@ -388,9 +394,8 @@ impl Theme {
     }
 }
 
-/// What an instance is used for, shown as a header accent and a label
-/// (a red header for production). No config carries it yet: the app keeps
-/// a map from instance name to environment, empty by default.
+/// What an instance is used for (the config's `environment`), shown as a
+/// header accent and a label (a red header for production).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Environment {
     Production,
@@ -400,6 +405,10 @@ pub enum Environment {
 }
 
 impl Environment {
+    /// The canonical names, for messages.
+    pub const NAMES: &'static str =
+        "prod, staging, test or dev (also production, uat, qa, development, ...)";
+
     /// Reads `prod`, `production`, `staging`, `uat`, `test`, `qa`, `dev`, ... (any case).
     pub fn parse(text: &str) -> Option<Environment> {
         Some(match text.trim().to_ascii_lowercase().as_str() {

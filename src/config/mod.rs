@@ -289,11 +289,6 @@ impl std::fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-const ENVIRONMENTS: &[&str] = &["prod", "test", "dev", "staging", "qa"];
-const ACCENTS: &[&str] = &[
-    "red", "green", "yellow", "blue", "magenta", "cyan", "white", "gray", "orange",
-];
-
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
@@ -490,31 +485,30 @@ fn validate(
         }
     }
     if let Some(env) = &raw.environment {
-        if !ENVIRONMENTS.contains(&env.get_ref().as_str()) {
+        // One list: the names the console reads (`theme::Environment`).
+        if crate::theme::Environment::parse(env.get_ref()).is_none() {
             let (l, c) = at(env.span());
             problems.push((
                 l,
                 c,
                 format!(
-                    "environment = {:?}: expected one of {}",
+                    "environment = {:?}: expected {}",
                     env.get_ref(),
-                    ENVIRONMENTS.join(", ")
+                    crate::theme::Environment::NAMES
                 ),
             ));
         }
     }
     if let Some(a) = &raw.accent {
         let v = a.get_ref();
-        let hex =
-            v.len() == 7 && v.starts_with('#') && v[1..].chars().all(|c| c.is_ascii_hexdigit());
-        if !hex && !ACCENTS.contains(&v.as_str()) {
+        // Read as themes read colours, so what is accepted is what is drawn.
+        if crate::theme::parse_color(v).is_none() {
             let (l, c) = at(a.span());
             problems.push((
                 l,
                 c,
                 format!(
-                    "accent = {v:?}: expected a colour name ({}) or #rrggbb",
-                    ACCENTS.join(", ")
+                    "accent = {v:?}: expected a colour name (red, green, yellow, blue, magenta, cyan, white, gray, light…), #rrggbb or 0-255"
                 ),
             ));
         }
