@@ -25,6 +25,26 @@ pub struct Loaded {
     pub now: DateTime<Utc>,
     /// How each instance's collection went, when this source collected them (live).
     pub runs: Vec<crate::monitor::InstanceRun>,
+    /// The config the estate was collected with (`--config`), for write
+    /// permissions and connections; loaded once, here.
+    pub config: Option<crate::config::Config>,
+    /// What went wrong without stopping the load (a file that could not be
+    /// read, an instance that could not be collected, a config warning), for
+    /// the caller to show: the library never prints.
+    pub warnings: Vec<String>,
+}
+
+impl Loaded {
+    /// An estate with nothing else to say about it.
+    pub fn of(estate: Estate, now: DateTime<Utc>) -> Loaded {
+        Loaded {
+            estate,
+            now,
+            runs: Vec::new(),
+            config: None,
+            warnings: Vec::new(),
+        }
+    }
 }
 
 /// Loads a source. `now` pins the analysis clock (and the demo's contents).
@@ -32,11 +52,7 @@ pub fn load(source: &Source, now: Option<DateTime<Utc>>) -> anyhow::Result<Loade
     match source {
         Source::Demo => {
             let now = now.unwrap_or_else(Utc::now);
-            Ok(Loaded {
-                estate: demo_estate(now)?,
-                now,
-                runs: Vec::new(),
-            })
+            Ok(Loaded::of(demo_estate(now)?, now))
         }
         Source::Snapshot(path) => load_snapshot(path, now),
         Source::Files(paths) => load_files(paths, now),
@@ -61,11 +77,7 @@ fn load_snapshot(path: &Path, now: Option<DateTime<Utc>>) -> anyhow::Result<Load
     let estate =
         to_estate(snapshot, &label, is_demo).with_context(|| path.display().to_string())?;
     let now = now.or(estate.collected_at).unwrap_or_else(Utc::now);
-    Ok(Loaded {
-        estate,
-        now,
-        runs: Vec::new(),
-    })
+    Ok(Loaded::of(estate, now))
 }
 
 /// History from the backup files themselves (no msdb): one instance per
@@ -74,11 +86,15 @@ fn load_files(paths: &[PathBuf], now: Option<DateTime<Utc>>) -> anyhow::Result<L
     // Local files and folders, and container URLs (two ranged GETs per blob).
     let results = crate::headers::blob::read_any(paths, None)
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
-    for r in &results {
-        if let Err(e) = &r.result {
-            eprintln!("chainwatch: {}: {e}", r.path.display());
-        }
-    }
+    let warnings: Vec<String> = results
+        .iter()
+        .filter_map(|r| {
+            r.result
+                .as_ref()
+                .err()
+                .map(|e| format!("{}: {e}", r.path.display()))
+        })
+        .collect();
     let now = now.unwrap_or_else(Utc::now);
     let files = crate::headers::to_snapshot(&results, now);
     if files.files_read == 0 {
@@ -88,9 +104,8 @@ fn load_files(paths: &[PathBuf], now: Option<DateTime<Utc>>) -> anyhow::Result<L
         );
     }
     Ok(Loaded {
-        estate: files.to_estate()?,
-        now,
-        runs: Vec::new(),
+        warnings,
+        ..Loaded::of(files.to_estate()?, now)
     })
 }
 
@@ -99,16 +114,18 @@ fn load_files(paths: &[PathBuf], now: Option<DateTime<Utc>>) -> anyhow::Result<L
 /// their tables are absent, so `check` says UNKNOWN (3) for them.
 fn load_config(path: &Path, now: Option<DateTime<Utc>>) -> anyhow::Result<Loaded> {
     let config = crate::config::Config::load(path)?;
-    for w in config.warnings() {
-        eprintln!("chainwatch: warning: {w}");
-    }
+    let mut warnings: Vec<String> = config
+        .warnings()
+        .into_iter()
+        .map(|w| format!("warning: {w}"))
+        .collect();
     let (snapshot, results) = crate::sqlserver::collect_config_blocking(&config);
-    for r in results
-        .iter()
-        .filter(|r| r.status != crate::sqlserver::Status::Ok)
-    {
-        eprintln!("chainwatch: {}: {}", r.name, r.status);
-    }
+    warnings.extend(
+        results
+            .iter()
+            .filter(|r| r.status != crate::sqlserver::Status::Ok)
+            .map(|r| format!("{}: {}", r.name, r.status)),
+    );
     let label = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -130,5 +147,11 @@ fn load_config(path: &Path, now: Option<DateTime<Utc>>) -> anyhow::Result<Loaded
                 .flatten(),
         })
         .collect();
-    Ok(Loaded { estate, now, runs })
+    Ok(Loaded {
+        estate,
+        now,
+        runs,
+        config: Some(config),
+        warnings,
+    })
 }

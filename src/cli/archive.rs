@@ -176,11 +176,7 @@ pub fn load(path: &Path) -> anyhow::Result<Loaded> {
         .unwrap_or_default();
     let estate = to_estate(snapshot, &label, false).with_context(|| path.display().to_string())?;
     let now = estate.collected_at.unwrap_or_else(chrono::Utc::now);
-    Ok(Loaded {
-        estate,
-        now,
-        runs: Vec::new(),
-    })
+    Ok(Loaded::of(estate, now))
 }
 
 /// `check` on configured instances through the archive: start from what
@@ -192,9 +188,11 @@ pub fn load_live(
     now: Option<chrono::DateTime<chrono::Utc>>,
 ) -> anyhow::Result<Loaded> {
     let config = crate::config::Config::load(config_path)?;
-    for w in config.warnings() {
-        eprintln!("chainwatch: warning: {w}");
-    }
+    let mut warnings: Vec<String> = config
+        .warnings()
+        .into_iter()
+        .map(|w| format!("warning: {w}"))
+        .collect();
     let names: Vec<String> = config.instances.iter().map(|i| i.name.clone()).collect();
     let previous: std::collections::BTreeMap<_, _> =
         archive::refresh::archived(archive_path, &names)?
@@ -207,12 +205,12 @@ pub fn load_live(
         let r = crate::sqlserver::collect_all_since(&instances, &settings, &previous).await;
         (r, previous)
     });
-    for r in results
-        .iter()
-        .filter(|r| r.status != crate::sqlserver::Status::Ok)
-    {
-        eprintln!("chainwatch: {}: {}", r.name, r.status);
-    }
+    warnings.extend(
+        results
+            .iter()
+            .filter(|r| r.status != crate::sqlserver::Status::Ok)
+            .map(|r| format!("{}: {}", r.name, r.status)),
+    );
     let at = chrono::Utc::now();
     archive::refresh::store_round(archive_path, &mut results, at, |n| previous.get(n))?;
     drop(previous);
@@ -224,8 +222,8 @@ pub fn load_live(
     let estate = to_estate(snapshot, &label, false)?;
     let now = now.or(estate.collected_at).unwrap_or_else(chrono::Utc::now);
     Ok(Loaded {
-        estate,
-        now,
-        runs: Vec::new(),
+        config: Some(config),
+        warnings,
+        ..Loaded::of(estate, now)
     })
 }

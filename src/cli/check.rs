@@ -19,8 +19,6 @@ pub struct StorageArgs {
     pub sas_env: String,
     /// `account/container` as history names `--container-url`.
     pub history_container: Option<String>,
-    /// The config file, when the source is one (its instances' containers).
-    pub config: Option<std::path::PathBuf>,
 }
 
 /// One container to list: for a configured instance, or from the command line.
@@ -51,11 +49,15 @@ struct StorageStatus {
     retention: Vec<RetentionWindow>,
 }
 
-/// The containers to list: each configured instance's, then `--container-url`.
-fn targets(args: &StorageArgs, now: DateTime<Utc>) -> anyhow::Result<Vec<Target>> {
+/// The containers to list: each configured instance's (from the config the
+/// estate was loaded with), then `--container-url`.
+fn targets(
+    config: Option<&crate::config::Config>,
+    args: &StorageArgs,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<Target>> {
     let mut out: Vec<Target> = Vec::new();
-    if let Some(path) = &args.config {
-        let config = crate::config::Config::load(path)?;
+    if let Some(config) = config {
         for i in &config.instances {
             let Some(s) = &i.storage else { continue };
             out.push(Target {
@@ -250,7 +252,7 @@ fn status_word(code: i32) -> &'static str {
 
 pub fn run(loaded: &Loaded, format: CheckFormat, storage: &StorageArgs) -> anyhow::Result<u8> {
     let report = analyze_estate(&loaded.estate, loaded.now);
-    let targets = targets(storage, Utc::now())?;
+    let targets = targets(loaded.config.as_ref(), storage, Utc::now())?;
     let (storage, storage_findings) = check_storage(loaded, targets)?;
     let code = combined_exit_code(
         report.exit_code(),

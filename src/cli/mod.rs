@@ -530,6 +530,9 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
             let loaded = with_history
                 .then(|| sources::load(&src.source(), now))
                 .transpose()?;
+            if let Some(l) = &loaded {
+                print_warnings(l);
+            }
             let args = blobs::BlobsArgs {
                 container_url: container_url.clone(),
                 credential: crate::blob::given::CredentialChoice {
@@ -549,6 +552,7 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
             (Source::Config(config), Some(file)) => archive::load_live(config, file, now)?,
             (source, _) => sources::load(source, now)?,
         };
+        print_warnings(&loaded);
         if let (Source::Snapshot(_), Some(path)) = (cli.source.source(), &cli.source.config) {
             loaded.estate.policies = crate::config::Config::load(path)?.policies.into();
         }
@@ -559,15 +563,10 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
                 sas_env,
                 history_container,
             } => {
-                let config = match cli.source.source() {
-                    Source::Config(path) => Some(path),
-                    _ => None,
-                };
                 let storage = check::StorageArgs {
                     container_url: container_url.clone(),
                     sas_env: sas_env.clone(),
                     history_container: history_container.clone(),
-                    config,
                 };
                 check::run(&loaded, *format, &storage)
             }
@@ -593,7 +592,7 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
                 confirm,
             } => restore::restore(
                 &loaded,
-                source_config(&cli.source.source()).as_ref(),
+                loaded.config.as_ref(),
                 &restore::RestoreArgs {
                     database,
                     instance: instance.as_deref(),
@@ -619,7 +618,7 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
                 confirm,
             } => restore::backup_now(
                 &loaded,
-                source_config(&cli.source.source()).as_ref(),
+                loaded.config.as_ref(),
                 database,
                 instance.as_deref(),
                 *log,
@@ -635,7 +634,7 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
                 confirm,
             } => restore::reauthorize(
                 &loaded,
-                source_config(&cli.source.source()).as_ref(),
+                loaded.config.as_ref(),
                 &restore::ReauthorizeArgs {
                     database,
                     instance: instance.as_deref(),
@@ -721,11 +720,10 @@ fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The config behind a `--config` source (for write permissions).
-fn source_config(source: &Source) -> Option<crate::config::Config> {
-    match source {
-        Source::Config(path) => crate::config::Config::load(path).ok(),
-        _ => None,
+/// What a load had to say without failing, on stderr.
+fn print_warnings(loaded: &sources::Loaded) {
+    for w in &loaded.warnings {
+        eprintln!("chainwatch: {w}");
     }
 }
 
@@ -733,8 +731,9 @@ fn source_config(source: &Source) -> Option<crate::config::Config> {
 pub fn open_console(cli: &Cli) -> anyhow::Result<()> {
     let now = cli.source.now()?;
     let source = cli.source.source();
+    // Loaded once: a bad config stops here with its message.
     let config = match &source {
-        sources::Source::Config(path) => crate::config::Config::load(path).ok(),
+        sources::Source::Config(path) => Some(crate::config::Config::load(path)?),
         _ => None,
     };
     let c = &cli.console;
@@ -753,11 +752,13 @@ pub fn open_console(cli: &Cli) -> anyhow::Result<()> {
         let load = Box::new(move || sources::demo_estate(at));
         return crate::console::run_loading("demo estate", load, options);
     }
-    if let sources::Source::Config(path) = &source {
+    if let (sources::Source::Config(path), Some(config)) = (&source, &options.config) {
         let archive = cli.source.archive.as_deref();
-        return crate::console::run_live(live_source(path, now, archive)?, options);
+        let live = live_source(path, config, now, archive);
+        return crate::console::run_live(live, options);
     }
     let mut loaded = sources::load(&source, now)?;
+    print_warnings(&loaded);
     if let Some(path) = &cli.source.config {
         loaded.estate.policies = crate::config::Config::load(path)?.policies.into();
     }
@@ -768,10 +769,10 @@ pub fn open_console(cli: &Cli) -> anyhow::Result<()> {
 /// are resolved here, before the terminal is taken, so a prompt works.
 fn live_source(
     path: &std::path::Path,
+    config: &crate::config::Config,
     now: Option<chrono::DateTime<chrono::Utc>>,
     archive: Option<&std::path::Path>,
-) -> anyhow::Result<crate::app::live::LiveSource> {
-    let config = crate::config::Config::load(path)?;
+) -> crate::app::live::LiveSource {
     for w in config.warnings() {
         eprintln!("chainwatch: warning: {w}");
     }
@@ -784,7 +785,7 @@ fn live_source(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    Ok(crate::app::live::LiveSource {
+    crate::app::live::LiveSource {
         label,
         instances,
         settings: crate::sqlserver::Settings::from(&config.defaults),
@@ -792,5 +793,5 @@ fn live_source(
         now_override: now,
         archive: archive.map(std::path::Path::to_path_buf),
         policies: config.policies.clone().into(),
-    })
+    }
 }
