@@ -98,6 +98,21 @@ fn run(args: &[&str]) -> std::process::Output {
         .expect("run chainwatch")
 }
 
+/// `chainwatch <command> --snapshot <snap>` for one database, as JSON.
+fn for_database(command: &str, snap: &str, name: &str) -> std::process::Output {
+    run(&[
+        command,
+        "--snapshot",
+        snap,
+        "--instance",
+        SERVER,
+        "--database",
+        name,
+        "--format",
+        "json",
+    ])
+}
+
 fn json(out: &std::process::Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
@@ -168,17 +183,7 @@ fn check_chain_and_plan_agree_on_the_restore_truth_histories() {
             severity_rank(worst) >= least_severity(state),
             "{name}: state {state} but worst {worst}"
         );
-        let chain = json(&run(&[
-            "chain",
-            "--snapshot",
-            snap,
-            "--instance",
-            SERVER,
-            "--database",
-            name,
-            "--format",
-            "json",
-        ]));
+        let chain = json(&for_database("chain", snap, name));
         assert_eq!(
             chain["latest_recoverable"], d["latest_recoverable"],
             "{name}"
@@ -186,17 +191,7 @@ fn check_chain_and_plan_agree_on_the_restore_truth_histories() {
         assert_eq!(chain["rpo_now_seconds"], d["rpo_seconds"], "{name}");
         assert_eq!(chain["windows"], d["windows"], "{name}");
         assert_eq!(chain["state"], d["state"], "{name}");
-        let out = run(&[
-            "plan",
-            "--snapshot",
-            snap,
-            "--instance",
-            SERVER,
-            "--database",
-            name,
-            "--format",
-            "json",
-        ]);
+        let out = for_database("plan", snap, name);
         let plan = json(&out);
         if d["latest_recoverable"].is_null() {
             assert_eq!(plan["recoverable"], false, "{name}");
