@@ -871,6 +871,7 @@ fn readers_see_whole_imports_while_a_writer_writes() {
 
 // ---- live collection through the archive (TDS test server) ----
 
+#[path = "support/tds/mod.rs"]
 mod support;
 
 use chainwatch::model::RowRef;

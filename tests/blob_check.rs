@@ -7,6 +7,7 @@
 mod azurite;
 #[path = "support/blob_fixture.rs"]
 mod fixture;
+#[path = "support/tds/mod.rs"]
 mod support;
 
 use std::path::PathBuf;

@@ -2,6 +2,7 @@
 //! this version, or denied / not visible with the GRANT that fixes it;
 //! exit codes as `check`.
 
+#[path = "support/tds/mod.rs"]
 mod support;
 
 use std::process::{Command, Output};

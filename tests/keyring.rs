@@ -3,6 +3,7 @@
 //! server, `forget-password` removes it, and a missing entry says how to
 //! fall back. The password never appears in any output.
 
+#[path = "support/tds/mod.rs"]
 mod support;
 
 use std::process::Output;

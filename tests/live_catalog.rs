@@ -1,8 +1,9 @@
 //! The live path against a test server that answers as SQL Server does for
 //! the objects whose shape depends on the version, on msdb's build and on
-//! the login's permissions (tests/support/catalog.rs): the defects of issue
+//! the login's permissions (tests/support/tds/catalog.rs): the defects of issue
 //! 15, each of which this file caught before its fix.
 
+#[path = "support/tds/mod.rs"]
 mod support;
 
 use std::time::Duration;

@@ -1,6 +1,7 @@
 //! The binary against the TDS test server: `collect`, `check --config`,
 //! `collect --print-sql`.
 
+#[path = "support/tds/mod.rs"]
 mod support;
 
 use std::path::{Path, PathBuf};

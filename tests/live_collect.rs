@@ -1,6 +1,7 @@
 //! The live path end to end: the real tiberius client over TCP against the
-//! TDS test server (tests/support) serving the demo estate.
+//! TDS test server (tests/support/tds) serving the demo estate.
 
+#[path = "support/tds/mod.rs"]
 mod support;
 
 use std::time::{Duration, Instant};

@@ -4,6 +4,7 @@
 //! each instance's status: ok, permission missing, login failed,
 //! unreachable, and "stale since HH:MM" with the last data kept.
 
+#[path = "support/tds/mod.rs"]
 mod support;
 
 use std::time::Duration;

@@ -2,6 +2,7 @@
 //! the last backup_set_id it already has, and ends up with exactly what a
 //! full collection reads (TDS test server over TCP, real tiberius).
 
+#[path = "support/tds/mod.rs"]
 mod support;
 
 use std::time::Duration;

@@ -16,4 +16,5 @@ mod policy;
 mod prom;
 #[path = "monitoring/serve.rs"]
 mod serve;
+#[path = "support/tds/mod.rs"]
 mod support;

@@ -5,6 +5,7 @@
 //! printed batches.
 
 mod common;
+#[path = "support/tds/mod.rs"]
 mod support;
 
 use std::path::PathBuf;

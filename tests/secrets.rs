@@ -9,6 +9,7 @@
 //! The secrets are searched for by their distinctive cores, so a leak shows
 //! up whether it is printed as given, URL-decoded or percent-encoded.
 
+#[path = "support/tds/mod.rs"]
 mod support;
 
 use std::net::SocketAddr;

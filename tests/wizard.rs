@@ -3,6 +3,7 @@
 //! the exact batches in order, STATS progress, a failure in the middle,
 //! continue, resume after a restart, and every refusal.
 
+#[path = "support/tds/mod.rs"]
 mod support;
 
 use std::path::{Path, PathBuf};
