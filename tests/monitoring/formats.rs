@@ -256,7 +256,7 @@ fn prometheus_and_nagios_read_the_json_answers_for_every_demo_database() {
 
 #[test]
 fn policy_thresholds_reach_the_exposition_and_the_perfdata() {
-    use crate::estates::*;
+    use crate::support::estates::*;
     let mut s = Server::new("SQL\"Q\\1", 0);
     let mut d = s.database("O'Brien", "FULL", ago_days(400));
     s.schedule(

@@ -6,7 +6,7 @@ use chrono::Duration;
 use serde_json::{json, Value};
 
 use crate::common::{bin, check, temp_dir};
-use crate::estates::*;
+use crate::support::estates::*;
 
 fn mins(m: i64) -> Duration {
     Duration::minutes(m)
