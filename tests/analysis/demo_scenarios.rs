@@ -1,15 +1,12 @@
 //! Every demo scenario shows its chain, break, window and plan facts.
 
+use crate::support::now;
 use chainwatch::analysis::{
     analyze_database, find_database, plan, BreakReason, ChainState, DatabaseAnalysis, Target,
 };
 use chainwatch::model::{Destination, Estate};
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::Duration;
 use std::sync::OnceLock;
-
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap()
-}
 
 fn estate() -> &'static Estate {
     static ESTATE: OnceLock<Estate> = OnceLock::new();

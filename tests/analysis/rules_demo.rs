@@ -4,16 +4,12 @@
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
+use crate::support::now;
 use chainwatch::analysis::{analyze_estate, EstateReport, Finding, Severity};
 use chainwatch::model::{BackupSet, Estate};
-use chrono::{DateTime, TimeZone, Utc};
 
 const PROD: &str = "SQL16\\PROD";
 const LEGACY: &str = "SQL14\\LEGACY";
-
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap()
-}
 
 fn estate() -> &'static Estate {
     static ESTATE: OnceLock<Estate> = OnceLock::new();

@@ -3,17 +3,14 @@
 
 use std::sync::OnceLock;
 
+use crate::support::now;
 use chainwatch::analysis::{analyze_estate, EstateReport, Finding, Severity};
 use chainwatch::model::{Estate, Instance, MirroringRole, RecoveryModel, Table};
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::Duration;
 use serde_json::{json, Value};
 
 const PROD: &str = "SQL16\\PROD";
 const LEGACY: &str = "SQL14\\LEGACY";
-
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap()
-}
 
 fn demo() -> Estate {
     static ESTATE: OnceLock<Estate> = OnceLock::new();

@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use chainwatch::analysis::{PlanStep, RestorePlan, Target};
+use crate::support::plan::step;
+use chainwatch::analysis::{RestorePlan, Target};
 use chainwatch::model::{Lsn, ManagedBackupSchema};
 use chainwatch::sqlserver::queries::{self, Scope};
 use chainwatch::tsql::{
@@ -114,16 +115,6 @@ fn parser() -> Option<PathBuf> {
             eprintln!("\n!!!!!!!! SKIPPED: {why} !!!!!!!!\n");
             None
         }
-    }
-}
-
-fn step(kind: &'static str, id: i64, file: String) -> PlanStep {
-    PlanStep {
-        first_lsn: (id * 100).to_string().parse::<Lsn>().ok(),
-        last_lsn: (id * 100 + 99).to_string().parse::<Lsn>().ok(),
-        finish: Some(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()),
-        source_instance: "S".into(),
-        ..PlanStep::new(kind, id, vec![file])
     }
 }
 

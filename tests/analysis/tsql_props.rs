@@ -4,12 +4,12 @@
 //! intended statements and every name reads back unchanged with our own
 //! tokenizer (`tsql::lex`; sqlparser cannot parse RESTORE).
 
-use chainwatch::analysis::{PlanStep, RestorePlan, Target};
+use crate::support::plan::step;
+use chainwatch::analysis::{RestorePlan, Target};
 use chainwatch::model::Lsn;
 use chainwatch::sqlserver::exec::check_batch;
 use chainwatch::tsql::lex::{statements, tokens, Token};
 use chainwatch::tsql::{restore_batches, BatchKind, Reauthorize, RestoreOptions};
-use chrono::{TimeZone, Utc};
 use proptest::prelude::*;
 
 /// Text built from the characters that break naive quoting (line breaks
@@ -55,16 +55,6 @@ fn name() -> impl Strategy<Value = String> {
         Just("'".repeat(128)),
     ]
     .prop_filter("non-empty", |s| !s.is_empty())
-}
-
-fn step(kind: &'static str, id: i64, file: String) -> PlanStep {
-    PlanStep {
-        first_lsn: (id * 100).to_string().parse::<Lsn>().ok(),
-        last_lsn: (id * 100 + 99).to_string().parse::<Lsn>().ok(),
-        finish: Some(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()),
-        source_instance: "S".into(),
-        ..PlanStep::new(kind, id, vec![file])
-    }
 }
 
 fn strs(stmt: &[Token]) -> Vec<String> {

@@ -6,6 +6,7 @@
 
 use crate::support::azurite;
 use crate::support::blob_fixture as fixture;
+use crate::support::ui::render_plain;
 
 use std::time::{Duration as StdDuration, Instant};
 
@@ -18,20 +19,6 @@ use chainwatch::config::Config;
 use chrono::{Duration, Utc};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
-
-fn render(app: &App, w: u16, h: u16) -> String {
-    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| chainwatch::ui::draw(f, app)).unwrap();
-    let buf = term.backend().buffer();
-    let mut out = String::new();
-    for y in 0..h {
-        for x in 0..w {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
-}
 
 fn config(text: &str) -> Config {
     Config::parse(text, std::path::Path::new("cw.toml")).unwrap()
@@ -129,7 +116,7 @@ async fn configured_container_is_listed_in_the_background() {
             .unwrap();
         let started = began.elapsed();
         app.update(Action::ShowStorage);
-        let loading = render(&app, 120, 30);
+        let loading = render_plain(&app, 120, 30);
         wait_listed(&mut app);
         (app, first, started, loading)
     })
@@ -162,7 +149,7 @@ async fn configured_container_is_listed_in_the_background() {
     }
     app.update(Action::FilterAccept);
     assert_eq!(app.storage.rows.len(), 1);
-    let screen = render(&app, 120, 30);
+    let screen = render_plain(&app, 120, 30);
     assert!(screen.contains("listed from storage"), "{screen}");
     assert!(screen.contains("stranger/tool.bak"), "{screen}");
     assert!(screen.contains("unknown"), "{screen}");
@@ -246,6 +233,6 @@ async fn configured_container_is_listed_in_the_background() {
     app.update(Action::ShowStorage);
     app.storage.current = dev;
     app.update(Action::Resize);
-    let screen = render(&app, 120, 30);
+    let screen = render_plain(&app, 120, 30);
     assert!(screen.contains("UNKNOWN not listed"), "{screen}");
 }

@@ -5,9 +5,8 @@
 
 use std::process::Output;
 
-use crate::support::{demo_instances, ServerOptions, TdsServer};
+use crate::support::{demo_instances, ServerOptions, TdsServer, NOW};
 
-const NOW: &str = "2026-11-22T10:00:00Z";
 const PASSWORD: &str = "s3cret!";
 
 fn run(args: &[&str], env: &[(&str, &str)]) -> Output {

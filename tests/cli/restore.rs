@@ -8,9 +8,8 @@ use std::path::PathBuf;
 use std::process::Output;
 
 use crate::support::bin::run;
-use crate::support::{demo_instances, ServerOptions, TdsServer};
+use crate::support::{demo_instances, ServerOptions, TdsServer, NOW};
 
-const NOW: &str = "2026-11-22T10:00:00Z";
 const PROD: &str = "SQL16\\PROD";
 
 struct Live {

@@ -2,10 +2,9 @@
 //! and Markdown for a ticket.
 
 use crate::support::bin::run;
+use crate::support::NOW;
 
 use serde_json::Value;
-
-const NOW: &str = "2026-11-22T10:00:00Z";
 
 #[test]
 fn check_json_lists_rule_findings_with_rows_and_sql() {

@@ -2,17 +2,11 @@
 //! beyond backup sets: the explanation, the remedy, the catalog rows (jobs,
 //! plans, config) and the T-SQL remedy.
 
+use crate::support::now;
 use chainwatch::app::palette::Command;
 use chainwatch::app::{Action, App, Popup};
-use chrono::{DateTime, Utc};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
-
-fn now() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z")
-        .unwrap()
-        .to_utc()
-}
 
 fn screen(app: &App, w: u16, h: u16) -> String {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();

@@ -2,11 +2,10 @@
 //! demo estate (no container configured: listings stand in from history,
 //! labelled as such). TestBackend renders, insta snapshots.
 
+use crate::support::ui::{chars, key, press, render};
 use chainwatch::app::{App, View};
 use chrono::{DateTime, Utc};
-use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
+use ratatui::crossterm::event::KeyCode;
 
 fn now() -> DateTime<Utc> {
     "2026-11-24T06:00:00Z".parse().unwrap()
@@ -16,44 +15,6 @@ fn demo_app() -> App {
     let mut app = App::new(chainwatch::sources::demo_estate(now()).unwrap(), now());
     app.start_storage();
     app
-}
-
-fn render(app: &App, w: u16, h: u16) -> String {
-    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| chainwatch::ui::draw(f, app)).unwrap();
-    let buf = term.backend().buffer();
-    let mut out = String::new();
-    for y in 0..h {
-        let mut line = String::new();
-        let mut skip = 0;
-        for x in 0..w {
-            let cell = &buf[(x, y)];
-            if skip == 0 {
-                line.push_str(cell.symbol());
-            }
-            skip = skip
-                .max(ratatui::text::Span::raw(cell.symbol()).width().max(1))
-                .saturating_sub(1);
-        }
-        out.push_str(&format!("\"{line}\"\n"));
-    }
-    out
-}
-
-fn key(code: KeyCode) -> KeyEvent {
-    KeyEvent::new(code, KeyModifiers::NONE)
-}
-
-fn press(app: &mut App, keys: &[KeyEvent]) {
-    for k in keys {
-        if let Some(a) = app.handle_key(*k) {
-            app.update(a);
-        }
-    }
-}
-
-fn chars(s: &str) -> Vec<KeyEvent> {
-    s.chars().map(|c| key(KeyCode::Char(c))).collect()
 }
 
 #[test]

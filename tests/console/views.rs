@@ -5,19 +5,15 @@
 //! fixture adds what the demo does not have (a BROKEN chain, a database
 //! name with control characters).
 
+use crate::support::now;
+use crate::support::ui::{chars, key, press, render};
 use chainwatch::app::keymap::{self, Context, Key};
 use chainwatch::app::{Action, App, DetailTab, Popup, View};
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use serde_json::{json, Value};
-
-fn now() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z")
-        .unwrap()
-        .with_timezone(&Utc)
-}
 
 fn demo_app() -> App {
     App::new(chainwatch::sources::demo_estate(now()).unwrap(), now())
@@ -137,50 +133,6 @@ fn fixture_app() -> App {
 }
 
 // ---------------------------------------------------------------- helpers
-
-/// Draws the app and returns the screen as text, one quoted line per row
-/// (TestBackend's own Display cannot show a zero-width buffer).
-fn render(app: &App, w: u16, h: u16) -> String {
-    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| chainwatch::ui::draw(f, app)).unwrap();
-    let buf = term.backend().buffer();
-    let mut out = String::new();
-    for y in 0..h {
-        let mut line = String::new();
-        let mut skip = 0;
-        for x in 0..w {
-            let cell = &buf[(x, y)];
-            if skip == 0 {
-                line.push_str(cell.symbol());
-            }
-            skip = skip.max(unicode_width(cell.symbol())).saturating_sub(1);
-        }
-        out.push_str(&format!("\"{line}\"\n"));
-    }
-    out
-}
-
-/// Display width of a cell symbol (wide glyphs take two cells).
-fn unicode_width(s: &str) -> usize {
-    ratatui::text::Span::raw(s).width().max(1)
-}
-
-fn key(code: KeyCode) -> KeyEvent {
-    KeyEvent::new(code, KeyModifiers::NONE)
-}
-
-/// Feeds keys through the keymap, as the event loop does.
-fn press(app: &mut App, keys: &[KeyEvent]) {
-    for k in keys {
-        if let Some(a) = app.handle_key(*k) {
-            app.update(a);
-        }
-    }
-}
-
-fn chars(s: &str) -> Vec<KeyEvent> {
-    s.chars().map(|c| key(KeyCode::Char(c))).collect()
-}
 
 /// Opens the detail view of the database whose name matches `filter`.
 fn open(app: &mut App, filter: &str) {

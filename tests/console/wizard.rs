@@ -6,22 +6,17 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::support::{demo_instances, Faults, ServerOptions, TdsServer};
+use crate::support::ui::render;
+use crate::support::{demo_instances, now, Faults, ServerOptions, TdsServer, NOW};
 use chainwatch::app::palette::Command;
 use chainwatch::app::wizard::{Access, Key, Outcome, PointMode, Step};
 use chainwatch::app::{Action, App};
 use chainwatch::config::InstanceConfig;
 use chainwatch::tsql::lex::{tokens, Token};
-use chrono::{DateTime, Utc};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
-const NOW: &str = "2026-11-22T10:00:00Z";
 const PROD: &str = "SQL16\\PROD";
-
-fn now() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(NOW).unwrap().to_utc()
-}
 
 fn temp_dir(tag: &str) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
@@ -808,29 +803,6 @@ fn a_marked_transaction_is_a_target_where_known() {
         "{}",
         message(&app)
     );
-}
-
-/// The screen as lines in quotes (trailing blanks visible), wide glyphs once.
-fn render(app: &App, w: u16, h: u16) -> String {
-    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| chainwatch::ui::draw(f, app)).unwrap();
-    let buf = term.backend().buffer();
-    let mut out = String::new();
-    for y in 0..h {
-        let mut line = String::new();
-        let mut skip = 0;
-        for x in 0..w {
-            let cell = &buf[(x, y)];
-            if skip == 0 {
-                line.push_str(cell.symbol());
-            }
-            skip = skip
-                .max(ratatui::text::Span::raw(cell.symbol()).width().max(1))
-                .saturating_sub(1);
-        }
-        out.push_str(&format!("\"{line}\"\n"));
-    }
-    out
 }
 
 /// The rendered rows joined where a line was wrapped (after `↪ `).

@@ -14,7 +14,8 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-const NOW: &str = "2026-11-22T10:00:00Z";
+use crate::support::NOW;
+
 const TIMEOUT: Duration = Duration::from_secs(20);
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);

@@ -5,11 +5,8 @@ use crate::support::bin::{json, run};
 
 use std::path::PathBuf;
 
+use crate::support::samples;
 use serde_json::Value;
-
-fn samples() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/samples")
-}
 
 fn lab(rel: &str) -> String {
     samples().join("backups").join(rel).display().to_string()

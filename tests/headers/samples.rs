@@ -2,15 +2,11 @@
 //! the facts of ../shared/samples/README.md.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use crate::support::samples;
 use chainwatch::headers::{read_paths, BackupHeader};
 use chainwatch::model::{BackupType, Lsn};
-
-fn samples() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/samples")
-}
 
 fn lsn(s: &str) -> Lsn {
     s.parse().unwrap()

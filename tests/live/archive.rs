@@ -5,14 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::support::now;
 use chainwatch::archive::{keys, ArchiveError, ArchiveStore, SqliteArchive};
 use chainwatch::model::{Cell, Table};
 use chainwatch::snapshot::{table, to_estate, Snapshot};
-use chrono::{DateTime, Duration, TimeZone, Utc};
-
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap()
-}
+use chrono::{Duration, TimeZone, Utc};
 
 /// A fresh folder for one test (removed when it passes).
 struct TempDir(PathBuf);

@@ -3,15 +3,12 @@
 //! the login's permissions (tests/support/tds/catalog.rs): the defects of issue
 //! 15, each of which this file caught before its fix.
 
-use std::time::Duration;
-
-use crate::support::{demo_instances, LoginAccess, MbShape, ServerOptions, TdsServer};
+use crate::support::live::fast;
+use crate::support::{demo_instances, LoginAccess, MbShape, ServerOptions, TdsServer, NOW};
 use chainwatch::config::InstanceConfig;
 use chainwatch::snapshot::{to_estate, Snapshot, SnapshotInstance};
-use chainwatch::sqlserver::{collect_one, credential, Settings};
+use chainwatch::sqlserver::{collect_one, credential};
 use serde_json::Value;
-
-const NOW: &str = "2026-11-22T10:00:00Z";
 
 fn instance(name: &str, addr: std::net::SocketAddr) -> InstanceConfig {
     let mut i = InstanceConfig::from_connection_string(&format!(
@@ -22,15 +19,6 @@ fn instance(name: &str, addr: std::net::SocketAddr) -> InstanceConfig {
     .unwrap();
     i.name = name.to_string();
     i
-}
-
-fn fast() -> Settings {
-    Settings {
-        connect_timeout: Duration::from_secs(2),
-        query_timeout: Duration::from_secs(5),
-        backoff: Duration::from_millis(20),
-        ..Settings::default()
-    }
 }
 
 fn demo(name: &str) -> SnapshotInstance {

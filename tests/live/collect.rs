@@ -3,32 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::{closed_port, demo_instances, Faults, ServerOptions, TdsServer};
-use chainwatch::config::InstanceConfig;
+use crate::support::live::{fast, instance};
+use crate::support::{closed_port, demo_instances, Faults, ServerOptions, TdsServer, NOW};
 use chainwatch::snapshot::{to_estate, Snapshot, SnapshotInstance};
 use chainwatch::sqlserver::{collect_all, collect_one, credential, Settings, Status};
-
-const NOW: &str = "2026-11-22T10:00:00Z";
-
-fn instance(name: &str, addr: std::net::SocketAddr, password: &str) -> InstanceConfig {
-    let mut i = InstanceConfig::from_connection_string(&format!(
-        "Server=tcp:{},{};User ID=monitor;Password={password};Encrypt=DANGER_PLAINTEXT",
-        addr.ip(),
-        addr.port()
-    ))
-    .unwrap();
-    i.name = name.to_string();
-    i
-}
-
-fn fast() -> Settings {
-    Settings {
-        connect_timeout: Duration::from_secs(2),
-        query_timeout: Duration::from_secs(5),
-        backoff: Duration::from_millis(20),
-        ..Settings::default()
-    }
-}
 
 fn prod() -> SnapshotInstance {
     demo_instances(NOW).remove("SQL16\\PROD").unwrap()

@@ -6,47 +6,14 @@
 
 use std::time::Duration;
 
-use crate::support::{closed_port, demo_instances, Faults, ServerOptions, TdsServer};
+use crate::support::live::instance;
+use crate::support::ui::render_plain;
+use crate::support::{closed_port, demo_instances, now, Faults, ServerOptions, TdsServer, NOW};
 use chainwatch::app::live::LiveSource;
 use chainwatch::app::loading::{Background, BackgroundEvent, Start};
 use chainwatch::app::App;
-use chainwatch::config::InstanceConfig;
 use chainwatch::sqlserver::{credential, Settings, Status};
-use chrono::{DateTime, Utc};
-use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
-
-const NOW: &str = "2026-11-22T10:00:00Z";
-
-fn now() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(NOW).unwrap().to_utc()
-}
-
-fn instance(name: &str, addr: std::net::SocketAddr, password: &str) -> InstanceConfig {
-    let mut i = InstanceConfig::from_connection_string(&format!(
-        "Server=tcp:{},{};User ID=monitor;Password={password};Encrypt=DANGER_PLAINTEXT",
-        addr.ip(),
-        addr.port()
-    ))
-    .unwrap();
-    i.name = name.to_string();
-    i
-}
-
-fn render(app: &App, w: u16, h: u16) -> String {
-    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| chainwatch::ui::draw(f, app)).unwrap();
-    let buf = term.backend().buffer();
-    let mut out = String::new();
-    for y in 0..h {
-        for x in 0..w {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
-}
 
 /// The row naming `instance` in the instances pane (the left pane, up to
 /// its border beside the focused databases pane).
@@ -109,12 +76,12 @@ async fn live_refresh_shows_each_instance_status_and_keeps_stale_data() {
     let (estate, waiting, mut background) = Start::Live(source).begin(now()).unwrap();
     let mut app = App::new(estate, now());
     app.loading = waiting;
-    let screen = render(&app, 160, 30);
+    let screen = render_plain(&app, 160, 30);
     assert!(screen.contains("loading 4 live instances…"), "{screen}");
 
     app.on_background(next(&mut background).await).unwrap();
     assert!(app.loading.is_none());
-    let screen = render(&app, 160, 30);
+    let screen = render_plain(&app, 160, 30);
     assert!(line_of(&screen, "GOOD").contains(" ok"), "{screen}");
     assert!(
         line_of(&screen, "DENY").contains("permission missing"),
@@ -165,7 +132,7 @@ async fn live_refresh_shows_each_instance_status_and_keeps_stale_data() {
     );
     let since = health.collected_at.unwrap();
     assert!(since >= first_ok);
-    let screen = render(&app, 160, 30);
+    let screen = render_plain(&app, 160, 30);
     let label = format!("stale since {}", since.format("%H:%M"));
     assert!(line_of(&screen, "GOOD").contains(&label), "{screen}");
     assert_eq!(good_dbs(&app), served, "stale data is kept, not dropped");

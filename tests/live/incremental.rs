@@ -4,15 +4,13 @@
 
 use std::time::Duration;
 
-use crate::support::{demo_instances, ServerOptions, TdsServer};
+use crate::support::{demo_instances, ServerOptions, TdsServer, NOW};
 use chainwatch::config::InstanceConfig;
 use chainwatch::model::{RowRef, Table};
 use chainwatch::snapshot::SnapshotInstance;
 use chainwatch::sqlserver::{
     collect_one, collect_one_since, credential, resume_point, Settings, Status,
 };
-
-const NOW: &str = "2026-11-22T10:00:00Z";
 
 fn instance(addr: std::net::SocketAddr) -> InstanceConfig {
     let mut i = InstanceConfig::from_connection_string(&format!(

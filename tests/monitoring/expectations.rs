@@ -9,10 +9,6 @@ const PROD: &str = "SQLPROD";
 const DR: &str = "SQLDR";
 const QA: &str = "SQLQA";
 
-fn mins(m: i64) -> Duration {
-    Duration::minutes(m)
-}
-
 /// A healthy user database: weekly fulls, 15-minute logs, for 30 days.
 fn healthy(s: &mut Server, name: &str) -> Db {
     let mut d = s.database(name, "FULL", ago_days(400));

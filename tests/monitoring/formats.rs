@@ -7,8 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::common::bin;
-
-pub const NOW: &str = "2026-11-22T10:00:00Z";
+use crate::support::NOW;
 
 /// One sample: metric name and its labels, sorted.
 pub type Key = (String, Vec<(String, String)>);

@@ -8,10 +8,6 @@ use serde_json::{json, Value};
 use crate::common::{bin, check, temp_dir};
 use crate::support::estates::*;
 
-fn mins(m: i64) -> Duration {
-    Duration::minutes(m)
-}
-
 /// Weekly fulls and 15-minute logs for 30 days, the newest log `last_log_min` ago.
 fn healthy(s: &mut Server, name: &str, last_log_min: i64) {
     let mut d = s.database(name, "FULL", ago_days(400));

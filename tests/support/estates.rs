@@ -6,11 +6,14 @@
 
 use std::path::PathBuf;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Map, Value};
 
-pub fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap()
+/// The estates' "now": the tests' fixed one.
+pub use super::now;
+
+pub fn mins(m: i64) -> Duration {
+    Duration::minutes(m)
 }
 
 pub fn ago_min(m: i64) -> DateTime<Utc> {
