@@ -52,8 +52,9 @@ use std::time::{Duration, Instant};
 
 use chainwatch::app::live::{self, LiveSource};
 use chainwatch::app::loading::{BackgroundEvent, Start};
-use chainwatch::app::{configured_app, Action, App, ConsoleOptions, View};
+use chainwatch::app::{Action, App, ConsoleOptions, View};
 use chainwatch::config::InstanceConfig;
+use chainwatch::console::configured_app;
 use chainwatch::sqlserver::{credential, Settings};
 use chrono::Utc;
 use ratatui::backend::TestBackend;

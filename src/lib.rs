@@ -10,6 +10,7 @@ pub mod archive;
 pub mod blob;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod demo;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -19,5 +20,7 @@ pub mod monitor;
 pub mod snapshot;
 pub mod sources;
 pub mod sqlserver;
+pub mod text;
+pub mod theme;
 pub mod tsql;
 pub mod ui;

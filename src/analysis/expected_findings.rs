@@ -411,10 +411,19 @@ fn late(out: &mut Out<'_, '_>, now: DateTime<Utc>) {
                         .map(|e| format!(" (logs run every {e})"))
                         .unwrap_or_default()
                 ),
-                format!(
-                    "the newest log backup finished {}; everything after it would be lost",
-                    fmt_time(Some(log))
-                ),
+                // What a restore now loses is the one answer's, not the
+                // schedule's: a copy-only or tail-log backup may reach further.
+                match h.latest_recoverable.filter(|&r| r > log) {
+                    Some(reach) => format!(
+                        "the newest log backup of the chain finished {}; a copy-only or tail-log backup after it reaches {}, so a restore now loses everything after that point",
+                        fmt_time(Some(log)),
+                        fmt_time(Some(reach))
+                    ),
+                    None => format!(
+                        "the newest log backup finished {}; everything after it would be lost",
+                        fmt_time(Some(log))
+                    ),
+                },
                 Vec::new(),
                 "check the log backup job (Agent, log shipping) or Managed Backup health",
                 Some(need.rule()),

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::chain::{BreakReason, ChainAnalysis};
 use super::expectation::{Basis, Expectation, Judged};
+use super::findings::Severity;
 use super::window::Window;
 use crate::model::{BackupSet, BackupType, Database, RecoveryModel};
 
@@ -45,6 +46,19 @@ pub enum ChainState {
 }
 
 impl ChainState {
+    /// The least severity a database in this state always has: a state
+    /// never sounds more alarming than the database's worst finding, so
+    /// STATE and SEV cannot disagree. States whose urgency depends on the
+    /// policy or on more than the chain (no history, unavailable) carry it
+    /// in their findings instead.
+    pub fn concern(self) -> Option<Severity> {
+        match self {
+            ChainState::Broken | ChainState::NoFull => Some(Severity::Critical),
+            ChainState::Degraded | ChainState::NoLogBackups => Some(Severity::Warning),
+            _ => None,
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             ChainState::Ok => "OK",

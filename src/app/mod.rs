@@ -3,6 +3,7 @@
 //! draws that state.
 
 pub mod action;
+pub mod copy;
 mod dropper;
 pub mod findings_view;
 pub mod keymap;
@@ -12,7 +13,6 @@ pub mod on_demand;
 pub mod palette;
 mod reanalysis;
 pub mod rows;
-mod run;
 pub mod state;
 pub mod storage;
 pub mod update;
@@ -21,7 +21,6 @@ mod wizard_app;
 
 pub use action::Action;
 pub use palette::Palette;
-pub use run::{configured_app, run, run_live, run_loading};
 pub use state::{App, DetailTab, Pane, Popup, View};
 
 /// How the binary starts the console.

@@ -2,7 +2,7 @@
 //! or a database; Up/Down choose among the matches, Enter runs one.
 
 use super::state::App;
-use crate::ui::theme;
+use crate::theme;
 
 /// What a palette entry does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,7 +73,7 @@ pub fn entries(app: &App) -> Vec<Entry> {
         out.push(Entry {
             label: format!(
                 "check {} — its findings",
-                crate::ui::text::sanitize(&inst.instance)
+                crate::text::sanitize(&inst.instance)
             ),
             command: Command::Check(Some(inst.instance.clone())),
         });
@@ -82,8 +82,8 @@ pub fn entries(app: &App) -> Vec<Entry> {
         out.push(Entry {
             label: format!(
                 "resume the restore wizard — {} on {}",
-                crate::ui::text::sanitize(&w.database),
-                crate::ui::text::sanitize(&w.target_instance)
+                crate::text::sanitize(&w.database),
+                crate::text::sanitize(&w.target_instance)
             ),
             command: Command::ResumeWizard,
         });
@@ -96,7 +96,7 @@ pub fn entries(app: &App) -> Vec<Entry> {
     }
     for (i, inst) in app.databases.instances.iter().enumerate() {
         out.push(Entry {
-            label: format!("instance {}", crate::ui::text::sanitize(&inst.name)),
+            label: format!("instance {}", crate::text::sanitize(&inst.name)),
             command: Command::Instance(i),
         });
     }
@@ -110,16 +110,16 @@ pub fn entries(app: &App) -> Vec<Entry> {
         out.push(Entry {
             label: format!(
                 "db {} › {}",
-                crate::ui::text::sanitize(&d.instance),
-                crate::ui::text::sanitize(&d.database.name)
+                crate::text::sanitize(&d.instance),
+                crate::text::sanitize(&d.database.name)
             ),
             command: Command::Database(i),
         });
         out.push(Entry {
             label: format!(
                 "restore {} › {} — restore wizard",
-                crate::ui::text::sanitize(&d.instance),
-                crate::ui::text::sanitize(&d.database.name)
+                crate::text::sanitize(&d.instance),
+                crate::text::sanitize(&d.database.name)
             ),
             command: Command::Restore(i),
         });

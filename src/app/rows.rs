@@ -140,7 +140,7 @@ pub struct RowWidths {
 
 /// The widths of `rows` (indices into `report.databases`).
 pub fn row_widths(report: &EstateReport, rows: &[usize]) -> RowWidths {
-    let width = |s: &str| crate::ui::text::sanitize(s).chars().count();
+    let width = |s: &str| crate::text::sanitize(s).chars().count();
     rows.iter()
         .filter_map(|&i| report.databases.get(i))
         .fold(RowWidths::default(), |w, d| RowWidths {

@@ -15,7 +15,7 @@ use super::rows::{self, InstanceRow};
 use super::ClipboardMode;
 use crate::analysis::{analyze_estate, DatabaseReport, EstateReport, RestorePlan};
 use crate::model::Estate;
-use crate::ui::theme::{Environment, Theme};
+use crate::theme::{Environment, Theme};
 
 /// The full-screen views.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,8 +153,11 @@ pub struct App {
     /// Where user themes and keymap live.
     pub config_dir: Option<PathBuf>,
     /// Environment of each instance (production, staging, ...), for the
-    /// header accent. Empty until the estate config carries it.
+    /// header accent: the config's `environment`.
     pub environments: BTreeMap<String, Environment>,
+    /// The config's `accent` per instance: the header's background when
+    /// that instance is in focus (over the environment's).
+    pub accents: BTreeMap<String, ratatui::style::Color>,
     /// The restore wizard, when open (drawn over the views).
     pub wizard: Option<super::wizard::Wizard>,
     /// A wizard saved in the data dir, offered by `W`.
@@ -220,6 +223,7 @@ impl App {
             no_color: Theme::no_color_env(),
             config_dir: None,
             environments: BTreeMap::new(),
+            accents: BTreeMap::new(),
             wizard: None,
             resumable: None,
             access: BTreeMap::new(),
@@ -362,7 +366,7 @@ impl App {
     /// Uses theme `name` (user file or built-in), keeping `no_color` and
     /// the ASCII setting. On failure the current theme stays and the error
     /// is returned.
-    pub fn set_theme(&mut self, name: &str) -> Result<(), crate::ui::theme::ThemeError> {
+    pub fn set_theme(&mut self, name: &str) -> Result<(), crate::theme::ThemeError> {
         let mut theme = Theme::load(name, self.config_dir.as_deref())?;
         theme.ascii = self.theme.ascii;
         self.theme = if self.no_color {
@@ -380,17 +384,29 @@ impl App {
         self.dirty = true;
     }
 
-    /// The environment of the instance in focus (detail view database, or
-    /// the instance picked in the databases view).
-    pub fn current_environment(&self) -> Option<Environment> {
-        let instance = match (self.view, self.detail_database()) {
+    /// The instance in focus: the detail view's database's, or the one
+    /// picked in the databases view (or the selected database's).
+    fn focused_instance(&self) -> Option<&str> {
+        Some(match (self.view, self.detail_database()) {
             (View::Detail, Some(db)) => db.instance.as_str(),
             _ => match self.selected_instance() {
                 Some(i) => i.name.as_str(),
                 None => self.selected_database()?.instance.as_str(),
             },
-        };
-        self.environments.get(instance).copied()
+        })
+    }
+
+    /// The environment of the instance in focus.
+    pub fn current_environment(&self) -> Option<Environment> {
+        self.environments.get(self.focused_instance()?).copied()
+    }
+
+    /// The configured accent of the instance in focus (none without colours).
+    pub fn current_accent(&self) -> Option<ratatui::style::Color> {
+        if self.no_color {
+            return None;
+        }
+        self.accents.get(self.focused_instance()?).copied()
     }
 
     /// Takes the text waiting for the clipboard.

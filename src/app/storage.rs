@@ -428,7 +428,7 @@ impl App {
             f.entry.name,
             f.database.as_deref().unwrap_or("-"),
             file_kind(f),
-            crate::ui::text::utc_opt(f.time),
+            crate::text::utc_opt(f.time),
             f.entry.size,
             file_status(f, self.report.now)
         ))

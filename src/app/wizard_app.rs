@@ -10,6 +10,7 @@ use super::state::App;
 use super::wizard::{persist, Access, Effect, Env, Key, Step, Wizard};
 use crate::config::{Config, PasswordSource};
 use crate::sqlserver::exec::{self, ExecEvent, Job};
+use crate::theme::Environment;
 
 /// How long the executor waits for a login.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -35,6 +36,16 @@ impl App {
             .iter()
             .map(|i| (i.name.clone(), i.clone()))
             .collect();
+        // The header's look per instance (validated when the config loaded).
+        for i in &config.instances {
+            if let Some(env) = i.environment.as_deref().and_then(Environment::parse) {
+                self.environments.insert(i.name.clone(), env);
+            }
+            if let Some(c) = i.accent.as_deref().and_then(crate::theme::parse_color) {
+                self.accents.insert(i.name.clone(), c);
+            }
+        }
+        self.dirty = true;
     }
 
     /// Uses `dir` for the wizard's files and offers a wizard saved there.
@@ -383,7 +394,7 @@ fn verify_line(query: &str, row: &serde_json::Map<String, serde_json::Value>) ->
         .map(|(k, v)| {
             let v = match v {
                 serde_json::Value::Bool(b) => u8::from(*b).to_string(),
-                serde_json::Value::String(s) => crate::ui::text::sanitize(s).into_owned(),
+                serde_json::Value::String(s) => crate::text::sanitize(s).into_owned(),
                 other => other.to_string(),
             };
             format!("{k}={v}")

@@ -107,7 +107,7 @@ pub fn default_path(config: Option<&Path>) -> Option<PathBuf> {
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "default".to_string());
     Some(
-        crate::config::data_dir()?
+        crate::config::dirs::data_dir()?
             .join("archive")
             .join(format!("{estate}.sqlite")),
     )

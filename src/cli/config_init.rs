@@ -40,7 +40,7 @@ pub fn run(explicit: Option<&Path>) -> anyhow::Result<u8> {
         Some(p) => p.to_path_buf(),
         None => match std::env::var_os(config::CONFIG_ENV).filter(|p| !p.is_empty()) {
             Some(p) => p.into(),
-            None => config::default_path()
+            None => config::dirs::default_config_path()
                 .ok_or_else(|| anyhow!("no config directory on this system: pass --config FILE"))?,
         },
     };

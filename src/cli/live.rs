@@ -13,7 +13,7 @@ pub fn config_path(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
         anyhow!(
             "no config file: pass --config FILE, set {}, or create {} (chainwatch config init writes a commented template there)",
             config::CONFIG_ENV,
-            config::default_path().map_or("<config dir>/chainwatch/config.toml".into(), |p| p
+            config::dirs::default_config_path().map_or("<config dir>/chainwatch/config.toml".into(), |p| p
                 .display()
                 .to_string())
         )

@@ -751,17 +751,17 @@ pub fn open_console(cli: &Cli) -> anyhow::Result<()> {
         // Building the demo takes a few hundred ms: draw first, build behind.
         let at = now.unwrap_or_else(chrono::Utc::now);
         let load = Box::new(move || sources::demo_estate(at));
-        return crate::app::run_loading("demo estate", load, options);
+        return crate::console::run_loading("demo estate", load, options);
     }
     if let sources::Source::Config(path) = &source {
         let archive = cli.source.archive.as_deref();
-        return crate::app::run_live(live_source(path, now, archive)?, options);
+        return crate::console::run_live(live_source(path, now, archive)?, options);
     }
     let mut loaded = sources::load(&source, now)?;
     if let Some(path) = &cli.source.config {
         loaded.estate.policies = crate::config::Config::load(path)?.policies.into();
     }
-    crate::app::run(loaded.estate, options)
+    crate::console::run(loaded.estate, options)
 }
 
 /// The configured instances for the console's live refresh. Credentials

@@ -25,6 +25,7 @@
 //! optional `instance` glob); see `policy` and `analysis::policy_book`.
 
 pub mod ado;
+pub mod dirs;
 pub mod keyring;
 mod policy;
 mod secret;
@@ -288,11 +289,6 @@ impl std::fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-const ENVIRONMENTS: &[&str] = &["prod", "test", "dev", "staging", "qa"];
-const ACCENTS: &[&str] = &[
-    "red", "green", "yellow", "blue", "magenta", "cyan", "white", "gray", "orange",
-];
-
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
@@ -301,7 +297,7 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// The config file to use: `--config`, else `CHAINWATCH_CONFIG`, else the
-/// user config dir's `chainwatch/config.toml` when it exists.
+/// config dir's `config.toml` when it exists (`config::dirs`).
 pub fn resolve_path(explicit: Option<&Path>) -> Option<PathBuf> {
     if let Some(p) = explicit {
         return Some(p.to_path_buf());
@@ -309,21 +305,7 @@ pub fn resolve_path(explicit: Option<&Path>) -> Option<PathBuf> {
     if let Some(p) = std::env::var_os(CONFIG_ENV).filter(|p| !p.is_empty()) {
         return Some(PathBuf::from(p));
     }
-    default_path().filter(|p| p.exists())
-}
-
-/// `$CHAINWATCH_DATA_DIR`, else the platform data dir (`~/.local/share/chainwatch`):
-/// the wizard's saved state and the archives live here.
-pub fn data_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("CHAINWATCH_DATA_DIR").filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(dir));
-    }
-    directories::ProjectDirs::from("", "", "chainwatch").map(|d| d.data_dir().to_path_buf())
-}
-
-/// `<config dir>/chainwatch/config.toml` (e.g. `~/.config/chainwatch/config.toml`).
-pub fn default_path() -> Option<PathBuf> {
-    directories::ProjectDirs::from("", "", "chainwatch").map(|d| d.config_dir().join("config.toml"))
+    dirs::default_config_path().filter(|p| p.exists())
 }
 
 impl Config {
@@ -503,31 +485,30 @@ fn validate(
         }
     }
     if let Some(env) = &raw.environment {
-        if !ENVIRONMENTS.contains(&env.get_ref().as_str()) {
+        // One list: the names the console reads (`theme::Environment`).
+        if crate::theme::Environment::parse(env.get_ref()).is_none() {
             let (l, c) = at(env.span());
             problems.push((
                 l,
                 c,
                 format!(
-                    "environment = {:?}: expected one of {}",
+                    "environment = {:?}: expected {}",
                     env.get_ref(),
-                    ENVIRONMENTS.join(", ")
+                    crate::theme::Environment::NAMES
                 ),
             ));
         }
     }
     if let Some(a) = &raw.accent {
         let v = a.get_ref();
-        let hex =
-            v.len() == 7 && v.starts_with('#') && v[1..].chars().all(|c| c.is_ascii_hexdigit());
-        if !hex && !ACCENTS.contains(&v.as_str()) {
+        // Read as themes read colours, so what is accepted is what is drawn.
+        if crate::theme::parse_color(v).is_none() {
             let (l, c) = at(a.span());
             problems.push((
                 l,
                 c,
                 format!(
-                    "accent = {v:?}: expected a colour name ({}) or #rrggbb",
-                    ACCENTS.join(", ")
+                    "accent = {v:?}: expected a colour name (red, green, yellow, blue, magenta, cyan, white, gray, light…), #rrggbb or 0-255"
                 ),
             ));
         }

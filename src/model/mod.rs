@@ -3,6 +3,7 @@
 mod backup;
 mod estate;
 mod lsn;
+pub mod plan;
 pub mod policy;
 mod table;
 

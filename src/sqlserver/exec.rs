@@ -22,6 +22,7 @@ use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;
 
 use super::connect::{connect, Credential};
+use super::queries::{VERIFY_RDA_DATABASES, VERIFY_RDA_TABLES};
 use crate::config::InstanceConfig;
 use crate::tsql::lex::{statements, tokens, Token};
 
@@ -309,12 +310,6 @@ pub fn stats_percent(text: &str) -> Option<u8> {
     }
     n.parse::<u8>().ok().filter(|p| *p <= 100)
 }
-
-/// Catalog SELECTs that verify the Stretch link in the restored database
-/// (`{db}` is replaced by the quoted name). The `-- chainwatch:` line names
-/// the catalog object, as every collection query does.
-pub const VERIFY_RDA_DATABASES: &str = "-- chainwatch: sys.remote_data_archive_databases\nUSE {db};\nSELECT remote_database_id, remote_database_name, data_source_id FROM sys.remote_data_archive_databases;";
-pub const VERIFY_RDA_TABLES: &str = "-- chainwatch: sys.remote_data_archive_tables\nUSE {db};\nSELECT object_id, OBJECT_SCHEMA_NAME(object_id) AS schema_name, OBJECT_NAME(object_id) AS table_name, remote_table_name, migration_direction_desc, is_migration_paused, is_reconciled FROM sys.remote_data_archive_tables;";
 
 /// The verify queries for a database.
 pub fn verify_queries(database: &str) -> Result<Vec<(String, String)>, crate::tsql::QuoteError> {

@@ -17,10 +17,7 @@ pub fn backup_on_demand(
     if database.chars().count() > 128 {
         return Err(QuoteError::TooLong);
     }
-    let schema = match schema {
-        ManagedBackupSchema::SmartAdmin => "smart_admin",
-        ManagedBackupSchema::ManagedBackup => "managed_backup",
-    };
+    let schema = super::remedy::schema_name(schema);
     let kind = if log { "Log" } else { "Database" };
     Ok(Batch {
         kind: BatchKind::BackupOnDemand,

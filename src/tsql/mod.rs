@@ -5,6 +5,7 @@
 pub mod lex;
 mod managed;
 mod quote;
+pub mod remedy;
 mod restore;
 mod script;
 mod stretch;

@@ -3,8 +3,8 @@
 use super::quote::{script_ident, script_string, QuoteError};
 use super::script::{Batch, BatchKind, Script};
 use super::stretch::{reauthorize_batch, Reauthorize};
-use crate::analysis::{PlanStep, RestorePlan};
 use crate::model::container_of_url;
+use crate::model::plan::{PlanStep, RestorePlan};
 
 /// How to write the script.
 #[derive(Debug, Clone, Default)]
@@ -398,7 +398,7 @@ fn devices(step: &PlanStep) -> Result<String, QuoteError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::Target;
+    use crate::model::plan::Target;
 
     fn step(kind: &'static str, id: i64, file: &str) -> PlanStep {
         PlanStep {

@@ -45,7 +45,10 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
         _ => " databases ".to_string(),
     };
     let env = app.current_environment();
-    let header = env.map(|e| t.environment(e)).unwrap_or(t.header);
+    let mut header = env.map(|e| t.environment(e)).unwrap_or(t.header);
+    if let Some(accent) = app.current_accent() {
+        header = header.bg(accent);
+    }
     let mut items = vec![(0, Span::styled(" chainwatch ", header))];
     if let Some(e) = env {
         items.push((1, Span::styled(format!(" {} ", e.label()), header)));

@@ -198,7 +198,7 @@ fn databases(frame: &mut Frame, area: Rect, app: &App, bordered: bool) {
             plain(text::role_short(db)),
             (
                 d.health.state.label().into(),
-                text::state_style(t, d.health.state),
+                text::state_style(t, d.health.state, worst),
             ),
             plain(text::managed_backup_label(db, mb_collected)),
             plain(text::stretch_label(db)),

@@ -11,12 +11,12 @@ use ratatui::Frame;
 use super::layout::{self, DetailLayout};
 use super::tabs;
 use super::text::{self, sanitize, span, utc_opt, utc_short};
-use super::theme::Theme;
 use super::timeline::{self, Timeline};
 use crate::analysis::DatabaseReport;
 use crate::app::rows::{self, Issue};
 use crate::app::state::DetailState;
 use crate::app::{App, DetailTab};
+use crate::theme::Theme;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let (Some(db), Some(d)) = (app.detail_database(), app.detail.as_ref()) else {
@@ -105,7 +105,7 @@ fn header_lines(app: &App, db: &DatabaseReport, count: u16, width: u16) -> Vec<L
     )];
     let state = vec![Span::styled(
         format!("{}  ", h.state.label()),
-        text::state_style(t, h.state),
+        text::state_style(t, h.state, db.recoverability.severity),
     )];
     let rpo = h
         .rpo_now_seconds

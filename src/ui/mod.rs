@@ -13,7 +13,9 @@ mod storage;
 pub mod svg;
 mod tabs;
 pub mod text;
-pub mod theme;
+/// Themes are data below both `app` and `ui` (`crate::theme`); the old
+/// path stays for callers.
+pub use crate::theme;
 pub mod timeline;
 mod wizard;
 

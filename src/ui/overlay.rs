@@ -9,11 +9,11 @@ use ratatui::Frame;
 
 use super::layout;
 use super::text::{sanitize, utc_opt};
-use super::theme::Theme;
 use crate::analysis::{DatabaseReport, Finding, RestorePlan};
 use crate::app::palette;
 use crate::app::{App, Palette, Popup};
 use crate::model::Lsn;
+use crate::theme::Theme;
 
 /// Clears a centred box, draws its frame, and returns the inside.
 fn frame_box(frame: &mut Frame, body: Rect, max_width: u16, title: String, t: &Theme) -> Rect {

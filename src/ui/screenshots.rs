@@ -7,8 +7,8 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 
 use super::svg::buffer_to_svg;
-use super::theme::{Environment, Theme};
 use crate::app::App;
+use crate::theme::{Environment, Theme};
 
 /// The instant every screenshot shows, so pictures only change with the code.
 pub fn fixed_now() -> chrono::DateTime<Utc> {

@@ -9,12 +9,12 @@ use ratatui::Frame;
 
 use super::layout::{self, Col};
 use super::text::{self, sanitize, utc, utc_short};
-use super::theme::Theme;
 use super::{fitted_table, pane, plain, Text, MARKER_WIDTH};
 use crate::analysis::DatabaseReport;
 use crate::app::rows::{self, Issue};
 use crate::app::state::DetailState;
 use crate::app::{App, DetailTab};
+use crate::theme::Theme;
 
 const ISSUE_COLS: [Col; 3] = [
     Col::new("SEV", 5, 5, 0),

@@ -9,9 +9,9 @@ use ratatui::style::{Modifier, Style};
 use ratatui::widgets::Widget;
 
 use super::text::{utc, utc_short};
-use super::theme::Theme;
 use crate::analysis::{BreakReason, DatabaseReport};
 use crate::model::BackupType;
+use crate::theme::Theme;
 
 /// Width of the lane labels on the left.
 const LABEL_WIDTH: u16 = 6;

@@ -9,9 +9,9 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::text::sanitize;
-use super::theme::Theme;
 use crate::app::wizard::{InputField, Outcome, PointMode, Step, TargetField, Wizard};
 use crate::app::App;
+use crate::theme::Theme;
 use crate::tsql::{RETIREMENT, WITH_COPY_HELP};
 
 const STEPS: [Step; 11] = [

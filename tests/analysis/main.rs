@@ -1,11 +1,13 @@
 //! The library's analysis on built and demo data, in one test binary: log
-//! chains, restore plans and their properties, the demo estate and its
-//! scenarios, the interoperability rules, the snapshot loader, the fuzz
-//! corpus, and the T-SQL scripts (our properties, Microsoft's parser).
+//! chains, restore plans and their properties, one answer from every output
+//! (agreement), the demo estate and its scenarios, the interoperability
+//! rules, the snapshot loader, the fuzz corpus, and the T-SQL scripts (our
+//! properties, Microsoft's parser).
 
 #[path = "../support/mod.rs"]
 mod support;
 
+mod agreement;
 mod chain;
 mod demo_generator;
 mod demo_scenarios;

@@ -115,7 +115,7 @@ password_env = "X"
 name = "B"
 connection = "Server=b;User ID=m;Password=hunter2;TrustServerCertificate=true"
 password_env = "X"
-environment = "production"
+environment = "lab"
 
 [[instance]]
 name = "A"
@@ -140,9 +140,9 @@ password = "plain"
             "cw.toml:3:14: connection: server \"tcp:a,14x33\": port \"14x33\" is not a number",
             "cw.toml:8:14: TrustServerCertificate in the connection string: set trust_server_certificate = true on the instance instead",
             "cw.toml:8:14: the connection string carries a password: remove it and use password_env or password_prompt",
-            "cw.toml:10:15: environment = \"production\": expected one of prod, test, dev, staging, qa",
+            "cw.toml:10:15: environment = \"lab\": expected prod, staging, test or dev (also production, uat, qa, development, ...)",
             "cw.toml:12:1: instance \"A\" is already defined on line 1",
-            "cw.toml:17:10: accent = \"#12345\": expected a colour name (red, green, yellow, blue, magenta, cyan, white, gray, orange) or #rrggbb",
+            "cw.toml:17:10: accent = \"#12345\": expected a colour name (red, green, yellow, blue, magenta, cyan, white, gray, light…), #rrggbb or 0-255",
             "cw.toml:21:14: connection: unknown connection string keyword \"Colour\"",
             "cw.toml:23:1: instance \"E\": say where the password comes from: password_env = \"VAR\", password_prompt = true or password_keyring = true",
             "cw.toml:27:12: passwords are not stored in the config file: use password_env = \"VAR\" or password_prompt = true",

@@ -51,3 +51,24 @@ fn init_writes_a_valid_template_once_and_check_offers_it() {
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "# mine\n");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `CHAINWATCH_CONFIG_DIR` moves config.toml with the themes and the
+/// keymap: `config init` writes there and `config check` reads it there.
+#[test]
+fn the_config_dir_variable_moves_config_toml_too() {
+    let dir = std::env::temp_dir().join(format!("chainwatch-config-dir-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let env = [
+        ("CHAINWATCH_CONFIG_DIR", dir.as_path()),
+        ("XDG_CONFIG_HOME", dir.as_path()),
+        ("HOME", dir.as_path()),
+    ];
+    let (ok, stdout, stderr) = run(&["config", "init"], &env);
+    assert!(ok, "{stderr}");
+    assert!(dir.join("config.toml").exists(), "{stdout}");
+    let (ok, stdout, stderr) = run(&["config", "check"], &env);
+    assert!(ok, "{stdout}{stderr}");
+    assert!(stdout.contains("OK, 0 instances"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -622,7 +622,7 @@ fn y_copies_the_selected_row_and_the_evidence() {
     press(&mut app, &chars("y"));
     assert!(app.take_clipboard().is_none());
     assert!(app.status.as_deref().unwrap().contains("off"));
-    assert_eq!(chainwatch::app::update::osc52("a"), "\u{1b}]52;c;YQ==\u{7}");
+    assert_eq!(chainwatch::app::copy::osc52("a"), "\u{1b}]52;c;YQ==\u{7}");
 }
 
 #[test]
@@ -860,6 +860,14 @@ fn every_view_agrees_on_recoverability() {
         );
         assert_eq!(r.rpo_seconds, d.health.rpo_now_seconds);
         assert_eq!(r.severity, d.worst_severity());
+        // STATE never sounds more alarming than SEV.
+        assert!(
+            r.severity >= d.health.state.concern(),
+            "{}: {:?} but {:?}",
+            d.database.name,
+            d.health.state,
+            r.severity
+        );
         // The plan to latest reaches exactly that point.
         let (inst, db) =
             chainwatch::analysis::find_database(&estate, Some(&d.instance), &d.database.name)
@@ -913,4 +921,33 @@ fn every_view_agrees_on_recoverability() {
             d.database.name
         );
     }
+}
+
+/// The config's `environment` and `accent` reach the header: the label for
+/// the environment, the accent as its background, only while that
+/// instance is in focus; the names the config accepts are the ones the
+/// console reads.
+#[test]
+fn the_config_environment_and_accent_reach_the_header() {
+    let text = "[[instance]]\nname = \"SQL16\\\\PROD\"\nhost = \"prod16\"\nuser = \"watch\"\npassword_env = \"X\"\nenvironment = \"production\"\naccent = \"magenta\"\n";
+    let config = chainwatch::config::Config::parse(text, std::path::Path::new("cw.toml")).unwrap();
+    let mut app = demo_app();
+    app.set_config(&config);
+    open(&mut app, "Telemetry");
+    let mut terminal = Terminal::new(TestBackend::new(120, 30)).unwrap();
+    terminal.draw(|f| chainwatch::ui::draw(f, &app)).unwrap();
+    let buf = terminal.backend().buffer();
+    let top: String = (0..120).map(|x| buf[(x, 0)].symbol()).collect();
+    assert!(top.contains("PRODUCTION"), "{top}");
+    assert_eq!(buf[(1, 0)].bg, ratatui::style::Color::Magenta);
+    // Another instance in focus: neither.
+    let mut other = demo_app();
+    other.set_config(&config);
+    open(&mut other, "Accounts");
+    let mut terminal = Terminal::new(TestBackend::new(120, 30)).unwrap();
+    terminal.draw(|f| chainwatch::ui::draw(f, &other)).unwrap();
+    let buf = terminal.backend().buffer();
+    let top: String = (0..120).map(|x| buf[(x, 0)].symbol()).collect();
+    assert!(!top.contains("PRODUCTION"), "{top}");
+    assert_ne!(buf[(1, 0)].bg, ratatui::style::Color::Magenta);
 }

@@ -47,6 +47,9 @@ pub struct Db {
     pub fork: String,
     pub db_guid: String,
     pub family: String,
+    /// The fork the next log backup starts on, and the fork point, after a
+    /// restore to a point (`restore_to_point`).
+    pub pending_fork: Option<(String, u128)>,
     pub full_ckpt: Option<u128>,
     pub full_uuid: Option<String>,
     pub model: &'static str,
@@ -121,6 +124,7 @@ impl Server {
             fork: guid(seed | 0xF),
             db_guid: guid(seed | 0xD),
             family: guid(seed | 0xA),
+            pending_fork: None,
             full_ckpt: None,
             full_uuid: None,
             model,
@@ -245,12 +249,110 @@ impl Server {
         self.backup_row(db, "I", t, 5, first, last, base, "dif")
     }
 
-    /// A log backup at `t` covering the log since the previous one.
+    /// A log backup at `t` covering the log since the previous one; the
+    /// first after a restore to a point spans the fork point.
     pub fn log(&mut self, db: &mut Db, t: DateTime<Utc>) -> i64 {
         db.pos += 100_000 + 7;
         let (first, last) = (db.cursor, db.pos);
         db.cursor = last;
-        self.backup_row(db, "L", t, 1, first, last, json!({}), "trn")
+        let extra = match db.pending_fork.take() {
+            Some((old, point)) => json!({
+                "first_recovery_fork_guid": old, "fork_point_lsn": point.to_string(),
+            }),
+            None => json!({}),
+        };
+        self.backup_row(db, "L", t, 1, first, last, extra, "trn")
+    }
+
+    /// Log records backed up somewhere history does not show (a gap).
+    pub fn lose_log(&mut self, db: &mut Db) {
+        db.pos += 100_000 + 11;
+        db.cursor = db.pos;
+    }
+
+    /// The database restored over itself to a point `offset` LSNs into log
+    /// `id` and recovered there: a new recovery fork starts at that point,
+    /// and the next log backup begins where the restored log began.
+    pub fn restore_to_point(&mut self, db: &mut Db, id: i64, offset: u128, at: DateTime<Utc>) {
+        let row = self.row(id).clone();
+        let first: u128 = row["first_lsn"].as_str().unwrap().parse().unwrap();
+        let last: u128 = row["last_lsn"].as_str().unwrap().parse().unwrap();
+        let point = first + offset;
+        assert!(point < last, "the point is inside the log");
+        let old = db.fork.clone();
+        db.fork = guid(uuid::Uuid::parse_str(&old).unwrap().as_u128() + 1);
+        db.pos = point;
+        db.cursor = first;
+        db.pending_fork = Some((old, point));
+        self.restored(id, &db.name.clone(), at, "L", true);
+    }
+
+    /// A tail-log backup WITH NO_TRUNCATE after a failure: copy-only, from
+    /// the log cursor to the end of the log.
+    pub fn tail_log(&mut self, db: &mut Db, t: DateTime<Utc>) -> i64 {
+        db.pos += 50_000 + 3;
+        let (first, last) = (db.cursor, db.pos);
+        db.cursor = last;
+        let extra = json!({ "is_copy_only": true, "has_incomplete_metadata": false });
+        self.backup_row(db, "L", t, 1, first, last, extra, "trn")
+    }
+
+    /// Stripes backup set `id` over `families` files, of which only those
+    /// in `present` are in backupmediafamily (1-based family numbers).
+    pub fn stripe(&mut self, id: i64, families: i64, present: &[i64]) {
+        let media = self.tables["msdb.dbo.backupmediafamily"]
+            .as_array_mut()
+            .unwrap();
+        let pos = media.iter().position(|m| m["media_set_id"] == id).unwrap();
+        let one = media.remove(pos);
+        for n in present {
+            let mut m = one.clone();
+            m["family_sequence_number"] = json!(n);
+            let name = m["physical_device_name"].as_str().unwrap().to_string();
+            m["physical_device_name"] = json!(name.replace(".bak", &format!("_{n}.bak")));
+            media.push(m);
+        }
+        self.push(
+            "msdb.dbo.backupmediaset",
+            json!({ "media_set_id": id, "media_family_count": families, "software_name": "Microsoft SQL Server" }),
+        );
+    }
+
+    /// Makes backup set `id` a VSS snapshot taken through a virtual device by `tool`.
+    pub fn vss(&mut self, id: i64, tool: &str) {
+        let row = self.row_mut(id);
+        row["is_snapshot"] = json!(true);
+        let media = self.tables["msdb.dbo.backupmediafamily"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|m| m["media_set_id"] == id)
+            .unwrap();
+        media["device_type"] = json!(7);
+        media["physical_device_name"] = json!(format!("{{{id:08X}-VSS}}"));
+        self.push(
+            "msdb.dbo.backupmediaset",
+            json!({ "media_set_id": id, "media_family_count": 1, "software_name": tool }),
+        );
+    }
+
+    /// The backupset row of `id`.
+    pub fn row(&self, id: i64) -> &Value {
+        self.tables["msdb.dbo.backupset"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["backup_set_id"] == id)
+            .unwrap()
+    }
+
+    pub fn row_mut(&mut self, id: i64) -> &mut Value {
+        self.tables["msdb.dbo.backupset"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|r| r["backup_set_id"] == id)
+            .unwrap()
     }
 
     fn uuid_of(&self, id: i64) -> String {
@@ -390,8 +492,8 @@ impl Server {
     }
 }
 
-/// Writes the snapshot and runs `chainwatch check --format json` on it.
-pub fn check(servers: &[&Server]) -> (i32, Value) {
+/// Writes the servers as a snapshot file in a temporary folder.
+pub fn write(servers: &[&Server]) -> PathBuf {
     let doc = json!({
         "format": "chainwatch.snapshot.v1",
         "collected_at": now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
@@ -403,6 +505,12 @@ pub fn check(servers: &[&Server]) -> (i32, Value) {
     let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let path: PathBuf = dir.join(format!("estate-{n}.json"));
     std::fs::write(&path, serde_json::to_vec(&doc).unwrap()).unwrap();
+    path
+}
+
+/// Writes the snapshot and runs `chainwatch check --format json` on it.
+pub fn check(servers: &[&Server]) -> (i32, Value) {
+    let path = write(servers);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_chainwatch"))
         .args(["check", "--snapshot"])
         .arg(&path)

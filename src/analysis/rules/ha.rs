@@ -7,7 +7,6 @@ use crate::analysis::findings::{EvidenceRow, Finding, Severity};
 use crate::analysis::DatabaseAnalysis;
 use crate::model::{Database, MirroringRole};
 use crate::snapshot::table;
-use crate::tsql::quote_string;
 
 /// Rule 5: Managed Backup runs on the principal only.
 pub fn mirroring(ctx: &mut Ctx<'_>, a: &DatabaseAnalysis<'_>) {
@@ -125,7 +124,11 @@ pub fn mirroring(ctx: &mut Ctx<'_>, a: &DatabaseAnalysis<'_>) {
         };
         format!(
             "-- on the partner without it (same retention and container as this one):\n{}",
-            enable_sql(&cfg, &db.name, here.as_ref().and_then(|c| c.retention_days))
+            crate::tsql::remedy::managed_on(
+                cfg.schema,
+                &db.name,
+                here.as_ref().and_then(|c| c.retention_days).unwrap_or(30)
+            )
         )
     });
     ctx.supersede(&db.name, "database.passive", None);
@@ -139,20 +142,6 @@ pub fn mirroring(ctx: &mut Ctx<'_>, a: &DatabaseAnalysis<'_>) {
         },
         ..f
     });
-}
-
-fn enable_sql(cfg: &crate::model::ManagedBackupConfig, db: &str, retention: Option<u32>) -> String {
-    let retention = retention.unwrap_or(30);
-    match cfg.schema {
-        crate::model::ManagedBackupSchema::SmartAdmin => format!(
-            "EXEC msdb.smart_admin.sp_set_db_backup @database_name = {}, @enable_backup = 1, @retention_days = {retention}, @credential_name = N'<credential>', @encryption_algorithm = N'NO_ENCRYPTION';",
-            quote_string(db)
-        ),
-        crate::model::ManagedBackupSchema::ManagedBackup => format!(
-            "EXEC msdb.managed_backup.sp_backup_config_basic @database_name = {}, @enable_backup = 1, @container_url = N'<container URL>', @retention_days = {retention};",
-            quote_string(db)
-        ),
-    }
 }
 
 /// A replica of an availability group, as far as the catalog tells.
@@ -440,9 +429,9 @@ pub fn instance_defaults(ctx: &mut Ctx<'_>) {
         })
         .collect();
     let schema = if name == tables::SA_INSTANCE_CONFIG {
-        "smart_admin.sp_set_instance_backup"
+        crate::model::ManagedBackupSchema::SmartAdmin
     } else {
-        "managed_backup.sp_backup_config_basic"
+        crate::model::ManagedBackupSchema::ManagedBackup
     };
     let f = ctx.finding(
         "interop.instance_defaults",
@@ -462,9 +451,7 @@ pub fn instance_defaults(ctx: &mut Ctx<'_>) {
     ctx.push(Finding {
         rows: vec![row],
         remedy: "turn instance defaults off before creating mirrored or AG databases, then configure those databases one by one".into(),
-        sql: Some(format!(
-            "EXEC msdb.{schema} @enable_backup = 0; -- instance level: no @database_name"
-        )),
+        sql: Some(crate::tsql::remedy::instance_defaults_off(schema)),
         ..f
     });
 }

@@ -4,15 +4,12 @@ use std::collections::BTreeMap;
 
 use chrono::Duration;
 
-use super::{
-    disable_sql, fmt_time, ident, join_ids, managed, on_demand_sql, row_ev, tables, Ctx,
-    ManagedTarget,
-};
+use super::{fmt_time, join_ids, managed, row_ev, tables, Ctx, ManagedTarget};
 use crate::analysis::chain::fmt_lsn;
 use crate::analysis::findings::{EvidenceRow, Finding, Severity};
 use crate::analysis::DatabaseAnalysis;
 use crate::model::{BackupSet, BackupType, Destination, Producer};
-use crate::tsql::quote_string;
+use crate::tsql::remedy;
 
 /// Folder of a path as `Destination::Disk` spells it (lowercase, no trailing slash).
 fn folder(path: &str) -> String {
@@ -88,17 +85,11 @@ pub fn log_shipping(ctx: &mut Ctx<'_>, a: &DatabaseAnalysis<'_>) {
         let mut sql = Vec::new();
         sql.push("-- Keep Managed Backup: stop the log shipping backup job, then remove log shipping (secondaries first).".to_string());
         if let Some(name) = &job_name {
-            sql.push(format!(
-                "EXEC msdb.dbo.sp_update_job @job_name = {}, @enabled = 0;",
-                quote_string(name)
-            ));
+            sql.push(remedy::disable_job(name));
         }
-        sql.push(format!(
-            "EXEC master.dbo.sp_delete_log_shipping_primary_database @database = {};",
-            quote_string(&db.name)
-        ));
+        sql.push(remedy::remove_log_shipping_primary(&db.name));
         sql.push("-- Or keep log shipping and turn Managed Backup off for this database:".into());
-        sql.push(format!("-- {}", disable_sql(&cfg, &db.name)));
+        sql.push(format!("-- {}", remedy::managed_off(cfg.schema, &db.name)));
         let f = ctx.finding(
             "interop.log_shipping",
             Severity::Critical,
@@ -336,12 +327,12 @@ pub fn maintenance_plans(ctx: &mut Ctx<'_>, a: &DatabaseAnalysis<'_>) {
             f.remedy = "make the plan's backup task COPY_ONLY, or remove the task (Managed Backup already takes fulls and logs)".into();
             let mut sql = vec![format!(
                 "-- In the plan's Back Up Database task tick \"Copy-only backup\"; an extra backup through Managed Backup:\n{}",
-                on_demand_sql(&cfg, &db.name, "Database")
+                remedy::on_demand(cfg.schema, &db.name, false)
             )];
             if let Some(j) = &job_name {
                 sql.push(format!(
-                    "-- or stop the plan's job:\nEXEC msdb.dbo.sp_update_job @job_name = {}, @enabled = 0;",
-                    quote_string(j)
+                    "-- or stop the plan's job:\n{}",
+                    remedy::disable_job(j)
                 ));
             }
             f.sql = Some(sql.join("\n"));
@@ -469,9 +460,9 @@ pub fn producers(ctx: &mut Ctx<'_>, a: &DatabaseAnalysis<'_>) {
                 "take extra log backups through Managed Backup (sp_backup_on_demand) or WITH COPY_ONLY, never as regular log backups".into()
             };
             f.sql = Some(format!(
-                "{}\n-- or, when a copy is needed elsewhere:\nBACKUP LOG {} TO DISK = N'<file>' WITH COPY_ONLY;",
-                on_demand_sql(&cfg, &db.name, "Log"),
-                ident(&db.name)
+                "{}\n-- or, when a copy is needed elsewhere:\n{}",
+                remedy::on_demand(cfg.schema, &db.name, true),
+                remedy::copy_only_backup(&db.name, true)
             ));
             f
         } else {
@@ -494,9 +485,9 @@ pub fn producers(ctx: &mut Ctx<'_>, a: &DatabaseAnalysis<'_>) {
                 "take extra full backups WITH COPY_ONLY or through sp_backup_on_demand".into()
             };
             f.sql = Some(format!(
-                "{}\n-- or, when a copy is needed elsewhere:\nBACKUP DATABASE {} TO DISK = N'<file>' WITH COPY_ONLY;",
-                on_demand_sql(&cfg, &db.name, "Database"),
-                ident(&db.name)
+                "{}\n-- or, when a copy is needed elsewhere:\n{}",
+                remedy::on_demand(cfg.schema, &db.name, false),
+                remedy::copy_only_backup(&db.name, false)
             ));
             f
         };

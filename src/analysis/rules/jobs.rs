@@ -6,11 +6,11 @@
 //! own rules and are left to them.
 
 use super::interop::parse_backup_command;
-use super::{fmt_time, managed, on_demand_sql, row_ev, tables, Ctx};
+use super::{fmt_time, managed, row_ev, tables, Ctx};
 use crate::analysis::findings::Severity;
 use crate::analysis::DatabaseAnalysis;
 use crate::model::BackupType;
-use crate::tsql::quote_string;
+use crate::tsql::remedy;
 
 /// What one job step does to one database.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -261,14 +261,11 @@ pub fn job_steps(ctx: &mut Ctx<'_>, a: &DatabaseAnalysis<'_>) {
         };
         let mut sql = Vec::new();
         if let Some(n) = &job_name {
-            sql.push(format!(
-                "EXEC msdb.dbo.sp_update_job @job_name = {}, @enabled = 0;",
-                quote_string(n)
-            ));
+            sql.push(remedy::disable_job(n));
         }
         sql.push(format!(
             "-- an extra backup that keeps the chain:\n{}",
-            on_demand_sql(&cfg, &db.name, if worst.log { "Log" } else { "Database" })
+            remedy::on_demand(cfg.schema, &db.name, worst.log)
         ));
         f.sql = Some(sql.join("\n"));
         ctx.push(f);

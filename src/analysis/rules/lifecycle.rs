@@ -2,12 +2,13 @@
 
 use chrono::Duration;
 
-use super::{fmt_time, join_ids, managed, on_demand_sql, row_ev, Ctx};
+use super::{fmt_time, join_ids, managed, row_ev, Ctx};
 use crate::analysis::chain::BreakReason;
 use crate::analysis::findings::{Finding, Severity};
 use crate::analysis::DatabaseAnalysis;
 use crate::model::{ManagedBackupSchema, RecoveryModel};
 use crate::snapshot::table;
+use crate::tsql::remedy;
 
 /// Rule 7: FULL/BULK_LOGGED → SIMPLE and back on a Managed Backup database.
 /// (Bulk-logged logs are the chain findings' `log.bulk_logged`.)
@@ -73,7 +74,7 @@ pub fn recovery_model(ctx: &mut Ctx<'_>, a: &DatabaseAnalysis<'_>) {
             } else {
                 "take a full backup through Managed Backup to start the new chain".into()
             },
-            sql: new_full.is_none().then(|| on_demand_sql(&cfg, &db.name, "Database")),
+            sql: new_full.is_none().then(|| remedy::on_demand(cfg.schema, &db.name, false)),
             ..f
         });
     }
@@ -122,9 +123,9 @@ pub fn recovery_model(ctx: &mut Ctx<'_>, a: &DatabaseAnalysis<'_>) {
             evidence: ids,
             remedy: "switch back to FULL if point-in-time restore is needed (then take a full backup), or turn Managed Backup off deliberately".into(),
             sql: Some(format!(
-                "ALTER DATABASE {} SET RECOVERY FULL;\n{}",
-                super::ident(&db.name),
-                on_demand_sql(&cfg, &db.name, "Database")
+                "{}\n{}",
+                remedy::set_recovery_full(&db.name),
+                remedy::on_demand(cfg.schema, &db.name, false)
             )),
             ..f
         });

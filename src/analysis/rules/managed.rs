@@ -3,13 +3,14 @@
 use chrono::Duration;
 use uuid::Uuid;
 
-use super::{fmt_time, join_ids, managed, on_demand_sql, row_ev, Ctx, ManagedTarget};
+use super::{fmt_time, join_ids, managed, row_ev, Ctx, ManagedTarget};
 use crate::analysis::chain::{fmt_lsn, BreakReason};
 use crate::analysis::findings::{EvidenceRow, Finding, Severity};
 use crate::analysis::health::ChainState;
 use crate::analysis::DatabaseAnalysis;
 use crate::model::{BackupSet, Lsn};
 use crate::snapshot::table;
+use crate::tsql::remedy;
 
 /// Managed Backup takes a log backup at least every 2 hours; allow for the run itself.
 const LOG_EVERY: i64 = 2 * 60;
@@ -87,7 +88,7 @@ fn log_overdue(
     ctx.push(Finding {
         evidence: vec![last.backup_set_id],
         remedy: "check that SQL Server Agent runs and the master switch is on, then take a log backup through Managed Backup".into(),
-        sql: Some(on_demand_sql(cfg, &db.name, "Log")),
+        sql: Some(remedy::on_demand(cfg.schema, &db.name, true)),
         ..f
     });
 }
@@ -340,7 +341,7 @@ fn available_gaps(
             } else {
                 "take a full backup through Managed Backup now".into()
             },
-            sql: (!later_full).then(|| on_demand_sql(cfg, &db.name, "Database")),
+            sql: (!later_full).then(|| remedy::on_demand(cfg.schema, &db.name, false)),
             ..f
         });
     }

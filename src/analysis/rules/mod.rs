@@ -21,10 +21,8 @@ use super::findings::{EvidenceRow, Finding, Severity};
 use super::DatabaseAnalysis;
 use crate::model::{
     container_of_url, Database, Destination, Estate, Instance, Lsn, ManagedBackupConfig,
-    ManagedBackupSchema,
 };
 use crate::snapshot::{Row, RowError};
-use crate::tsql::quote_string;
 
 /// Catalog tables the rules read besides those of `snapshot::table`.
 pub mod tables {
@@ -417,44 +415,6 @@ impl ManagedTarget {
     }
 }
 
-/// `msdb.managed_backup` or `msdb.smart_admin`.
-pub(crate) fn schema_name(cfg: &ManagedBackupConfig) -> &'static str {
-    match cfg.schema {
-        ManagedBackupSchema::SmartAdmin => "smart_admin",
-        ManagedBackupSchema::ManagedBackup => "managed_backup",
-    }
-}
-
-/// T-SQL that takes a backup through Managed Backup instead of around it.
-pub(crate) fn on_demand_sql(cfg: &ManagedBackupConfig, database: &str, kind: &str) -> String {
-    format!(
-        "EXEC msdb.{}.sp_backup_on_demand @database_name = {}, @type = {};",
-        schema_name(cfg),
-        quote_string(database),
-        quote_string(kind)
-    )
-}
-
-/// T-SQL that turns Managed Backup off for one database.
-pub(crate) fn disable_sql(cfg: &ManagedBackupConfig, database: &str) -> String {
-    match cfg.schema {
-        ManagedBackupSchema::SmartAdmin => format!(
-            "EXEC msdb.smart_admin.sp_set_db_backup @database_name = {}, @enable_backup = 0;",
-            quote_string(database)
-        ),
-        ManagedBackupSchema::ManagedBackup => format!(
-            "EXEC msdb.managed_backup.sp_backup_config_basic @database_name = {}, @enable_backup = 0;",
-            quote_string(database)
-        ),
-    }
-}
-
-/// `[name]`, or the name as a comment-safe placeholder when it cannot be quoted.
-pub(crate) fn ident(name: &str) -> String {
-    crate::tsql::quote_ident(name)
-        .unwrap_or_else(|_| format!("/* {} */", crate::tsql::block_comment_safe(name)))
-}
-
 pub(crate) fn fmt_time(t: Option<DateTime<Utc>>) -> String {
     super::chain::fmt_time(t)
 }
@@ -469,22 +429,5 @@ pub(crate) fn row_ev(row: &Row<'_>, text: String) -> EvidenceRow {
         table: row.table.to_string(),
         row: Some(row.index),
         text,
-    }
-}
-
-#[cfg(test)]
-mod ident_tests {
-    /// A name that cannot be bracketed (over 128 characters) is shown as a
-    /// comment; a `*/` in it used to end that comment and run the rest.
-    #[test]
-    fn an_unquotable_name_cannot_close_its_comment() {
-        let name = format!("{}*/ DROP DATABASE victim; /*", "x".repeat(130));
-        let shown = super::ident(&name);
-        assert!(
-            shown.starts_with("/* ") && shown.ends_with(" */"),
-            "{shown}"
-        );
-        assert_eq!(shown.matches("*/").count(), 1, "{shown}");
-        assert_eq!(shown.matches("/*").count(), 1, "{shown}");
     }
 }

@@ -1,10 +1,10 @@
 //! Rule 10: Stretch-enabled databases (deprecated), restored and not reauthorized.
 
-use super::{fmt_time, ident, row_ev, tables, Ctx};
+use super::{fmt_time, row_ev, tables, Ctx};
 use crate::analysis::findings::{Finding, Severity};
 use crate::analysis::DatabaseAnalysis;
 use crate::snapshot::table;
-use crate::tsql::quote_string;
+use crate::tsql::remedy;
 
 const DEPRECATED: &str = "Stretch Database is deprecated in SQL Server 2022 (16.x) and Azure SQL Database, and Microsoft announced its retirement in July 2024";
 
@@ -38,14 +38,7 @@ pub fn stretch(ctx: &mut Ctx<'_>, a: &DatabaseAnalysis<'_>) {
                 .is_some_and(|n| n.eq_ignore_ascii_case(&db.name))
         })
         .and_then(|r| r.string("name").ok().flatten());
-    let reauthorize = format!(
-        "USE {};\nEXEC sys.sp_rda_reauthorize_db @credential = {}, @with_copy = 1;",
-        ident(&db.name),
-        credential
-            .as_deref()
-            .map(quote_string)
-            .unwrap_or_else(|| "N'<database scoped credential>'".into())
-    );
+    let reauthorize = remedy::reauthorize(&db.name, credential.as_deref());
 
     // Restored: restorehistory rows for this database.
     if let Some(rows) = ctx.table(
@@ -139,9 +132,7 @@ pub fn stretch(ctx: &mut Ctx<'_>, a: &DatabaseAnalysis<'_>) {
         ctx.push(Finding {
             rows: unreconciled,
             remedy: "reauthorize, then run sys.sp_rda_reconcile_batch for each table still not reconciled".into(),
-            sql: Some(format!(
-                "{reauthorize}\n-- then, per table still is_reconciled = 0:\nEXEC sys.sp_rda_reconcile_batch @objname = N'<schema.table>';"
-            )),
+            sql: Some(format!("{reauthorize}\n{}", remedy::reconcile_placeholder())),
             ..f
         });
     }

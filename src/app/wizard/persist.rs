@@ -8,11 +8,6 @@ use super::Wizard;
 
 const FILE: &str = "wizard.json";
 
-/// `$CHAINWATCH_DATA_DIR`, else the platform data dir.
-pub fn data_dir() -> Option<PathBuf> {
-    crate::config::data_dir()
-}
-
 pub fn path(dir: &Path) -> PathBuf {
     dir.join(FILE)
 }

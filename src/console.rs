@@ -1,4 +1,5 @@
-//! The event loop: terminal input on its own thread, a one-second tick,
+//! The console's shell, above `app` and `ui`: it owns the terminal and
+//! joins the two. The event loop: terminal input on its own thread, a one-second tick,
 //! SIGTERM/SIGHUP, and drawing only when something changed, at most
 //! `MAX_FPS` times a second. The terminal is restored on every exit path
 //! (and by ratatui's panic hook on a panic). Logs go to a file in the
@@ -18,12 +19,12 @@ use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 
-use super::action::Action;
-use super::keymap::Keymap;
-use super::live::LiveSource;
-use super::loading::{Background, Loader, Start};
-use super::state::App;
-use super::{ClipboardMode, ConsoleOptions};
+use crate::app::action::Action;
+use crate::app::keymap::Keymap;
+use crate::app::live::LiveSource;
+use crate::app::loading::{Background, Loader, Start};
+use crate::app::state::App;
+use crate::app::{ClipboardMode, ConsoleOptions};
 use crate::model::Estate;
 use crate::sqlserver::exec::ExecEvent;
 use crate::ui;
@@ -117,8 +118,8 @@ pub fn configured_app(
     options: &ConsoleOptions,
 ) -> anyhow::Result<App> {
     let mut app = App::new(estate, now);
-    app.config_dir = crate::ui::theme::config_dir();
-    app.no_color = options.no_color || crate::ui::theme::Theme::no_color_env();
+    app.config_dir = crate::config::dirs::config_dir();
+    app.no_color = options.no_color || crate::theme::Theme::no_color_env();
     app.theme.ascii = options.ascii;
     app.set_theme(options.theme.as_deref().unwrap_or("default"))
         .context("--theme")?;
@@ -139,7 +140,7 @@ pub fn configured_app(
     }
     // Containers are found and listed in the background from here on.
     app.start_storage_in_background();
-    app.set_data_dir(super::wizard::persist::data_dir());
+    app.set_data_dir(crate::config::dirs::data_dir());
     app.take_dirty();
     app.update(Action::Resize);
     Ok(app)
@@ -148,7 +149,7 @@ pub fn configured_app(
 /// Logs to `<state dir>/chainwatch.log` (level from `CHAINWATCH_LOG`,
 /// default info). Failing to open the file only means no logs.
 fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
-    let dir = crate::ui::theme::state_dir()?;
+    let dir = crate::config::dirs::state_dir()?;
     std::fs::create_dir_all(&dir).ok()?;
     let file = tracing_appender::rolling::never(&dir, "chainwatch.log");
     let (writer, guard) = tracing_appender::non_blocking(file);
@@ -276,7 +277,7 @@ async fn event_loop(
                 // Written after a whole frame so it cannot interleave with one.
                 if let Some(text) = app.take_clipboard() {
                     let mut out = std::io::stdout();
-                    let _ = out.write_all(super::update::osc52(&text).as_bytes());
+                    let _ = out.write_all(crate::app::copy::osc52(&text).as_bytes());
                     let _ = out.flush();
                     tracing::debug!(bytes = text.len(), "copied via OSC 52");
                 }

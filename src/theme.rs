@@ -12,18 +12,18 @@ use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
 
 /// The embedded default theme (ANSI 16 colour names only).
-pub const DEFAULT_TOML: &str = include_str!("../../themes/default.toml");
+pub const DEFAULT_TOML: &str = include_str!("../themes/default.toml");
 
 /// Every built-in theme: (name, TOML).
 pub const BUILTIN: &[(&str, &str)] = &[
     ("default", DEFAULT_TOML),
-    ("dark", include_str!("../../themes/dark.toml")),
-    ("light", include_str!("../../themes/light.toml")),
+    ("dark", include_str!("../themes/dark.toml")),
+    ("light", include_str!("../themes/light.toml")),
     (
         "high-contrast",
-        include_str!("../../themes/high-contrast.toml"),
+        include_str!("../themes/high-contrast.toml"),
     ),
-    ("none", include_str!("../../themes/none.toml")),
+    ("none", include_str!("../themes/none.toml")),
 ];
 
 /// Names of the built-in themes, in menu order.
@@ -131,6 +131,12 @@ fn ansi(name: &str) -> Option<Color> {
         "white" | "brightwhite" => Color::White,
         _ => return None,
     })
+}
+
+/// A colour as themes and the config's `accent` write it: an ANSI name,
+/// `#rrggbb` (truecolor) or `0`..`255` (256 colours).
+pub fn parse_color(name: &str) -> Option<Color> {
+    literal(name)
 }
 
 /// A colour literal: an ANSI name, `#rrggbb` (truecolor) or `0`..`255` (256 colours).
@@ -388,9 +394,8 @@ impl Theme {
     }
 }
 
-/// What an instance is used for, shown as a header accent and a label
-/// (a red header for production). No config carries it yet: the app keeps
-/// a map from instance name to environment, empty by default.
+/// What an instance is used for (the config's `environment`), shown as a
+/// header accent and a label (a red header for production).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Environment {
     Production,
@@ -400,6 +405,10 @@ pub enum Environment {
 }
 
 impl Environment {
+    /// The canonical names, for messages.
+    pub const NAMES: &'static str =
+        "prod, staging, test or dev (also production, uat, qa, development, ...)";
+
     /// Reads `prod`, `production`, `staging`, `uat`, `test`, `qa`, `dev`, ... (any case).
     pub fn parse(text: &str) -> Option<Environment> {
         Some(match text.trim().to_ascii_lowercase().as_str() {
@@ -420,29 +429,6 @@ impl Environment {
             Environment::Development => "DEV",
         }
     }
-}
-
-/// Where user config lives: `$CHAINWATCH_CONFIG_DIR`, else the platform config
-/// dir (`~/.config/chainwatch` on Linux).
-pub fn config_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("CHAINWATCH_CONFIG_DIR").filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(dir));
-    }
-    directories::ProjectDirs::from("", "", "chainwatch").map(|d| d.config_dir().to_path_buf())
-}
-
-/// Where logs go: `$CHAINWATCH_STATE_DIR`, else the platform state dir (falling
-/// back to the data dir where there is no state dir).
-pub fn state_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("CHAINWATCH_STATE_DIR").filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(dir));
-    }
-    let dirs = directories::ProjectDirs::from("", "", "chainwatch")?;
-    Some(
-        dirs.state_dir()
-            .unwrap_or_else(|| dirs.data_local_dir())
-            .to_path_buf(),
-    )
 }
 
 #[cfg(test)]
