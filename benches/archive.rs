@@ -12,8 +12,8 @@
 //!
 //! Run: `cargo bench --bench archive` (`-- --instances N` to change the size).
 
-#[path = "../tests/support/mod.rs"]
-mod support;
+#[path = "../tests/support/tds/mod.rs"]
+mod tds;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -23,7 +23,7 @@ use chainwatch::config::InstanceConfig;
 use chainwatch::snapshot::{table, to_estate};
 use chainwatch::sqlserver::{collect_all, collect_all_since, to_snapshot, Settings};
 use chrono::Utc;
-use support::{demo_instances, ServerOptions, TdsServer};
+use tds::{demo_instances, ServerOptions, TdsServer};
 
 fn arg(name: &str, default: usize) -> usize {
     let args: Vec<String> = std::env::args().collect();

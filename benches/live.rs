@@ -10,8 +10,8 @@
 //! Run: `cargo bench --bench live` (`-- --rows N --instances N` to change
 //! the sizes).
 
-#[path = "../tests/support/mod.rs"]
-mod support;
+#[path = "../tests/support/tds/mod.rs"]
+mod tds;
 
 use std::time::{Duration, Instant};
 
@@ -20,7 +20,7 @@ use chainwatch::model::Table;
 use chainwatch::sqlserver::{self, collect_all, connect, credential, queries, Settings, Status};
 use futures_util::TryStreamExt;
 use serde_json::Value;
-use support::{demo_instances, Faults, ServerOptions, TdsServer};
+use tds::{demo_instances, Faults, ServerOptions, TdsServer};
 
 fn arg(name: &str, default: usize) -> usize {
     let args: Vec<String> = std::env::args().collect();

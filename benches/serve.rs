@@ -9,8 +9,8 @@
 //! Run: `cargo bench --bench serve` (`-- --instances N --seconds S
 //! --every-secs E --parallelism P`).
 
-#[path = "../tests/support/mod.rs"]
-mod support;
+#[path = "../tests/support/tds/mod.rs"]
+mod tds;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -21,7 +21,7 @@ use chainwatch::app::live::LiveSource;
 use chainwatch::config::InstanceConfig;
 use chainwatch::monitor::serve::{self, Selection, Shared};
 use chainwatch::sqlserver::{credential, Settings};
-use support::{demo_instances, Faults, ServerOptions, TdsServer};
+use tds::{demo_instances, Faults, ServerOptions, TdsServer};
 
 fn arg(name: &str, default: u64) -> u64 {
     let args: Vec<String> = std::env::args().collect();

@@ -42,8 +42,8 @@
 //! sixth of a shorter run), `..._RSS_TOLERANCE_PCT` (5),
 //! `..._HISTORY_DAYS` (7), `..._DATABASES` (`Sales,Orders,Telemetry`).
 
-#[path = "../tests/support/mod.rs"]
-mod support;
+#[path = "../tests/support/tds/mod.rs"]
+mod tds;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::SocketAddr;
@@ -59,7 +59,7 @@ use chainwatch::sqlserver::{credential, Settings};
 use chrono::Utc;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
-use support::{closed_port, demo_instances, Faults, ServerOptions, TdsServer};
+use tds::{closed_port, demo_instances, Faults, ServerOptions, TdsServer};
 
 const SERVE: &str = "CHAINWATCH_SUSTAINED_SERVE";
 const FRAME_BUDGET_MS: f64 = 5.0;

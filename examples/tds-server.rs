@@ -7,13 +7,13 @@
 //! ```
 //!
 //! `--instance NAME` picks the instance (default: the first). The server is the
-//! one the integration tests use (tests/support).
+//! one the integration tests use (tests/support/tds).
 
-#[path = "../tests/support/mod.rs"]
-mod support;
+#[path = "../tests/support/tds/mod.rs"]
+mod tds;
 
 use chainwatch::snapshot::Snapshot;
-use support::{ServerOptions, TdsServer};
+use tds::{ServerOptions, TdsServer};
 
 fn usage() -> ! {
     eprintln!(

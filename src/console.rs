@@ -296,7 +296,7 @@ async fn event_loop(
 }
 
 /// Test hook, not a feature: `CHAINWATCH_TEST_PANIC_AFTER_MS=N` makes the
-/// event loop panic N ms after the first frame, so `tests/e2e_tmux.rs` can
+/// event loop panic N ms after the first frame, so `tests/e2e/tmux.rs` can
 /// check that a panic in the real binary leaves the terminal restored.
 /// Unset or not a number (the normal case), it does nothing.
 fn test_panic_after() -> Option<Duration> {

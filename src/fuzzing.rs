@@ -1,5 +1,5 @@
 //! Property checks shared by the cargo-fuzz targets (`fuzz/`) and the
-//! stable-toolchain corpus test (`tests/fuzz_corpus.rs`).
+//! stable-toolchain corpus test (`tests/analysis/fuzz_corpus.rs`).
 //!
 //! Each `check_*` function takes arbitrary bytes, runs one parser on them and
 //! panics when a property does not hold, so a corpus file that once found a

@@ -1,5 +1,5 @@
 //! Fuzz target `blob_names`: runs `chainwatch::fuzzing::check_blob_name`, which panics when a
-//! property fails (the same check `tests/fuzz_corpus.rs` runs on the corpus).
+//! property fails (the same check `tests/analysis/fuzz_corpus.rs` runs on the corpus).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

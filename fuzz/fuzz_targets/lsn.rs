@@ -1,5 +1,5 @@
 //! Fuzz target `lsn`: runs `chainwatch::fuzzing::check_lsn`, which panics when a
-//! property fails (the same check `tests/fuzz_corpus.rs` runs on the corpus).
+//! property fails (the same check `tests/analysis/fuzz_corpus.rs` runs on the corpus).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

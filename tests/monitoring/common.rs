@@ -6,7 +6,7 @@ use std::process::Command;
 
 use serde_json::{json, Value};
 
-use crate::estates::{now, Server};
+use crate::support::estates::{now, Server};
 
 /// A fresh directory for one test's files.
 pub fn temp_dir(tag: &str) -> PathBuf {

@@ -9,9 +9,8 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::{bin, temp_dir};
-use crate::support::{closed_port, demo_instances, Faults, ServerOptions, TdsServer};
+use crate::support::{closed_port, demo_instances, Faults, ServerOptions, TdsServer, NOW};
 
-pub const NOW: &str = "2026-11-22T10:00:00Z";
 pub const PASSWORD_ENV: &str = "CW_MON_TEST_PASSWORD";
 
 /// A child process killed when dropped.

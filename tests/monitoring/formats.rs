@@ -7,8 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::common::bin;
-
-pub const NOW: &str = "2026-11-22T10:00:00Z";
+use crate::support::NOW;
 
 /// One sample: metric name and its labels, sorted.
 pub type Key = (String, Vec<(String, String)>);
@@ -256,7 +255,7 @@ fn prometheus_and_nagios_read_the_json_answers_for_every_demo_database() {
 
 #[test]
 fn policy_thresholds_reach_the_exposition_and_the_perfdata() {
-    use crate::estates::*;
+    use crate::support::estates::*;
     let mut s = Server::new("SQL\"Q\\1", 0);
     let mut d = s.database("O'Brien", "FULL", ago_days(400));
     s.schedule(

@@ -6,11 +6,7 @@ use chrono::Duration;
 use serde_json::{json, Value};
 
 use crate::common::{bin, check, temp_dir};
-use crate::estates::*;
-
-fn mins(m: i64) -> Duration {
-    Duration::minutes(m)
-}
+use crate::support::estates::*;
 
 /// Weekly fulls and 15-minute logs for 30 days, the newest log `last_log_min` ago.
 fn healthy(s: &mut Server, name: &str, last_log_min: i64) {

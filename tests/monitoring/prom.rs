@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::common::temp_dir;
-use crate::exporter::{estate, get, serve, wait_for, Running, NOW, PASSWORD_ENV};
+use crate::exporter::{estate, get, serve, wait_for, Running, PASSWORD_ENV};
 use crate::formats::{labels, parse_exposition, run};
+use crate::support::NOW;
 
 /// A Prometheus tool on PATH; None (skip) outside CI, a failure under CI=true.
 fn tool(name: &str) -> Option<PathBuf> {

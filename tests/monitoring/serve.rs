@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::exporter::{estate, get, serve, wait_for, NOW, PASSWORD_ENV};
+use crate::exporter::{estate, get, serve, wait_for, PASSWORD_ENV};
 use crate::formats::{labels, parse_exposition};
+use crate::support::NOW;
 
 fn rounds(body: &str) -> f64 {
     parse_exposition(body)
