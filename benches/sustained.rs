@@ -4,7 +4,7 @@
 //! The app is built as `run_live` builds it (`configured_app` on
 //! `Start::Live`), drawn into a ratatui `TestBackend` (200x50), and fed as
 //! the event loop feeds it: refreshes from the real collector thread
-//! (`app::live`) are applied with `on_background`, a one-second `Tick`
+//! (`app::live`) are applied through `update`, a one-second `Tick`
 //! comes in between. After every refresh a user looks around (databases
 //! list, scrolling, the instances pane, a database's detail and its tabs,
 //! the findings view) and every tick scrolls a little; every frame is
@@ -54,7 +54,7 @@ use chainwatch::app::live::{self, LiveSource};
 use chainwatch::app::loading::{BackgroundEvent, Start};
 use chainwatch::app::{Action, App, ConsoleOptions, View};
 use chainwatch::config::InstanceConfig;
-use chainwatch::console::configured_app;
+use chainwatch::console::{configured_app, Runner};
 use chainwatch::sqlserver::{credential, Settings};
 use chrono::Utc;
 use ratatui::backend::TestBackend;
@@ -333,7 +333,7 @@ struct RefreshRec {
     /// The collector's round (1 and every `FULL_EVERY` after read history whole).
     round: u32,
     took: Duration,
-    /// `on_background`: the swap on the event loop (CPU time, wall time).
+    /// `update` with the refresh: the swap on the event loop (CPU time, wall time).
     apply: Duration,
     apply_wall: Duration,
     ok: usize,
@@ -680,6 +680,13 @@ async fn drive(plan: &Plan, configs: Vec<InstanceConfig>, server: u32) -> bool {
     let mut app =
         configured_app(estate, Utc::now(), &ConsoleOptions::default()).expect("configured app");
     app.loading = waiting;
+    // Effects are carried out as the console carries them (threads, one
+    // answer channel): the minute's re-analysis and storage listings run.
+    let (answers, mut answered) = tokio::sync::mpsc::unbounded_channel();
+    let mut runner = Runner::new(answers);
+    for effect in app.start_storage_in_background() {
+        runner.carry(effect, &background);
+    }
     let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
     let mut rec = Recorder {
         start: Instant::now(),
@@ -723,11 +730,8 @@ async fn drive(plan: &Plan, configs: Vec<InstanceConfig>, server: u32) -> bool {
                     BackgroundEvent::Refreshed(r) => r.round,
                     _ => 0,
                 };
-                let waiting = app.loading.is_some();
-                let ((), wall, cpu) = timed(|| app.on_background(ev).expect("refresh"));
-                if waiting && app.loading.is_none() {
-                    app.start_storage_in_background();
-                }
+                let ((), wall, cpu) = timed(|| runner.update(&mut app, ev, &background));
+                assert!(app.failed.is_none(), "{:?}", app.failed);
                 (r.apply, r.apply_wall) = (cpu, wall);
                 r.at = rec.now();
                 rec.refreshes.push(r);
@@ -736,7 +740,8 @@ async fn drive(plan: &Plan, configs: Vec<InstanceConfig>, server: u32) -> bool {
                 tour(&mut rec, &mut terminal, &mut app, round);
             }
             _ = tick.tick() => {
-                let ((), wall, cpu) = timed(|| app.update(Action::Tick(Utc::now())));
+                let ((), wall, cpu) =
+                    timed(|| runner.update(&mut app, Action::Tick(Utc::now()), &background));
                 let at = rec.now();
                 rec.ticks.push((at, cpu, wall));
                 // Someone scrolling: three steps a second, each drawn.
@@ -746,6 +751,7 @@ async fn drive(plan: &Plan, configs: Vec<InstanceConfig>, server: u32) -> bool {
                     rec.step(&mut terminal, &mut app, a);
                 }
             }
+            Some(msg) = answered.recv() => runner.update(&mut app, msg, &background),
             _ = sampler.tick() => {
                 let s = sample(rec.now(), server);
                 rec.samples.push(s);

@@ -376,14 +376,8 @@ pub async fn next(refreshes: &mut Option<Refreshes>) -> Option<Refresh> {
 }
 
 impl App {
-    /// Ctrl-R: the event loop passes it on to the collector (see
-    /// `refresh_started`).
-    pub fn request_refresh(&mut self) {
-        self.refresh_requested = true;
-    }
-
     /// What Ctrl-R did: a refresh on its way, or nothing to refresh.
-    pub fn refresh_started(&mut self, live: bool) {
+    pub(super) fn refresh_started(&mut self, live: bool) {
         self.status = Some(match live {
             true => "refreshing the live instances…".into(),
             false => "nothing to refresh: not watching live instances".into(),

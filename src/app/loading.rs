@@ -177,9 +177,15 @@ impl Background {
 
 impl App {
     /// Applies a background delivery; a failed load is the console's error.
-    pub fn on_background(&mut self, event: BackgroundEvent) -> anyhow::Result<()> {
+    pub(super) fn on_background(&mut self, event: BackgroundEvent) -> anyhow::Result<()> {
         match event {
-            BackgroundEvent::Loaded(loaded) => self.loaded(loaded?),
+            BackgroundEvent::Loaded(loaded) => {
+                self.loaded(loaded?);
+                // Storage discovery began on the placeholder: redo it on the estate.
+                if self.storage.started {
+                    self.storage_in_background();
+                }
+            }
             BackgroundEvent::Refreshed(refresh) => self.on_refresh(refresh),
             BackgroundEvent::RefreshStopped => {
                 self.status = Some("live refresh stopped; data is no longer updated".into());

@@ -5,7 +5,9 @@
 pub mod action;
 pub mod copy;
 mod dropper;
+pub mod effect;
 pub mod findings_view;
+pub mod headless;
 pub mod keymap;
 pub mod live;
 pub mod loading;
@@ -20,6 +22,8 @@ pub mod wizard;
 mod wizard_app;
 
 pub use action::Action;
+pub use effect::{Effect, Msg};
+pub use headless::Headless;
 pub use palette::Palette;
 pub use state::{App, DetailTab, Pane, Popup, View};
 

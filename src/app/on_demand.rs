@@ -111,16 +111,16 @@ impl App {
             }
         };
         o.state = OnDemandState::Running;
-        self.exec_cancel
-            .store(false, std::sync::atomic::Ordering::SeqCst);
-        self.pending_job = Some(crate::sqlserver::exec::Job {
+        let job = crate::sqlserver::exec::Job {
             instance,
             credential,
             batches: vec![(0, o.batch.sql.clone())],
             queries: Vec::new(),
-            cancel: self.exec_cancel.clone(),
+            cancel: Default::default(),
             connect_timeout: std::time::Duration::from_secs(15),
-        });
+        };
+        self.effects
+            .push(super::effect::Effect::Execute(Box::new(job)));
     }
 
     /// Executor events for the box.

@@ -127,7 +127,7 @@ pub enum Popup {
 }
 
 /// Everything the console shows.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct App {
     /// Shared with the threads that analyse or list it in the background.
     pub estate: Arc<Estate>,
@@ -145,8 +145,6 @@ pub struct App {
     pub keymap: Arc<Keymap>,
     /// A one-line message in the key bar until the next key (e.g. "copied").
     pub status: Option<String>,
-    /// Text waiting to be sent to the terminal's clipboard (OSC 52).
-    pub clipboard: Option<String>,
     pub clipboard_mode: ClipboardMode,
     /// Drop colours whatever theme is chosen (NO_COLOR, `--no-color`).
     pub no_color: bool,
@@ -174,9 +172,6 @@ pub struct App {
     pub findings: super::findings_view::FindingsState,
     /// The "back up now" box, when open.
     pub on_demand: Option<super::on_demand::OnDemand>,
-    /// An executor job waiting for the event loop to start it.
-    pub pending_job: Option<crate::sqlserver::exec::Job>,
-    pub exec_cancel: Arc<std::sync::atomic::AtomicBool>,
     /// Backup containers and their listings (the storage view, retention bars).
     pub storage: super::storage::StorageState,
     pub should_quit: bool,
@@ -185,10 +180,14 @@ pub struct App {
     pub loading: Option<String>,
     /// Per-instance collection status in live mode; empty otherwise.
     pub health: BTreeMap<String, super::live::InstanceHealth>,
-    /// Ctrl-R asked for a refresh the event loop has not passed on yet.
-    pub refresh_requested: bool,
-    /// The minute's re-analysis running on its own thread, if any.
-    pub(super) reanalysis: Option<super::reanalysis::Reanalysis>,
+    /// Why the console cannot go on (the estate failed to load); the
+    /// runner ends with it.
+    pub failed: Option<String>,
+    /// The estate the minute's re-analysis reads, while one runs.
+    pub(super) reanalysis: Option<Arc<Estate>>,
+    /// Effects of the `update` under way (see `effect.rs`); always empty
+    /// between updates.
+    pub(super) effects: Vec<super::effect::Effect>,
     pub(super) dirty: bool,
 }
 
@@ -218,7 +217,6 @@ impl App {
             palette: None,
             keymap: Keymap::default_map(),
             status: None,
-            clipboard: None,
             clipboard_mode: ClipboardMode::default(),
             no_color: Theme::no_color_env(),
             config_dir: None,
@@ -230,16 +228,15 @@ impl App {
             instance_configs: BTreeMap::new(),
             data_dir: None,
             present_blobs: None,
-            pending_job: None,
             on_demand: None,
             findings: Default::default(),
-            exec_cancel: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             storage: Default::default(),
             should_quit: false,
             loading: None,
             health: BTreeMap::new(),
-            refresh_requested: false,
+            failed: None,
             reanalysis: None,
+            effects: Vec::new(),
             dirty: true,
         };
         app.refresh_databases();
@@ -407,10 +404,5 @@ impl App {
             return None;
         }
         self.accents.get(self.focused_instance()?).copied()
-    }
-
-    /// Takes the text waiting for the clipboard.
-    pub fn take_clipboard(&mut self) -> Option<String> {
-        self.clipboard.take()
     }
 }

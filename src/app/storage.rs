@@ -1,17 +1,18 @@
 //! The console's storage view: per instance, the containers its backups go
 //! to, each with its blobs checked against history.
 //!
-//! Listing a container is network I/O, so it never happens on the render
-//! path: configured containers are listed on a background thread (its own
-//! tokio runtime) and the results land in an inbox the app drains on each
-//! tick. Containers that are not configured are shown from the blobs
-//! history names, labelled "from history, not storage".
+//! Listing a container is network I/O, so it never happens in `update`:
+//! starting the view returns a [`Task`] (see `effect.rs`) that the runner
+//! carries out off the event loop (its own tokio runtime); each result comes
+//! back as a [`StorageMsg`]. Containers that are not configured are shown
+//! from the blobs history names, labelled "from history, not storage".
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use super::effect::{Effect, Msg, Task};
 use super::state::{App, Filter, View};
 use crate::blob::crosscheck::{StorageFile, StorageHistory};
 use crate::blob::storage::{history_listing, instance_containers};
@@ -42,19 +43,57 @@ pub struct ContainerView {
     pub listing: Listing,
 }
 
-/// What the background work hands over.
+/// What the storage tasks hand over.
 #[derive(Debug)]
-enum Message {
+pub enum StorageMsg {
     /// The container list (when it was built in the background).
     Containers(Vec<ContainerView>),
     /// One container's listing, and the blob URLs it found present.
     Listed(usize, Listing, Vec<String>),
 }
 
-type Inbox = Arc<Mutex<Vec<Message>>>;
-
 /// One container to list: (index into the views, URL with token or why not, history key).
-type Job = (usize, Result<crate::blob::ContainerUrl, String>, String);
+type ListJob = (usize, Result<crate::blob::ContainerUrl, String>, String);
+
+/// Building the container list and listing the configured ones, all off
+/// the event loop (judging containers needs the history analysis).
+#[derive(Debug)]
+pub struct Plan {
+    estate: Arc<Estate>,
+    configs: BTreeMap<String, InstanceConfig>,
+    now: DateTime<Utc>,
+}
+
+impl Plan {
+    pub(super) fn run(self, send: &dyn Fn(Msg)) {
+        let history = history_files(&self.estate, self.now);
+        let views = containers(&self.estate, &history, &self.configs, self.now);
+        let jobs = jobs(&views, &self.configs);
+        send(Msg::Storage(StorageMsg::Containers(views)));
+        Listings {
+            jobs,
+            estate: self.estate,
+            history,
+            now: self.now,
+        }
+        .run(send);
+    }
+}
+
+/// Listing configured containers whose views exist already.
+#[derive(Debug)]
+pub struct Listings {
+    jobs: Vec<ListJob>,
+    estate: Arc<Estate>,
+    history: StorageHistory,
+    now: DateTime<Utc>,
+}
+
+impl Listings {
+    pub(super) fn run(self, send: &dyn Fn(Msg)) {
+        run_jobs(self.jobs, &self.estate, &self.history, self.now, send);
+    }
+}
 
 /// State of the storage view.
 #[derive(Debug, Clone, Default)]
@@ -66,9 +105,8 @@ pub struct StorageState {
     pub rows: Vec<usize>,
     pub selected: usize,
     pub filter: Filter,
-    inbox: Inbox,
     /// Whether the containers were (or are being) found.
-    started: bool,
+    pub(super) started: bool,
     /// The container list is still being built in the background.
     pub planning: bool,
 }
@@ -167,7 +205,7 @@ fn containers(
 }
 
 /// The configured containers among `views`, with their credentials resolved.
-fn jobs(views: &[ContainerView], configs: &BTreeMap<String, InstanceConfig>) -> Vec<Job> {
+fn jobs(views: &[ContainerView], configs: &BTreeMap<String, InstanceConfig>) -> Vec<ListJob> {
     views
         .iter()
         .enumerate()
@@ -180,18 +218,18 @@ fn jobs(views: &[ContainerView], configs: &BTreeMap<String, InstanceConfig>) -> 
 }
 
 /// Lists the containers of `jobs` (on the calling thread, its own tokio
-/// runtime); each result goes to `inbox` as soon as it is known.
+/// runtime); each result is sent as soon as it is known.
 fn run_jobs(
-    jobs: Vec<Job>,
+    jobs: Vec<ListJob>,
     estate: &Estate,
     history: &StorageHistory,
     now: DateTime<Utc>,
-    inbox: &Inbox,
+    send: &dyn Fn(Msg),
 ) {
     if jobs.is_empty() {
         return;
     }
-    let push = |m: Message| inbox.lock().unwrap_or_else(|e| e.into_inner()).push(m);
+    let push = |m: StorageMsg| send(Msg::Storage(m));
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -199,7 +237,7 @@ fn run_jobs(
         Ok(r) => r,
         Err(e) => {
             for (i, _, _) in jobs {
-                push(Message::Listed(
+                push(StorageMsg::Listed(
                     i,
                     Listing::Failed(format!("no runtime: {e}")),
                     Vec::new(),
@@ -229,7 +267,7 @@ fn run_jobs(
                 }
                 Err(e) => (Listing::Failed(e), Vec::new()),
             };
-            push(Message::Listed(i, listing, present));
+            push(StorageMsg::Listed(i, listing, present));
         },
     )));
 }
@@ -266,8 +304,20 @@ fn present_urls(
 
 impl App {
     /// Builds the container list now (history-only containers judged at
-    /// once) and lists the configured ones on a background thread.
-    pub fn start_storage(&mut self) {
+    /// once); the configured ones are listed by the task it returns.
+    /// Starts the storage view's listing now; the effects list what is left.
+    pub fn start_storage(&mut self) -> Vec<Effect> {
+        self.storage_now();
+        std::mem::take(&mut self.effects)
+    }
+
+    /// Starts finding and listing containers in the background.
+    pub fn start_storage_in_background(&mut self) -> Vec<Effect> {
+        self.storage_in_background();
+        std::mem::take(&mut self.effects)
+    }
+
+    pub(super) fn storage_now(&mut self) {
         let now = self.report.now;
         let history = history_files(&self.estate, now);
         let views = containers(&self.estate, &history, &self.instance_configs, now);
@@ -275,68 +325,54 @@ impl App {
         self.storage.containers = views;
         self.storage.started = true;
         if !jobs.is_empty() {
-            let (estate, inbox) = (self.estate.clone(), self.storage.inbox.clone());
-            std::thread::spawn(move || run_jobs(jobs, &estate, &history, now, &inbox));
+            self.effects.push(Effect::Spawn(Task::ListStorage(Listings {
+                jobs,
+                estate: self.estate.clone(),
+                history,
+                now,
+            })));
         }
         self.refresh_storage();
     }
 
-    /// As [`App::start_storage`], with the container list also built on the
-    /// background thread: the console opens without waiting for the
-    /// history analysis that judging containers needs.
-    pub fn start_storage_in_background(&mut self) {
-        let now = self.report.now;
-        let (estate, configs) = (self.estate.clone(), self.instance_configs.clone());
-        let inbox = self.storage.inbox.clone();
+    /// As [`App::storage_now`], with the container list also built by
+    /// the task: the console opens without waiting for the history analysis
+    /// that judging containers needs.
+    pub(super) fn storage_in_background(&mut self) {
         self.storage.started = true;
         self.storage.planning = true;
-        std::thread::spawn(move || {
-            let history = history_files(&estate, now);
-            let views = containers(&estate, &history, &configs, now);
-            let jobs = jobs(&views, &configs);
-            inbox
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(Message::Containers(views));
-            run_jobs(jobs, &estate, &history, now, &inbox);
-        });
+        self.effects.push(Effect::Spawn(Task::PlanStorage(Plan {
+            estate: self.estate.clone(),
+            configs: self.instance_configs.clone(),
+            now: self.report.now,
+        })));
     }
 
-    /// Takes what the background work finished; true if anything arrived.
-    pub fn poll_storage(&mut self) -> bool {
-        let arrived: Vec<Message> = {
-            let mut inbox = self.storage.inbox.lock().unwrap_or_else(|e| e.into_inner());
-            std::mem::take(&mut *inbox)
-        };
-        if arrived.is_empty() {
-            return false;
-        }
-        for m in arrived {
-            match m {
-                Message::Containers(views) => {
-                    self.storage.containers = views;
-                    self.storage.planning = false;
+    /// Takes what a storage task found.
+    pub(super) fn storage_arrived(&mut self, m: StorageMsg) {
+        match m {
+            StorageMsg::Containers(views) => {
+                self.storage.containers = views;
+                self.storage.planning = false;
+            }
+            StorageMsg::Listed(i, listing, present) => {
+                if let Some(c) = self.storage.containers.get_mut(i) {
+                    c.listing = listing;
                 }
-                Message::Listed(i, listing, present) => {
-                    if let Some(c) = self.storage.containers.get_mut(i) {
-                        c.listing = listing;
-                    }
-                    if !present.is_empty() {
-                        self.present_blobs
-                            .get_or_insert_with(Default::default)
-                            .extend(present);
-                    }
+                if !present.is_empty() {
+                    self.present_blobs
+                        .get_or_insert_with(Default::default)
+                        .extend(present);
                 }
             }
         }
         self.refresh_storage();
-        true
     }
 
     /// Opens the storage view on the first container of `instance` (or the first one).
     pub(super) fn open_storage(&mut self, instance: Option<String>) {
         if !self.storage.started {
-            self.start_storage();
+            self.storage_now();
         }
         if let Some(i) = instance.and_then(|name| {
             self.storage

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::action::Action;
+use super::effect::{Effect, Msg};
 use super::palette::{self, Command, Palette};
 use super::rows;
 use super::state::{App, DetailState, DetailTab, Filter, Pane, Popup, View};
@@ -32,15 +33,38 @@ pub(super) fn moved(current: usize, len: usize, action: Action) -> usize {
 }
 
 impl App {
-    /// Applies one action.
-    pub fn update(&mut self, action: Action) {
-        // A change not drawn yet stays pending whatever this action does.
+    /// Applies one action or answer, and returns what the runner must do
+    /// (see `effect.rs`); nothing here spawns, writes or prints.
+    pub fn update(&mut self, msg: impl Into<Msg>) -> Vec<Effect> {
+        // A change not drawn yet stays pending whatever this message does.
         let pending = self.dirty;
         self.dirty = true;
-        let cleared =
-            !matches!(action, Action::Tick(_) | Action::Resize) && self.status.take().is_some();
-        self.apply(action);
-        self.dirty |= pending || cleared;
+        match msg.into() {
+            Msg::Action(action) => {
+                let cleared = !matches!(action, Action::Tick(_) | Action::Resize)
+                    && self.status.take().is_some();
+                self.apply(action);
+                self.dirty |= cleared;
+            }
+            Msg::Storage(m) => self.storage_arrived(m),
+            Msg::Reanalysed { estate, report } => self.reanalysed(estate, report),
+            Msg::Exec(ev) => self.on_exec_event(ev),
+            Msg::ExecEnded => self.exec_ended(),
+            Msg::Background(ev) => {
+                if let Err(e) = self.on_background(ev) {
+                    self.failed = Some(format!("{e:#}"));
+                    self.should_quit = true;
+                }
+            }
+            Msg::RefreshStarted(live) => self.refresh_started(live),
+            Msg::Written {
+                path,
+                purpose,
+                result,
+            } => self.written(&path, purpose, result),
+        }
+        self.dirty |= pending;
+        std::mem::take(&mut self.effects)
     }
 
     fn apply(&mut self, action: Action) {
@@ -82,7 +106,7 @@ impl App {
         match action {
             Action::WizardResume => self.resume_wizard(),
             Action::Quit => self.should_quit = true,
-            Action::Refresh => self.request_refresh(),
+            Action::Refresh => self.effects.push(Effect::RefreshLive),
             Action::Tick(now) => self.dirty = self.tick(now),
             Action::Resize => {}
             Action::ScrollUp => self.apply(Action::Up),
@@ -132,14 +156,13 @@ impl App {
         }
     }
 
-    /// Recomputes the report when the clock moved a minute; true if it did.
+    /// Starts the minute's re-analysis when it is due. Nothing on screen
+    /// changes until its report arrives, so the tick draws nothing.
     fn tick(&mut self, now: DateTime<Utc>) -> bool {
-        // Container listings finished in the background since the last tick.
-        let listed = self.poll_storage();
         // Analysing on the event loop froze it for seconds on a large
         // estate (measured: 11–13 s for 570 databases under load).
-        let reanalysed = self.reanalyse(now);
-        listed || reanalysed
+        self.reanalyse(now);
+        false
     }
 
     fn filter_action(&mut self, action: Action) {
@@ -497,7 +520,7 @@ impl App {
             text.lines().count(),
             text.len()
         ));
-        self.clipboard = Some(text);
+        self.effects.push(Effect::Copy(text));
     }
 }
 

@@ -1,11 +1,14 @@
 //! The console side of the restore wizard: opening and resuming it, passing
-//! keys to its state machine, carrying out its effects (save the state,
-//! copy, write files, start the executor) and applying executor events.
+//! keys to its state machine, turning what it asks for into the app's
+//! effects (save the state, copy, write files, start the executor) and
+//! applying executor events.
 
-use std::path::PathBuf;
-use std::sync::atomic::Ordering;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::Duration;
 
+use super::effect::{self, FileOp, FilePurpose};
 use super::state::App;
 use super::wizard::{persist, Access, Effect, Env, Key, Step, Wizard};
 use crate::config::{Config, PasswordSource};
@@ -135,7 +138,8 @@ impl App {
             Effect::Close { keep_state } => {
                 if let Some(dir) = &self.data_dir {
                     if !keep_state {
-                        persist::remove(dir);
+                        self.effects
+                            .push(effect::Effect::File(persist::remove(dir)));
                     }
                 }
                 let w = self.wizard.take();
@@ -211,7 +215,6 @@ impl App {
             Ok(c) => c,
             Err(e) => return refuse(w, e),
         };
-        self.exec_cancel.store(false, Ordering::SeqCst);
         w.exec.running = true;
         w.exec.started.get_or_insert(self.report.now);
         tracing::info!(
@@ -220,14 +223,14 @@ impl App {
             batches = batches.len(),
             "wizard: executing"
         );
-        self.pending_job = Some(Job {
+        self.effects.push(effect::Effect::Execute(Box::new(Job {
             instance,
             credential,
             batches,
             queries,
-            cancel: self.exec_cancel.clone(),
+            cancel: Arc::new(AtomicBool::new(false)),
             connect_timeout: CONNECT_TIMEOUT,
-        });
+        })));
     }
 
     /// Applies one executor event to the wizard.
@@ -304,24 +307,40 @@ impl App {
         self.dirty = true;
     }
 
-    /// Asks a running executor to stop before its next batch.
-    pub fn cancel_exec(&self) {
-        self.exec_cancel.store(true, Ordering::SeqCst);
+    /// Asks for the wizard's state to be saved, and passes a cancel the
+    /// operator asked for on to a running executor.
+    fn save_wizard(&mut self) {
+        let Some(w) = &self.wizard else { return };
+        if w.exec.cancel_requested && w.exec.running {
+            self.effects.push(effect::Effect::CancelExecution);
+        }
+        let Some(dir) = &self.data_dir else { return };
+        match persist::save(dir, w) {
+            Ok(op) => self.effects.push(effect::Effect::File(op)),
+            Err(e) => self.status = Some(format!("cannot save the wizard state: {e}")),
+        }
     }
 
-    fn save_wizard(&mut self) {
-        if let (Some(dir), Some(w)) = (&self.data_dir, &self.wizard) {
-            if w.exec.cancel_requested {
-                self.exec_cancel.store(true, Ordering::SeqCst);
+    /// What became of a file the app asked for.
+    pub(super) fn written(
+        &mut self,
+        path: &Path,
+        purpose: FilePurpose,
+        result: Result<(), String>,
+    ) {
+        let msg = match (purpose, result) {
+            (FilePurpose::WizardState, Ok(())) => {
+                self.dirty = false;
+                return;
             }
-            if let Err(e) = persist::save(dir, w) {
-                self.status = Some(format!("cannot save the wizard state: {e}"));
-            }
-        } else if let Some(w) = &self.wizard {
-            if w.exec.cancel_requested {
-                self.exec_cancel.store(true, Ordering::SeqCst);
-            }
+            (FilePurpose::WizardState, Err(e)) => format!("cannot save the wizard state: {e}"),
+            (FilePurpose::Export, Ok(())) => format!("saved {}", path.display()),
+            (FilePurpose::Export, Err(e)) => format!("cannot write {e}"),
+        };
+        if let Some(w) = &mut self.wizard {
+            w.message = Some(msg.clone());
         }
+        self.status = Some(msg);
     }
 
     fn write_file(&mut self, ext: &str, text: &str) {
@@ -346,30 +365,16 @@ impl App {
             "{kind}-{safe}-{}.{ext}",
             self.report.now.format("%Y%m%dT%H%M%SZ")
         ));
-        let result = std::fs::create_dir_all(dir).and_then(|_| std::fs::write(&path, text));
-        let msg = match result {
-            Ok(()) => format!("saved {}", path.display()),
-            Err(e) => format!("cannot write {}: {e}", path.display()),
-        };
-        if let Some(w) = &mut self.wizard {
-            w.message = Some(msg.clone());
-        }
-        self.status = Some(msg);
+        self.effects.push(effect::Effect::File(FileOp {
+            path,
+            text: Some(text.to_string()),
+            purpose: FilePurpose::Export,
+        }));
     }
 
-    /// Runs a pending executor job to the end on this thread, applying its
-    /// events (tests, and `chainwatch restore`); the console's event loop
-    /// starts jobs itself and stays responsive instead.
-    pub fn run_pending_job_blocking(&mut self) -> bool {
-        let Some(job) = self.pending_job.take() else {
-            return false;
-        };
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let handle = exec::spawn(job, tx);
-        while let Some(ev) = rx.blocking_recv() {
-            self.on_exec_event(ev);
-        }
-        let _ = handle.join();
+    /// The executor's thread ended: nothing runs any more, whatever its
+    /// last event said.
+    pub(super) fn exec_ended(&mut self) {
         if let Some(w) = &mut self.wizard {
             w.exec.running = false;
         }
@@ -382,7 +387,6 @@ impl App {
                 "the executor ended without an answer".into(),
             );
         }
-        true
     }
 }
 

@@ -101,7 +101,8 @@ pub fn render_all() -> anyhow::Result<Vec<(String, String)>> {
     let estate = crate::sources::demo_estate(fixed_now())?;
     let mut out = Vec::new();
     for shot in VIEWS.iter().chain(THEMED) {
-        let mut app = App::new(estate.clone(), fixed_now());
+        // What the keys start is carried out before the picture is taken.
+        let mut app = crate::app::Headless::new(App::new(estate.clone(), fixed_now()));
         // Pictures never depend on the machine: no user themes, no NO_COLOR.
         app.config_dir = None;
         app.no_color = false;
@@ -114,6 +115,7 @@ pub fn render_all() -> anyhow::Result<Vec<(String, String)>> {
         for c in shot.keys.chars() {
             if let Some(action) = app.handle_key(key(c)) {
                 app.update(action);
+                app.settle();
             }
         }
         let mut terminal = Terminal::new(TestBackend::new(shot.width, shot.height))?;

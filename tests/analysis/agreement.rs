@@ -231,7 +231,7 @@ fn the_console_agrees_with_the_one_answer_on_the_restore_truth_histories() {
     )
     .unwrap();
     let _ = std::fs::remove_file(path);
-    let app = chainwatch::app::App::new(loaded.estate, loaded.now);
+    let app = chainwatch::app::Headless::open(loaded.estate, loaded.now);
     let buf = render(&app, 260, 40);
     let lines: Vec<String> = (0..buf.area.height).map(|y| line(&buf, y)).collect();
     let screen = lines.join("\n");
@@ -298,7 +298,7 @@ fn the_console_agrees_with_the_one_answer_on_the_restore_truth_histories() {
             "{name}: STATE {state} and SEV {sev} coloured differently: {row}"
         );
         // The detail header says the same RPO and state.
-        let mut detail = chainwatch::app::App::new((*app.estate).clone(), app.report.now);
+        let mut detail = chainwatch::app::Headless::open((*app.estate).clone(), app.report.now);
         detail.databases.focus = chainwatch::app::Pane::Databases;
         let i = app
             .report

@@ -24,7 +24,8 @@ fn screen(app: &App, w: u16, h: u16) -> String {
 
 #[test]
 fn finding_evidence_shows_rows_and_sql() {
-    let mut app = App::new(chainwatch::sources::demo_estate(now()).unwrap(), now());
+    let mut app =
+        chainwatch::app::Headless::open(chainwatch::sources::demo_estate(now()).unwrap(), now());
     let (db, j) = app
         .report
         .databases
@@ -94,7 +95,8 @@ fn findings_view_lists_instance_and_database_findings_worst_first() {
     use chainwatch::analysis::Severity;
     use chainwatch::app::findings_view::FindingRef;
     use chainwatch::app::View;
-    let mut app = App::new(chainwatch::sources::demo_estate(now()).unwrap(), now());
+    let mut app =
+        chainwatch::app::Headless::open(chainwatch::sources::demo_estate(now()).unwrap(), now());
     app.update(Action::ShowFindings);
     assert_eq!(app.view, View::Findings);
     let total: usize = app
@@ -171,7 +173,7 @@ fn findings_view_lists_instance_and_database_findings_worst_first() {
         .unwrap()
         .tables
         .remove("msdb.dbo.sysjobsteps");
-    let mut app = App::new(estate, now());
+    let mut app = chainwatch::app::Headless::open(estate, now());
     app.update(Action::ShowFindings);
     let k = app
         .findings
@@ -189,7 +191,8 @@ fn findings_view_lists_instance_and_database_findings_worst_first() {
 
 #[test]
 fn evidence_is_highlighted_on_the_timeline_and_stays_visible_under_the_popup() {
-    let mut app = App::new(chainwatch::sources::demo_estate(now()).unwrap(), now());
+    let mut app =
+        chainwatch::app::Headless::open(chainwatch::sources::demo_estate(now()).unwrap(), now());
     let db = app
         .report
         .databases
@@ -223,7 +226,8 @@ fn evidence_is_highlighted_on_the_timeline_and_stays_visible_under_the_popup() {
 
 #[test]
 fn palette_runs_the_check() {
-    let mut app = App::new(chainwatch::sources::demo_estate(now()).unwrap(), now());
+    let mut app =
+        chainwatch::app::Headless::open(chainwatch::sources::demo_estate(now()).unwrap(), now());
     app.update(Action::PaletteOpen);
     for c in "check sql14".chars() {
         app.update(Action::PaletteInput(c));

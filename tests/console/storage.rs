@@ -3,7 +3,7 @@
 //! labelled as such). TestBackend renders, insta snapshots.
 
 use crate::support::ui::{chars, key, press, render};
-use chainwatch::app::{App, View};
+use chainwatch::app::View;
 use chrono::{DateTime, Utc};
 use ratatui::crossterm::event::KeyCode;
 
@@ -11,8 +11,9 @@ fn now() -> DateTime<Utc> {
     "2026-11-24T06:00:00Z".parse().unwrap()
 }
 
-fn demo_app() -> App {
-    let mut app = App::new(chainwatch::sources::demo_estate(now()).unwrap(), now());
+fn demo_app() -> chainwatch::app::Headless {
+    let mut app =
+        chainwatch::app::Headless::open(chainwatch::sources::demo_estate(now()).unwrap(), now());
     app.start_storage();
     app
 }
@@ -80,7 +81,7 @@ fn tab_walks_containers_and_narrow_terminals_never_panic() {
     }
     // Copy gives the selected blob without any token.
     press(&mut app, &chars("y"));
-    let copied = app.take_clipboard().unwrap_or_default();
+    let copied = app.take_copied().unwrap_or_default();
     assert!(copied.contains('\t'), "{copied:?}");
 }
 
@@ -156,23 +157,17 @@ fn a_database_without_managed_backup_has_no_bar() {
 
 #[test]
 fn the_console_finds_containers_in_the_background() {
-    let mut app = App::new(chainwatch::sources::demo_estate(now()).unwrap(), now());
+    let mut app =
+        chainwatch::app::Headless::open(chainwatch::sources::demo_estate(now()).unwrap(), now());
     app.start_storage_in_background();
     press(&mut app, &chars("S"));
     assert_eq!(app.view, View::Storage);
-    if app.storage.planning {
-        let screen = render(&app, 100, 20);
-        assert!(screen.contains("finding backup containers"), "{screen}");
-    }
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while app.storage.planning {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "containers never arrived"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        app.update(chainwatch::app::Action::Tick(now()));
-    }
+    let screen = render(&app, 100, 20);
+    assert!(screen.contains("finding backup containers"), "{screen}");
+    // Nothing was found on this thread: the work waits for the runner.
+    assert!(app.storage.planning && app.storage.containers.is_empty());
+    app.settle();
+    assert!(!app.storage.planning);
     assert!(app.storage.containers.len() >= 2);
     assert!(!app.storage.rows.is_empty());
     assert!(app.storage.window_for("SQL16\\PROD", "Sales").is_some());

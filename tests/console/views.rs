@@ -15,8 +15,8 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use serde_json::{json, Value};
 
-fn demo_app() -> App {
-    App::new(chainwatch::sources::demo_estate(now()).unwrap(), now())
+fn demo_app() -> chainwatch::app::Headless {
+    chainwatch::app::Headless::open(chainwatch::sources::demo_estate(now()).unwrap(), now())
 }
 
 // ---------------------------------------------------------------- fixture
@@ -111,7 +111,7 @@ fn instance(name: &str, version: &str, dbs: &[Db], managed: bool) -> Value {
 
 /// Two instances: SQL01 with a BROKEN database (Orders: a missing log two
 /// days ago, after the last full), SQL02 with control characters in a name.
-fn fixture_app() -> App {
+fn fixture_app() -> chainwatch::app::Headless {
     let doc = json!({
         "format": "chainwatch.snapshot.v1",
         "collected_at": "2026-11-22T10:00:00Z",
@@ -129,13 +129,13 @@ fn fixture_app() -> App {
     });
     let snap = chainwatch::snapshot::Snapshot::from_value(doc).unwrap();
     let estate = chainwatch::snapshot::to_estate(snap, "fixture.json", false).unwrap();
-    App::new(estate, now())
+    chainwatch::app::Headless::open(estate, now())
 }
 
 // ---------------------------------------------------------------- helpers
 
 /// Opens the detail view of the database whose name matches `filter`.
-fn open(app: &mut App, filter: &str) {
+fn open(app: &mut chainwatch::app::Headless, filter: &str) {
     press(app, &chars("/"));
     press(app, &chars(filter));
     press(app, &[key(KeyCode::Enter), key(KeyCode::Enter)]);
@@ -446,17 +446,14 @@ fn tabs_plan_and_detail_filter() {
     assert_eq!(app.view, View::Databases, "Esc: popup, filter, then back");
 }
 
-/// Ticks at `at` until the background re-analysis has been taken in.
-fn tick_until_reanalysed(app: &mut App, at: chrono::DateTime<chrono::Utc>) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while app.reanalysing() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no report within 60 s"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        app.update(Action::Tick(at));
-    }
+/// Runs the background re-analysis the ticks started, and takes its report in.
+fn finish_reanalysis(app: &mut chainwatch::app::Headless) {
+    assert!(app.queued().any(|e| matches!(
+        e,
+        chainwatch::app::Effect::Spawn(chainwatch::app::effect::Task::Reanalyse { .. })
+    )));
+    app.settle();
+    assert!(!app.reanalysing());
 }
 
 #[test]
@@ -474,7 +471,7 @@ fn ticks_recompute_the_report_at_most_once_a_minute_off_the_event_loop() {
     assert!(app.reanalysing());
     assert_eq!(app.report.now, now());
     assert!(!app.take_dirty());
-    tick_until_reanalysed(&mut app, later);
+    finish_reanalysis(&mut app);
     assert!(app.take_dirty());
     assert_eq!(app.report.now, later);
 }
@@ -489,7 +486,7 @@ fn a_reanalysis_of_a_replaced_estate_is_dropped() {
     let mut replaced = (*app.estate).clone();
     replaced.instances.truncate(1);
     app.estate = std::sync::Arc::new(replaced);
-    tick_until_reanalysed(&mut app, now());
+    finish_reanalysis(&mut app);
     assert_eq!(app.report.now, now(), "the stale report was not applied");
 }
 
@@ -536,7 +533,7 @@ fn keymap_has_no_collisions_and_no_unsafe_keys() {
 fn a_tick_that_changes_nothing_keeps_a_pending_redraw() {
     let now = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 22, 10, 0, 0).unwrap();
     let estate = chainwatch::sources::demo_estate(now).unwrap();
-    let mut app = chainwatch::app::App::new(estate, now);
+    let mut app = chainwatch::app::Headless::open(estate, now);
     assert!(app.is_dirty(), "the first frame must be drawn");
     app.update(chainwatch::app::Action::Tick(now));
     assert!(app.is_dirty(), "a tick must not cancel the first frame");
@@ -604,13 +601,13 @@ fn y_copies_the_selected_row_and_the_evidence() {
     app.clipboard_mode = chainwatch::app::ClipboardMode::Osc52;
     open(&mut app, "Telemetry");
     press(&mut app, &chars("y"));
-    let text = app.take_clipboard().expect("copied");
+    let text = app.take_copied().expect("copied");
     assert!(text.starts_with("SQL16\\PROD › Telemetry\t"), "{text}");
     assert!(app.status.as_deref().unwrap().starts_with("copied 1 line"));
     press(&mut app, &[key(KeyCode::Enter)]);
     assert!(matches!(app.popup, Some(Popup::Evidence { .. })));
     press(&mut app, &chars("y"));
-    let text = app.take_clipboard().expect("copied evidence");
+    let text = app.take_copied().expect("copied evidence");
     assert!(
         text.lines().count() >= 2 && text.contains("#50360"),
         "{text}"
@@ -620,7 +617,7 @@ fn y_copies_the_selected_row_and_the_evidence() {
 
     app.clipboard_mode = chainwatch::app::ClipboardMode::Off;
     press(&mut app, &chars("y"));
-    assert!(app.take_clipboard().is_none());
+    assert!(app.take_copied().is_none());
     assert!(app.status.as_deref().unwrap().contains("off"));
     assert_eq!(chainwatch::app::copy::osc52("a"), "\u{1b}]52;c;YQ==\u{7}");
 }
@@ -668,10 +665,9 @@ fn production_instances_get_a_labelled_accent() {
 
 #[test]
 fn ascii_mode_draws_no_box_characters() {
-    let mut app = demo_app();
-    app.theme.ascii = true;
     for keys in ["", "/Telemetry\n\n", "/Telemetry\n\n\n", "?", ":x"] {
-        let mut a = app.clone();
+        let mut a = demo_app();
+        a.theme.ascii = true;
         for c in keys.chars() {
             let k = if c == '\n' {
                 key(KeyCode::Enter)
@@ -720,7 +716,13 @@ fn marker_line(screen: &str) -> (usize, String) {
 /// frame: the selected row is on screen, and it sits on line
 /// `min(selected, page - 1)` of the table (the list scrolls only when the
 /// selection would leave the bottom, and keeps it on the bottom line).
-fn walk_and_check(app: &mut App, w: u16, h: u16, len: usize, label: impl Fn(&App) -> String) {
+fn walk_and_check(
+    app: &mut chainwatch::app::Headless,
+    w: u16,
+    h: u16,
+    len: usize,
+    label: impl Fn(&App) -> String,
+) {
     let first = marker_line(&render(app, w, h)).0;
     let mut page = 0;
     let mut seen = Vec::new();
@@ -779,7 +781,7 @@ fn backups_tab_scrolls_to_keep_the_selection_on_screen() {
 
 #[test]
 fn loading_draws_at_once_then_shows_the_estate_it_is_given() {
-    let mut app = App::loading("demo estate", now());
+    let mut app = chainwatch::app::Headless::loading("demo estate", now());
     let screen = render(&app, 80, 24);
     assert!(screen.contains("loading demo estate…"), "{screen}");
     // The DEMO ESTATE marker (what tmux tests wait for) means data is shown.
@@ -800,7 +802,7 @@ fn keys_work_while_loading_and_q_or_ctrl_c_quit() {
         key(KeyCode::Char('q')),
         KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
     ] {
-        let mut app = App::loading("demo estate", now());
+        let mut app = chainwatch::app::Headless::loading("demo estate", now());
         // Navigation, a filter, help and Enter on an empty list change nothing harmful.
         press(&mut app, &chars("jjkG/ab"));
         press(&mut app, &[key(KeyCode::Esc), key(KeyCode::Enter)]);

@@ -30,13 +30,14 @@ fn temp_dir(tag: &str) -> PathBuf {
     dir
 }
 
-fn app(data: &Path) -> App {
-    let mut app = App::new(chainwatch::sources::demo_estate(now()).unwrap(), now());
+fn app(data: &Path) -> chainwatch::app::Headless {
+    let mut app =
+        chainwatch::app::Headless::open(chainwatch::sources::demo_estate(now()).unwrap(), now());
     app.set_data_dir(Some(data.to_path_buf()));
     app
 }
 
-fn open(app: &mut App, instance: &str, database: &str) {
+fn open(app: &mut chainwatch::app::Headless, instance: &str, database: &str) {
     let i = app
         .report
         .databases
@@ -52,11 +53,11 @@ fn open(app: &mut App, instance: &str, database: &str) {
     );
 }
 
-fn key(app: &mut App, k: Key) {
+fn key(app: &mut chainwatch::app::Headless, k: Key) {
     app.update(Action::Wizard(k));
 }
 
-fn type_text(app: &mut App, text: &str) {
+fn type_text(app: &mut chainwatch::app::Headless, text: &str) {
     for c in text.chars() {
         key(app, Key::Char(c));
     }
@@ -89,7 +90,7 @@ fn screen(app: &App) -> String {
 }
 
 /// Enter through the first steps to the script preview.
-fn to_script(app: &mut App) {
+fn to_script(app: &mut chainwatch::app::Headless) {
     for expected in [Step::Point, Step::Files, Step::Preflight, Step::Script] {
         key(app, Key::Next);
         assert_eq!(step(app), expected, "{}", message(app));
@@ -167,7 +168,7 @@ fn every_step_back_and_cancel_on_the_demo_estate() {
         "{}",
         message(&app)
     );
-    assert!(app.pending_job.is_none());
+    assert!(!app.has_job());
     // The whole script ends with the Stretch reauthorize step (Archive is Stretch-enabled).
     let text = app.wizard.as_ref().unwrap().script.text();
     assert!(text
@@ -326,7 +327,7 @@ fn live_serving(served: chainwatch::snapshot::SnapshotInstance, faults: Faults) 
     }
 }
 
-fn connect(app: &mut App, live: &Live, allow_writes: bool) {
+fn connect(app: &mut chainwatch::app::Headless, live: &Live, allow_writes: bool) {
     let mut i = InstanceConfig::from_connection_string(&format!(
         "Server=tcp:{},{};User ID=monitor;Password=s3cret!;Encrypt=DANGER_PLAINTEXT",
         live.server.addr.ip(),
@@ -377,7 +378,7 @@ fn refuses_without_allow_writes_and_on_a_wrong_name() {
         message(&app)
     );
     assert_eq!(step(&app), Step::Confirm);
-    assert!(app.pending_job.is_none());
+    assert!(!app.has_job());
     key(&mut app, Key::Discard);
     assert_eq!(step(&app), Step::Script);
     assert!(writes(&live).is_empty(), "nothing reached the server");
@@ -389,7 +390,7 @@ fn runs_the_exact_batches_then_reauthorizes_and_verifies() {
     let live = live(Faults::default());
     let mut app = confirmed_restore(&data, &live);
     assert_eq!(step(&app), Step::Execute);
-    assert!(app.run_pending_job_blocking());
+    assert!(app.settle() > 0);
     let w = app.wizard.as_ref().unwrap();
     let expected: Vec<String> = w.script.batches[..w.restore_len()]
         .iter()
@@ -475,18 +476,18 @@ fn runs_the_exact_batches_then_reauthorizes_and_verifies() {
         message(&app)
     );
     assert_eq!(step(&app), Step::ReauthConfirm);
-    assert!(app.pending_job.is_none());
+    assert!(!app.has_job());
     assert_eq!(writes(&live).len(), before, "a wrong name runs nothing");
     // Writes switched off since: the right name is refused too.
     connect(&mut app, &live, false);
     type_text(&mut app, "Archive");
     assert!(message(&app).contains("refused"), "{}", message(&app));
-    assert!(app.pending_job.is_none());
+    assert!(!app.has_job());
     connect(&mut app, &live, true);
     key(&mut app, Key::Next); // type again
     type_text(&mut app, "Archive");
     assert_eq!(step(&app), Step::Verify);
-    assert!(app.run_pending_job_blocking());
+    assert!(app.settle() > 0);
     let sent = writes(&live);
     assert_eq!(sent.len(), expected.len() + 1);
     assert_eq!(
@@ -551,7 +552,7 @@ fn a_server_error_stops_says_restoring_and_continues_after_a_restart() {
         ..Faults::default()
     });
     let mut app = confirmed_restore(&data, &live);
-    app.run_pending_job_blocking();
+    app.settle();
     let w = app.wizard.as_ref().unwrap();
     assert_eq!(w.exec.next, 2, "two batches completed");
     assert_eq!(writes(&live).len(), 3, "stopped at the failing batch");
@@ -577,10 +578,10 @@ fn a_server_error_stops_says_restoring_and_continues_after_a_restart() {
     assert_eq!(step(&app), Step::Execute);
     key(&mut app, Key::Retry);
     assert_eq!(step(&app), Step::Confirm);
-    assert!(app.pending_job.is_none());
+    assert!(!app.has_job());
     type_text(&mut app, "Archive");
     assert_eq!(step(&app), Step::Execute);
-    app.run_pending_job_blocking();
+    app.settle();
     let w = app.wizard.as_ref().unwrap();
     assert!(w.exec.failed.is_none(), "{:?}", w.exec.failed);
     assert_eq!(w.exec.next, w.restore_len());
@@ -597,13 +598,13 @@ fn a_server_error_stops_says_restoring_and_continues_after_a_restart() {
 
 /// A writable app with the Archive restore confirmed (its job pending).
 /// Restore as: the same name (REPLACE), an explicit choice.
-fn choose_replace(app: &mut App) {
+fn choose_replace(app: &mut chainwatch::app::Headless) {
     key(app, Key::Down);
     key(app, Key::Right);
     assert!(app.wizard.as_ref().unwrap().replace());
 }
 
-fn confirmed_restore(data: &Path, live: &Live) -> App {
+fn confirmed_restore(data: &Path, live: &Live) -> chainwatch::app::Headless {
     let mut app = app(data);
     connect(&mut app, live, true);
     open(&mut app, PROD, "Archive");
@@ -614,7 +615,7 @@ fn confirmed_restore(data: &Path, live: &Live) -> App {
     app
 }
 
-fn app_with(data: &Path, live: &Live) -> App {
+fn app_with(data: &Path, live: &Live) -> chainwatch::app::Headless {
     let mut a = app(data);
     connect(&mut a, live, true);
     a
@@ -657,7 +658,7 @@ fn cancel_stops_before_the_next_step() {
         "a running wizard is not closed by Esc"
     );
     assert!(message(&app).contains("cancel requested"));
-    app.run_pending_job_blocking();
+    app.settle();
     assert!(writes(&live).is_empty(), "stopped before the first batch");
     let w = app.wizard.as_ref().unwrap();
     assert_eq!(w.exec.next, 0);
@@ -684,11 +685,11 @@ fn unreconciled_stretch_tables_get_reconcile_statements() {
     let live = live_serving(served, Faults::default());
     let data = temp_dir("reconcile");
     let mut app = confirmed_restore(&data, &live);
-    app.run_pending_job_blocking();
+    app.settle();
     key(&mut app, Key::Next);
     key(&mut app, Key::Next);
     type_text(&mut app, "Archive");
-    app.run_pending_job_blocking();
+    app.settle();
     let w = app.wizard.as_ref().unwrap();
     assert!(
         w.verify.iter().any(|l| l.contains("is_reconciled=0")),
@@ -745,11 +746,11 @@ fn back_up_now_from_the_console_needs_writes_and_the_typed_name() {
         matches!(&state, OnDemandState::Stopped(w) if w.contains("does not match")),
         "{state:?}"
     );
-    assert!(app.pending_job.is_none());
+    assert!(!app.has_job());
     app.update(Action::Close);
     app.update(Action::BackupNow);
     type_text(&mut app, "Archive");
-    assert!(app.run_pending_job_blocking());
+    assert!(app.settle() > 0);
     assert_eq!(app.on_demand.as_ref().unwrap().state, OnDemandState::Done);
     assert_eq!(
         writes(&live),

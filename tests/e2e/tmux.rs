@@ -353,6 +353,48 @@ fn too_small_then_big_enough() {
     s.assert_exited_cleanly();
 }
 
+/// The effects `update` returns are carried out by the real event loop:
+/// containers found on a background thread and shown when their answer
+/// arrives, and the wizard's state written by the file thread.
+#[test]
+fn background_work_and_file_writes_reach_the_screen_and_the_disk() {
+    require_tmux();
+    let data = std::env::temp_dir().join(format!("cw-e2e-data-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let s = Session::start(
+        120,
+        30,
+        &[("CHAINWATCH_DATA_DIR", data.to_str().unwrap())],
+        &[],
+    );
+    s.wait_for("DEMO ESTATE");
+    s.type_text("S");
+    let screen = s.wait_for("from history, not storage");
+    assert!(screen.contains("Storage"), "{screen}");
+    s.press("Escape");
+    s.type_text("/Archive");
+    s.press("Enter");
+    s.press("Enter");
+    s.wait_for("SQL16\\PROD › Archive");
+    s.type_text("R");
+    s.wait_for("Restore");
+    let saved = data.join("wizard.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !saved.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {}",
+            saved.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let text = std::fs::read_to_string(&saved).unwrap();
+    assert!(text.contains("\"Archive\""), "{text}");
+    s.press("C-c");
+    s.assert_exited_cleanly();
+    let _ = std::fs::remove_dir_all(&data);
+}
+
 #[test]
 fn command_palette_jumps_to_a_database_and_switches_theme() {
     require_tmux();

@@ -12,6 +12,7 @@ use crate::support::{closed_port, demo_instances, now, Faults, ServerOptions, Td
 use chainwatch::app::live::LiveSource;
 use chainwatch::app::loading::{Background, BackgroundEvent, Start};
 use chainwatch::app::App;
+use chainwatch::app::{Effect, Msg};
 use chainwatch::sqlserver::{credential, Settings, Status};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -79,7 +80,8 @@ async fn live_refresh_shows_each_instance_status_and_keeps_stale_data() {
     let screen = render_plain(&app, 160, 30);
     assert!(screen.contains("loading 4 live instances…"), "{screen}");
 
-    app.on_background(next(&mut background).await).unwrap();
+    app.update(next(&mut background).await);
+    assert!(app.failed.is_none());
     assert!(app.loading.is_none());
     let screen = render_plain(&app, 160, 30);
     assert!(line_of(&screen, "GOOD").contains(" ok"), "{screen}");
@@ -146,11 +148,13 @@ async fn live_refresh_shows_each_instance_status_and_keeps_stale_data() {
 /// Feeds a key through the keymap and passes a refresh request on, as the
 /// event loop does.
 fn press(app: &mut App, background: &Background, key: KeyEvent) {
-    if let Some(action) = app.handle_key(key) {
-        app.update(action);
-    }
-    if std::mem::take(&mut app.refresh_requested) {
-        app.refresh_started(background.refresh_now());
+    let Some(action) = app.handle_key(key) else {
+        return;
+    };
+    for effect in app.update(action) {
+        if let Effect::RefreshLive = effect {
+            app.update(Msg::RefreshStarted(background.refresh_now()));
+        }
     }
 }
 
@@ -175,7 +179,8 @@ async fn ctrl_r_refreshes_now_and_says_so_when_not_live() {
     let (estate, waiting, mut background) = Start::Live(source).begin(now()).unwrap();
     let mut app = App::new(estate, now());
     app.loading = waiting;
-    app.on_background(next(&mut background).await).unwrap();
+    app.update(next(&mut background).await);
+    assert!(app.failed.is_none());
     assert_eq!(app.health["AG"].status, Status::Ok);
     let ctrl_r = KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL);
     press(&mut app, &background, ctrl_r);

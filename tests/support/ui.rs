@@ -55,7 +55,7 @@ pub fn key(code: KeyCode) -> KeyEvent {
 }
 
 /// Feeds keys through the keymap, as the event loop does.
-pub fn press(app: &mut App, keys: &[KeyEvent]) {
+pub fn press(app: &mut chainwatch::app::Headless, keys: &[KeyEvent]) {
     for k in keys {
         if let Some(a) = app.handle_key(*k) {
             app.update(a);

@@ -1,10 +1,12 @@
 //! The wizard's state on disk (`<data dir>/wizard.json`), so a restore
-//! stopped at log 137 of 400 is offered again after a restart. Written
-//! through a temporary file and a rename, so a crash never leaves half a file.
+//! stopped at log 137 of 400 is offered again after a restart. Saving and
+//! removing are [`FileOp`]s the runner carries out (through a temporary
+//! file and a rename, so a crash never leaves half a file).
 
 use std::path::{Path, PathBuf};
 
 use super::Wizard;
+use crate::app::effect::{FileOp, FilePurpose};
 
 const FILE: &str = "wizard.json";
 
@@ -12,12 +14,14 @@ pub fn path(dir: &Path) -> PathBuf {
     dir.join(FILE)
 }
 
-pub fn save(dir: &Path, wizard: &Wizard) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+/// The write that saves `wizard` in `dir`.
+pub fn save(dir: &Path, wizard: &Wizard) -> Result<FileOp, String> {
     let text = serde_json::to_string_pretty(wizard).map_err(|e| e.to_string())?;
-    let tmp = dir.join(format!("{FILE}.tmp"));
-    std::fs::write(&tmp, text).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path(dir)).map_err(|e| format!("{}: {e}", path(dir).display()))
+    Ok(FileOp {
+        path: path(dir),
+        text: Some(text),
+        purpose: FilePurpose::WizardState,
+    })
 }
 
 /// The saved wizard, if any; a file that cannot be read is an error that
@@ -32,6 +36,11 @@ pub fn load(dir: &Path) -> Option<Result<Wizard, String>> {
     Some(serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display())))
 }
 
-pub fn remove(dir: &Path) {
-    let _ = std::fs::remove_file(path(dir));
+/// The removal of the saved state (a missing file is fine).
+pub fn remove(dir: &Path) -> FileOp {
+    FileOp {
+        path: path(dir),
+        text: None,
+        purpose: FilePurpose::WizardState,
+    }
 }

@@ -5,6 +5,9 @@
 //! (and by ratatui's panic hook on a panic). Logs go to a file in the
 //! state dir through `tracing`, never to the terminal.
 
+mod runner;
+pub use runner::Runner;
+
 use std::io::Write as _;
 use std::thread;
 use std::time::Duration;
@@ -20,13 +23,13 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::app::action::Action;
+use crate::app::effect::Effect;
 use crate::app::keymap::Keymap;
 use crate::app::live::LiveSource;
 use crate::app::loading::{Background, Loader, Start};
 use crate::app::state::App;
 use crate::app::{ClipboardMode, ConsoleOptions};
 use crate::model::Estate;
-use crate::sqlserver::exec::ExecEvent;
 use crate::ui;
 
 /// Upper bound on redraws per second.
@@ -68,6 +71,8 @@ fn run_console(start: Start, options: ConsoleOptions) -> anyhow::Result<()> {
     let (estate, waiting, background) = start.begin(clock()).context("cannot start loading")?;
     let mut app = configured_app(estate, clock(), &options)?;
     app.loading = waiting;
+    // Containers are found and listed in the background from here on.
+    let first = app.start_storage_in_background();
     tracing::info!(theme = %app.theme.name, "console starting");
     let mut terminal = ratatui::try_init().context("cannot set up the terminal")?;
     if options.mouse {
@@ -77,7 +82,14 @@ fn run_console(start: Start, options: ConsoleOptions) -> anyhow::Result<()> {
     let input = spawn_input(tx);
     // The loop owns the receiver: when it ends, the input thread sees the
     // channel closed and stops within one poll interval.
-    let result = runtime.block_on(event_loop(&mut terminal, &mut app, rx, clock, background));
+    let result = runtime.block_on(event_loop(
+        &mut terminal,
+        &mut app,
+        rx,
+        clock,
+        background,
+        first,
+    ));
     join_briefly(input);
     if options.mouse {
         let _ = execute!(std::io::stdout(), DisableMouseCapture);
@@ -138,8 +150,6 @@ pub fn configured_app(
     if let Some(config) = &options.config {
         app.set_config(config);
     }
-    // Containers are found and listed in the background from here on.
-    app.start_storage_in_background();
     app.set_data_dir(crate::config::dirs::data_dir());
     app.take_dirty();
     app.update(Action::Resize);
@@ -190,21 +200,17 @@ fn spawn_input(tx: mpsc::Sender<Event>) -> thread::JoinHandle<()> {
     })
 }
 
-/// Applies one terminal event to the app.
-fn on_event(app: &mut App, ev: Event) {
+/// The action a terminal event asks for, if any.
+fn action_of(app: &App, ev: Event) -> Option<Action> {
     match ev {
-        Event::Key(key) if key.kind != KeyEventKind::Release => {
-            if let Some(action) = app.handle_key(key) {
-                app.update(action);
-            }
-        }
-        Event::Resize(..) => app.update(Action::Resize),
+        Event::Key(key) if key.kind != KeyEventKind::Release => app.handle_key(key),
+        Event::Resize(..) => Some(Action::Resize),
         Event::Mouse(m) => match m.kind {
-            MouseEventKind::ScrollUp => app.update(Action::ScrollUp),
-            MouseEventKind::ScrollDown => app.update(Action::ScrollDown),
-            _ => {}
+            MouseEventKind::ScrollUp => Some(Action::ScrollUp),
+            MouseEventKind::ScrollDown => Some(Action::ScrollDown),
+            _ => None,
         },
-        _ => {}
+        _ => None,
     }
 }
 
@@ -214,6 +220,7 @@ async fn event_loop(
     mut rx: mpsc::Receiver<Event>,
     clock: impl Fn() -> DateTime<Utc>,
     mut background: Background,
+    first: Vec<Effect>,
 ) -> anyhow::Result<()> {
     let mut signals = Signals::new()?;
     let frame = Duration::from_millis(1000 / MAX_FPS);
@@ -223,39 +230,29 @@ async fn event_loop(
     // Test hook (see `test_panic_after`): armed when the first frame is drawn.
     let panic_after = test_panic_after();
     let mut panic_at: Option<Instant> = None;
-    // Events of the wizard's executor, while one runs (see sqlserver::exec).
-    let mut exec: Option<mpsc::UnboundedReceiver<ExecEvent>> = None;
+    // Answers to effects (listings, reports, executor events, files written).
+    let (answers, mut answered) = mpsc::unbounded_channel();
+    let mut runner = Runner::new(answers);
+    for effect in first {
+        if let Some(answer) = runner.carry(effect, &background) {
+            runner.update(app, answer, &background);
+        }
+    }
     while !app.should_quit {
-        if let Some(job) = app.pending_job.take() {
-            let (tx, rx) = mpsc::unbounded_channel();
-            // The thread ends on its own after its last event; not joined,
-            // so a long RESTORE never holds up quitting the console.
-            drop(crate::sqlserver::exec::spawn(job, tx));
-            exec = Some(rx);
-        }
-        if std::mem::take(&mut app.refresh_requested) {
-            app.refresh_started(background.refresh_now());
-        }
         let next_draw = last_draw + frame;
         tokio::select! {
-            ev = background.next() => {
-                let waiting = app.loading.is_some();
-                app.on_background(ev)?;
-                // Storage discovery began on the placeholder: redo it on the estate.
-                if waiting && app.loading.is_none() {
-                    app.start_storage_in_background();
-                }
-            }
-            ev = next_exec_event(&mut exec) => match ev {
-                Some(ev) => app.on_exec_event(ev),
-                None => exec = None,
-            },
+            ev = background.next() => runner.update(app, ev, &background),
+            Some(msg) = answered.recv() => runner.update(app, msg, &background),
             ev = rx.recv() => {
                 let Some(ev) = ev else { break };
-                on_event(app, ev);
+                if let Some(action) = action_of(app, ev) {
+                    runner.update(app, action, &background);
+                }
                 // Take everything already queued before drawing again.
                 while let Ok(ev) = rx.try_recv() {
-                    on_event(app, ev);
+                    if let Some(action) = action_of(app, ev) {
+                        runner.update(app, action, &background);
+                    }
                 }
             }
             _ = tick.tick() => {
@@ -265,7 +262,7 @@ async fn event_loop(
                     tracing::info!("the terminal is gone: quitting");
                     break;
                 }
-                app.update(Action::Tick(clock()))
+                runner.update(app, Action::Tick(clock()), &background)
             }
             sig = signals.recv() => {
                 tracing::info!("{sig}: quitting");
@@ -275,7 +272,7 @@ async fn event_loop(
                 app.take_dirty();
                 terminal.draw(|f| ui::draw(f, app))?;
                 // Written after a whole frame so it cannot interleave with one.
-                if let Some(text) = app.take_clipboard() {
+                if let Some(text) = runner.clipboard.take() {
                     let mut out = std::io::stdout();
                     let _ = out.write_all(crate::app::copy::osc52(&text).as_bytes());
                     let _ = out.flush();
@@ -292,7 +289,10 @@ async fn event_loop(
             }
         }
     }
-    Ok(())
+    match app.failed.take() {
+        Some(why) => Err(anyhow::anyhow!(why)),
+        None => Ok(()),
+    }
 }
 
 /// Test hook, not a feature: `CHAINWATCH_TEST_PANIC_AFTER_MS=N` makes the
@@ -302,14 +302,6 @@ async fn event_loop(
 fn test_panic_after() -> Option<Duration> {
     let ms = std::env::var("CHAINWATCH_TEST_PANIC_AFTER_MS").ok()?;
     ms.trim().parse().ok().map(Duration::from_millis)
-}
-
-/// The next executor event, or never when no executor runs.
-async fn next_exec_event(rx: &mut Option<mpsc::UnboundedReceiver<ExecEvent>>) -> Option<ExecEvent> {
-    match rx {
-        Some(rx) => rx.recv().await,
-        None => std::future::pending().await,
-    }
 }
 
 /// SIGTERM and SIGHUP (the SSH session dropped) end the console cleanly.
