@@ -50,8 +50,8 @@ use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use chainwatch::app::background::{BackgroundEvent, Start};
 use chainwatch::app::live::{self, LiveSource};
-use chainwatch::app::loading::{BackgroundEvent, Start};
 use chainwatch::app::{Action, App, ConsoleOptions, View};
 use chainwatch::config::InstanceConfig;
 use chainwatch::console::{configured_app, Runner};

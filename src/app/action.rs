@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::state::DetailTab;
+use super::view::detail::DetailTab;
 use super::wizard::Key as WizardKey;
 
 /// One request to change the console's state.
@@ -175,5 +175,25 @@ impl Action {
             Action::Wizard(WizardKey::Char(_)) => Action::Wizard(WizardKey::Char(c)),
             other => other,
         }
+    }
+}
+
+/// Rows moved by PageUp/PageDown.
+const PAGE: usize = 10;
+
+impl Action {
+    /// A selection moved by this navigation action within `len` rows.
+    pub fn moved(self, current: usize, len: usize) -> usize {
+        let last = len.saturating_sub(1);
+        match self {
+            Action::Up => current.saturating_sub(1),
+            Action::Down => (current + 1).min(last),
+            Action::PageUp => current.saturating_sub(PAGE),
+            Action::PageDown => (current + PAGE).min(last),
+            Action::Top => 0,
+            Action::Bottom => last,
+            _ => current,
+        }
+        .min(last)
     }
 }

@@ -6,7 +6,9 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
 use super::rows;
-use super::state::{App, DetailTab, Popup, View};
+use super::state::App;
+use super::view::detail::DetailTab;
+use super::view::{Popup, View};
 
 impl App {
     /// The text `y` copies in the current state: plain, tab-separated.

@@ -3,7 +3,7 @@
 //! `update` never spawns a thread, writes a file or touches the terminal:
 //! it changes the state and returns [`Effect`]s. Whoever runs the app
 //! carries them out: the console's event loop (`crate::console`) on threads
-//! and timers, [`super::headless::Headless`] on the calling thread (tests,
+//! and timers, [`crate::app::Headless`] on the calling thread (tests,
 //! screenshots). What comes back (a container listed, a report analysed, an
 //! executor event, a file written) arrives as a [`Msg`] through the same
 //! `update`, so there is one way in and one way out.
@@ -12,8 +12,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::action::Action;
-use super::loading::BackgroundEvent;
-use super::storage::StorageMsg;
+use super::background::BackgroundEvent;
+use super::storage_task::{Listings, Plan, StorageMsg};
 use crate::analysis::EstateReport;
 use crate::model::Estate;
 use crate::sqlserver::exec::{ExecEvent, Job};
@@ -40,9 +40,9 @@ pub enum Effect {
 #[derive(Debug)]
 pub enum Task {
     /// Judge the containers history names and list the configured ones.
-    PlanStorage(super::storage::Plan),
+    PlanStorage(Plan),
     /// List configured containers whose views already exist.
-    ListStorage(super::storage::Listings),
+    ListStorage(Listings),
     /// Analyse `estate` again at `now`.
     Reanalyse {
         estate: Arc<Estate>,
@@ -55,8 +55,8 @@ impl Task {
     /// it is known (a container listed early is shown early).
     pub fn run(self, send: &dyn Fn(Msg)) {
         match self {
-            Task::PlanStorage(plan) => plan.run(send),
-            Task::ListStorage(listings) => listings.run(send),
+            Task::PlanStorage(plan) => plan.run(&|m| send(Msg::Storage(m))),
+            Task::ListStorage(listings) => listings.run(&|m| send(Msg::Storage(m))),
             Task::Reanalyse { estate, now } => {
                 let report = crate::analysis::analyze_estate(&estate, now);
                 send(Msg::Reanalysed {

@@ -2,27 +2,10 @@
 //! instance's own and its databases', worst first. Enter opens the evidence;
 //! `o` opens the database the finding is about.
 
-use super::state::{App, Filter, Popup, View};
+use super::state::App;
+use super::view::findings::{FindingRef, FindingsState};
+use super::view::{Filter, Popup, View};
 use crate::analysis::Finding;
-
-/// Where a finding of the view lives in the report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FindingRef {
-    /// `report.instances[i].findings[j]`.
-    Instance(usize, usize),
-    /// `report.databases[d].findings[j]`.
-    Database(usize, usize),
-}
-
-/// State of the findings view.
-#[derive(Debug, Clone, Default)]
-pub struct FindingsState {
-    /// The instance shown, or all.
-    pub instance: Option<String>,
-    pub rows: Vec<FindingRef>,
-    pub selected: usize,
-    pub filter: Filter,
-}
 
 impl App {
     /// The finding a row refers to.
@@ -104,7 +87,7 @@ impl App {
             | Action::PageUp
             | Action::PageDown
             | Action::Top
-            | Action::Bottom => s.selected = super::update::moved(s.selected, s.rows.len(), action),
+            | Action::Bottom => s.selected = action.moved(s.selected, s.rows.len()),
             Action::Open => self.popup = self.finding_popup(),
             Action::OpenDatabase => {
                 if let Some(FindingRef::Database(d, _)) = self.selected_finding() {

@@ -13,7 +13,6 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, Notify, Semaphore};
 
 use super::loading::Loaded;
-use super::state::App;
 use crate::analysis::analyze_estate;
 use crate::config::InstanceConfig;
 use crate::snapshot::{to_estate, SnapshotInstance};
@@ -372,67 +371,6 @@ pub async fn next(refreshes: &mut Option<Refreshes>) -> Option<Refresh> {
     match refreshes {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
-    }
-}
-
-impl App {
-    /// What Ctrl-R did: a refresh on its way, or nothing to refresh.
-    pub(super) fn refresh_started(&mut self, live: bool) {
-        self.status = Some(match live {
-            true => "refreshing the live instances…".into(),
-            false => "nothing to refresh: not watching live instances".into(),
-        });
-        self.dirty = true;
-    }
-
-    /// Swaps in a refresh, keeping the view, the selected instance and
-    /// database, and the detail view's database when they still exist.
-    pub fn on_refresh(&mut self, refresh: Refresh) {
-        let instance = self.selected_instance().map(|i| i.name.clone());
-        let key =
-            |d: &crate::analysis::DatabaseReport| (d.instance.clone(), d.database.name.clone());
-        let selected = self.selected_database().map(key);
-        let detail = self.detail_database().map(key);
-        let first = self.loading.take().is_some();
-        let estate = std::mem::replace(&mut self.estate, Arc::new(refresh.loaded.estate));
-        let report = std::mem::replace(&mut self.report, refresh.loaded.report);
-        super::dropper::drop_later((estate, report));
-        self.health = refresh.health;
-        self.databases.instances = super::rows::instance_rows(&self.report);
-        self.databases.instance = instance
-            .and_then(|name| self.databases.instances.iter().position(|i| i.name == name))
-            .map_or(0, |i| i + 1);
-        self.refresh_databases();
-        if let Some(key) = selected {
-            let rows = &self.databases.rows;
-            if let Some(n) = rows.iter().position(|&i| {
-                let d = &self.report.databases[i];
-                d.instance == key.0 && d.database.name == key.1
-            }) {
-                self.databases.selected = n;
-            }
-        }
-        let found = detail.and_then(|key| {
-            self.report
-                .databases
-                .iter()
-                .position(|d| d.instance == key.0 && d.database.name == key.1)
-        });
-        match (found, &mut self.detail) {
-            (Some(db), Some(d)) => {
-                d.db = db;
-                self.refresh_detail();
-            }
-            (None, Some(_)) => {
-                self.detail = None;
-                self.view = super::View::Databases;
-            }
-            _ => {}
-        }
-        if first {
-            tracing::info!("live: first refresh in");
-        }
-        self.dirty = true;
     }
 }
 

@@ -2,30 +2,39 @@
 //! event loop. It turns keys into actions and actions into state; `ui`
 //! draws that state.
 
+// Plain data: these modules never import `state` (so `App` can hold them).
 pub mod action;
-pub mod copy;
+pub mod background;
 mod dropper;
 pub mod effect;
-pub mod findings_view;
-pub mod headless;
 pub mod keymap;
 pub mod live;
 pub mod loading;
-pub mod on_demand;
 pub mod palette;
-mod reanalysis;
 pub mod rows;
+pub mod storage_task;
+pub mod view;
+pub mod wizard;
+
+// `App` and the files that add its behaviour, one concern each.
+pub mod copy;
+pub mod findings_view;
+pub mod headless;
+mod incoming;
+pub mod on_demand;
+mod reanalysis;
 pub mod state;
 pub mod storage;
 pub mod update;
-pub mod wizard;
 mod wizard_app;
 
 pub use action::Action;
 pub use effect::{Effect, Msg};
 pub use headless::Headless;
 pub use palette::Palette;
-pub use state::{App, DetailTab, Pane, Popup, View};
+pub use state::App;
+pub use view::detail::DetailTab;
+pub use view::{Pane, Popup, View};
 
 /// How the binary starts the console.
 #[derive(Debug, Clone, Default)]

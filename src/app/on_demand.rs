@@ -3,33 +3,11 @@
 //! writes and the operator types the database name.
 
 use crate::sqlserver::exec::ExecEvent;
-use crate::tsql::{self, Batch};
+use crate::tsql;
 
 use super::state::App;
+use super::view::on_demand::{OnDemand, OnDemandState};
 use super::wizard::Key;
-
-/// Where the on-demand backup stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OnDemandState {
-    /// Waiting for the typed name.
-    Typing,
-    Running,
-    Done,
-    /// Refused or failed, with why.
-    Stopped(String),
-}
-
-/// The open "back up now" box.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OnDemand {
-    pub instance: String,
-    pub database: String,
-    pub batch: Batch,
-    pub typed: String,
-    pub state: OnDemandState,
-    /// Server messages (the procedure returns the blob path in one).
-    pub log: Vec<String>,
-}
 
 impl App {
     /// Opens the box for the detail database; refuses a database Managed

@@ -1,7 +1,9 @@
 //! The `:` command palette: type a few letters of a command, an instance
 //! or a database; Up/Down choose among the matches, Enter runs one.
 
-use super::state::App;
+use super::rows::InstanceRow;
+use super::wizard::Wizard;
+use crate::analysis::EstateReport;
 use crate::theme;
 
 /// What a palette entry does.
@@ -49,8 +51,17 @@ fn matches(label: &str, input: &str) -> bool {
         .all(|w| label.contains(w))
 }
 
+/// What the palette lists: the estate, the instance rows and a wizard
+/// that can be resumed.
+#[derive(Debug, Clone, Copy)]
+pub struct Offer<'a> {
+    pub report: &'a EstateReport,
+    pub instances: &'a [InstanceRow],
+    pub resumable: Option<&'a Wizard>,
+}
+
 /// Every entry the palette offers, commands first.
-pub fn entries(app: &App) -> Vec<Entry> {
+pub fn entries(app: Offer<'_>) -> Vec<Entry> {
     let mut out = vec![
         Entry {
             label: "help — show the keys".into(),
@@ -78,7 +89,7 @@ pub fn entries(app: &App) -> Vec<Entry> {
             command: Command::Check(Some(inst.instance.clone())),
         });
     }
-    if let Some(w) = &app.resumable {
+    if let Some(w) = app.resumable {
         out.push(Entry {
             label: format!(
                 "resume the restore wizard — {} on {}",
@@ -94,7 +105,7 @@ pub fn entries(app: &App) -> Vec<Entry> {
             command: Command::Theme(name.to_string()),
         });
     }
-    for (i, inst) in app.databases.instances.iter().enumerate() {
+    for (i, inst) in app.instances.iter().enumerate() {
         out.push(Entry {
             label: format!("instance {}", crate::text::sanitize(&inst.name)),
             command: Command::Instance(i),
@@ -128,7 +139,7 @@ pub fn entries(app: &App) -> Vec<Entry> {
 }
 
 /// Entries matching the palette's input, in order.
-pub fn matching(app: &App, input: &str) -> Vec<Entry> {
+pub fn matching(app: Offer<'_>, input: &str) -> Vec<Entry> {
     entries(app)
         .into_iter()
         .filter(|e| matches(&e.label, input))

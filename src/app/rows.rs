@@ -3,7 +3,7 @@
 
 use crate::analysis::{Break, DatabaseReport, EstateReport, Finding, Severity};
 
-use super::state::DetailTab;
+use super::view::detail::DetailTab;
 
 /// One entry of the instances pane (besides "All instances").
 #[derive(Debug, Clone, PartialEq)]

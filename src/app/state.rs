@@ -1,5 +1,8 @@
-//! The console's state and the one place it changes: keys become actions
-//! (`handle_key`), actions change state (`update`). Drawing only reads it.
+//! The console's state: the estate, its report, and each view's state
+//! (`view/`). Keys become actions here (`handle_key`); actions change the
+//! state in the `impl App` files beside it (`update.rs` first). Drawing only
+//! reads it. This module imports only plain-data modules, never the files
+//! that add behaviour, so `src/app` has no import cycle.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -9,122 +12,23 @@ use chrono::{DateTime, Utc};
 use ratatui::crossterm::event::KeyEvent;
 
 use super::action::Action;
-use super::keymap::{Context, Keymap};
-use super::palette::Palette;
+use super::effect::Effect;
+use super::keymap::{Context, HelpEntry, Keymap};
+use super::live::InstanceHealth;
+use super::palette::{self, Palette};
 use super::rows::{self, InstanceRow};
+use super::view::databases::DatabasesState;
+use super::view::detail::DetailState;
+use super::view::findings::FindingsState;
+use super::view::on_demand::{OnDemand, OnDemandState};
+use super::view::storage::StorageState;
+use super::view::{Filter, Pane, Popup, View};
+use super::wizard::{Access, Wizard};
 use super::ClipboardMode;
-use crate::analysis::{analyze_estate, DatabaseReport, EstateReport, RestorePlan};
+use crate::analysis::{analyze_estate, DatabaseReport, EstateReport};
+use crate::config::Config;
 use crate::model::Estate;
 use crate::theme::{Environment, Theme};
-
-/// The full-screen views.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum View {
-    Databases,
-    Detail,
-    /// Blobs of one backup container (see `app::storage`).
-    Storage,
-    /// Findings of one instance or of all, worst first (see `app::findings_view`).
-    Findings,
-}
-
-/// Panes of the databases view.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pane {
-    Instances,
-    Databases,
-}
-
-/// Tabs of the detail view's lower pane.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DetailTab {
-    Findings,
-    Backups,
-    Windows,
-}
-
-impl DetailTab {
-    pub const ALL: [DetailTab; 3] = [DetailTab::Findings, DetailTab::Backups, DetailTab::Windows];
-
-    pub fn index(self) -> usize {
-        self as usize
-    }
-
-    pub fn title(self) -> &'static str {
-        match self {
-            DetailTab::Findings => "Breaks & findings",
-            DetailTab::Backups => "Backups",
-            DetailTab::Windows => "Windows",
-        }
-    }
-
-    pub(super) fn step(self, forward: bool) -> DetailTab {
-        let n = Self::ALL.len();
-        let i = if forward {
-            self.index() + 1
-        } else {
-            self.index() + n - 1
-        };
-        Self::ALL[i % n]
-    }
-}
-
-/// A `/` filter: its text and whether it is being typed.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Filter {
-    pub text: String,
-    pub editing: bool,
-}
-
-/// State of the databases view.
-#[derive(Debug, Clone)]
-pub struct DatabasesState {
-    pub focus: Pane,
-    /// 0 = all instances, n = `instances[n - 1]`.
-    pub instance: usize,
-    pub instances: Vec<InstanceRow>,
-    /// Indices into `report.databases`, in display order.
-    pub rows: Vec<usize>,
-    /// Index into `rows`.
-    pub selected: usize,
-    pub filter: Filter,
-    /// Name widths over all of `rows`, kept with them (see `rows::row_widths`).
-    pub widths: rows::RowWidths,
-    /// The table's order (worst first unless the operator cycles it).
-    pub sort: rows::SortKey,
-}
-
-/// State of the detail view of one database.
-#[derive(Debug, Clone)]
-pub struct DetailState {
-    /// Index into `report.databases`.
-    pub db: usize,
-    pub tab: DetailTab,
-    /// Rows of the current tab after the filter (see `rows::detail_rows`).
-    pub rows: Vec<usize>,
-    /// Selection per tab, as an index into `rows`.
-    pub selected: [usize; 3],
-    pub filter: Filter,
-}
-
-/// A modal box over the view.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Popup {
-    /// Backup sets that prove a finding or break (looked up in the timeline).
-    Evidence {
-        title: String,
-        ids: Vec<i64>,
-        scroll: usize,
-        /// The finding behind it: explanation, remedy, catalog rows, T-SQL.
-        finding: Option<Box<crate::analysis::Finding>>,
-    },
-    /// The restore plan to the latest point, or why it could not be made.
-    Plan {
-        title: String,
-        plan: Result<Box<RestorePlan>, String>,
-        scroll: usize,
-    },
-}
 
 /// Everything the console shows.
 #[derive(Debug)]
@@ -157,11 +61,11 @@ pub struct App {
     /// that instance is in focus (over the environment's).
     pub accents: BTreeMap<String, ratatui::style::Color>,
     /// The restore wizard, when open (drawn over the views).
-    pub wizard: Option<super::wizard::Wizard>,
+    pub wizard: Option<Wizard>,
     /// A wizard saved in the data dir, offered by `W`.
-    pub resumable: Option<super::wizard::Wizard>,
+    pub resumable: Option<Wizard>,
     /// Which instances can be written to (from the config; empty = none).
-    pub access: BTreeMap<String, super::wizard::Access>,
+    pub access: BTreeMap<String, Access>,
     /// Connections of configured instances, for the wizard's executor.
     pub instance_configs: BTreeMap<String, crate::config::InstanceConfig>,
     /// Where the wizard state, saved scripts and summaries go.
@@ -169,17 +73,17 @@ pub struct App {
     /// Blob URLs a container listing found (the wizard's file check).
     pub present_blobs: Option<std::collections::BTreeSet<String>>,
     /// The findings view.
-    pub findings: super::findings_view::FindingsState,
+    pub findings: FindingsState,
     /// The "back up now" box, when open.
-    pub on_demand: Option<super::on_demand::OnDemand>,
+    pub on_demand: Option<OnDemand>,
     /// Backup containers and their listings (the storage view, retention bars).
-    pub storage: super::storage::StorageState,
+    pub storage: StorageState,
     pub should_quit: bool,
     /// What is being built in the background ("demo estate") while the
     /// first frames say so; None once the estate is here (see `loading.rs`).
     pub loading: Option<String>,
     /// Per-instance collection status in live mode; empty otherwise.
-    pub health: BTreeMap<String, super::live::InstanceHealth>,
+    pub health: BTreeMap<String, InstanceHealth>,
     /// Why the console cannot go on (the estate failed to load); the
     /// runner ends with it.
     pub failed: Option<String>,
@@ -187,7 +91,7 @@ pub struct App {
     pub(super) reanalysis: Option<Arc<Estate>>,
     /// Effects of the `update` under way (see `effect.rs`); always empty
     /// between updates.
-    pub(super) effects: Vec<super::effect::Effect>,
+    pub(super) effects: Vec<Effect>,
     pub(super) dirty: bool,
 }
 
@@ -305,7 +209,7 @@ impl App {
     /// Contexts whose bindings are in force now, most specific first.
     pub fn contexts(&self) -> Vec<Context> {
         if let Some(o) = &self.on_demand {
-            return if o.state == super::on_demand::OnDemandState::Typing {
+            return if o.state == OnDemandState::Typing {
                 vec![Context::WizardInput, Context::Any]
             } else {
                 vec![Context::Popup, Context::Any]
@@ -334,7 +238,7 @@ impl App {
 
     /// What the help overlay lists: the bindings under it, and how to
     /// type a filter when the view has one.
-    pub fn help_sections(&self) -> Vec<(Context, Vec<super::keymap::HelpEntry>)> {
+    pub fn help_sections(&self) -> Vec<(Context, Vec<HelpEntry>)> {
         if self.wizard.is_some() {
             return self.keymap.help_sections(&[
                 Context::Wizard,
@@ -355,6 +259,15 @@ impl App {
         self.keymap.lookup(&self.contexts(), &key)
     }
 
+    /// What the `:` palette can offer now.
+    pub fn palette_offer(&self) -> palette::Offer<'_> {
+        palette::Offer {
+            report: &self.report,
+            instances: &self.databases.instances,
+            resumable: self.resumable.as_ref(),
+        }
+    }
+
     /// Key bar entries for the current state.
     pub fn bar_entries(&self) -> Vec<(String, String)> {
         self.keymap.bar_entries(&self.contexts())
@@ -373,6 +286,38 @@ impl App {
         };
         self.dirty = true;
         Ok(())
+    }
+
+    /// Takes writes permissions and connections from the config.
+    pub fn set_config(&mut self, config: &Config) {
+        self.access = config
+            .instances
+            .iter()
+            .map(|i| {
+                (
+                    i.name.clone(),
+                    Access {
+                        allow_writes: i.allow_writes,
+                        connectable: true,
+                    },
+                )
+            })
+            .collect();
+        self.instance_configs = config
+            .instances
+            .iter()
+            .map(|i| (i.name.clone(), i.clone()))
+            .collect();
+        // The header's look per instance (validated when the config loaded).
+        for i in &config.instances {
+            if let Some(env) = i.environment.as_deref().and_then(Environment::parse) {
+                self.environments.insert(i.name.clone(), env);
+            }
+            if let Some(c) = i.accent.as_deref().and_then(crate::theme::parse_color) {
+                self.accents.insert(i.name.clone(), c);
+            }
+        }
+        self.dirty = true;
     }
 
     /// Tags an instance with an environment (shown as a header accent).

@@ -7,30 +7,14 @@ use super::action::Action;
 use super::effect::{Effect, Msg};
 use super::palette::{self, Command, Palette};
 use super::rows;
-use super::state::{App, DetailState, DetailTab, Filter, Pane, Popup, View};
+use super::state::App;
+use super::view::detail::{DetailState, DetailTab};
+use super::view::{Filter, Pane, Popup, View};
 use super::ClipboardMode;
 use crate::analysis::{self, Target};
 
 /// Largest text sent through OSC 52 (many terminals cap the sequence near 100 kB).
 pub const OSC52_MAX: usize = 74_994;
-
-/// Rows moved by PageUp/PageDown.
-const PAGE: usize = 10;
-
-/// A selection moved by a navigation action within `len` rows.
-pub(super) fn moved(current: usize, len: usize, action: Action) -> usize {
-    let last = len.saturating_sub(1);
-    match action {
-        Action::Up => current.saturating_sub(1),
-        Action::Down => (current + 1).min(last),
-        Action::PageUp => current.saturating_sub(PAGE),
-        Action::PageDown => (current + PAGE).min(last),
-        Action::Top => 0,
-        Action::Bottom => last,
-        _ => current,
-    }
-    .min(last)
-}
 
 impl App {
     /// Applies one action or answer, and returns what the runner must do
@@ -96,7 +80,7 @@ impl App {
                 Action::Close if self.help => self.help = false,
                 _ if self.help => {
                     let lines = self.help_sections().iter().map(|(_, e)| e.len() + 2).sum();
-                    self.help_scroll = moved(self.help_scroll, lines, action);
+                    self.help_scroll = action.moved(self.help_scroll, lines);
                 }
                 Action::Wizard(key) => self.wizard_key(key),
                 _ => self.dirty = false,
@@ -134,7 +118,7 @@ impl App {
             | Action::FilterClear => self.filter_action(action),
             _ if self.help => {
                 let lines = self.help_sections().iter().map(|(_, e)| e.len() + 2).sum();
-                self.help_scroll = moved(self.help_scroll, lines, action);
+                self.help_scroll = action.moved(self.help_scroll, lines);
             }
             _ if self.popup.is_some() => self.popup_action(action),
             Action::ShowStorage => {
@@ -234,14 +218,14 @@ impl App {
             | Action::Top
             | Action::Bottom => match s.focus {
                 Pane::Instances => {
-                    let next = moved(s.instance, s.instances.len() + 1, action);
+                    let next = action.moved(s.instance, s.instances.len() + 1);
                     if next != s.instance {
                         s.instance = next;
                         s.selected = 0;
                         self.refresh_databases();
                     }
                 }
-                Pane::Databases => s.selected = moved(s.selected, s.rows.len(), action),
+                Pane::Databases => s.selected = action.moved(s.selected, s.rows.len()),
             },
             Action::FocusLeft => s.focus = Pane::Instances,
             Action::FocusRight => s.focus = Pane::Databases,
@@ -295,7 +279,7 @@ impl App {
             | Action::PageUp
             | Action::PageDown
             | Action::Top
-            | Action::Bottom => d.selected[tab] = moved(d.selected[tab], d.rows.len(), action),
+            | Action::Bottom => d.selected[tab] = action.moved(d.selected[tab], d.rows.len()),
             Action::FocusNext | Action::FocusPrev | Action::SelectTab(_) => {
                 d.tab = match action {
                     Action::SelectTab(t) => t,
@@ -395,7 +379,7 @@ impl App {
             }
             None => return,
         };
-        *scroll = moved(*scroll, len, action);
+        *scroll = action.moved(*scroll, len);
     }
 }
 
@@ -413,14 +397,14 @@ impl App {
             }
             Action::Up | Action::Down => {
                 let input = p.input.clone();
-                let len = palette::matching(self, &input).len();
+                let len = palette::matching(self.palette_offer(), &input).len();
                 if let Some(p) = &mut self.palette {
-                    p.selected = moved(p.selected, len, action);
+                    p.selected = action.moved(p.selected, len);
                 }
             }
             Action::PaletteRun => {
                 let (input, selected) = (p.input.clone(), p.selected);
-                let command = palette::matching(self, &input)
+                let command = palette::matching(self.palette_offer(), &input)
                     .into_iter()
                     .nth(selected)
                     .map(|e| e.command)

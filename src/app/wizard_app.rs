@@ -10,47 +10,14 @@ use std::time::Duration;
 
 use super::effect::{self, FileOp, FilePurpose};
 use super::state::App;
-use super::wizard::{persist, Access, Effect, Env, Key, Step, Wizard};
-use crate::config::{Config, PasswordSource};
+use super::wizard::{persist, Effect, Env, Key, Step, Wizard};
+use crate::config::PasswordSource;
 use crate::sqlserver::exec::{self, ExecEvent, Job};
-use crate::theme::Environment;
 
 /// How long the executor waits for a login.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 
 impl App {
-    /// Takes writes permissions and connections from the config.
-    pub fn set_config(&mut self, config: &Config) {
-        self.access = config
-            .instances
-            .iter()
-            .map(|i| {
-                (
-                    i.name.clone(),
-                    Access {
-                        allow_writes: i.allow_writes,
-                        connectable: true,
-                    },
-                )
-            })
-            .collect();
-        self.instance_configs = config
-            .instances
-            .iter()
-            .map(|i| (i.name.clone(), i.clone()))
-            .collect();
-        // The header's look per instance (validated when the config loaded).
-        for i in &config.instances {
-            if let Some(env) = i.environment.as_deref().and_then(Environment::parse) {
-                self.environments.insert(i.name.clone(), env);
-            }
-            if let Some(c) = i.accent.as_deref().and_then(crate::theme::parse_color) {
-                self.accents.insert(i.name.clone(), c);
-            }
-        }
-        self.dirty = true;
-    }
-
     /// Uses `dir` for the wizard's files and offers a wizard saved there.
     pub fn set_data_dir(&mut self, dir: Option<PathBuf>) {
         self.data_dir = dir;
@@ -381,9 +348,9 @@ impl App {
         if let Some(o) = self
             .on_demand
             .as_mut()
-            .filter(|o| o.state == super::on_demand::OnDemandState::Running)
+            .filter(|o| o.state == super::view::on_demand::OnDemandState::Running)
         {
-            o.state = super::on_demand::OnDemandState::Stopped(
+            o.state = super::view::on_demand::OnDemandState::Stopped(
                 "the executor ended without an answer".into(),
             );
         }

@@ -23,10 +23,11 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::app::action::Action;
+use crate::app::background::{Background, Start};
 use crate::app::effect::Effect;
 use crate::app::keymap::Keymap;
 use crate::app::live::LiveSource;
-use crate::app::loading::{Background, Loader, Start};
+use crate::app::loading::Loader;
 use crate::app::state::App;
 use crate::app::{ClipboardMode, ConsoleOptions};
 use crate::model::Estate;

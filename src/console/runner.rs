@@ -9,8 +9,8 @@ use std::thread;
 
 use tokio::sync::mpsc;
 
+use crate::app::background::Background;
 use crate::app::effect::{Effect, FileOp, Msg};
-use crate::app::loading::Background;
 use crate::app::state::App;
 
 /// Carries out the app's effects for the event loop: slow work on threads,

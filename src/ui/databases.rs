@@ -48,6 +48,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             Layout::horizontal([Constraint::Length(width), Constraint::Min(0)]).areas(area);
         instances(frame, left, app, bordered);
         right
+    } else if app.databases.focus == Pane::Instances {
+        // Too narrow for both: the pane the keys move in is the one shown.
+        instances(frame, area, app, bordered);
+        return;
     } else {
         area
     };

@@ -14,7 +14,7 @@ use super::text::{self, sanitize, span, utc_opt, utc_short};
 use super::timeline::{self, Timeline};
 use crate::analysis::DatabaseReport;
 use crate::app::rows::{self, Issue};
-use crate::app::state::DetailState;
+use crate::app::view::detail::DetailState;
 use crate::app::{App, DetailTab};
 use crate::theme::Theme;
 

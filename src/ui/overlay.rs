@@ -296,7 +296,7 @@ pub fn help(frame: &mut Frame, body: Rect, app: &App) {
 /// The `:` command palette: the input, then the matches, the chosen one marked.
 pub fn palette(frame: &mut Frame, body: Rect, app: &App, p: &Palette) {
     let t = &app.theme;
-    let matches = palette::matching(app, &p.input);
+    let matches = palette::matching(app.palette_offer(), &p.input);
     let rows = body.height.saturating_sub(3).max(1);
     let height = (matches.len() as u16 + 3)
         .clamp(4, body.height.max(4))

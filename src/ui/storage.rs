@@ -10,7 +10,7 @@ use ratatui::Frame;
 
 use super::text::{cell, sanitize, utc_opt};
 use crate::app::rows;
-use crate::app::storage::{file_kind, file_status, Listing};
+use crate::app::view::storage::{file_kind, file_status, Listing};
 use crate::app::App;
 use crate::blob::ListingOrigin;
 

@@ -12,7 +12,7 @@ use super::text::{self, sanitize, utc, utc_short};
 use super::{fitted_table, pane, plain, Text, MARKER_WIDTH};
 use crate::analysis::DatabaseReport;
 use crate::app::rows::{self, Issue};
-use crate::app::state::DetailState;
+use crate::app::view::detail::DetailState;
 use crate::app::{App, DetailTab};
 use crate::theme::Theme;
 

@@ -593,9 +593,9 @@ pub fn draw_on_demand(
     frame: &mut Frame,
     body: Rect,
     app: &App,
-    o: &crate::app::on_demand::OnDemand,
+    o: &crate::app::view::on_demand::OnDemand,
 ) {
-    use crate::app::on_demand::OnDemandState;
+    use crate::app::view::on_demand::OnDemandState;
     let t = &app.theme;
     let area = super::layout::centered(
         body,

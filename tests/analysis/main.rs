@@ -1,8 +1,8 @@
 //! The library's analysis on built and demo data, in one test binary: log
 //! chains, restore plans and their properties, one answer from every output
 //! (agreement), the demo estate and its scenarios, the interoperability
-//! rules, the snapshot loader, the fuzz corpus, and the T-SQL scripts (our
-//! properties, Microsoft's parser).
+//! rules, the snapshot loader, the fuzz corpus, the T-SQL scripts (our
+//! properties, Microsoft's parser), and the source's own import rules.
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -12,6 +12,7 @@ mod chain;
 mod demo_generator;
 mod demo_scenarios;
 mod fuzz_corpus;
+mod layers;
 mod plan;
 mod props;
 mod rules_demo;

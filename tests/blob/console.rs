@@ -12,7 +12,7 @@ use std::time::{Duration as StdDuration, Instant};
 
 use azure_core::http::{RequestContent, Url};
 use azure_storage_blob::BlobContainerClient;
-use chainwatch::app::storage::Listing;
+use chainwatch::app::view::storage::Listing;
 use chainwatch::app::Action;
 use chainwatch::blob::sas::{ConnectionString, EMULATOR_KEY};
 use chainwatch::config::Config;

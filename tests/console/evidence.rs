@@ -93,7 +93,7 @@ fn finding_evidence_shows_rows_and_sql() {
 #[test]
 fn findings_view_lists_instance_and_database_findings_worst_first() {
     use chainwatch::analysis::Severity;
-    use chainwatch::app::findings_view::FindingRef;
+    use chainwatch::app::view::findings::FindingRef;
     use chainwatch::app::View;
     let mut app =
         chainwatch::app::Headless::open(chainwatch::sources::demo_estate(now()).unwrap(), now());

@@ -8,7 +8,7 @@
 use crate::support::now;
 use crate::support::ui::{chars, key, press, render};
 use chainwatch::app::keymap::{self, Context, Key};
-use chainwatch::app::{Action, App, DetailTab, Popup, View};
+use chainwatch::app::{Action, App, DetailTab, Pane, Popup, View};
 use chrono::Duration;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -952,4 +952,19 @@ fn the_config_environment_and_accent_reach_the_header() {
     let top: String = (0..120).map(|x| buf[(x, 0)].symbol()).collect();
     assert!(!top.contains("PRODUCTION"), "{top}");
     assert_ne!(buf[(1, 0)].bg, ratatui::style::Color::Magenta);
+}
+
+#[test]
+fn a_terminal_too_narrow_for_both_panes_shows_the_focused_one() {
+    let mut app = demo_app();
+    assert!(!render(&app, 40, 10).contains("Instances"));
+    press(&mut app, &[key(KeyCode::Tab)]);
+    assert_eq!(app.databases.focus, Pane::Instances);
+    let screen = render(&app, 40, 10);
+    assert!(
+        screen.contains("Instances") && screen.contains("All instances"),
+        "the focused instances pane must be the one drawn:\n{screen}"
+    );
+    press(&mut app, &[key(KeyCode::Tab)]);
+    assert!(render(&app, 40, 10).contains("DATABASE"));
 }

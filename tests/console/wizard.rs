@@ -714,7 +714,7 @@ fn unreconciled_stretch_tables_get_reconcile_statements() {
 
 #[test]
 fn back_up_now_from_the_console_needs_writes_and_the_typed_name() {
-    use chainwatch::app::on_demand::OnDemandState;
+    use chainwatch::app::view::on_demand::OnDemandState;
     let live = live(Faults::default());
     let data = temp_dir("on-demand");
     let mut app = app(&data);
