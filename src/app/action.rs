@@ -182,6 +182,19 @@ impl Action {
 const PAGE: usize = 10;
 
 impl Action {
+    /// Up, down, a page either way, first or last: what [`Action::moved`] moves by.
+    pub fn is_navigation(self) -> bool {
+        matches!(
+            self,
+            Action::Up
+                | Action::Down
+                | Action::PageUp
+                | Action::PageDown
+                | Action::Top
+                | Action::Bottom
+        )
+    }
+
     /// A selection moved by this navigation action within `len` rows.
     pub fn moved(self, current: usize, len: usize) -> usize {
         let last = len.saturating_sub(1);

@@ -82,12 +82,7 @@ impl App {
         use super::Action;
         let s = &mut self.findings;
         match action {
-            Action::Up
-            | Action::Down
-            | Action::PageUp
-            | Action::PageDown
-            | Action::Top
-            | Action::Bottom => s.selected = action.moved(s.selected, s.rows.len()),
+            a if a.is_navigation() => s.selected = action.moved(s.selected, s.rows.len()),
             Action::Open => self.popup = self.finding_popup(),
             Action::OpenDatabase => {
                 if let Some(FindingRef::Database(d, _)) = self.selected_finding() {

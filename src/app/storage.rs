@@ -125,12 +125,7 @@ impl App {
         use super::Action;
         let s = &mut self.storage;
         match action {
-            Action::Up
-            | Action::Down
-            | Action::PageUp
-            | Action::PageDown
-            | Action::Top
-            | Action::Bottom => s.selected = action.moved(s.selected, s.rows.len()),
+            a if a.is_navigation() => s.selected = action.moved(s.selected, s.rows.len()),
             Action::FocusNext | Action::FocusPrev => {
                 let n = s.containers.len().max(1);
                 s.current = if action == Action::FocusNext {

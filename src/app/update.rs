@@ -211,12 +211,7 @@ impl App {
     fn databases_action(&mut self, action: Action) {
         let s = &mut self.databases;
         match action {
-            Action::Up
-            | Action::Down
-            | Action::PageUp
-            | Action::PageDown
-            | Action::Top
-            | Action::Bottom => match s.focus {
+            a if a.is_navigation() => match s.focus {
                 Pane::Instances => {
                     let next = action.moved(s.instance, s.instances.len() + 1);
                     if next != s.instance {
@@ -274,12 +269,7 @@ impl App {
         };
         let tab = d.tab.index();
         match action {
-            Action::Up
-            | Action::Down
-            | Action::PageUp
-            | Action::PageDown
-            | Action::Top
-            | Action::Bottom => d.selected[tab] = action.moved(d.selected[tab], d.rows.len()),
+            a if a.is_navigation() => d.selected[tab] = action.moved(d.selected[tab], d.rows.len()),
             Action::FocusNext | Action::FocusPrev | Action::SelectTab(_) => {
                 d.tab = match action {
                     Action::SelectTab(t) => t,
