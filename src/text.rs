@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 
 use crate::analysis::findings::human_age;
 use crate::analysis::Severity;
+use crate::model::catalog;
 use crate::model::{Database, Instance, MirroringRole};
-use crate::snapshot::table;
 
 /// Placeholder for "unknown" or "none".
 pub const NONE: &str = "—";
@@ -106,7 +106,7 @@ pub fn severity_label(s: Option<Severity>) -> &'static str {
 /// Whether the instance's snapshot carried a Managed Backup config table.
 pub fn managed_backup_collected(instance: Option<&Instance>) -> bool {
     instance.is_some_and(|i| {
-        i.tables.contains_key(table::MB_DB_CONFIG) || i.tables.contains_key(table::SA_DB_CONFIG)
+        i.tables.contains_key(catalog::MB_DB_CONFIG) || i.tables.contains_key(catalog::SA_DB_CONFIG)
     })
 }
 

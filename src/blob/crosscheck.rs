@@ -12,8 +12,9 @@ use super::BlobEntry;
 use crate::analysis::chain::fmt_time;
 use crate::analysis::findings::EvidenceRow;
 use crate::analysis::{analyze_database, plan, Finding, Severity, Target};
+use crate::model::catalog;
+use crate::model::catalog::parse_datetime;
 use crate::model::{container_of_url, BackupType, Cell, DeviceType, Estate, Instance};
-use crate::snapshot::{parse_datetime, table};
 
 /// A blob is "past retention" only this long after its expected deletion:
 /// Managed Backup's retention loop runs periodically, not at the instant.
@@ -140,7 +141,7 @@ fn available_rows(
             .and_then(|s| parse_datetime(&s))
             .map(|t| t.to_utc(offset))
     };
-    for t in [table::MB_AVAILABLE, table::SA_AVAILABLE] {
+    for t in [catalog::MB_AVAILABLE, catalog::SA_AVAILABLE] {
         let Some(rows) = inst.tables.get(t) else {
             continue;
         };
@@ -559,7 +560,7 @@ pub fn cross_check(
                 ids,
                 "use sp_backup_on_demand (or COPY_ONLY) for extra backups; point every producer at one container",
                 group.iter().map(|f| EvidenceRow {
-                    table: "msdb.dbo.backupmediafamily".into(),
+                    table: catalog::BACKUPMEDIAFAMILY.into(),
                     row: None,
                     text: f.url.clone(),
                 }).collect(),
@@ -668,7 +669,7 @@ mod tests {
         });
         let mut tables = crate::model::Tables::new();
         tables.insert(
-            table::MB_AVAILABLE.into(),
+            catalog::MB_AVAILABLE.into(),
             crate::model::Table::from_maps([row.as_object().unwrap().clone()]),
         );
         Estate {

@@ -9,8 +9,8 @@ use super::{print_json, Format, SourceArgs};
 use crate::analysis::history::history_for;
 use crate::analysis::past::{recoverability, Breach, Context, Past, Span, DEFAULT_RPO_LIMIT};
 use crate::analysis::{find_database, ChainState};
+use crate::model::catalog::{parse_datetime, LocalOrUtc};
 use crate::model::{Database, Estate, Instance, MirroringRole};
-use crate::snapshot::{parse_datetime, LocalOrUtc};
 
 #[derive(Debug, Args)]
 pub struct HistoryArgs {

@@ -413,7 +413,7 @@ impl SourceArgs {
     pub fn now(&self) -> anyhow::Result<Option<chrono::DateTime<chrono::Utc>>> {
         self.now
             .as_deref()
-            .map(|t| match crate::snapshot::parse_datetime(t) {
+            .map(|t| match crate::model::catalog::parse_datetime(t) {
                 Some(t) => Ok(t.to_utc(0)),
                 None => anyhow::bail!("--now {t:?} is not an ISO-8601 date and time"),
             })

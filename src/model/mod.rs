@@ -1,6 +1,7 @@
 //! The typed estate: exact LSNs, backup sets, databases and instances.
 
 mod backup;
+pub mod catalog;
 mod estate;
 mod lsn;
 pub mod plan;

@@ -8,8 +8,8 @@ use crate::analysis::chain::{fmt_lsn, BreakReason};
 use crate::analysis::findings::{EvidenceRow, Finding, Severity};
 use crate::analysis::health::ChainState;
 use crate::analysis::DatabaseAnalysis;
+use crate::model::catalog;
 use crate::model::{BackupSet, Lsn};
-use crate::snapshot::table;
 use crate::tsql::remedy;
 
 /// Managed Backup takes a log backup at least every 2 hours; allow for the run itself.
@@ -217,7 +217,7 @@ fn available_gaps(
     cfg: &crate::model::ManagedBackupConfig,
 ) {
     let db = &a.database;
-    let name = table::available_backups(cfg.schema);
+    let name = catalog::available_backups(cfg.schema);
     let Some(rows) = ctx.table(
         name,
         &db.name,
