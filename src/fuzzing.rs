@@ -11,7 +11,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use crate::blob::names::{parse_blob_name, BlobKind, ParsedName};
+use crate::analysis::storage::names::{parse_blob_name, BlobKind, ParsedName};
 use crate::config::{Ado, Config};
 use crate::model::catalog;
 use crate::model::Lsn;

@@ -14,12 +14,10 @@ use chrono::{DateTime, Utc};
 
 use super::effect::{Effect, Msg, Task};
 use super::state::{App, Filter, View};
-use crate::blob::crosscheck::{StorageFile, StorageHistory};
-use crate::blob::storage::{history_listing, instance_containers};
-use crate::blob::{
-    check_listing, history_files, list_all, AzureBlobSource, AzureOptions, CheckedContainer,
-    ListingOrigin, ParsedName, RetentionWindow,
-};
+use crate::analysis::storage::{check_listing, history_files, CheckedContainer, ListingOrigin};
+use crate::analysis::storage::{history_listing, instance_containers};
+use crate::analysis::storage::{ParsedName, RetentionWindow, StorageFile, StorageHistory};
+use crate::blob::{list_all, AzureBlobSource, AzureOptions};
 use crate::config::InstanceConfig;
 use crate::model::Estate;
 

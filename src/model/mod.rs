@@ -1,6 +1,7 @@
 //! The typed estate: exact LSNs, backup sets, databases and instances.
 
 mod backup;
+mod blob;
 pub mod catalog;
 mod estate;
 mod lsn;
@@ -12,6 +13,7 @@ pub use backup::{
     container_of_url, BackupSet, BackupType, Destination, DeviceType, MediaFamily, Producer,
     RecoveryModel, Restorability,
 };
+pub use blob::BlobEntry;
 pub use estate::{
     Database, Estate, Instance, ManagedBackupConfig, ManagedBackupSchema, MirroringRole,
     MissingTable, ServerInfo,
