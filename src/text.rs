@@ -8,9 +8,10 @@ use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
 
-use crate::analysis::findings::human_age;
 use crate::analysis::Severity;
 use crate::model::catalog;
+use crate::model::time::human_age;
+pub use crate::model::time::{utc, utc_short};
 use crate::model::{Database, Instance, MirroringRole};
 
 /// Placeholder for "unknown" or "none".
@@ -83,19 +84,9 @@ pub fn span(seconds: i64) -> String {
     human_age(chrono::Duration::seconds(seconds.max(0)))
 }
 
-/// `2026-11-22 10:00Z`.
-pub fn utc(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%MZ").to_string()
-}
-
 /// `2026-11-22 10:00Z` or `—`.
 pub fn utc_opt(t: Option<DateTime<Utc>>) -> String {
     t.map(utc).unwrap_or_else(|| NONE.into())
-}
-
-/// `11-22 10:00Z`, for narrow places.
-pub fn utc_short(t: DateTime<Utc>) -> String {
-    t.format("%m-%d %H:%MZ").to_string()
 }
 
 /// CRIT / WARN / INFO, or OK when there is no finding.

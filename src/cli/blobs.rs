@@ -15,7 +15,6 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{print_json, Format};
-use crate::analysis::chain::fmt_time;
 use crate::analysis::storage::{
     cross_check, history_files, retention_windows, BlobKind, ParsedName, RetentionWindow,
     StorageFile,
@@ -23,6 +22,7 @@ use crate::analysis::storage::{
 use crate::analysis::{Finding, Severity};
 use crate::blob::given::{resolve_given, CredentialChoice};
 use crate::blob::{list_all, AzureBlobSource, AzureOptions, ContainerUrl};
+use crate::model::time::fmt_time;
 use crate::sources::Loaded;
 
 pub use crate::blob::given::SAS_ENV;

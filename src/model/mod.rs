@@ -8,6 +8,7 @@ mod lsn;
 pub mod plan;
 pub mod policy;
 mod table;
+pub mod time;
 
 pub use backup::{
     container_of_url, BackupSet, BackupType, Destination, DeviceType, MediaFamily, Producer,

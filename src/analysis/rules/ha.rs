@@ -2,10 +2,11 @@
 
 use chrono::Duration;
 
-use super::{fmt_time, join_ids, managed, row_ev, Ctx, ManagedTarget};
+use super::{join_ids, managed, row_ev, Ctx, ManagedTarget};
 use crate::analysis::findings::{EvidenceRow, Finding, Severity};
 use crate::analysis::DatabaseAnalysis;
 use crate::model::catalog;
+use crate::model::time::fmt_time;
 use crate::model::{Database, MirroringRole};
 
 /// Rule 5: Managed Backup runs on the principal only.

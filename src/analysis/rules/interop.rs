@@ -4,11 +4,12 @@ use std::collections::BTreeMap;
 
 use chrono::Duration;
 
-use super::{fmt_time, join_ids, managed, row_ev, Ctx, ManagedTarget};
+use super::{join_ids, managed, row_ev, Ctx, ManagedTarget};
 use crate::analysis::chain::fmt_lsn;
 use crate::analysis::findings::{EvidenceRow, Finding, Severity};
 use crate::analysis::DatabaseAnalysis;
 use crate::model::catalog;
+use crate::model::time::fmt_time;
 use crate::model::{BackupSet, BackupType, Destination, Producer};
 use crate::tsql::remedy;
 

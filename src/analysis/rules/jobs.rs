@@ -6,10 +6,11 @@
 //! own rules and are left to them.
 
 use super::interop::parse_backup_command;
-use super::{fmt_time, managed, row_ev, Ctx};
+use super::{managed, row_ev, Ctx};
 use crate::analysis::findings::Severity;
 use crate::analysis::DatabaseAnalysis;
 use crate::model::catalog;
+use crate::model::time::fmt_time;
 use crate::model::BackupType;
 use crate::tsql::remedy;
 

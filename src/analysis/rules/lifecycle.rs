@@ -2,11 +2,12 @@
 
 use chrono::Duration;
 
-use super::{fmt_time, join_ids, managed, row_ev, Ctx};
+use super::{join_ids, managed, row_ev, Ctx};
 use crate::analysis::chain::BreakReason;
 use crate::analysis::findings::{Finding, Severity};
 use crate::analysis::DatabaseAnalysis;
 use crate::model::catalog;
+use crate::model::time::fmt_time;
 use crate::model::{ManagedBackupSchema, RecoveryModel};
 use crate::tsql::remedy;
 

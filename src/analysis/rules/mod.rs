@@ -398,10 +398,6 @@ impl ManagedTarget {
     }
 }
 
-pub(crate) fn fmt_time(t: Option<DateTime<Utc>>) -> String {
-    super::chain::fmt_time(t)
-}
-
 pub(crate) fn join_ids(ids: &[i64]) -> String {
     super::chain::join_ids(ids)
 }

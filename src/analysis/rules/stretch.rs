@@ -1,9 +1,10 @@
 //! Rule 10: Stretch-enabled databases (deprecated), restored and not reauthorized.
 
-use super::{fmt_time, row_ev, Ctx};
+use super::{row_ev, Ctx};
 use crate::analysis::findings::{Finding, Severity};
 use crate::analysis::DatabaseAnalysis;
 use crate::model::catalog;
+use crate::model::time::fmt_time;
 use crate::tsql::remedy;
 
 const DEPRECATED: &str = "Stretch Database is deprecated in SQL Server 2022 (16.x) and Azure SQL Database, and Microsoft announced its retirement in July 2024";

@@ -10,8 +10,8 @@ use serde::Serialize;
 use super::crosscheck::{cross_check, ContainerCheck};
 use super::history::StorageHistory;
 use super::retention::{retention_windows, RetentionWindow};
-use crate::analysis::chain::fmt_time;
 use crate::analysis::{Finding, Severity};
+use crate::model::time::fmt_time;
 use crate::model::{BlobEntry, Estate};
 
 /// Where a listing came from: the container itself, or (demo, no

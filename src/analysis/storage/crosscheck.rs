@@ -9,9 +9,9 @@ use serde::Serialize;
 
 use super::history::{HistoryFile, ManagedDb, StorageHistory};
 use super::names::{parse_blob_name, BlobKind, ParsedName};
-use crate::analysis::chain::fmt_time;
 use crate::analysis::findings::EvidenceRow;
 use crate::analysis::{Finding, Severity};
+use crate::model::time::fmt_time;
 use crate::model::{catalog, BackupType, BlobEntry};
 
 /// A blob is "past retention" only this long after its expected deletion:

@@ -9,9 +9,9 @@ use serde::Serialize;
 use super::crosscheck::{ContainerCheck, StorageFile};
 use super::history::blob_of_url;
 use super::names::BlobKind;
-use crate::analysis::chain::fmt_time;
 use crate::analysis::history::history_for;
 use crate::analysis::{analyze_history, Window};
+use crate::model::time::fmt_time;
 use crate::model::{container_of_url, BackupSet, Estate};
 
 /// One file as a tick on the retention bar.
