@@ -271,66 +271,69 @@ fn missing_files(ctx: &Ctx<'_>) -> Vec<Finding> {
         .map(|((id, instance, database), mut g)| {
             g.evidence.sort_unstable();
             g.evidence.dedup();
-            let build = match id {
-                "storage.stripe_missing" => stripe_missing,
-                "storage.missing_needed" => missing_needed,
-                _ => missing_claimed,
+            let says = match id {
+                "storage.stripe_missing" => stripe_missing(&g),
+                "storage.missing_needed" => missing_needed(&g),
+                _ => missing_claimed(&g),
             };
-            build(&instance, &database, g)
+            finding(
+                id,
+                says.severity,
+                &instance,
+                Some(&database),
+                says.title,
+                says.explanation,
+                g.evidence,
+                says.remedy,
+                g.rows,
+            )
         })
         .collect()
 }
 
-/// A striped backup with some of its stripes gone.
-fn stripe_missing(instance: &str, database: &str, g: Missing<'_>) -> Finding {
+/// What one kind of missing-file finding says about its group.
+struct Says {
+    severity: Severity,
+    title: String,
+    explanation: String,
+    remedy: &'static str,
+}
+
+/// `storage.stripe_missing`: a striped backup with some of its stripes gone.
+fn stripe_missing(g: &Missing<'_>) -> Says {
     let needed = g.sets.iter().any(|f| f.needed);
     let claimed = g.sets.iter().any(|f| f.in_available);
     let first = g.sets.iter().filter_map(|f| f.finish).min();
-    finding(
-        "storage.stripe_missing",
-        if needed || claimed { Severity::Critical } else { Severity::Warning },
-        instance,
-        Some(database),
-        format!("{} striped backup(s) with a blob missing (first finished {})", g.sets.len(), fmt_time(first)),
-        "a striped backup restores only with every stripe; the remaining blobs are useless without the missing one".to_string(),
-        g.evidence,
-        "take a full backup now; find out who deleted the blob (soft delete or versioning may still hold it)",
-        g.rows,
-    )
+    Says {
+        severity: if needed || claimed { Severity::Critical } else { Severity::Warning },
+        title: format!("{} striped backup(s) with a blob missing (first finished {})", g.sets.len(), fmt_time(first)),
+        explanation: "a striped backup restores only with every stripe; the remaining blobs are useless without the missing one".to_string(),
+        remedy: "take a full backup now; find out who deleted the blob (soft delete or versioning may still hold it)",
+    }
 }
 
-/// Files the restore to the latest point needs, gone from storage.
-fn missing_needed(instance: &str, database: &str, g: Missing<'_>) -> Finding {
+/// `storage.missing_needed`: files the restore to the latest point needs, gone from storage.
+fn missing_needed(g: &Missing<'_>) -> Says {
     let first = g.sets.iter().filter_map(|f| f.finish).min();
-    finding(
-        "storage.missing_needed",
-        Severity::Critical,
-        instance,
-        Some(database),
-        format!("{} backup(s) needed to restore are not in storage (first finished {})", g.sets.len(), fmt_time(first)),
-        "msdb shows an unbroken chain, but the restore to the latest point needs these files and the container does not have them: RESTORE would fail".to_string(),
-        g.evidence,
-        "take a full backup now to start a restorable chain; check the container's soft delete, lifecycle rules and who deletes blobs",
-        g.rows,
-    )
+    Says {
+        severity: Severity::Critical,
+        title: format!("{} backup(s) needed to restore are not in storage (first finished {})", g.sets.len(), fmt_time(first)),
+        explanation: "msdb shows an unbroken chain, but the restore to the latest point needs these files and the container does not have them: RESTORE would fail".to_string(),
+        remedy: "take a full backup now to start a restorable chain; check the container's soft delete, lifecycle rules and who deletes blobs",
+    }
 }
 
-/// Files `fn_available_backups` still counts on, gone from storage.
-fn missing_claimed(instance: &str, database: &str, g: Missing<'_>) -> Finding {
-    finding(
-        "storage.missing_claimed",
-        Severity::Warning,
-        instance,
-        Some(database),
-        format!("{} backup(s) listed by Managed Backup but not in storage", g.sets.len()),
-        format!(
+/// `storage.missing_claimed`: files `fn_available_backups` still counts on, gone from storage.
+fn missing_claimed(g: &Missing<'_>) -> Says {
+    Says {
+        severity: Severity::Warning,
+        title: format!("{} backup(s) listed by Managed Backup but not in storage", g.sets.len()),
+        explanation: format!(
             "fn_available_backups still lists them (the first expires {}), so Managed Backup counts on them for point-in-time restores inside retention",
             fmt_time(g.sets.iter().filter_map(|f| f.expires).min())
         ),
-        g.evidence,
-        "check who deletes blobs (lifecycle management rules, other tools); take a full backup if the window matters",
-        g.rows,
-    )
+        remedy: "check who deletes blobs (lifecycle management rules, other tools); take a full backup if the window matters",
+    }
 }
 
 /// `storage.unknown_file`: blobs no history knows, grouped by database GUID (or shape).
