@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 
 use chainwatch::archive::{refresh, ArchiveStore, SqliteArchive};
 use chainwatch::config::InstanceConfig;
-use chainwatch::snapshot::{table, to_estate};
+use chainwatch::model::catalog;
+use chainwatch::snapshot::to_estate;
 use chainwatch::sqlserver::{collect_all, collect_all_since, to_snapshot, Settings};
 use chrono::Utc;
 use tds::{demo_instances, ServerOptions, TdsServer};
@@ -56,7 +57,7 @@ fn main() {
         .remove("SQL16\\PROD")
         .expect("SQL16\\PROD in the demo");
     let rows: usize = served.tables.values().map(|t| t.len()).sum();
-    let sets = served.tables[table::BACKUPSET].len();
+    let sets = served.tables[catalog::BACKUPSET].len();
     let server = runtime.block_on(TdsServer::start(served.clone(), ServerOptions::default()));
     let configs: Vec<InstanceConfig> = (0..count)
         .map(|i| instance(&format!("SQL{i:03}\\PROD"), server.addr))
@@ -68,10 +69,10 @@ fn main() {
         ..Settings::default()
     };
     let history: usize = [
-        table::BACKUPSET,
-        table::BACKUPMEDIASET,
-        table::BACKUPMEDIAFAMILY,
-        table::BACKUPFILE,
+        catalog::BACKUPSET,
+        catalog::BACKUPMEDIASET,
+        catalog::BACKUPMEDIAFAMILY,
+        catalog::BACKUPFILE,
     ]
     .iter()
     .filter_map(|t| served.tables.get(*t))

@@ -11,8 +11,9 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use crate::blob::names::{parse_blob_name, BlobKind, ParsedName};
+use crate::analysis::storage::names::{parse_blob_name, BlobKind, ParsedName};
 use crate::config::{Ado, Config};
+use crate::model::catalog;
 use crate::model::Lsn;
 use crate::snapshot::{self, Snapshot};
 use crate::tsql::{comment_safe, quote_ident, quote_string};
@@ -112,12 +113,12 @@ fn tables_written_back_exactly(original: &Value, rewritten: &str) {
 /// info, `c` collected_at) and VALUE is JSON when it parses, else a string.
 pub fn rows_document(text: &str) -> Value {
     let tables = [
-        ('b', snapshot::table::BACKUPSET),
-        ('f', snapshot::table::BACKUPMEDIAFAMILY),
-        ('m', snapshot::table::BACKUPMEDIASET),
-        ('d', snapshot::table::DATABASES),
-        ('r', snapshot::table::RECOVERY_STATUS),
-        ('g', snapshot::table::MB_DB_CONFIG),
+        ('b', catalog::BACKUPSET),
+        ('f', catalog::BACKUPMEDIAFAMILY),
+        ('m', catalog::BACKUPMEDIASET),
+        ('d', catalog::DATABASES),
+        ('r', catalog::RECOVERY_STATUS),
+        ('g', catalog::MB_DB_CONFIG),
     ];
     let mut rows: Map<String, Value> = Map::new();
     let mut server = Map::new();
@@ -462,7 +463,7 @@ mod tests {
     fn rows_document_builds_one_row_per_table() {
         let doc = rows_document("b.backup_set_id=1\nb.type=D\ns.utc_offset_minutes=60\nx");
         let snap = Snapshot::from_value(doc).unwrap();
-        let rows = &snap.instances[0].tables[snapshot::table::BACKUPSET];
+        let rows = &snap.instances[0].tables[catalog::BACKUPSET];
         assert_eq!(rows.len(), 1);
         assert_eq!(rows.row(0).unwrap().to_map()["type"], Value::from("D"));
         assert_eq!(snap.instances[0].server.utc_offset_minutes, Some(60));

@@ -8,10 +8,11 @@ use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
 
-use crate::analysis::findings::human_age;
 use crate::analysis::Severity;
+use crate::model::catalog;
+use crate::model::time::human_age;
+pub use crate::model::time::{utc, utc_short};
 use crate::model::{Database, Instance, MirroringRole};
-use crate::snapshot::table;
 
 /// Placeholder for "unknown" or "none".
 pub const NONE: &str = "—";
@@ -83,19 +84,9 @@ pub fn span(seconds: i64) -> String {
     human_age(chrono::Duration::seconds(seconds.max(0)))
 }
 
-/// `2026-11-22 10:00Z`.
-pub fn utc(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%MZ").to_string()
-}
-
 /// `2026-11-22 10:00Z` or `—`.
 pub fn utc_opt(t: Option<DateTime<Utc>>) -> String {
     t.map(utc).unwrap_or_else(|| NONE.into())
-}
-
-/// `11-22 10:00Z`, for narrow places.
-pub fn utc_short(t: DateTime<Utc>) -> String {
-    t.format("%m-%d %H:%MZ").to_string()
 }
 
 /// CRIT / WARN / INFO, or OK when there is no finding.
@@ -106,7 +97,7 @@ pub fn severity_label(s: Option<Severity>) -> &'static str {
 /// Whether the instance's snapshot carried a Managed Backup config table.
 pub fn managed_backup_collected(instance: Option<&Instance>) -> bool {
     instance.is_some_and(|i| {
-        i.tables.contains_key(table::MB_DB_CONFIG) || i.tables.contains_key(table::SA_DB_CONFIG)
+        i.tables.contains_key(catalog::MB_DB_CONFIG) || i.tables.contains_key(catalog::SA_DB_CONFIG)
     })
 }
 

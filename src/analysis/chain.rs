@@ -13,6 +13,8 @@ use super::forks::{
     continues, covers, depth, end_state, first_fork_of, fork_links, lineage, log_on_lineage,
     on_lineage, spanned_fork, ForkLink, Reach, State,
 };
+/// Re-exported for the callers that spell `analysis::chain::fmt_time` in full.
+pub(crate) use crate::model::time::fmt_time;
 use crate::model::{BackupSet, BackupType, Destination, Lsn, Producer, RecoveryModel};
 
 /// Why the log chain is not continuous at a point.
@@ -931,11 +933,6 @@ pub(crate) fn join_ids(ids: &[i64]) -> String {
 
 pub(crate) fn fmt_lsn(lsn: Option<Lsn>) -> String {
     lsn.map(|l| l.to_string()).unwrap_or_else(|| "?".into())
-}
-
-pub(crate) fn fmt_time(t: Option<DateTime<Utc>>) -> String {
-    t.map(|t| t.format("%Y-%m-%d %H:%M:%SZ").to_string())
-        .unwrap_or_else(|| "?".into())
 }
 
 pub(crate) fn short_guid(g: Option<Uuid>) -> String {

@@ -8,9 +8,9 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use super::chain::fmt_time;
 use super::policy::{every_label, within_label, Cadence, Policy};
 use super::roles::{LogShipping, Roles};
+use crate::model::time::fmt_time;
 use crate::model::{BackupSet, BackupType, Database, RecoveryModel};
 
 /// Where backups are judged.

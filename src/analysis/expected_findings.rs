@@ -5,11 +5,12 @@
 
 use chrono::{DateTime, Utc};
 
-use super::chain::{fmt_time, Break};
+use super::chain::Break;
 use super::expectation::{Basis, Need};
-use super::findings::{human_age, Finding, Severity};
+use super::findings::{Finding, Severity};
 use super::health::ChainState;
 use super::DatabaseAnalysis;
+use crate::model::time::{fmt_time, human_age};
 use crate::model::{BackupSet, RecoveryModel};
 
 struct Out<'x, 'a> {

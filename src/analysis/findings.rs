@@ -3,8 +3,9 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use super::chain::{fmt_time, BreakReason};
+use super::chain::BreakReason;
 use super::DatabaseAnalysis;
+use crate::model::time::{fmt_time, human_age};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -172,18 +173,4 @@ pub fn chain_findings(a: &DatabaseAnalysis<'_>, now: DateTime<Utc>) -> Vec<Findi
         );
     }
     out
-}
-
-pub fn human_age(d: Duration) -> String {
-    let mins = d.num_minutes();
-    if mins < 0 {
-        return "in the future".into();
-    }
-    if mins < 60 {
-        format!("{mins}m")
-    } else if mins < 48 * 60 {
-        format!("{}h{:02}m", mins / 60, mins % 60)
-    } else {
-        format!("{}d{:02}h", mins / 1440, (mins % 1440) / 60)
-    }
 }

@@ -21,6 +21,7 @@ pub mod restore_findings;
 pub mod roles;
 pub mod rpo_findings;
 pub mod rules;
+pub mod storage;
 pub mod window;
 
 use chrono::{DateTime, Utc};

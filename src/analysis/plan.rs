@@ -8,10 +8,11 @@
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-use super::chain::{fmt_time, BreakReason, RecoveryPath};
+use super::chain::{BreakReason, RecoveryPath};
 use super::localtime::{resolve_local, Local};
 use super::window::{covering_in_path, log_time, path_run, StartPoint, Window};
 use super::DatabaseAnalysis;
+use crate::model::time::fmt_time;
 use crate::model::{BackupSet, Destination, Lsn};
 
 pub use crate::model::plan::{PlanStep, RestorePlan, Target};

@@ -4,11 +4,8 @@
 //! whether the target database exists. `None` = the table was not
 //! collected, which checks report as unknown, never as "none".
 
+use crate::model::catalog;
 use crate::model::{container_of_url, Cell, Instance, RowRef};
-
-pub const BACKUPFILE: &str = "msdb.dbo.backupfile";
-pub const SCOPED_CREDENTIALS: &str = "sys.database_scoped_credentials";
-pub const SERVER_CREDENTIALS: &str = "sys.credentials";
 
 /// One database file in a backup (`msdb.dbo.backupfile`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -159,7 +156,7 @@ fn same_id(row: &RowRef<'_>, column: &str, id: i64) -> bool {
 
 /// The files of one backup set, in file order; None when backupfile was not collected.
 pub fn backup_files(instance: &Instance, backup_set_id: i64) -> Option<Vec<BackupFile>> {
-    let rows = instance.tables.get(BACKUPFILE)?;
+    let rows = instance.tables.get(catalog::BACKUPFILE)?;
     Some(
         rows.rows()
             .filter(|r| same_id(r, "backup_set_id", backup_set_id))
@@ -175,8 +172,6 @@ pub fn backup_files(instance: &Instance, backup_set_id: i64) -> Option<Vec<Backu
     )
 }
 
-pub const LOGMARKHISTORY: &str = "msdb.dbo.logmarkhistory";
-
 /// A marked transaction (`msdb.dbo.logmarkhistory`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Mark {
@@ -190,7 +185,7 @@ pub struct Mark {
 /// The marks of one database, oldest first; None when not collected.
 /// Rows whose LSN cannot be read are skipped (they cannot be targets).
 pub fn marks(instance: &Instance, database: &str) -> Option<Vec<Mark>> {
-    let rows = instance.tables.get(LOGMARKHISTORY)?;
+    let rows = instance.tables.get(catalog::LOGMARKHISTORY)?;
     let mut out: Vec<Mark> = rows
         .rows()
         .filter(|r| text(r, "database_name").as_deref() == Some(database))
@@ -215,7 +210,7 @@ pub fn marks(instance: &Instance, database: &str) -> Option<Vec<Mark>> {
 
 /// Names of a database's scoped credentials; None when not collected.
 pub fn scoped_credentials(instance: &Instance, database: &str) -> Option<Vec<String>> {
-    let rows = instance.tables.get(SCOPED_CREDENTIALS)?;
+    let rows = instance.tables.get(catalog::SCOPED_CREDENTIALS)?;
     let mut names: Vec<String> = rows
         .rows()
         .filter(|r| text(r, "database_name").as_deref() == Some(database))
@@ -241,7 +236,7 @@ pub enum UrlCredential {
 
 /// The credential the target would use for a backup URL.
 pub fn url_credential(target: &Instance, url: &str) -> UrlCredential {
-    let Some(rows) = target.tables.get(SERVER_CREDENTIALS) else {
+    let Some(rows) = target.tables.get(catalog::SERVER_CREDENTIALS) else {
         return UrlCredential::Unknown;
     };
     let container = container_url(url);
@@ -293,10 +288,7 @@ fn account_of(url: &str) -> Option<String> {
 /// Whether a database of that name exists on the target; None when
 /// sys.databases was not collected there.
 pub fn target_exists(target: &Instance, name: &str) -> Option<bool> {
-    if !target
-        .tables
-        .contains_key(crate::snapshot::table::DATABASES)
-        && target.databases.iter().all(|d| !d.exists)
+    if !target.tables.contains_key(catalog::DATABASES) && target.databases.iter().all(|d| !d.exists)
     {
         return None;
     }

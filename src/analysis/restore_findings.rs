@@ -2,10 +2,11 @@
 //! of damaged databases, incomplete media sets, rows the analysis had to
 //! leave out, and recoverable points that need another tool.
 
-use super::chain::{fmt_time, join_ids, missing_media_text, ExcludedKind};
+use super::chain::{join_ids, missing_media_text, ExcludedKind};
 use super::findings::{Finding, Severity};
 use super::window::usable_data_backup;
 use super::DatabaseAnalysis;
+use crate::model::time::{fmt_time, human_age};
 use crate::model::BackupType;
 
 pub fn restore_findings(a: &DatabaseAnalysis<'_>) -> Vec<Finding> {
@@ -183,7 +184,7 @@ pub fn restore_findings(a: &DatabaseAnalysis<'_>) -> Vec<Finding> {
                         Some(t) => format!(
                             "{} ({} earlier)",
                             fmt_time(Some(t)),
-                            super::findings::human_age(latest.to - t)
+                            human_age(latest.to - t)
                         ),
                         None => "no point at all".to_string(),
                     }

@@ -6,14 +6,8 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::model::catalog::{self, Row};
 use crate::model::{BackupSet, Database, Estate, Instance};
-use crate::snapshot::{table, Row};
-
-pub const LOG_SHIPPING_PRIMARY: &str = "msdb.dbo.log_shipping_primary_databases";
-pub const LOG_SHIPPING_SECONDARY_DBS: &str = "msdb.dbo.log_shipping_secondary_databases";
-pub const LOG_SHIPPING_SECONDARY: &str = "msdb.dbo.log_shipping_secondary";
-const AVAILABILITY_GROUPS: &str = "sys.availability_groups";
-const AVAILABILITY_REPLICAS: &str = "sys.availability_replicas";
 
 /// Where an availability group wants this database backed up.
 #[derive(Debug, Clone, PartialEq)]
@@ -125,31 +119,31 @@ pub fn roles(estate: &Estate, instance: &Instance, db: &Database) -> Roles {
 
 fn mirror_partner(instance: &Instance, db: &Database) -> Option<String> {
     let id = db.database_id?;
-    rows(instance, table::MIRRORING)
+    rows(instance, catalog::MIRRORING)
         .iter()
         .find(|r| r.int("database_id").ok().flatten() == Some(id))
         .and_then(|r| text(r, "mirroring_partner_instance"))
 }
 
 fn log_shipping(instance: &Instance, db: &Database) -> Option<LogShipping> {
-    if rows(instance, LOG_SHIPPING_PRIMARY)
+    if rows(instance, catalog::LOG_SHIPPING_PRIMARY)
         .iter()
         .any(|r| names(r, "primary_database", &db.name))
     {
         return Some(LogShipping::Primary);
     }
-    if let Some(r) = rows(instance, LOG_SHIPPING_SECONDARY_DBS)
+    if let Some(r) = rows(instance, catalog::LOG_SHIPPING_SECONDARY_DBS)
         .iter()
         .find(|r| names(r, "secondary_database", &db.name))
     {
         let id = r.uuid("secondary_id").ok().flatten();
-        let primary = rows(instance, LOG_SHIPPING_SECONDARY)
+        let primary = rows(instance, catalog::LOG_SHIPPING_SECONDARY)
             .iter()
             .find(|s| id.is_some() && s.uuid("secondary_id").ok().flatten() == id)
             .and_then(|s| text(s, "primary_server"));
         return Some(LogShipping::Secondary {
             primary,
-            evidence: format!("{LOG_SHIPPING_SECONDARY_DBS} row {}", r.index),
+            evidence: format!("{} row {}", catalog::LOG_SHIPPING_SECONDARY_DBS, r.index),
         });
     }
     None
@@ -157,7 +151,7 @@ fn log_shipping(instance: &Instance, db: &Database) -> Option<LogShipping> {
 
 fn restores(instance: &Instance, db: &Database) -> Vec<Restore> {
     let offset = instance.server.utc_offset_minutes.unwrap_or(0);
-    let mut out: Vec<Restore> = rows(instance, table::RESTOREHISTORY)
+    let mut out: Vec<Restore> = rows(instance, catalog::RESTOREHISTORY)
         .iter()
         .filter(|r| names(r, "destination_database_name", &db.name))
         .filter_map(|r| {
@@ -200,7 +194,7 @@ fn ag_place(
     db: &Database,
     group_db: Uuid,
 ) -> Option<AgPlace> {
-    let states = rows(instance, table::HADR_REPLICA_STATES);
+    let states = rows(instance, catalog::HADR_REPLICA_STATES);
     let mine: Vec<&Row<'_>> = states
         .iter()
         .filter(|r| r.uuid("group_database_id").ok().flatten() == Some(group_db))
@@ -208,11 +202,11 @@ fn ag_place(
     let group_id = mine
         .iter()
         .find_map(|r| r.uuid("group_id").ok().flatten())?;
-    let group = rows(instance, AVAILABILITY_GROUPS)
+    let group = rows(instance, catalog::AVAILABILITY_GROUPS)
         .into_iter()
         .find(|r| r.uuid("group_id").ok().flatten() == Some(group_id))?;
     let preference = group.int("automated_backup_preference").ok().flatten()?;
-    let mut replicas: Vec<Replica> = rows(instance, AVAILABILITY_REPLICAS)
+    let mut replicas: Vec<Replica> = rows(instance, catalog::AVAILABILITY_REPLICAS)
         .iter()
         .filter(|r| r.uuid("group_id").ok().flatten() == Some(group_id))
         .map(|r| {

@@ -5,11 +5,11 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::chain::fmt_time;
 use super::expectation::Judged;
-use super::findings::{human_age, Finding, Severity};
+use super::findings::{Finding, Severity};
 use super::DatabaseAnalysis;
 use crate::model::policy::format_duration;
+use crate::model::time::{fmt_time, human_age};
 
 pub fn rpo_findings(a: &DatabaseAnalysis<'_>, _now: DateTime<Utc>) -> Vec<Finding> {
     let h = &a.health;

@@ -8,12 +8,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::view::storage::{ContainerView, Listing};
-use crate::blob::crosscheck::StorageHistory;
-use crate::blob::storage::{history_listing, instance_containers};
-use crate::blob::{
-    check_listing, history_files, list_all, AzureBlobSource, AzureOptions, CheckedContainer,
-    ListingOrigin,
-};
+use crate::analysis::storage::{check_listing, history_files, CheckedContainer, ListingOrigin};
+use crate::analysis::storage::{history_listing, instance_containers, StorageHistory};
+use crate::blob::{list_all, AzureBlobSource, AzureOptions};
 use crate::config::InstanceConfig;
 use crate::model::Estate;
 
@@ -209,7 +206,7 @@ fn run_jobs(
 fn present_urls(
     url: &crate::blob::ContainerUrl,
     key: &str,
-    history: &crate::blob::crosscheck::StorageHistory,
+    history: &StorageHistory,
     checked: &CheckedContainer,
 ) -> Vec<String> {
     let names: BTreeSet<&str> = checked

@@ -2,8 +2,8 @@
 //! never delete from the archive) or state that the latest collection
 //! replaces, and the natural key that makes a row the same row again.
 
+use crate::model::catalog;
 use crate::model::{Cell, RowRef};
-use crate::snapshot::table;
 
 /// How rows of one table live in the archive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,29 +19,29 @@ pub enum Kind {
 
 /// msdb history tables and their natural keys (the backupset's is special).
 const HISTORY: &[(&str, &[&str])] = &[
-    (table::BACKUPSET, &["backup_set_id"]),
+    (catalog::BACKUPSET, &["backup_set_id"]),
     (
-        table::BACKUPMEDIAFAMILY,
+        catalog::BACKUPMEDIAFAMILY,
         &["media_set_id", "family_sequence_number", "mirror"],
     ),
-    (table::BACKUPMEDIASET, &["media_set_id"]),
-    (table::BACKUPFILE, &["backup_set_id", "file_number"]),
-    (table::RESTOREHISTORY, &["restore_history_id"]),
+    (catalog::BACKUPMEDIASET, &["media_set_id"]),
+    (catalog::BACKUPFILE, &["backup_set_id", "file_number"]),
+    (catalog::RESTOREHISTORY, &["restore_history_id"]),
     (
-        "msdb.dbo.logmarkhistory",
+        catalog::LOGMARKHISTORY,
         &["database_name", "lsn", "mark_name"],
     ),
-    ("msdb.dbo.sysmaintplan_log", &["task_detail_id"]),
+    (catalog::MAINTPLAN_LOG, &["task_detail_id"]),
 ];
 
 /// State tables whose rows have a documented key.
 const STATE: &[(&str, &[&str])] = &[
-    (table::DATABASES, &["name"]),
-    (table::MB_DB_CONFIG, &["db_name"]),
-    (table::SA_DB_CONFIG, &["db_name"]),
-    ("msdb.dbo.sysjobs", &["job_id"]),
-    ("msdb.dbo.sysjobsteps", &["job_id", "step_id"]),
-    ("sys.credentials", &["name"]),
+    (catalog::DATABASES, &["name"]),
+    (catalog::MB_DB_CONFIG, &["db_name"]),
+    (catalog::SA_DB_CONFIG, &["db_name"]),
+    (catalog::SYSJOBS, &["job_id"]),
+    (catalog::SYSJOBSTEPS, &["job_id", "step_id"]),
+    (catalog::SERVER_CREDENTIALS, &["name"]),
 ];
 
 pub fn kind(table_name: &str) -> Kind {
@@ -60,7 +60,7 @@ pub fn kind(table_name: &str) -> Kind {
 /// A backup set is the same backup wherever it is seen: keyed by
 /// `backup_set_uuid`, falling back to the instance's `backup_set_id`.
 pub fn natural_key(table_name: &str, columns: &[&str], row: &RowRef<'_>) -> Option<String> {
-    if table_name == table::BACKUPSET {
+    if table_name == catalog::BACKUPSET {
         if let Some(uuid) = row.get("backup_set_uuid").and_then(guid_text) {
             return Some(format!("u:{uuid}"));
         }
@@ -108,7 +108,7 @@ pub fn content_key(row_json: &str) -> String {
 
 /// The `backup_set_id` of a backupset row (for reads past the stored one).
 pub fn backup_set_id(table_name: &str, row: &RowRef<'_>) -> Option<i64> {
-    if table_name != table::BACKUPSET {
+    if table_name != catalog::BACKUPSET {
         return None;
     }
     match row.get("backup_set_id")? {
@@ -136,20 +136,20 @@ mod tests {
     #[test]
     fn a_backup_set_is_keyed_by_its_uuid_in_any_spelling() {
         let lower = key_of(
-            table::BACKUPSET,
+            catalog::BACKUPSET,
             json!({"backup_set_id": 7, "backup_set_uuid": "6f1c4a2e-0b7d-4c1e-9a51-3d2f8e7b6c10"}),
         );
         let upper = key_of(
-            table::BACKUPSET,
+            catalog::BACKUPSET,
             json!({"backup_set_id": 9, "backup_set_uuid": "6F1C4A2E-0B7D-4C1E-9A51-3D2F8E7B6C10"}),
         );
         assert_eq!(lower, upper);
         assert_eq!(
-            key_of(table::BACKUPSET, json!({"backup_set_id": 7})),
+            key_of(catalog::BACKUPSET, json!({"backup_set_id": 7})),
             Some("k:7".into())
         );
         assert_eq!(
-            key_of(table::BACKUPSET, json!({"backup_set_id": "7"})),
+            key_of(catalog::BACKUPSET, json!({"backup_set_id": "7"})),
             Some("k:7".into())
         );
     }
@@ -157,24 +157,24 @@ mod tests {
     #[test]
     fn media_families_differ_by_mirror_and_text_keys_cannot_collide() {
         let a = key_of(
-            table::BACKUPMEDIAFAMILY,
+            catalog::BACKUPMEDIAFAMILY,
             json!({"media_set_id": 5, "family_sequence_number": 1, "mirror": 0}),
         );
         let b = key_of(
-            table::BACKUPMEDIAFAMILY,
+            catalog::BACKUPMEDIAFAMILY,
             json!({"media_set_id": 5, "family_sequence_number": 1, "mirror": 1}),
         );
         assert_ne!(a, b);
         assert_eq!(
-            key_of(table::BACKUPMEDIAFAMILY, json!({"media_set_id": 5})),
+            key_of(catalog::BACKUPMEDIAFAMILY, json!({"media_set_id": 5})),
             None
         );
         let x = key_of(
-            "msdb.dbo.logmarkhistory",
+            catalog::LOGMARKHISTORY,
             json!({"database_name": "a:b", "lsn": 1, "mark_name": "c"}),
         );
         let y = key_of(
-            "msdb.dbo.logmarkhistory",
+            catalog::LOGMARKHISTORY,
             json!({"database_name": "a", "lsn": 1, "mark_name": "b:c"}),
         );
         assert_ne!(x, y);
@@ -182,8 +182,8 @@ mod tests {
 
     #[test]
     fn kinds() {
-        assert!(matches!(kind(table::BACKUPSET), Kind::History(_)));
-        assert!(matches!(kind(table::DATABASES), Kind::State(_)));
-        assert_eq!(kind("sys.dm_hadr_database_replica_states"), Kind::Replaced);
+        assert!(matches!(kind(catalog::BACKUPSET), Kind::History(_)));
+        assert!(matches!(kind(catalog::DATABASES), Kind::State(_)));
+        assert_eq!(kind(catalog::HADR_REPLICA_STATES), Kind::Replaced);
     }
 }

@@ -153,14 +153,14 @@ fn delta(collected: &SnapshotInstance, previous: &SnapshotInstance) -> SnapshotI
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snapshot::table;
+    use crate::model::catalog;
 
     #[test]
     fn only_rows_after_the_previous_ones_are_new() {
         let snap = crate::demo::snapshot(chrono::Utc::now());
         let full = snap.instances[0].clone();
         let mut prev = full.clone();
-        let sets = prev.tables.get_mut(table::BACKUPSET).unwrap();
+        let sets = prev.tables.get_mut(catalog::BACKUPSET).unwrap();
         let keep = sets.len() - 5;
         let mut i = 0;
         sets.retain(|_| {
@@ -168,21 +168,24 @@ mod tests {
             i <= keep
         });
         let d = delta(&full, &prev);
-        assert_eq!(d.tables[table::BACKUPSET].len(), 5);
+        assert_eq!(d.tables[catalog::BACKUPSET].len(), 5);
         // State tables and tables equal to the previous ones.
-        assert_eq!(d.tables[table::DATABASES], full.tables[table::DATABASES]);
-        assert!(d.tables[table::BACKUPMEDIAFAMILY].is_empty());
+        assert_eq!(
+            d.tables[catalog::DATABASES],
+            full.tables[catalog::DATABASES]
+        );
+        assert!(d.tables[catalog::BACKUPMEDIAFAMILY].is_empty());
         // Rows that do not start with the previous ones are stored whole.
         let mut other = prev.clone();
         other
             .tables
-            .get_mut(table::BACKUPSET)
+            .get_mut(catalog::BACKUPSET)
             .unwrap()
             .set(0, "name", "changed");
         let d = delta(&full, &other);
         assert_eq!(
-            d.tables[table::BACKUPSET].len(),
-            full.tables[table::BACKUPSET].len()
+            d.tables[catalog::BACKUPSET].len(),
+            full.tables[catalog::BACKUPSET].len()
         );
     }
 }

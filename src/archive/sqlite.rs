@@ -13,8 +13,9 @@ use serde_json::{Map, Value};
 use super::keys::{self, Kind};
 use super::schema::{current_version, APPLICATION_ID, MIGRATIONS};
 use super::{ArchiveError, ArchiveStore, ImportStats, InstanceSummary};
+use crate::model::catalog;
 use crate::model::{ServerInfo, Table, Tables};
-use crate::snapshot::{table, Snapshot, SnapshotInstance, FORMAT};
+use crate::snapshot::{Snapshot, SnapshotInstance, FORMAT};
 
 /// How long a writer waits for another writer before giving up.
 const BUSY_WAIT: Duration = Duration::from_secs(10);
@@ -343,7 +344,7 @@ impl ArchiveStore for SqliteArchive {
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([table::BACKUPSET], |r| {
+            .query_map([catalog::BACKUPSET], |r| {
                 Ok(InstanceSummary {
                     name: r.get(0)?,
                     collected_at_ms: r.get(1)?,

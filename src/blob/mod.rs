@@ -5,51 +5,37 @@
 //!   read). [`AzureBlobSource`] implements it on the official
 //!   `azure_storage_blob` SDK; [`MemoryBlobSource`] is an in-memory twin for
 //!   tests. Nothing outside this module sees the SDK.
-//! - [`names`]: Managed Backup blob names.
-//! - [`crosscheck`]: history vs storage, as [`Finding`](crate::analysis::Finding)s (pure).
-//! - [`retention`]: promised retention vs what is recoverable now (pure).
+//! - [`storage`]: lists a container and hands it to
+//!   [`analysis::storage`](crate::analysis::storage), which judges it.
 //!
 //! Secrets (SAS tokens, account keys, Entra ID tokens) never reach `Debug`, `Display` or an
 //! error message: URLs are shown without their query string.
 
 pub mod auth;
 pub mod azure;
-pub mod bar;
-pub mod crosscheck;
 pub mod given;
 pub mod memory;
-pub mod names;
-pub mod retention;
 pub mod sas;
 pub mod storage;
 mod url;
 
-use std::collections::BTreeMap;
 use std::future::Future;
-
-use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 pub use auth::Bearer;
 pub use azure::{AzureBlobSource, AzureOptions};
-pub use bar::{ascii_bar, retention_bar, Cell};
-pub use crosscheck::{cross_check, history_files, ContainerCheck, HistoryFile};
 pub use memory::MemoryBlobSource;
-pub use names::{parse_blob_name, BlobKind, ManagedName, ParsedName};
-pub use retention::{retention_windows, RetentionWindow};
-pub use storage::{check_container, check_listing, CheckedContainer, ListingOrigin};
+pub use storage::check_container;
 pub use url::{redact_url, ContainerUrl};
 
-/// One blob of a listing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct BlobEntry {
-    /// Name inside the container (may contain `/`).
-    pub name: String,
-    pub size: u64,
-    pub last_modified: Option<DateTime<Utc>>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub metadata: BTreeMap<String, String>,
+pub use crate::analysis::storage::{CheckedContainer, ListingOrigin};
+pub use crate::model::BlobEntry;
+
+/// Paths `src/app` still spells out in full; they go once it names
+/// `analysis::storage` itself.
+pub mod crosscheck {
+    pub use crate::analysis::storage::{StorageHistory, RETENTION_GRACE_HOURS};
 }
+pub use crate::analysis::storage::BlobKind;
 
 /// One page of a listing; `next_marker` is `None` on the last page.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

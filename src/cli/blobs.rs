@@ -15,14 +15,14 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{print_json, Format};
-use crate::analysis::chain::fmt_time;
-use crate::analysis::{Finding, Severity};
-use crate::blob::crosscheck::StorageFile;
-use crate::blob::given::{resolve_given, CredentialChoice};
-use crate::blob::{
-    cross_check, history_files, list_all, retention_windows, AzureBlobSource, AzureOptions,
-    ContainerUrl, ParsedName, RetentionWindow,
+use crate::analysis::storage::{
+    cross_check, history_files, retention_windows, BlobKind, ParsedName, RetentionWindow,
+    StorageFile,
 };
+use crate::analysis::{Finding, Severity};
+use crate::blob::given::{resolve_given, CredentialChoice};
+use crate::blob::{list_all, AzureBlobSource, AzureOptions, ContainerUrl};
+use crate::model::time::fmt_time;
 use crate::sources::Loaded;
 
 pub use crate::blob::given::SAS_ENV;
@@ -154,8 +154,8 @@ fn text(
             ParsedName::Managed(m) => format!(
                 "{} {}{}",
                 match m.kind {
-                    crate::blob::BlobKind::Full => "full",
-                    crate::blob::BlobKind::Log => "log ",
+                    BlobKind::Full => "full",
+                    BlobKind::Log => "log ",
                 },
                 f.database.as_deref().unwrap_or(&m.db_prefix),
                 m.stripe.map(|s| format!(" stripe {s}")).unwrap_or_default()
@@ -189,7 +189,7 @@ fn text(
                 String::new()
             }
         );
-        out += &format!("  [{}] now\n", crate::blob::ascii_bar(r, 56));
+        out += &format!("  [{}] now\n", crate::ui::retention_bar::ascii_bar(r, 56));
         if let Some(e) = r.next_expiring.first() {
             out += &format!(
                 "  next deletion {}: {} file(s); then recoverable from {}\n",

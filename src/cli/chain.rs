@@ -5,8 +5,9 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::{print_json, Format};
-use crate::analysis::chain::{fmt_time, short_guid, Excluded, ForkPoint};
+use crate::analysis::chain::{short_guid, Excluded, ForkPoint};
 use crate::analysis::{analyze_database, find_database, Break, ChainState, Window};
+use crate::model::time::fmt_time;
 use crate::model::Lsn;
 use crate::sources::Loaded;
 

@@ -4,10 +4,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::print_json;
+use crate::analysis::storage::RetentionWindow;
 use crate::analysis::{analyze_estate, ChainState, Finding, Severity};
-use crate::blob::{
-    check_container, AzureBlobSource, AzureOptions, ContainerUrl, ListingOrigin, RetentionWindow,
-};
+use crate::blob::{check_container, AzureBlobSource, AzureOptions, ContainerUrl, ListingOrigin};
 use crate::sources::Loaded;
 
 /// Containers to list besides the estate: `--container-url` and the

@@ -10,28 +10,29 @@ use std::path::Path;
 use anyhow::anyhow;
 
 use crate::config::{Config, InstanceConfig};
+use crate::model::catalog;
 use crate::sqlserver::collect::Outcome;
 use crate::sqlserver::{self, Settings};
 
 /// What chainwatch cannot judge without a table.
 pub fn impact(table: &str) -> &'static str {
     match table {
-        t if t.starts_with("msdb.dbo.backup") || t == "msdb.dbo.restorehistory" => {
+        t if t.starts_with("msdb.dbo.backup") || t == catalog::RESTOREHISTORY => {
             "log chains, recoverable windows and restore plans"
         }
-        "msdb.dbo.logmarkhistory" => "restores to a marked transaction",
-        "sys.databases" | "sys.database_recovery_status" => {
+        catalog::LOGMARKHISTORY => "restores to a marked transaction",
+        catalog::DATABASES | catalog::RECOVERY_STATUS => {
             "which databases exist, their state, recovery model and forks"
         }
-        "sys.database_mirroring" => "whether a database is a mirror (which cannot be backed up)",
-        "sys.dm_hadr_database_replica_states" | "sys.availability_replicas" => {
+        catalog::MIRRORING => "whether a database is a mirror (which cannot be backed up)",
+        catalog::HADR_REPLICA_STATES | catalog::AVAILABILITY_REPLICAS => {
             "the AG replica role and the preferred backup replica"
         }
-        "sys.availability_groups" => "the AG backup preference",
-        "sys.credentials" => "the restore pre-flight credential check",
-        "sys.database_scoped_credentials" => "the Stretch reauthorize credential",
+        catalog::AVAILABILITY_GROUPS => "the AG backup preference",
+        catalog::SERVER_CREDENTIALS => "the restore pre-flight credential check",
+        catalog::SCOPED_CREDENTIALS => "the Stretch reauthorize credential",
         t if t.starts_with("sys.remote_data_archive") => "Stretch Database state",
-        "msdb.dbo.log_shipping_primary_databases" => "log shipping beside Managed Backup",
+        catalog::LOG_SHIPPING_PRIMARY => "log shipping beside Managed Backup",
         t if t.starts_with("msdb.dbo.sysjob") || t.starts_with("msdb.dbo.sysmaintplan") => {
             "Agent jobs and maintenance plans that back up around Managed Backup"
         }
@@ -105,7 +106,7 @@ pub fn run(
                     } else {
                         "DENIED"
                     };
-                    let history = r.table.starts_with("msdb.dbo.backupset");
+                    let history = r.table.starts_with(catalog::BACKUPSET);
                     code = code.max(if history && word == "DENIED" { 2 } else { 1 });
                     (
                         word,
@@ -116,7 +117,7 @@ pub fn run(
                     )
                 }
                 Outcome::Failed(m) => {
-                    let history = r.table.starts_with("msdb.dbo.backupset");
+                    let history = r.table.starts_with(catalog::BACKUPSET);
                     code = code.max(if history { 2 } else { 1 });
                     (
                         "FAILED",

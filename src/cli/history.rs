@@ -9,8 +9,9 @@ use super::{print_json, Format, SourceArgs};
 use crate::analysis::history::history_for;
 use crate::analysis::past::{recoverability, Breach, Context, Past, Span, DEFAULT_RPO_LIMIT};
 use crate::analysis::{find_database, ChainState};
+use crate::model::catalog::{parse_datetime, LocalOrUtc};
+use crate::model::time::utc_seconds;
 use crate::model::{Database, Estate, Instance, MirroringRole};
-use crate::snapshot::{parse_datetime, LocalOrUtc};
 
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
@@ -205,10 +206,6 @@ fn minutes(seconds: i64) -> f64 {
     (seconds as f64 / 60.0 * 10.0).round() / 10.0
 }
 
-fn fmt_t(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%SZ").to_string()
-}
-
 fn fmt_secs(s: Option<i64>) -> String {
     let Some(s) = s else {
         return "not recoverable".into();
@@ -224,9 +221,9 @@ fn fmt_secs(s: Option<i64>) -> String {
 fn print_history_text(instance: &str, database: &str, p: &Past) {
     outln!(
         "{database} on {instance}: {} to {} (judged from {}), policy RPO {}",
-        fmt_t(p.from),
-        fmt_t(p.to),
-        fmt_t(p.judged_from),
+        utc_seconds(p.from),
+        utc_seconds(p.to),
+        utc_seconds(p.judged_from),
         fmt_secs(Some(p.rpo_limit_seconds))
     );
     outln!(
@@ -235,7 +232,7 @@ fn print_history_text(instance: &str, database: &str, p: &Past) {
         minutes(p.seconds_unrecoverable),
         fmt_secs(p.worst_rpo_seconds),
         p.worst_rpo_at
-            .map(|t| format!(" at {}", fmt_t(t)))
+            .map(|t| format!(" at {}", utc_seconds(t)))
             .unwrap_or_default()
     );
     outln!(
@@ -252,9 +249,9 @@ fn print_history_text(instance: &str, database: &str, p: &Past) {
         last = Some(m.state);
         outln!(
             "  {}  {:<10} recoverable to {}  breaks {}",
-            fmt_t(m.at),
+            utc_seconds(m.at),
             m.state.label(),
-            m.latest_recoverable.map_or("-".into(), fmt_t),
+            m.latest_recoverable.map_or("-".into(), utc_seconds),
             m.breaks
         );
     }
@@ -266,11 +263,11 @@ fn print_history_text(instance: &str, database: &str, p: &Past) {
 fn breach_line(b: &Breach) -> String {
     format!(
         "{} .. {} ({} min, worst RPO {}): recoverable to {} by backup_set_id {}{}{}; evidence {}",
-        fmt_t(b.from),
-        fmt_t(b.to),
+        utc_seconds(b.from),
+        utc_seconds(b.to),
         minutes(b.seconds),
         fmt_secs(b.worst_rpo_seconds),
-        b.recoverable_to.map_or("nothing".into(), fmt_t),
+        b.recoverable_to.map_or("nothing".into(), utc_seconds),
         b.last_good_backup_set_id
             .map_or("-".into(), |i| i.to_string()),
         if b.breaks.is_empty() {
@@ -441,8 +438,8 @@ fn csv(s: &str) -> String {
 fn compliance_markdown(r: &ComplianceJson<'_>) -> String {
     let mut out = format!(
         "# Recoverability compliance\n\n{} to {}, policy RPO {}: {}\n\n",
-        fmt_t(r.from),
-        fmt_t(r.to),
+        utc_seconds(r.from),
+        utc_seconds(r.to),
         fmt_secs(Some(r.rpo_limit_seconds)),
         if r.compliant {
             "every database met it"

@@ -413,7 +413,7 @@ impl SourceArgs {
     pub fn now(&self) -> anyhow::Result<Option<chrono::DateTime<chrono::Utc>>> {
         self.now
             .as_deref()
-            .map(|t| match crate::snapshot::parse_datetime(t) {
+            .map(|t| match crate::model::catalog::parse_datetime(t) {
                 Some(t) => Ok(t.to_utc(0)),
                 None => anyhow::bail!("--now {t:?} is not an ISO-8601 date and time"),
             })
@@ -429,134 +429,85 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
     let is_plan = matches!(command, Command::Plan { .. } | Command::Restore { .. });
     let result = (|| -> anyhow::Result<u8> {
         let now = cli.source.now()?;
-        if let Command::Demo { export } = command {
-            let now = now.unwrap_or_else(chrono::Utc::now);
-            let text = serde_json::to_string_pretty(&crate::demo::generate(now))?;
-            std::fs::write(export, text + "\n")
-                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", export.display()))?;
-            eprintln!("wrote the demo estate to {}", export.display());
-            return Ok(0);
-        }
-        if let Command::Headers {
-            paths,
-            format,
-            against,
-            ca_file,
-        } = command
-        {
-            return headers::run(paths, *format, against.as_ref(), ca_file.as_deref());
-        }
+        let src = &cli.source;
+        let config = src.config.as_deref();
         match command {
-            Command::ConfigFile {
-                action: ConfigAction::Check { explain },
-            } => return live::config_check(cli.source.config.as_deref(), explain.as_deref()),
-            Command::ConfigFile {
-                action: ConfigAction::Init,
-            } => return config_init::run(cli.source.config.as_deref()),
-            Command::ConfigFile {
-                action: ConfigAction::SetPassword { instance, from_env },
-            } => {
-                return live::set_password(
-                    cli.source.config.as_deref(),
-                    instance,
-                    from_env.as_deref(),
-                )
-            }
-            Command::ConfigFile {
-                action: ConfigAction::ForgetPassword { instance },
-            } => return live::forget_password(cli.source.config.as_deref(), instance),
+            Command::Demo { export } => export_demo(export, now),
+            Command::Headers {
+                paths,
+                format,
+                against,
+                ca_file,
+            } => headers::run(paths, *format, against.as_ref(), ca_file.as_deref()),
+            Command::ConfigFile { action } => match action {
+                ConfigAction::Check { explain } => live::config_check(config, explain.as_deref()),
+                ConfigAction::Init => config_init::run(config),
+                ConfigAction::SetPassword { instance, from_env } => {
+                    live::set_password(config, instance, from_env.as_deref())
+                }
+                ConfigAction::ForgetPassword { instance } => {
+                    live::forget_password(config, instance)
+                }
+            },
             Command::Doctor { instance, server } => {
-                return doctor::run(
-                    cli.source.config.as_deref(),
-                    instance.as_deref(),
-                    server.as_deref(),
-                );
+                doctor::run(config, instance.as_deref(), server.as_deref())
             }
             Command::Serve {
                 listen,
                 shard,
                 instances,
                 every_secs,
-            } => {
-                return serve::run(&serve::ServeArgs {
-                    config: cli.source.config.as_deref(),
-                    listen,
-                    shard: shard.as_deref(),
-                    instances: instances.as_deref(),
-                    every_secs: *every_secs,
-                    now,
-                })
-            }
+            } => serve::run(&serve::ServeArgs {
+                config,
+                listen,
+                shard: shard.as_deref(),
+                instances: instances.as_deref(),
+                every_secs: *every_secs,
+                now,
+            }),
             Command::Collect {
                 instance,
                 server,
                 output,
                 print_sql,
+            } => live::collect(&live::CollectArgs {
+                config,
+                instance: instance.as_deref(),
+                server: server.as_deref(),
+                output: output.as_deref(),
+                print_sql: *print_sql,
+            }),
+            Command::Archive { action } => archive::run(action, src),
+            Command::History(args) => history::history(args, src),
+            Command::Report { kind } => history::report(kind, src),
+            Command::Screenshots { out } => write_screenshots(out),
+            Command::Blobs {
+                container_url,
+                sas_env,
+                token_env,
+                entra,
+                ca_file,
+                prefix,
+                history_container,
+                api_version,
+                format,
             } => {
-                return live::collect(&live::CollectArgs {
-                    config: cli.source.config.as_deref(),
-                    instance: instance.as_deref(),
-                    server: server.as_deref(),
-                    output: output.as_deref(),
-                    print_sql: *print_sql,
-                })
+                let loaded = load_if_given(src, now)?;
+                let args = blobs::BlobsArgs {
+                    container_url: container_url.clone(),
+                    credential: crate::blob::given::CredentialChoice {
+                        entra: *entra,
+                        token_env: token_env.clone(),
+                        sas_env: sas_env.clone(),
+                    },
+                    ca_file: ca_file.clone(),
+                    prefix: prefix.clone(),
+                    history_container: history_container.clone(),
+                    api_version: api_version.clone(),
+                    format: *format,
+                };
+                blobs::run(&args, loaded.as_ref())
             }
-            _ => {}
-        }
-        match command {
-            Command::Archive { action } => return archive::run(action, &cli.source),
-            Command::History(args) => return history::history(args, &cli.source),
-            Command::Report { kind } => return history::report(kind, &cli.source),
-            _ => {}
-        }
-        if let Command::Screenshots { out } = command {
-            return write_screenshots(out);
-        }
-        if let Command::Blobs {
-            container_url,
-            sas_env,
-            token_env,
-            entra,
-            ca_file,
-            prefix,
-            history_container,
-            api_version,
-            format,
-        } = command
-        {
-            let src = &cli.source;
-            let with_history =
-                src.demo || src.snapshot.is_some() || src.config.is_some() || !src.files.is_empty();
-            let loaded = with_history
-                .then(|| sources::load(&src.source(), now))
-                .transpose()?;
-            if let Some(l) = &loaded {
-                print_warnings(l);
-            }
-            let args = blobs::BlobsArgs {
-                container_url: container_url.clone(),
-                credential: crate::blob::given::CredentialChoice {
-                    entra: *entra,
-                    token_env: token_env.clone(),
-                    sas_env: sas_env.clone(),
-                },
-                ca_file: ca_file.clone(),
-                prefix: prefix.clone(),
-                history_container: history_container.clone(),
-                api_version: api_version.clone(),
-                format: *format,
-            };
-            return blobs::run(&args, loaded.as_ref());
-        }
-        let mut loaded = match (&cli.source.source(), &cli.source.archive) {
-            (Source::Config(config), Some(file)) => archive::load_live(config, file, now)?,
-            (source, _) => sources::load(source, now)?,
-        };
-        print_warnings(&loaded);
-        if let (Source::Snapshot(_), Some(path)) = (cli.source.source(), &cli.source.config) {
-            loaded.estate.policies = crate::config::Config::load(path)?.policies.into();
-        }
-        match command {
             Command::Check {
                 format,
                 container_url,
@@ -568,13 +519,13 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
                     sas_env: sas_env.clone(),
                     history_container: history_container.clone(),
                 };
-                check::run(&loaded, *format, &storage)
+                check::run(&load(src, now)?, *format, &storage)
             }
             Command::Chain {
                 database,
                 instance,
                 format,
-            } => chain::run(&loaded, instance.as_deref(), database, *format),
+            } => chain::run(&load(src, now)?, instance.as_deref(), database, *format),
             Command::Restore {
                 database,
                 instance,
@@ -590,41 +541,47 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
                 moves,
                 execute,
                 confirm,
-            } => restore::restore(
-                &loaded,
-                loaded.config.as_ref(),
-                &restore::RestoreArgs {
-                    database,
-                    instance: instance.as_deref(),
-                    at: at.as_deref(),
-                    lsn: lsn.as_deref(),
-                    mark: mark.as_deref(),
-                    target_instance: target_instance.as_deref(),
-                    new_name: new_name.as_deref(),
-                    replace: *replace,
-                    no_tail_log: *no_tail_log,
-                    verify: *verify,
-                    checkdb: *checkdb,
-                    moves,
-                    execute: *execute,
-                    confirm: confirm.as_deref(),
-                },
-            ),
+            } => {
+                let loaded = load(src, now)?;
+                restore::restore(
+                    &loaded,
+                    loaded.config.as_ref(),
+                    &restore::RestoreArgs {
+                        database,
+                        instance: instance.as_deref(),
+                        at: at.as_deref(),
+                        lsn: lsn.as_deref(),
+                        mark: mark.as_deref(),
+                        target_instance: target_instance.as_deref(),
+                        new_name: new_name.as_deref(),
+                        replace: *replace,
+                        no_tail_log: *no_tail_log,
+                        verify: *verify,
+                        checkdb: *checkdb,
+                        moves,
+                        execute: *execute,
+                        confirm: confirm.as_deref(),
+                    },
+                )
+            }
             Command::BackupNow {
                 database,
                 instance,
                 log,
                 execute,
                 confirm,
-            } => restore::backup_now(
-                &loaded,
-                loaded.config.as_ref(),
-                database,
-                instance.as_deref(),
-                *log,
-                *execute,
-                confirm.as_deref(),
-            ),
+            } => {
+                let loaded = load(src, now)?;
+                restore::backup_now(
+                    &loaded,
+                    loaded.config.as_ref(),
+                    database,
+                    instance.as_deref(),
+                    *log,
+                    *execute,
+                    confirm.as_deref(),
+                )
+            }
             Command::Reauthorize {
                 database,
                 instance,
@@ -632,18 +589,21 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
                 with_copy,
                 execute,
                 confirm,
-            } => restore::reauthorize(
-                &loaded,
-                loaded.config.as_ref(),
-                &restore::ReauthorizeArgs {
-                    database,
-                    instance: instance.as_deref(),
-                    credential: credential.as_deref(),
-                    with_copy: *with_copy == 1,
-                    execute: *execute,
-                    confirm: confirm.as_deref(),
-                },
-            ),
+            } => {
+                let loaded = load(src, now)?;
+                restore::reauthorize(
+                    &loaded,
+                    loaded.config.as_ref(),
+                    &restore::ReauthorizeArgs {
+                        database,
+                        instance: instance.as_deref(),
+                        credential: credential.as_deref(),
+                        with_copy: *with_copy == 1,
+                        execute: *execute,
+                        confirm: confirm.as_deref(),
+                    },
+                )
+            }
             Command::Plan {
                 database,
                 instance,
@@ -652,7 +612,7 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
                 fork,
                 format,
             } => plan::run(
-                &loaded,
+                &load(src, now)?,
                 instance.as_deref(),
                 database,
                 at.as_deref(),
@@ -660,17 +620,6 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
                 fork.as_deref(),
                 *format,
             ),
-            Command::Demo { .. }
-            | Command::Blobs { .. }
-            | Command::Screenshots { .. }
-            | Command::Headers { .. }
-            | Command::Collect { .. }
-            | Command::Doctor { .. }
-            | Command::Serve { .. }
-            | Command::ConfigFile { .. }
-            | Command::Archive { .. }
-            | Command::History(_)
-            | Command::Report { .. } => Ok(0),
         }
     })();
     Some(match result {
@@ -687,6 +636,51 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
             })
         }
     })
+}
+
+/// `demo --export FILE`: the demo estate as a snapshot.
+fn export_demo(
+    export: &std::path::Path,
+    now: Option<chrono::DateTime<chrono::Utc>>,
+) -> anyhow::Result<u8> {
+    let now = now.unwrap_or_else(chrono::Utc::now);
+    let text = serde_json::to_string_pretty(&crate::demo::generate(now))?;
+    std::fs::write(export, text + "\n")
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", export.display()))?;
+    eprintln!("wrote the demo estate to {}", export.display());
+    Ok(0)
+}
+
+/// The SOURCE a command reads (the archive stands in for live servers when
+/// given; a config's policies apply to a snapshot), its warnings printed.
+fn load(
+    src: &SourceArgs,
+    now: Option<chrono::DateTime<chrono::Utc>>,
+) -> anyhow::Result<sources::Loaded> {
+    let mut loaded = match (&src.source(), &src.archive) {
+        (Source::Config(config), Some(file)) => archive::load_live(config, file, now)?,
+        (source, _) => sources::load(source, now)?,
+    };
+    print_warnings(&loaded);
+    if let (Source::Snapshot(_), Some(path)) = (src.source(), &src.config) {
+        loaded.estate.policies = crate::config::Config::load(path)?.policies.into();
+    }
+    Ok(loaded)
+}
+
+/// The SOURCE when one was given on the command line (`blobs` works without).
+fn load_if_given(
+    src: &SourceArgs,
+    now: Option<chrono::DateTime<chrono::Utc>>,
+) -> anyhow::Result<Option<sources::Loaded>> {
+    let given = src.demo || src.snapshot.is_some() || src.config.is_some() || !src.files.is_empty();
+    let loaded = given
+        .then(|| sources::load(&src.source(), now))
+        .transpose()?;
+    if let Some(l) = &loaded {
+        print_warnings(l);
+    }
+    Ok(loaded)
 }
 
 /// Writes every screenshot as SVG, then PNG through `rsvg-convert` if present.

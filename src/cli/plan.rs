@@ -4,9 +4,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{print_json, PlanFormat};
-use crate::analysis::chain::fmt_time;
 use crate::analysis::restore_facts::scoped_credentials;
 use crate::analysis::{analyze_database, find_database, plan_on, PlanStep, Target};
+use crate::model::time::fmt_time;
 use crate::model::Lsn;
 use crate::model::{Database, Instance};
 use crate::sources::Loaded;

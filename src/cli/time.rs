@@ -2,10 +2,10 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::analysis::chain::fmt_time;
 use crate::analysis::localtime::{resolve_local, Local};
 use crate::analysis::DatabaseAnalysis;
-use crate::snapshot::{parse_datetime, LocalOrUtc};
+use crate::model::catalog::{parse_datetime, LocalOrUtc};
+use crate::model::time::fmt_time;
 
 /// Parses `--at`: server local time unless it carries `Z` or an offset.
 ///

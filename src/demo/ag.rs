@@ -1,5 +1,6 @@
 //! `SQLAG01` / `SQLAG02`: availability group `AG_Sales` (backups on the secondary) and a SIMPLE db.
 
+use crate::model::catalog;
 use chrono::Duration;
 use serde_json::json;
 
@@ -126,7 +127,7 @@ fn ops(inst: &Inst) -> DbSim {
 
 fn ag_rows(inst: &mut Inst, group: &str, rep1: &str, rep2: &str, portal: &DbSim) {
     inst.push(
-        "sys.availability_groups",
+        catalog::AVAILABILITY_GROUPS,
         json!({
             "group_id": group, "name": "AG_Sales", "automated_backup_preference": 2,
             "automated_backup_preference_desc": "SECONDARY", "basic_features": false,
@@ -135,7 +136,7 @@ fn ag_rows(inst: &mut Inst, group: &str, rep1: &str, rep2: &str, portal: &DbSim)
     );
     for (id, server) in [(rep1, MACHINES[0]), (rep2, MACHINES[1])] {
         inst.push(
-            "sys.availability_replicas",
+            catalog::AVAILABILITY_REPLICAS,
             json!({
                 "replica_id": id, "group_id": group, "replica_server_name": server,
                 "endpoint_url": format!("TCP://{server}.contoso.com:5022"),
@@ -154,7 +155,7 @@ fn ag_rows(inst: &mut Inst, group: &str, rep1: &str, rep2: &str, portal: &DbSim)
     for id in visible {
         let local = (id == rep1) == primary;
         inst.push(
-            "sys.dm_hadr_database_replica_states",
+            catalog::HADR_REPLICA_STATES,
             json!({
                 "database_id": portal.id, "group_id": group, "replica_id": id,
                 "group_database_id": portal.group_db, "is_local": local,

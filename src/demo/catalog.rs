@@ -1,5 +1,6 @@
 //! Catalog rows: databases, recovery status, mirroring, Managed Backup settings, credentials, jobs.
 
+use crate::model::catalog;
 use serde_json::{json, Value};
 
 use super::inst::{Inst, T};
@@ -37,7 +38,7 @@ pub fn emit_databases(inst: &mut Inst, sims: &[&DbSim], replica_id: Option<&str>
         if inst.major() >= 13 {
             row["is_remote_data_archive_enabled"] = Value::Bool(db.cat.stretch);
         }
-        inst.push("sys.databases", row);
+        inst.push(catalog::DATABASES, row);
 
         let br = db.branch();
         let parent = br.parent.as_ref();
@@ -51,7 +52,7 @@ pub fn emit_databases(inst: &mut Inst, sims: &[&DbSim], replica_id: Option<&str>
             "first_recovery_fork_guid": parent.map_or(br.fork_guid.clone(), |p| p.0.clone()),
             "fork_point_lsn": inst.lsn_opt(parent.map(|p| p.1)),
         });
-        inst.push("sys.database_recovery_status", status);
+        inst.push(catalog::RECOVERY_STATUS, status);
         mirroring_row(inst, db);
     }
 }
@@ -103,7 +104,7 @@ fn mirroring_row(inst: &mut Inst, db: &DbSim) {
             "mirroring_replication_lsn": inst.lsn(lsn),
         });
     }
-    inst.push("sys.database_mirroring", row);
+    inst.push(catalog::MIRRORING, row);
 }
 
 /// `fn_backup_db_config` rows (every database, dropped ones flagged) and the instance defaults.
@@ -169,7 +170,7 @@ pub fn credential(inst: &mut Inst, id: i64, name: &str, identity: &str, created:
         "target_type": null,
         "target_id": null,
     });
-    inst.push("sys.credentials", row);
+    inst.push(catalog::SERVER_CREDENTIALS, row);
 }
 
 /// One Agent job step: (name, subsystem, command, database).
@@ -199,7 +200,7 @@ pub fn job(
         "date_modified": c.dt(created),
         "version_number": 1 + steps.len(),
     });
-    inst.push("msdb.dbo.sysjobs", row);
+    inst.push(catalog::SYSJOBS, row);
     let run = last_run.map(|t| c.local(t));
     for (i, (step, subsystem, command, database)) in steps.iter().enumerate() {
         let mut r = Rng::keyed(&format!("step/{job_id}/{i}"));
@@ -218,6 +219,6 @@ pub fn job(
             "proxy_id": null,
             "step_uid": r.guid(),
         });
-        inst.push("msdb.dbo.sysjobsteps", row);
+        inst.push(catalog::SYSJOBSTEPS, row);
     }
 }

@@ -1,5 +1,6 @@
 //! Writes simulated backups into msdb history tables and Managed Backup's blob list.
 
+use crate::model::catalog;
 use chrono::Duration;
 use serde_json::{json, Value};
 
@@ -46,7 +47,7 @@ pub fn emit_history(inst: &mut Inst, sims: &mut [&mut DbSim], replica: u8) {
                 "stop_at_mark_name": null,
                 "stop_before": false,
             });
-            inst.push("msdb.dbo.restorehistory", row);
+            inst.push(catalog::RESTOREHISTORY, row);
             restore_id += 1;
         }
     }
@@ -114,7 +115,7 @@ fn backup_rows(inst: &mut Inst, sim: &DbSim, bi: usize) {
     if let (Value::Object(head), Value::Object(tail)) = (&mut row, tail) {
         head.extend(tail);
     }
-    inst.push("msdb.dbo.backupset", row);
+    inst.push(catalog::BACKUPSET, row);
     let set = json!({
         "media_set_id": b.id,
         "media_uuid": r.guid(),
@@ -126,7 +127,7 @@ fn backup_rows(inst: &mut Inst, sim: &DbSim, bi: usize) {
         "is_encrypted": false,
         "mirror_count": 1,
     });
-    inst.push("msdb.dbo.backupmediaset", set);
+    inst.push(catalog::BACKUPMEDIASET, set);
     for (i, path) in m.families.iter().enumerate() {
         let fam = json!({
             "media_set_id": b.id,
@@ -138,7 +139,7 @@ fn backup_rows(inst: &mut Inst, sim: &DbSim, bi: usize) {
             "physical_block_size": m.block,
             "mirror": 0,
         });
-        inst.push("msdb.dbo.backupmediafamily", fam);
+        inst.push(catalog::BACKUPMEDIAFAMILY, fam);
     }
     if matches!(b.kind, Kind::Full | Kind::CopyFull) {
         for (n, f) in sim.files.iter().enumerate() {
@@ -155,7 +156,7 @@ fn backup_rows(inst: &mut Inst, sim: &DbSim, bi: usize) {
                 "state_desc": "ONLINE",
                 "is_present": true,
             });
-            inst.push("msdb.dbo.backupfile", file);
+            inst.push(catalog::BACKUPFILE, file);
         }
     }
 }

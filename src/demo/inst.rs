@@ -4,6 +4,7 @@ use chrono::{Duration, NaiveDateTime};
 use serde_json::{json, Map, Value};
 
 use super::lsn::lsn_json;
+use crate::model::catalog;
 use crate::model::Tables;
 use crate::snapshot::SnapshotInstance;
 
@@ -81,24 +82,24 @@ pub struct Inst {
 }
 
 const COMMON_TABLES: &[&str] = &[
-    "sys.databases",
-    "sys.database_recovery_status",
-    "sys.database_mirroring",
-    "sys.credentials",
-    "sys.database_scoped_credentials",
-    "msdb.dbo.backupset",
-    "msdb.dbo.backupmediaset",
-    "msdb.dbo.backupmediafamily",
-    "msdb.dbo.backupfile",
-    "msdb.dbo.restorehistory",
-    "msdb.dbo.logmarkhistory",
-    "msdb.dbo.log_shipping_primary_databases",
-    "msdb.dbo.sysjobs",
-    "msdb.dbo.sysjobsteps",
-    "msdb.dbo.sysmaintplan_plans",
-    "msdb.dbo.sysmaintplan_subplans",
-    "msdb.dbo.sysmaintplan_log",
-    "msdb.dbo.sysmaintplan_logdetail",
+    catalog::DATABASES,
+    catalog::RECOVERY_STATUS,
+    catalog::MIRRORING,
+    catalog::SERVER_CREDENTIALS,
+    catalog::SCOPED_CREDENTIALS,
+    catalog::BACKUPSET,
+    catalog::BACKUPMEDIASET,
+    catalog::BACKUPMEDIAFAMILY,
+    catalog::BACKUPFILE,
+    catalog::RESTOREHISTORY,
+    catalog::LOGMARKHISTORY,
+    catalog::LOG_SHIPPING_PRIMARY,
+    catalog::SYSJOBS,
+    catalog::SYSJOBSTEPS,
+    catalog::MAINTPLAN_PLANS,
+    catalog::MAINTPLAN_SUBPLANS,
+    catalog::MAINTPLAN_LOG,
+    catalog::MAINTPLAN_LOGDETAIL,
 ];
 
 impl Inst {
@@ -140,8 +141,8 @@ impl Inst {
             inst.table(t);
         }
         if major >= 13 {
-            inst.table("sys.remote_data_archive_databases");
-            inst.table("sys.remote_data_archive_tables");
+            inst.table(catalog::RDA_DATABASES);
+            inst.table(catalog::RDA_TABLES);
         }
         inst
     }

@@ -1,5 +1,6 @@
 //! `SQL14\LEGACY`: SQL Server 2014 with smart_admin Managed Backup to page blobs, and its conflicts.
 
+use crate::model::catalog;
 use chrono::Duration;
 use serde_json::json;
 
@@ -165,7 +166,7 @@ fn maint_plan(inst: &mut Inst, db: &DbSim, plan: &str) {
     let (plan_id, subplan_id, job_id) = (r.guid(), r.guid(), r.guid());
     let created = c.now - Duration::days(540);
     inst.push(
-        "msdb.dbo.sysmaintplan_plans",
+        catalog::MAINTPLAN_PLANS,
         json!({
             "name": plan, "id": plan_id, "description": "", "create_date": c.dt(created),
             "owner": "CONTOSO\\dba_maria", "version_major": 1, "version_minor": 0,
@@ -173,7 +174,7 @@ fn maint_plan(inst: &mut Inst, db: &DbSim, plan: &str) {
         }),
     );
     inst.push(
-        "msdb.dbo.sysmaintplan_subplans",
+        catalog::MAINTPLAN_SUBPLANS,
         json!({
             "subplan_id": subplan_id, "subplan_name": "Subplan_1",
             "subplan_description": "Nightly full backup", "plan_id": plan_id, "job_id": job_id,
@@ -212,7 +213,7 @@ fn maint_plan(inst: &mut Inst, db: &DbSim, plan: &str) {
         let task = r.guid();
         let (start, end) = (c.dt(b.start - mins(1)), c.dt(b.finish));
         inst.push(
-            "msdb.dbo.sysmaintplan_log",
+            catalog::MAINTPLAN_LOG,
             json!({
                 "task_detail_id": task, "plan_id": plan_id, "subplan_id": subplan_id,
                 "start_time": start, "end_time": end, "succeeded": true, "logged_remotely": false,
@@ -220,7 +221,7 @@ fn maint_plan(inst: &mut Inst, db: &DbSim, plan: &str) {
             }),
         );
         inst.push(
-            "msdb.dbo.sysmaintplan_logdetail",
+            catalog::MAINTPLAN_LOGDETAIL,
             json!({
                 "task_detail_id": task, "line1": "Back Up Database (Full)",
                 "line2": format!("Databases: {}", db.name), "line3": "Type: Full",

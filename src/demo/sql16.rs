@@ -1,5 +1,6 @@
 //! `SQL16\PROD`: SQL Server 2016 with Managed Backup to `prodstore/sql16-prod` and its scenarios.
 
+use crate::model::catalog;
 use chrono::Duration;
 use serde_json::json;
 
@@ -218,7 +219,7 @@ fn mark_rows(inst: &mut Inst, dbs: &[DbSim], now: T) {
     };
     let c = inst.clock;
     inst.push(
-        "msdb.dbo.logmarkhistory",
+        catalog::LOGMARKHISTORY,
         json!({
             "database_name": "Orders",
             "mark_name": "PriceListUpdate",
@@ -234,7 +235,7 @@ fn stretch_rows(inst: &mut Inst, now: T) {
     let c = inst.clock;
     let created = now - Duration::days(340);
     inst.push(
-        "sys.remote_data_archive_databases",
+        catalog::RDA_DATABASES,
         json!({ "remote_database_id": 65_536, "remote_database_name": "RDAArchive1A2B",
                 "data_source_id": 65_536, "database_name": "Archive" }),
     );
@@ -247,7 +248,7 @@ fn stretch_rows(inst: &mut Inst, now: T) {
         ),
     ] {
         inst.push(
-            "sys.remote_data_archive_tables",
+            catalog::RDA_TABLES,
             json!({
                 "object_id": object_id,
                 "remote_database_id": 65_536,
@@ -262,7 +263,7 @@ fn stretch_rows(inst: &mut Inst, now: T) {
         );
     }
     inst.push(
-        "sys.database_scoped_credentials",
+        catalog::SCOPED_CREDENTIALS,
         json!({
             "name": "StretchCred",
             "credential_id": 65_536,

@@ -1,5 +1,6 @@
 //! `SQL16\PROD` scenarios with more moving parts: log shipping, SIMPLE switch, restore fork, Ola.
 
+use crate::model::catalog;
 use chrono::{Datelike, Duration, Timelike, Weekday};
 use serde_json::json;
 
@@ -156,7 +157,7 @@ pub fn agent_rows(inst: &mut Inst, dbs: &[DbSim]) {
     let job_id = r.guid();
     let last_file = last_ls.map(|b| media(inst, inventory, b).families[0].clone());
     inst.push(
-        "msdb.dbo.log_shipping_primary_databases",
+        catalog::LOG_SHIPPING_PRIMARY,
         json!({
             "primary_id": primary_id,
             "primary_database": "Inventory",

@@ -9,8 +9,9 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use super::{read_file, BackupHeader, HeaderError, ReadCost, Refusal};
+use crate::model::catalog;
 use crate::model::Estate;
-use crate::snapshot::{table, to_estate, Snapshot, SnapshotInstance, FORMAT};
+use crate::snapshot::{to_estate, Snapshot, SnapshotInstance, FORMAT};
 
 /// The result of reading one file.
 #[derive(Debug, Clone)]
@@ -244,13 +245,13 @@ pub fn to_snapshot(results: &[FileResult], collected_at: DateTime<Utc>) -> Files
         .into_iter()
         .map(|(name, (sets, fams, media, newest))| {
             let mut tables = BTreeMap::new();
-            tables.insert(table::BACKUPSET.to_string(), to_table(sets));
-            tables.insert(table::BACKUPMEDIAFAMILY.to_string(), to_table(fams));
-            tables.insert(table::BACKUPMEDIASET.to_string(), to_table(media));
+            tables.insert(catalog::BACKUPSET.to_string(), to_table(sets));
+            tables.insert(catalog::BACKUPMEDIAFAMILY.to_string(), to_table(fams));
+            tables.insert(catalog::BACKUPMEDIASET.to_string(), to_table(media));
             let machine = newest.machine_name.clone();
             let instance_name = name.split_once('\\').map(|(_, i)| i.to_string());
             let mut missing = Map::new();
-            for t in [table::DATABASES, table::RECOVERY_STATUS] {
+            for t in [catalog::DATABASES, catalog::RECOVERY_STATUS] {
                 missing.insert(
                     t.to_string(),
                     Value::String("history from backup files: no server to ask".into()),

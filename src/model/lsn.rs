@@ -134,7 +134,7 @@ impl serde::Serialize for Lsn {
 impl<'de> serde::Deserialize<'de> for Lsn {
     /// The string form [`Serialize`](serde::Serialize) writes (digits or
     /// `vlf:block:slot`), for state chainwatch saves itself. Snapshots are
-    /// read through `snapshot::Row`, which also takes 25-digit numbers.
+    /// read through `catalog::Row`, which also takes 25-digit numbers.
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
         text.parse().map_err(serde::de::Error::custom)

@@ -9,8 +9,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::analysis::{ChainState, DatabaseReport, EstateReport, Finding, Judged, Severity};
+use crate::model::catalog;
+use crate::model::catalog::Row;
 use crate::model::{Estate, Instance};
-use crate::snapshot::{table, Row};
 
 /// Recoverability and ages of one database, as of `now`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -234,14 +235,14 @@ impl Answers {
 fn ag_names(estate: &Estate) -> BTreeMap<(String, String), String> {
     let mut out = BTreeMap::new();
     for i in &estate.instances {
-        let groups: BTreeMap<uuid::Uuid, String> = rows(i, "sys.availability_groups")
+        let groups: BTreeMap<uuid::Uuid, String> = rows(i, catalog::AVAILABILITY_GROUPS)
             .iter()
             .filter_map(|r| Some((r.uuid("group_id").ok()??, r.string("name").ok()??)))
             .collect();
         if groups.is_empty() {
             continue;
         }
-        let states = rows(i, table::HADR_REPLICA_STATES);
+        let states = rows(i, catalog::HADR_REPLICA_STATES);
         for db in &i.databases {
             let Some(gdb) = db.group_database_id else {
                 continue;

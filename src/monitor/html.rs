@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::answers::Answers;
-use crate::analysis::findings::human_age;
+use crate::model::time::human_age;
 
 /// `&`, `<`, `>`, `"` and `'` as entities.
 pub fn escape(text: &str) -> String {

@@ -4,7 +4,6 @@
 //! A table key that is absent means "not collected"; an empty array means
 //! "collected, no rows". Column names are the catalog's own.
 
-mod row;
 mod typed;
 
 use std::path::Path;
@@ -13,37 +12,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-pub use row::{parse_datetime, LocalOrUtc, Row, RowError};
 pub use typed::to_estate;
 
+use crate::model::catalog::{parse_datetime, RowError};
 use crate::model::{ServerInfo, Tables};
 
 pub const FORMAT: &str = "chainwatch.snapshot.v1";
-
-/// Table names the loader reads, as constants so typos cannot drift.
-pub mod table {
-    pub const BACKUPSET: &str = "msdb.dbo.backupset";
-    pub const BACKUPMEDIAFAMILY: &str = "msdb.dbo.backupmediafamily";
-    pub const BACKUPMEDIASET: &str = "msdb.dbo.backupmediaset";
-    pub const BACKUPFILE: &str = "msdb.dbo.backupfile";
-    pub const RESTOREHISTORY: &str = "msdb.dbo.restorehistory";
-    pub const DATABASES: &str = "sys.databases";
-    pub const RECOVERY_STATUS: &str = "sys.database_recovery_status";
-    pub const MIRRORING: &str = "sys.database_mirroring";
-    pub const HADR_REPLICA_STATES: &str = "sys.dm_hadr_database_replica_states";
-    pub const MB_DB_CONFIG: &str = "msdb.managed_backup.fn_backup_db_config";
-    pub const SA_DB_CONFIG: &str = "msdb.smart_admin.fn_backup_db_config";
-    pub const MB_AVAILABLE: &str = "msdb.managed_backup.fn_available_backups";
-    pub const SA_AVAILABLE: &str = "msdb.smart_admin.fn_available_backups";
-
-    /// `fn_available_backups` of the Managed Backup generation that owns a database.
-    pub fn available_backups(schema: crate::model::ManagedBackupSchema) -> &'static str {
-        match schema {
-            crate::model::ManagedBackupSchema::SmartAdmin => SA_AVAILABLE,
-            crate::model::ManagedBackupSchema::ManagedBackup => MB_AVAILABLE,
-        }
-    }
-}
 
 /// One instance as stored in the snapshot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

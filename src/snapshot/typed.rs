@@ -7,15 +7,15 @@ use crate::model::{
     ManagedBackupSchema, MediaFamily, MirroringRole, MissingTable, RecoveryModel,
 };
 
-use super::row::{Row, RowError};
-use super::{table, Snapshot, SnapshotError, SnapshotInstance};
+use super::{Snapshot, SnapshotError, SnapshotInstance};
+use crate::model::catalog::{self, Row, RowError};
 
 /// Tables whose absence the console should mention.
 const EXPECTED_TABLES: &[&str] = &[
-    table::BACKUPSET,
-    table::BACKUPMEDIAFAMILY,
-    table::DATABASES,
-    table::RECOVERY_STATUS,
+    catalog::BACKUPSET,
+    catalog::BACKUPMEDIAFAMILY,
+    catalog::DATABASES,
+    catalog::RECOVERY_STATUS,
 ];
 
 /// Builds the typed estate. A bad value anywhere is an error naming the
@@ -32,9 +32,9 @@ pub fn to_estate(snapshot: Snapshot, source: &str, is_demo: bool) -> Result<Esta
         // Keep the raw rows for later layers, minus the history now typed.
         let mut tables = raw.tables;
         for typed in [
-            table::BACKUPSET,
-            table::BACKUPMEDIAFAMILY,
-            table::BACKUPMEDIASET,
+            catalog::BACKUPSET,
+            catalog::BACKUPMEDIAFAMILY,
+            catalog::BACKUPMEDIASET,
         ] {
             tables.remove(typed);
         }
@@ -92,7 +92,7 @@ fn build_instance(raw: &SnapshotInstance) -> Result<Instance, RowError> {
     let mut row_problems = Vec::new();
 
     let mut media_sets = HashMap::new();
-    for row in rows(raw, table::BACKUPMEDIASET) {
+    for row in rows(raw, catalog::BACKUPMEDIASET) {
         if let Some(id) = row.int("media_set_id")? {
             media_sets.insert(
                 id,
@@ -114,7 +114,7 @@ fn build_instance(raw: &SnapshotInstance) -> Result<Instance, RowError> {
     }
 
     let mut families: HashMap<i64, Mirrors> = HashMap::new();
-    for row in rows(raw, table::BACKUPMEDIAFAMILY) {
+    for row in rows(raw, catalog::BACKUPMEDIAFAMILY) {
         let Some(media_set_id) = row.int("media_set_id")? else {
             continue;
         };
@@ -154,7 +154,7 @@ fn build_instance(raw: &SnapshotInstance) -> Result<Instance, RowError> {
 
     let mut backups = Vec::new();
     let mut seen_ids = HashSet::new();
-    for row in rows(raw, table::BACKUPSET) {
+    for row in rows(raw, catalog::BACKUPSET) {
         let Some(set) = read_backup_set(
             &row,
             offset,
@@ -205,7 +205,7 @@ fn build_instance(raw: &SnapshotInstance) -> Result<Instance, RowError> {
         server: raw.server.clone(),
         databases,
         backups,
-        history_collected: raw.tables.contains_key(table::BACKUPSET),
+        history_collected: raw.tables.contains_key(catalog::BACKUPSET),
         missing_tables,
         row_problems,
         tables: Default::default(),
@@ -234,11 +234,11 @@ impl LocalNames {
                 None => machine.to_ascii_lowercase(),
             });
         }
-        let restored = match raw.tables.contains_key(table::RESTOREHISTORY) {
+        let restored = match raw.tables.contains_key(catalog::RESTOREHISTORY) {
             false => None,
             true => {
                 let mut ids = HashSet::new();
-                for row in rows(raw, table::RESTOREHISTORY) {
+                for row in rows(raw, catalog::RESTOREHISTORY) {
                     if let Some(id) = row.int("backup_set_id")? {
                         ids.insert(id);
                     }
@@ -385,7 +385,7 @@ fn read_databases(
     backups: &[BackupSet],
 ) -> Result<Vec<Database>, RowError> {
     let mut databases: Vec<Database> = Vec::new();
-    for row in rows(raw, table::DATABASES) {
+    for row in rows(raw, catalog::DATABASES) {
         let Some(name) = row.string("name")? else {
             continue;
         };
@@ -413,7 +413,7 @@ fn read_databases(
     let by_id = |dbs: &mut Vec<Database>, id: Option<i64>| -> Option<usize> {
         id.and_then(|id| dbs.iter().position(|d| d.database_id == Some(id)))
     };
-    for row in rows(raw, table::RECOVERY_STATUS) {
+    for row in rows(raw, catalog::RECOVERY_STATUS) {
         if let Some(i) = by_id(&mut databases, row.int("database_id")?) {
             let db = &mut databases[i];
             db.database_guid = row.uuid("database_guid")?;
@@ -422,7 +422,7 @@ fn read_databases(
             db.last_log_backup_lsn = row.lsn("last_log_backup_lsn")?;
         }
     }
-    for row in rows(raw, table::MIRRORING) {
+    for row in rows(raw, catalog::MIRRORING) {
         if let Some(i) = by_id(&mut databases, row.int("database_id")?) {
             let role = match row.string("mirroring_role_desc")?.as_deref() {
                 Some("PRINCIPAL") => Some(MirroringRole::Principal),
@@ -436,7 +436,7 @@ fn read_databases(
             databases[i].mirroring_role = role;
         }
     }
-    for row in rows(raw, table::HADR_REPLICA_STATES) {
+    for row in rows(raw, catalog::HADR_REPLICA_STATES) {
         if row.bit("is_local")? == Some(false) {
             continue;
         }
@@ -449,10 +449,10 @@ fn read_databases(
     // (`is_managed_backup_enabled`, `container_url`).
     for (name, schema) in [
         (
-            table::SA_DB_CONFIG,
+            catalog::SA_DB_CONFIG,
             crate::model::ManagedBackupSchema::SmartAdmin,
         ),
-        (table::MB_DB_CONFIG, ManagedBackupSchema::ManagedBackup),
+        (catalog::MB_DB_CONFIG, ManagedBackupSchema::ManagedBackup),
     ] {
         for row in rows(raw, name) {
             let Some(db_name) = row.string("db_name")? else {
@@ -507,8 +507,8 @@ fn read_databases(
         databases.push(Database::new_named(name));
     }
     // A database list this login saw only in part (OFFLINE ones hidden) proves no drop.
-    let listed =
-        raw.tables.contains_key(table::DATABASES) && !raw.missing.contains_key(table::DATABASES);
+    let listed = raw.tables.contains_key(catalog::DATABASES)
+        && !raw.missing.contains_key(catalog::DATABASES);
     for db in databases.iter_mut().filter(|d| !d.exists) {
         db.dropped = listed || db.managed_backup.as_ref().is_some_and(|m| m.is_dropped);
     }

@@ -464,8 +464,7 @@ fn hidden_rows(
         }
         return None;
     }
-    if table == crate::snapshot::table::DATABASES && access.sees_offline_databases() == Some(false)
-    {
+    if table == crate::model::catalog::DATABASES && access.sees_offline_databases() == Some(false) {
         return Some((
             Hidden {
                 text: "OFFLINE databases are hidden from this login: needs ALTER ANY DATABASE (or CREATE DATABASE in master)".into(),
@@ -474,10 +473,10 @@ fn hidden_rows(
             grant_for("ALTER ANY DATABASE", login, None),
         ));
     }
-    if table == crate::snapshot::table::MIRRORING && access.sysadmin == Some(false) {
+    if table == crate::model::catalog::MIRRORING && access.sysadmin == Some(false) {
         // A mirror database is RESTORING; only sysadmin sees its mirroring row.
         let restoring: Vec<String> = tables
-            .get(crate::snapshot::table::DATABASES)
+            .get(crate::model::catalog::DATABASES)
             .map(|t| {
                 t.rows()
                     .filter(|r| matches!(r.get("state"), Some(Cell::Int(1))))

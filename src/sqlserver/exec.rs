@@ -24,6 +24,7 @@ use tracing_subscriber::Layer;
 use super::connect::{connect, Credential};
 use super::queries::{VERIFY_RDA_DATABASES, VERIFY_RDA_TABLES};
 use crate::config::InstanceConfig;
+use crate::model::catalog;
 use crate::tsql::lex::{statements, tokens, Token};
 
 /// What the executor reports.
@@ -316,11 +317,11 @@ pub fn verify_queries(database: &str) -> Result<Vec<(String, String)>, crate::ts
     let db = crate::tsql::quote_ident(database)?;
     Ok(vec![
         (
-            "sys.remote_data_archive_databases".into(),
+            catalog::RDA_DATABASES.into(),
             VERIFY_RDA_DATABASES.replace("{db}", &db),
         ),
         (
-            "sys.remote_data_archive_tables".into(),
+            catalog::RDA_TABLES.into(),
             VERIFY_RDA_TABLES.replace("{db}", &db),
         ),
     ])

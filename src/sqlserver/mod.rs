@@ -235,14 +235,14 @@ where
 /// History tables read by `backup_set_id > {after_id}`, with the columns
 /// that identify a row: an incremental refresh appends what is new.
 const INCREMENTAL: [(&str, &[&str]); 4] = [
-    (crate::snapshot::table::BACKUPSET, &["backup_set_id"]),
-    (crate::snapshot::table::BACKUPMEDIASET, &["media_set_id"]),
+    (crate::model::catalog::BACKUPSET, &["backup_set_id"]),
+    (crate::model::catalog::BACKUPMEDIASET, &["media_set_id"]),
     (
-        crate::snapshot::table::BACKUPMEDIAFAMILY,
+        crate::model::catalog::BACKUPMEDIAFAMILY,
         &["media_set_id", "family_sequence_number", "mirror"],
     ),
     (
-        crate::snapshot::table::BACKUPFILE,
+        crate::model::catalog::BACKUPFILE,
         &["backup_set_id", "file_number"],
     ),
 ];
@@ -256,7 +256,7 @@ pub fn resume_point(previous: &SnapshotInstance) -> Option<i64> {
     {
         return None;
     }
-    previous.tables[crate::snapshot::table::BACKUPSET]
+    previous.tables[crate::model::catalog::BACKUPSET]
         .rows()
         .filter_map(|r| match r.get("backup_set_id")? {
             Cell::Int(i) => Some(*i),
@@ -426,8 +426,8 @@ pub fn to_snapshot(
             None => {
                 let mut missing = Map::new();
                 for t in [
-                    crate::snapshot::table::DATABASES,
-                    crate::snapshot::table::BACKUPSET,
+                    crate::model::catalog::DATABASES,
+                    crate::model::catalog::BACKUPSET,
                 ] {
                     missing.insert(t.to_string(), Value::String(r.status.to_string()));
                 }

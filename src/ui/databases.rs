@@ -196,7 +196,7 @@ fn databases(frame: &mut Frame, area: Rect, app: &App, bordered: bool) {
             plain(
                 d.recoverability
                     .latest_recoverable
-                    .map(|t| t.format("%m-%d %H:%MZ").to_string())
+                    .map(text::utc_short)
                     .unwrap_or_else(|| text::NONE.into()),
             ),
             plain(text::role_short(db)),

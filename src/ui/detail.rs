@@ -192,20 +192,20 @@ fn header_lines(app: &App, db: &DatabaseReport, count: u16, width: u16) -> Vec<L
 /// recoverable stretches, files as ticks; with two lines, a caption first.
 fn retention_lines(
     t: &Theme,
-    w: &crate::blob::RetentionWindow,
+    w: &crate::analysis::storage::RetentionWindow,
     origin: crate::blob::ListingOrigin,
     height: u16,
     width: u16,
 ) -> Vec<Line<'static>> {
-    use crate::blob::Cell;
+    use super::retention_bar::{retention_bar, Cell};
     let label = format!("retention {}d ", w.retention_days);
     // "[" before the cells, "] now" after them.
     let columns = usize::from(width).saturating_sub(label.chars().count() + 6);
-    let cells = crate::blob::retention_bar(w, columns);
+    let cells = retention_bar(w, columns);
     // The same bar without ticks: a tick takes the colour of what is under it,
     // so dense logs do not hide whether their stretch is recoverable.
-    let ground = crate::blob::retention_bar(
-        &crate::blob::RetentionWindow {
+    let ground = retention_bar(
+        &crate::analysis::storage::RetentionWindow {
             files: Vec::new(),
             ..w.clone()
         },

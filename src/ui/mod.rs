@@ -8,6 +8,7 @@ mod detail;
 mod findings;
 pub mod layout;
 mod overlay;
+pub mod retention_bar;
 pub mod screenshots;
 mod storage;
 pub mod svg;

@@ -66,6 +66,6 @@ fn seeds_reach_past_the_first_parse() {
     assert!(errors.unwrap_err().problems.len() >= 5);
 
     let name = read("blob_names/ag_striped.log");
-    let parsed = chainwatch::blob::names::parse_blob_name(&name);
+    let parsed = chainwatch::analysis::storage::parse_blob_name(&name);
     assert_eq!(parsed.managed().unwrap().stripe, Some(12));
 }

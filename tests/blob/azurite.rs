@@ -10,9 +10,10 @@ use std::time::Instant;
 
 use azure_core::http::{RequestContent, Url};
 use azure_storage_blob::BlobContainerClient;
+use chainwatch::analysis::storage::cross_check;
 use chainwatch::blob::sas::ConnectionString;
 use chainwatch::blob::{
-    cross_check, list_all, AzureBlobSource, AzureOptions, BlobError, BlobSource, ContainerUrl,
+    list_all, AzureBlobSource, AzureOptions, BlobError, BlobSource, ContainerUrl,
 };
 use chrono::{Duration, Utc};
 

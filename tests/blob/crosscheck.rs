@@ -2,8 +2,9 @@
 
 use crate::support::blob_fixture as fixture;
 
+use chainwatch::analysis::storage::{cross_check, retention_windows};
 use chainwatch::analysis::Severity;
-use chainwatch::blob::{cross_check, list_all, retention_windows, MemoryBlobSource};
+use chainwatch::blob::{list_all, MemoryBlobSource};
 
 fn source(blobs: &[(String, Vec<u8>)]) -> MemoryBlobSource {
     let mut src = MemoryBlobSource::new();

@@ -1,6 +1,6 @@
 //! Managed Backup blob-name parser: properties (never panics, round trips).
 
-use chainwatch::blob::{parse_blob_name, BlobKind, ParsedName};
+use chainwatch::analysis::storage::{parse_blob_name, BlobKind, ParsedName};
 use proptest::prelude::*;
 use uuid::Uuid;
 
@@ -92,7 +92,7 @@ proptest! {
 fn demo_names_parse() {
     let now = "2026-11-24T06:00:00Z".parse().unwrap();
     let estate = chainwatch::sources::demo_estate(now).unwrap();
-    let history = chainwatch::blob::history_files(&estate, now);
+    let history = chainwatch::analysis::storage::history_files(&estate, now);
     let managed = history
         .files
         .iter()

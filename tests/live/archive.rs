@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 
 use crate::support::now;
 use chainwatch::archive::{keys, ArchiveError, ArchiveStore, SqliteArchive};
+use chainwatch::model::catalog;
 use chainwatch::model::{Cell, Table};
-use chainwatch::snapshot::{table, to_estate, Snapshot};
+use chainwatch::snapshot::{to_estate, Snapshot};
 use chrono::{Duration, TimeZone, Utc};
 
 /// A fresh folder for one test (removed when it passes).
@@ -40,7 +41,7 @@ fn demo() -> Snapshot {
 }
 
 fn backupsets(s: &Snapshot, instance: usize) -> &Table {
-    &s.instances[instance].tables[table::BACKUPSET]
+    &s.instances[instance].tables[catalog::BACKUPSET]
 }
 
 fn ids(t: &Table) -> Vec<i64> {
@@ -123,26 +124,26 @@ fn rows_msdb_purged_stay_and_state_follows_the_latest_collection() {
     let mut later = first.clone();
     later.collected_at = Some("2026-11-23T10:00:00Z".into());
     let inst = &mut later.instances[0];
-    let all = ids(&inst.tables[table::BACKUPSET]);
+    let all = ids(&inst.tables[catalog::BACKUPSET]);
     let cut = all[all.len() / 2];
     // sp_delete_backuphistory: the older half is gone.
     inst.tables
-        .get_mut(table::BACKUPSET)
+        .get_mut(catalog::BACKUPSET)
         .unwrap()
         .retain(|r| !matches!(r.get("backup_set_id"), Some(Cell::Int(i)) if *i < cut));
     // A new backup arrives.
-    let mut new_row = inst.tables[table::BACKUPSET].row(0).unwrap().to_map();
+    let mut new_row = inst.tables[catalog::BACKUPSET].row(0).unwrap().to_map();
     new_row.insert("backup_set_id".into(), serde_json::json!(9_999_999));
     new_row.insert(
         "backup_set_uuid".into(),
         serde_json::json!("0badc0de-0000-4000-8000-000000000001"),
     );
     inst.tables
-        .get_mut(table::BACKUPSET)
+        .get_mut(catalog::BACKUPSET)
         .unwrap()
         .push_map(new_row);
     // One database dropped.
-    let dbs = inst.tables.get_mut(table::DATABASES).unwrap();
+    let dbs = inst.tables.get_mut(catalog::DATABASES).unwrap();
     let before = dbs.len();
     let gone = dbs
         .rows()
@@ -166,7 +167,7 @@ fn rows_msdb_purged_stay_and_state_follows_the_latest_collection() {
         expected,
         "purged rows are kept, in order"
     );
-    let names: Vec<String> = back.instances[0].tables[table::DATABASES]
+    let names: Vec<String> = back.instances[0].tables[catalog::DATABASES]
         .rows()
         .filter_map(|r| {
             r.get("name")
@@ -187,8 +188,8 @@ fn rows_msdb_purged_stay_and_state_follows_the_latest_collection() {
     assert!(stats.older_tables > 0);
     let again = export(&file);
     assert_eq!(
-        again.instances[0].tables[table::DATABASES],
-        back.instances[0].tables[table::DATABASES]
+        again.instances[0].tables[catalog::DATABASES],
+        back.instances[0].tables[catalog::DATABASES]
     );
 }
 
@@ -203,7 +204,7 @@ fn a_backup_set_is_stored_once_by_its_uuid() {
     let mut upper = original.clone();
     upper.collected_at = Some("2026-11-22T11:00:00Z".into());
     for inst in &mut upper.instances {
-        let t = inst.tables.get_mut(table::BACKUPSET).unwrap();
+        let t = inst.tables.get_mut(catalog::BACKUPSET).unwrap();
         for i in 0..t.len() {
             let Some(u) = t
                 .row(i)
@@ -234,7 +235,7 @@ fn the_store_reports_where_a_refresh_reads_on_from() {
     assert_eq!(list.len(), original.instances.len());
     for (s, inst) in list.iter().zip(&original.instances) {
         assert_eq!(s.name, inst.name);
-        let t = &inst.tables[table::BACKUPSET];
+        let t = &inst.tables[catalog::BACKUPSET];
         assert_eq!(s.backup_sets, t.len() as u64);
         assert_eq!(s.max_backup_set_id, ids(t).into_iter().max());
     }
@@ -509,7 +510,7 @@ fn write_snapshot(path: &Path, s: &Snapshot) {
 fn backup_sets_of(s: &Snapshot) -> std::collections::HashMap<String, u64> {
     s.instances
         .iter()
-        .map(|i| (i.name.clone(), i.tables[table::BACKUPSET].len() as u64))
+        .map(|i| (i.name.clone(), i.tables[catalog::BACKUPSET].len() as u64))
         .collect()
 }
 
@@ -878,17 +879,17 @@ fn row_id(r: RowRef<'_>, k: &str) -> i64 {
 /// (with their media and files), as msdb would hold it.
 fn only_sets(full: &SnapshotInstance, keep: impl Fn(i64) -> bool) -> SnapshotInstance {
     let mut out = full.clone();
-    let media: std::collections::BTreeSet<i64> = full.tables[table::BACKUPSET]
+    let media: std::collections::BTreeSet<i64> = full.tables[catalog::BACKUPSET]
         .rows()
         .filter(|r| keep(row_id(*r, "backup_set_id")))
         .map(|r| row_id(r, "media_set_id"))
         .collect();
     for (name, rows) in out.tables.iter_mut() {
         match name.as_str() {
-            table::BACKUPSET | table::BACKUPFILE => {
+            catalog::BACKUPSET | catalog::BACKUPFILE => {
                 rows.retain(|r| keep(row_id(r, "backup_set_id")))
             }
-            table::BACKUPMEDIASET | table::BACKUPMEDIAFAMILY => {
+            catalog::BACKUPMEDIASET | catalog::BACKUPMEDIAFAMILY => {
                 rows.retain(|r| media.contains(&row_id(r, "media_set_id")))
             }
             _ => {}
@@ -929,7 +930,7 @@ async fn check_through(cfg: &Path, archive: &Path) -> std::process::Output {
 
 fn archived_ids(archive: &Path) -> Vec<i64> {
     let s = export(archive);
-    let mut v = ids(&s.instances[0].tables[table::BACKUPSET]);
+    let mut v = ids(&s.instances[0].tables[catalog::BACKUPSET]);
     v.sort_unstable();
     v
 }
@@ -941,7 +942,7 @@ fn archived_ids(archive: &Path) -> Vec<i64> {
 async fn a_purge_on_the_server_keeps_the_archived_rows() {
     let name = "SQL16\\PROD";
     let full = demo_instances("2026-11-22T10:00:00Z").remove(name).unwrap();
-    let mut all = ids(&full.tables[table::BACKUPSET]);
+    let mut all = ids(&full.tables[catalog::BACKUPSET]);
     all.sort_unstable();
     let (quarter, cutoff) = (all[all.len() / 4], all[all.len() * 4 / 5]);
     let dir = TempDir::new("purge-live");
@@ -1012,11 +1013,11 @@ async fn a_purge_on_the_server_keeps_the_archived_rows() {
     };
     let mut results = chainwatch::sqlserver::collect_all(&[inst], &settings).await;
     assert_eq!(
-        ids(&results[0].snapshot.as_ref().unwrap().tables[table::BACKUPSET]).len(),
-        ids(&purged.tables[table::BACKUPSET]).len()
+        ids(&results[0].snapshot.as_ref().unwrap().tables[catalog::BACKUPSET]).len(),
+        ids(&purged.tables[catalog::BACKUPSET]).len()
     );
     chainwatch::archive::refresh::store_round(&file, &mut results, Utc::now(), |_| None).unwrap();
-    let mut shown = ids(&results[0].snapshot.as_ref().unwrap().tables[table::BACKUPSET]);
+    let mut shown = ids(&results[0].snapshot.as_ref().unwrap().tables[catalog::BACKUPSET]);
     shown.sort_unstable();
     assert_eq!(shown, all, "a whole re-read shows the archived rows too");
     assert_eq!(archived_ids(&file), all);
@@ -1028,7 +1029,7 @@ async fn a_purge_on_the_server_keeps_the_archived_rows() {
 async fn the_console_starts_from_the_archive_and_reads_only_newer_rows() {
     let name = "SQL16\\PROD";
     let full = demo_instances("2026-11-22T10:00:00Z").remove(name).unwrap();
-    let mut all = ids(&full.tables[table::BACKUPSET]);
+    let mut all = ids(&full.tables[catalog::BACKUPSET]);
     all.sort_unstable();
     let (quarter, cutoff) = (all[all.len() / 4], all[all.len() * 4 / 5]);
     let dir = TempDir::new("console-live");

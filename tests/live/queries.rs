@@ -4,7 +4,9 @@
 use std::collections::BTreeSet;
 use std::ops::ControlFlow;
 
-use chainwatch::sqlserver::queries::{self, CATALOG_COLUMNS};
+use chainwatch::sqlserver::queries;
+
+use crate::support::catalog_columns::CATALOG_COLUMNS;
 use sqlparser::ast::{visit_expressions, visit_relations, Expr, SelectItem, SetExpr, Statement};
 use sqlparser::dialect::MsSqlDialect;
 use sqlparser::parser::Parser;

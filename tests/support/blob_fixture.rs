@@ -2,8 +2,7 @@
 
 #![allow(dead_code)]
 
-use chainwatch::blob::crosscheck::StorageHistory;
-use chainwatch::blob::{history_files, parse_blob_name, BlobKind};
+use chainwatch::analysis::storage::{history_files, parse_blob_name, BlobKind, StorageHistory};
 use chainwatch::model::Estate;
 use chrono::{DateTime, Duration, Utc};
 
@@ -60,7 +59,7 @@ pub fn demo() -> Fixture {
 
 impl Fixture {
     /// History files of the container (by blob name).
-    pub fn file(&self, name: &str) -> &chainwatch::blob::HistoryFile {
+    pub fn file(&self, name: &str) -> &chainwatch::analysis::storage::HistoryFile {
         self.history
             .files
             .iter()

@@ -5,6 +5,7 @@
 //!   `examples/tds-server.rs`); its main types are re-exported here.
 //! - [`azurite`]: starts Azurite, the storage emulator, for a test.
 //! - [`blob_fixture`]: the demo estate's Managed Backup container as blobs.
+//! - [`catalog_columns`]: the documented columns of every catalog object.
 //! - [`entra`]: a test CA and Entra ID tokens for Azurite over HTTPS.
 //! - [`estates`]: snapshot estates built the way msdb fills, and
 //!   `check --format json` on them.
@@ -24,6 +25,7 @@ use chrono::{DateTime, Utc};
 pub mod azurite;
 pub mod bin;
 pub mod blob_fixture;
+pub mod catalog_columns;
 pub mod entra;
 pub mod estates;
 pub mod history;

@@ -2,11 +2,12 @@
 
 use chrono::Duration;
 
-use super::{fmt_time, join_ids, managed, row_ev, tables, Ctx, ManagedTarget};
+use super::{join_ids, managed, row_ev, Ctx, ManagedTarget};
 use crate::analysis::findings::{EvidenceRow, Finding, Severity};
 use crate::analysis::DatabaseAnalysis;
+use crate::model::catalog;
+use crate::model::time::fmt_time;
 use crate::model::{Database, MirroringRole};
-use crate::snapshot::table;
 
 /// Rule 5: Managed Backup runs on the principal only.
 pub fn mirroring(ctx: &mut Ctx<'_>, a: &DatabaseAnalysis<'_>) {
@@ -15,7 +16,7 @@ pub fn mirroring(ctx: &mut Ctx<'_>, a: &DatabaseAnalysis<'_>) {
         return;
     }
     let Some(rows) = ctx.table(
-        table::MIRRORING,
+        catalog::MIRRORING,
         &db.name,
         "whether the database is a mirroring partner (Managed Backup runs on the principal only)",
     ) else {
@@ -176,9 +177,9 @@ pub fn availability_group(ctx: &mut Ctx<'_>, a: &DatabaseAnalysis<'_>) {
         });
     }
     let why = "the preferred backup replica of availability group databases";
-    let states = ctx.table(table::HADR_REPLICA_STATES, &db.name, why);
-    let groups = ctx.table(tables::AVAILABILITY_GROUPS, &db.name, why);
-    let replicas = ctx.table(tables::AVAILABILITY_REPLICAS, &db.name, why);
+    let states = ctx.table(catalog::HADR_REPLICA_STATES, &db.name, why);
+    let groups = ctx.table(catalog::AVAILABILITY_GROUPS, &db.name, why);
+    let replicas = ctx.table(catalog::AVAILABILITY_REPLICAS, &db.name, why);
     let (Some(states), Some(groups), Some(replica_rows)) = (states, groups, replicas) else {
         settings_differ(ctx, db, group_db);
         return;
@@ -392,16 +393,16 @@ pub fn instance_defaults(ctx: &mut Ctx<'_>) {
     if special.is_empty() {
         return;
     }
-    let name = if ctx.has(tables::MB_INSTANCE_CONFIG) || !ctx.has(tables::SA_INSTANCE_CONFIG) {
-        tables::MB_INSTANCE_CONFIG
+    let name = if ctx.has(catalog::MB_INSTANCE_CONFIG) || !ctx.has(catalog::SA_INSTANCE_CONFIG) {
+        catalog::MB_INSTANCE_CONFIG
     } else {
-        tables::SA_INSTANCE_CONFIG
+        catalog::SA_INSTANCE_CONFIG
     };
     let instance_name = ctx.instance.name.clone();
     let fallback = if ctx.instance.server.major_version() == Some(12) {
-        tables::SA_INSTANCE_CONFIG
+        catalog::SA_INSTANCE_CONFIG
     } else {
-        tables::MB_INSTANCE_CONFIG
+        catalog::MB_INSTANCE_CONFIG
     };
     let name = if ctx.has(name) { name } else { fallback };
     let Some(rows) = ctx.table(
@@ -428,7 +429,7 @@ pub fn instance_defaults(ctx: &mut Ctx<'_>) {
                 .is_some_and(|c| ctx.now - c <= Duration::days(7))
         })
         .collect();
-    let schema = if name == tables::SA_INSTANCE_CONFIG {
+    let schema = if name == catalog::SA_INSTANCE_CONFIG {
         crate::model::ManagedBackupSchema::SmartAdmin
     } else {
         crate::model::ManagedBackupSchema::ManagedBackup

@@ -4,10 +4,12 @@ use std::collections::BTreeMap;
 
 use chrono::Duration;
 
-use super::{fmt_time, join_ids, managed, row_ev, tables, Ctx, ManagedTarget};
+use super::{join_ids, managed, row_ev, Ctx, ManagedTarget};
 use crate::analysis::chain::fmt_lsn;
 use crate::analysis::findings::{EvidenceRow, Finding, Severity};
 use crate::analysis::DatabaseAnalysis;
+use crate::model::catalog;
+use crate::model::time::fmt_time;
 use crate::model::{BackupSet, BackupType, Destination, Producer};
 use crate::tsql::remedy;
 
@@ -19,7 +21,11 @@ fn folder(path: &str) -> String {
 /// The job named by `job_id`, as an evidence row with its name and state.
 fn job_row(ctx: &mut Ctx<'_>, job_id: Option<uuid::Uuid>) -> Option<(String, EvidenceRow)> {
     let job_id = job_id?;
-    let rows = ctx.table(tables::SYSJOBS, "instance", "which Agent jobs take backups")?;
+    let rows = ctx.table(
+        catalog::SYSJOBS,
+        "instance",
+        "which Agent jobs take backups",
+    )?;
     for row in rows {
         if ctx.uuid(&row, "job_id") == Some(job_id) {
             let name = ctx.str(&row, "name").unwrap_or_default();
@@ -44,7 +50,7 @@ pub fn log_shipping(ctx: &mut Ctx<'_>, a: &DatabaseAnalysis<'_>) {
         return;
     }
     let Some(rows) = ctx.table(
-        tables::LOG_SHIPPING_PRIMARY,
+        catalog::LOG_SHIPPING_PRIMARY,
         &db.name,
         "whether log shipping runs beside Managed Backup",
     ) else {
@@ -180,17 +186,17 @@ pub fn maintenance_plans(ctx: &mut Ctx<'_>, a: &DatabaseAnalysis<'_>) {
         return;
     }
     let why = "whether maintenance plans back up this Managed Backup database";
-    let Some(details) = ctx.table(tables::MAINTPLAN_LOGDETAIL, &db.name, why) else {
+    let Some(details) = ctx.table(catalog::MAINTPLAN_LOGDETAIL, &db.name, why) else {
         return;
     };
     let logs = ctx
-        .table(tables::MAINTPLAN_LOG, &db.name, why)
+        .table(catalog::MAINTPLAN_LOG, &db.name, why)
         .unwrap_or_default();
     let subplans = ctx
-        .table(tables::MAINTPLAN_SUBPLANS, &db.name, why)
+        .table(catalog::MAINTPLAN_SUBPLANS, &db.name, why)
         .unwrap_or_default();
     let plans = ctx
-        .table(tables::MAINTPLAN_PLANS, &db.name, why)
+        .table(catalog::MAINTPLAN_PLANS, &db.name, why)
         .unwrap_or_default();
     // (plan name, copy-only) → (logdetail rows, commands)
     struct Group {
@@ -398,14 +404,14 @@ pub fn producers(ctx: &mut Ctx<'_>, a: &DatabaseAnalysis<'_>) {
                 .eq_ignore_ascii_case("Microsoft SQL Server")
         {
             evidence_rows.push(EvidenceRow {
-                table: crate::snapshot::table::BACKUPMEDIASET.into(),
+                table: crate::model::catalog::BACKUPMEDIASET.into(),
                 row: None,
                 text: format!("software_name = '{}'", producer.software_name),
             });
         }
         if !producer.user_name.is_empty() {
             evidence_rows.push(EvidenceRow {
-                table: crate::snapshot::table::BACKUPSET.into(),
+                table: crate::model::catalog::BACKUPSET.into(),
                 row: None,
                 text: format!("user_name = '{}'", producer.user_name),
             });

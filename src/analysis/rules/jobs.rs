@@ -6,9 +6,11 @@
 //! own rules and are left to them.
 
 use super::interop::parse_backup_command;
-use super::{fmt_time, managed, row_ev, tables, Ctx};
+use super::{managed, row_ev, Ctx};
 use crate::analysis::findings::Severity;
 use crate::analysis::DatabaseAnalysis;
+use crate::model::catalog;
+use crate::model::time::fmt_time;
 use crate::model::BackupType;
 use crate::tsql::remedy;
 
@@ -109,11 +111,11 @@ pub fn job_steps(ctx: &mut Ctx<'_>, a: &DatabaseAnalysis<'_>) {
         return;
     }
     let why = "whether Agent jobs back up this Managed Backup database";
-    let Some(steps) = ctx.table(tables::SYSJOBSTEPS, &db.name, why) else {
+    let Some(steps) = ctx.table(catalog::SYSJOBSTEPS, &db.name, why) else {
         return;
     };
     let jobs = ctx
-        .table(tables::SYSJOBS, &db.name, why)
+        .table(catalog::SYSJOBS, &db.name, why)
         .unwrap_or_default();
     for step in steps {
         let subsystem = ctx.str(&step, "subsystem").unwrap_or_default();

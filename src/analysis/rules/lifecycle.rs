@@ -2,12 +2,13 @@
 
 use chrono::Duration;
 
-use super::{fmt_time, join_ids, managed, row_ev, Ctx};
+use super::{join_ids, managed, row_ev, Ctx};
 use crate::analysis::chain::BreakReason;
 use crate::analysis::findings::{Finding, Severity};
 use crate::analysis::DatabaseAnalysis;
+use crate::model::catalog;
+use crate::model::time::fmt_time;
 use crate::model::{ManagedBackupSchema, RecoveryModel};
-use crate::snapshot::table;
 use crate::tsql::remedy;
 
 /// Rule 7: FULL/BULK_LOGGED → SIMPLE and back on a Managed Backup database.
@@ -141,7 +142,7 @@ pub fn dropped(ctx: &mut Ctx<'_>, a: &DatabaseAnalysis<'_>) {
     if !(db.dropped || cfg.is_dropped) {
         return;
     }
-    let available = table::available_backups(cfg.schema);
+    let available = catalog::available_backups(cfg.schema);
     let Some(rows) = ctx.table(
         available,
         &db.name,

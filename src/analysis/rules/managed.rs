@@ -3,13 +3,14 @@
 use chrono::Duration;
 use uuid::Uuid;
 
-use super::{fmt_time, join_ids, managed, row_ev, Ctx, ManagedTarget};
+use super::{join_ids, managed, row_ev, Ctx, ManagedTarget};
 use crate::analysis::chain::{fmt_lsn, BreakReason};
 use crate::analysis::findings::{EvidenceRow, Finding, Severity};
 use crate::analysis::health::ChainState;
 use crate::analysis::DatabaseAnalysis;
+use crate::model::catalog;
+use crate::model::time::fmt_time;
 use crate::model::{BackupSet, Lsn};
-use crate::snapshot::table;
 use crate::tsql::remedy;
 
 /// Managed Backup takes a log backup at least every 2 hours; allow for the run itself.
@@ -77,7 +78,7 @@ fn log_overdue(
         "managed.log_overdue",
         Severity::Warning,
         Some(&db.name),
-        format!("no Managed Backup log backup for {}", crate::analysis::findings::human_age(age)),
+        format!("no Managed Backup log backup for {}", crate::model::time::human_age(age)),
         format!(
             "Managed Backup schedules a log backup at least every 2 hours; its newest log backup of {} is #{} ({}). SQL Server Agent stopped, the master switch off, or a failing backup (check managed_backup.fn_get_health_status) would all look like this.",
             db.name,
@@ -217,7 +218,7 @@ fn available_gaps(
     cfg: &crate::model::ManagedBackupConfig,
 ) {
     let db = &a.database;
-    let name = table::available_backups(cfg.schema);
+    let name = catalog::available_backups(cfg.schema);
     let Some(rows) = ctx.table(
         name,
         &db.name,

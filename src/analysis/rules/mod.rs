@@ -19,27 +19,10 @@ use chrono::{DateTime, Utc};
 
 use super::findings::{EvidenceRow, Finding, Severity};
 use super::DatabaseAnalysis;
+use crate::model::catalog::{Row, RowError};
 use crate::model::{
     container_of_url, Database, Destination, Estate, Instance, Lsn, ManagedBackupConfig,
 };
-use crate::snapshot::{Row, RowError};
-
-/// Catalog tables the rules read besides those of `snapshot::table`.
-pub mod tables {
-    pub const LOG_SHIPPING_PRIMARY: &str = "msdb.dbo.log_shipping_primary_databases";
-    pub const SYSJOBS: &str = "msdb.dbo.sysjobs";
-    pub const SYSJOBSTEPS: &str = "msdb.dbo.sysjobsteps";
-    pub const MAINTPLAN_PLANS: &str = "msdb.dbo.sysmaintplan_plans";
-    pub const MAINTPLAN_SUBPLANS: &str = "msdb.dbo.sysmaintplan_subplans";
-    pub const MAINTPLAN_LOG: &str = "msdb.dbo.sysmaintplan_log";
-    pub const MAINTPLAN_LOGDETAIL: &str = "msdb.dbo.sysmaintplan_logdetail";
-    pub const AVAILABILITY_GROUPS: &str = "sys.availability_groups";
-    pub const AVAILABILITY_REPLICAS: &str = "sys.availability_replicas";
-    pub const MB_INSTANCE_CONFIG: &str = "msdb.managed_backup.fn_backup_instance_config";
-    pub const SA_INSTANCE_CONFIG: &str = "msdb.smart_admin.fn_backup_instance_config";
-    pub const RDA_TABLES: &str = "sys.remote_data_archive_tables";
-    pub const SCOPED_CREDENTIALS: &str = "sys.database_scoped_credentials";
-}
 
 /// A chain finding that a rule finding replaces (same cause, more meaning).
 #[derive(Debug, Clone, PartialEq)]
@@ -122,8 +105,8 @@ pub fn evaluate(
             "unknown: Managed Backup configuration not collected".into(),
             format!(
                 "neither {} nor {} is in the snapshot, so chainwatch cannot tell which databases Managed Backup protects: the interoperability checks (log shipping, maintenance plans, other producers, mirroring, availability groups, recovery model, retention) were not run. This does not mean they pass.",
-                crate::snapshot::table::MB_DB_CONFIG,
-                crate::snapshot::table::SA_DB_CONFIG
+                crate::model::catalog::MB_DB_CONFIG,
+                crate::model::catalog::SA_DB_CONFIG
             ),
         );
         ctx.push(Finding {
@@ -164,8 +147,8 @@ impl<'e> Ctx<'e> {
     }
 
     fn config_collected(&self) -> bool {
-        self.has(crate::snapshot::table::MB_DB_CONFIG)
-            || self.has(crate::snapshot::table::SA_DB_CONFIG)
+        self.has(crate::model::catalog::MB_DB_CONFIG)
+            || self.has(crate::model::catalog::SA_DB_CONFIG)
     }
 
     pub fn has(&self, table: &str) -> bool {
@@ -413,10 +396,6 @@ impl ManagedTarget {
             ManagedTarget::AnyUrl => "its storage URL (not configured in the snapshot)".into(),
         }
     }
-}
-
-pub(crate) fn fmt_time(t: Option<DateTime<Utc>>) -> String {
-    super::chain::fmt_time(t)
 }
 
 pub(crate) fn join_ids(ids: &[i64]) -> String {

@@ -1,9 +1,10 @@
 //! Rule 10: Stretch-enabled databases (deprecated), restored and not reauthorized.
 
-use super::{fmt_time, row_ev, tables, Ctx};
+use super::{row_ev, Ctx};
 use crate::analysis::findings::{Finding, Severity};
 use crate::analysis::DatabaseAnalysis;
-use crate::snapshot::table;
+use crate::model::catalog;
+use crate::model::time::fmt_time;
 use crate::tsql::remedy;
 
 const DEPRECATED: &str = "Stretch Database is deprecated in SQL Server 2022 (16.x) and Azure SQL Database, and Microsoft announced its retirement in July 2024";
@@ -29,7 +30,7 @@ pub fn stretch(ctx: &mut Ctx<'_>, a: &DatabaseAnalysis<'_>) {
     });
 
     let credential = ctx
-        .rows_if_any(ctx.instance, tables::SCOPED_CREDENTIALS)
+        .rows_if_any(ctx.instance, catalog::SCOPED_CREDENTIALS)
         .into_iter()
         .find(|r| {
             r.string("database_name")
@@ -42,7 +43,7 @@ pub fn stretch(ctx: &mut Ctx<'_>, a: &DatabaseAnalysis<'_>) {
 
     // Restored: restorehistory rows for this database.
     if let Some(rows) = ctx.table(
-        table::RESTOREHISTORY,
+        catalog::RESTOREHISTORY,
         &db.name,
         "whether a Stretch-enabled database was restored (and needs sp_rda_reauthorize_db)",
     ) {
@@ -102,7 +103,7 @@ pub fn stretch(ctx: &mut Ctx<'_>, a: &DatabaseAnalysis<'_>) {
 
     // Tables out of sync with their remote copy.
     let rda: Vec<_> = ctx
-        .rows_if_any(ctx.instance, tables::RDA_TABLES)
+        .rows_if_any(ctx.instance, catalog::RDA_TABLES)
         .into_iter()
         .filter(|r| {
             r.string("database_name")

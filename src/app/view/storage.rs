@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 
 use super::Filter;
-use crate::blob::crosscheck::StorageFile;
-use crate::blob::{CheckedContainer, ListingOrigin, ParsedName, RetentionWindow};
+use crate::analysis::storage::{CheckedContainer, ListingOrigin, ParsedName, RetentionWindow};
+use crate::analysis::storage::{StorageFile, RETENTION_GRACE_HOURS};
 
 /// Where one container's listing stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,7 +79,7 @@ pub fn file_status(f: &StorageFile, now: DateTime<Utc>) -> &'static str {
     match (f.history, f.expires) {
         (None, _) => "unknown",
         (Some(_), Some(e))
-            if e + chrono::Duration::hours(crate::blob::crosscheck::RETENTION_GRACE_HOURS)
+            if e + chrono::Duration::hours(RETENTION_GRACE_HOURS)
                 <= now =>
         {
             "past retention"
@@ -92,8 +92,8 @@ pub fn file_status(f: &StorageFile, now: DateTime<Utc>) -> &'static str {
 pub fn file_kind(f: &StorageFile) -> &'static str {
     match &f.parsed {
         ParsedName::Managed(m) => match m.kind {
-            crate::blob::BlobKind::Full => "full",
-            crate::blob::BlobKind::Log => "log",
+            crate::analysis::storage::BlobKind::Full => "full",
+            crate::analysis::storage::BlobKind::Log => "log",
         },
         ParsedName::Other => "other",
     }

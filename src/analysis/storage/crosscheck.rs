@@ -1,224 +1,22 @@
 //! History vs storage: what msdb and Managed Backup claim, against what a
-//! container really holds. Pure: (history files, listing, now) → findings.
+//! container really holds. Pure: (history files, listing, now) → findings,
+//! one function per finding kind, called in turn by [`cross_check`].
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
-use uuid::Uuid;
 
+use super::history::{HistoryFile, ManagedDb, StorageHistory};
 use super::names::{parse_blob_name, BlobKind, ParsedName};
-use super::BlobEntry;
-use crate::analysis::chain::fmt_time;
 use crate::analysis::findings::EvidenceRow;
-use crate::analysis::{analyze_database, plan, Finding, Severity, Target};
-use crate::model::{container_of_url, BackupType, Cell, DeviceType, Estate, Instance};
-use crate::snapshot::{parse_datetime, table};
+use crate::analysis::{Finding, Severity};
+use crate::model::time::fmt_time;
+use crate::model::{catalog, BackupType, BlobEntry};
 
 /// A blob is "past retention" only this long after its expected deletion:
 /// Managed Backup's retention loop runs periodically, not at the instant.
 pub const RETENTION_GRACE_HOURS: i64 = 24;
-
-/// One file (blob) that history knows, from msdb or `fn_available_backups`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct HistoryFile {
-    pub instance: String,
-    pub database: String,
-    pub database_guid: Option<Uuid>,
-    /// The URL as history wrote it, without any query string.
-    pub url: String,
-    /// `account/container` of the URL (see [`container_of_url`]).
-    pub container: Option<String>,
-    /// Blob name inside the container.
-    pub blob: Option<String>,
-    pub backup_set_id: Option<i64>,
-    pub backup_type: BackupType,
-    pub is_copy_only: bool,
-    pub finish: Option<DateTime<Utc>>,
-    /// Stripe position (1-based) and count.
-    pub family: u8,
-    pub families: u8,
-    /// Groups the stripes of one backup.
-    pub set_key: String,
-    pub in_msdb: bool,
-    pub in_available: bool,
-    /// Part of the restore plan to the latest point (restore fails without it).
-    pub needed: bool,
-    /// `fn_available_backups.expiration_date`.
-    pub expires: Option<DateTime<Utc>>,
-}
-
-/// A database whose Managed Backup writes to a container.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ManagedDb {
-    pub instance: String,
-    pub database: String,
-    pub database_guid: Option<Uuid>,
-    pub retention_days: Option<u32>,
-    /// `account/container` of the configured storage URL.
-    pub container: Option<String>,
-}
-
-/// Everything history says about blobs, for every instance of an estate.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct StorageHistory {
-    pub files: Vec<HistoryFile>,
-    pub managed: Vec<ManagedDb>,
-}
-
-/// Collects URL backups (device_type 9) from msdb and `fn_available_backups`
-/// rows, and marks the files the latest restore plan needs.
-pub fn history_files(estate: &Estate, now: DateTime<Utc>) -> StorageHistory {
-    let mut out = StorageHistory::default();
-    for inst in &estate.instances {
-        let mut needed: BTreeSet<i64> = BTreeSet::new();
-        for db in &inst.databases {
-            let a = analyze_database(estate, inst, db, now);
-            let p = plan(&a, Target::Latest);
-            if p.recoverable {
-                needed.extend(p.steps.iter().map(|s| s.backup_set_id));
-            }
-            if let Some(mb) = &db.managed_backup {
-                out.managed.push(ManagedDb {
-                    instance: inst.name.clone(),
-                    database: db.name.clone(),
-                    database_guid: db.database_guid,
-                    retention_days: mb.retention_days,
-                    container: mb.storage_url.as_deref().and_then(container_of_url),
-                });
-            }
-        }
-        let mut by_url: HashMap<String, usize> = HashMap::new();
-        for b in &inst.backups {
-            let families = b.families.len().min(u8::MAX as usize) as u8;
-            for f in &b.families {
-                let Some(name) = f.physical_device_name.as_deref() else {
-                    continue;
-                };
-                let is_url = f.device_type == Some(DeviceType::Url)
-                    || name.starts_with("https://")
-                    || name.starts_with("http://");
-                if !is_url {
-                    continue;
-                }
-                let url = strip_query(name);
-                by_url.insert(url.to_ascii_lowercase(), out.files.len());
-                out.files.push(HistoryFile {
-                    instance: inst.name.clone(),
-                    database: b.database_name.clone(),
-                    database_guid: b.database_guid,
-                    container: container_of_url(&url),
-                    blob: blob_of_url(&url),
-                    url,
-                    backup_set_id: Some(b.backup_set_id),
-                    backup_type: b.backup_type,
-                    is_copy_only: b.is_copy_only,
-                    finish: b.finish,
-                    family: f.family_sequence_number.max(1),
-                    families: families.max(1),
-                    set_key: format!("{}#{}", inst.name, b.backup_set_id),
-                    in_msdb: true,
-                    in_available: false,
-                    needed: needed.contains(&b.backup_set_id),
-                    expires: None,
-                });
-            }
-        }
-        available_rows(inst, &mut by_url, &mut out.files);
-    }
-    out
-}
-
-fn available_rows(
-    inst: &Instance,
-    by_url: &mut HashMap<String, usize>,
-    files: &mut Vec<HistoryFile>,
-) {
-    let offset = inst.server.utc_offset_minutes.unwrap_or(0);
-    let time = |v: Option<&Cell>| {
-        v.and_then(Cell::as_text)
-            .and_then(|s| parse_datetime(&s))
-            .map(|t| t.to_utc(offset))
-    };
-    for t in [table::MB_AVAILABLE, table::SA_AVAILABLE] {
-        let Some(rows) = inst.tables.get(t) else {
-            continue;
-        };
-        // Stripes of one backup share guid + start + type.
-        let mut stripes: HashMap<String, u8> = HashMap::new();
-        let keyed: Vec<_> = rows
-            .rows()
-            .filter_map(|row| {
-                let path = row.get("Backup_path").and_then(Cell::as_text)?;
-                if path.trim().is_empty() {
-                    return None; // a chain-gap marker row
-                }
-                let key = format!(
-                    "{}#{}#{}#{}",
-                    inst.name,
-                    row.get("database_guid")
-                        .and_then(Cell::as_text)
-                        .unwrap_or_default(),
-                    row.get("backup_start_date")
-                        .map(|v| v.to_value().to_string())
-                        .unwrap_or_default(),
-                    row.get("backup_type")
-                        .and_then(Cell::as_text)
-                        .unwrap_or_default(),
-                );
-                *stripes.entry(key.clone()).or_default() += 1;
-                Some((row, path, key))
-            })
-            .collect();
-        let mut seen: HashMap<String, u8> = HashMap::new();
-        for (row, path, key) in keyed {
-            let url = strip_query(&path);
-            let expires = time(row.get("expiration_date"));
-            if let Some(&i) = by_url.get(&url.to_ascii_lowercase()) {
-                files[i].in_available = true;
-                files[i].expires = expires;
-                continue;
-            }
-            let n = seen.entry(key.clone()).or_default();
-            *n += 1;
-            let is_log = row
-                .get("backup_type")
-                .and_then(Cell::as_text)
-                .is_some_and(|s| s.trim().eq_ignore_ascii_case("LOG"));
-            by_url.insert(url.to_ascii_lowercase(), files.len());
-            files.push(HistoryFile {
-                instance: inst.name.clone(),
-                database: row
-                    .get("database_name")
-                    .and_then(Cell::as_text)
-                    .unwrap_or_default()
-                    .into_owned(),
-                database_guid: row
-                    .get("database_guid")
-                    .and_then(Cell::as_text)
-                    .and_then(|s| Uuid::try_parse(s.trim_matches(['{', '}'])).ok()),
-                container: container_of_url(&url),
-                blob: blob_of_url(&url),
-                url,
-                backup_set_id: None,
-                backup_type: if is_log {
-                    BackupType::Log
-                } else {
-                    BackupType::Full
-                },
-                is_copy_only: false,
-                finish: time(row.get("backup_finish_date")),
-                family: *n,
-                families: stripes[&key],
-                set_key: key,
-                in_msdb: false,
-                in_available: true,
-                needed: false,
-                expires,
-            });
-        }
-    }
-}
 
 /// A blob of the listing with what history says about it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -244,6 +42,26 @@ pub struct ContainerCheck {
     pub findings: Vec<Finding>,
 }
 
+/// What every finding of one container's check reads.
+struct Ctx<'a> {
+    /// `account/container`, lower case.
+    container: String,
+    history: &'a StorageHistory,
+    files: Vec<StorageFile>,
+    present: HashMap<&'a str, usize>,
+    managed_here: Vec<&'a ManagedDb>,
+    /// Who a finding without a known instance is about.
+    owner: String,
+    now: DateTime<Utc>,
+}
+
+impl Ctx<'_> {
+    fn here(&self, c: &Option<String>) -> bool {
+        c.as_deref()
+            .is_some_and(|c| c.eq_ignore_ascii_case(&self.container))
+    }
+}
+
 /// Checks one container's listing against history. `container` is the
 /// `account/container` key history uses for it (see [`crate::blob::ContainerUrl::key`]).
 pub fn cross_check(
@@ -252,6 +70,33 @@ pub fn cross_check(
     listing: &[BlobEntry],
     now: DateTime<Utc>,
 ) -> ContainerCheck {
+    let ctx = context(container, history, listing, now);
+    let mut findings = missing_files(&ctx);
+    findings.extend(unknown_files(&ctx));
+    findings.extend(past_retention(&ctx));
+    findings.extend(other_container(&ctx));
+    findings.sort_by(|a, b| {
+        (b.severity, &a.instance, &a.database, a.id).cmp(&(
+            a.severity,
+            &b.instance,
+            &b.database,
+            b.id,
+        ))
+    });
+    ContainerCheck {
+        container: ctx.container,
+        files: ctx.files,
+        findings,
+    }
+}
+
+/// The listing joined with history: each blob's database and expected deletion.
+fn context<'a>(
+    container: &str,
+    history: &'a StorageHistory,
+    listing: &'a [BlobEntry],
+    now: DateTime<Utc>,
+) -> Ctx<'a> {
     let container = container.to_ascii_lowercase();
     let here = |c: &Option<String>| {
         c.as_deref()
@@ -320,17 +165,30 @@ pub fn cross_check(
         })
         .collect();
     compute_expiry(&mut files, &managed_here);
+    Ctx {
+        container,
+        history,
+        files,
+        present,
+        managed_here,
+        owner,
+        now,
+    }
+}
 
-    let mut findings = Vec::new();
-    let finding = |id: &'static str,
-                   severity: Severity,
-                   instance: &str,
-                   database: Option<&str>,
-                   title: String,
-                   explanation: String,
-                   evidence: Vec<i64>,
-                   remedy: &str,
-                   rows: Vec<EvidenceRow>| Finding {
+#[allow(clippy::too_many_arguments)]
+fn finding(
+    id: &'static str,
+    severity: Severity,
+    instance: &str,
+    database: Option<&str>,
+    title: String,
+    explanation: String,
+    evidence: Vec<i64>,
+    remedy: &str,
+    rows: Vec<EvidenceRow>,
+) -> Finding {
+    Finding {
         id,
         severity,
         instance: instance.to_string(),
@@ -342,25 +200,41 @@ pub fn cross_check(
         rows,
         sql: None,
         expectation: None,
-    };
-    let blob_row = |name: &str, text: String| EvidenceRow {
+    }
+}
+
+fn blob_row(name: &str, text: String) -> EvidenceRow {
+    EvidenceRow {
         table: "blob".into(),
         row: None,
         text: format!("{name}: {text}"),
-    };
+    }
+}
 
-    // 1. Missing files and striped sets with a blob missing.
+/// Backup sets of one kind and database with a blob missing, grouped.
+#[derive(Default)]
+struct Missing<'h> {
+    evidence: Vec<i64>,
+    rows: Vec<EvidenceRow>,
+    sets: Vec<&'h HistoryFile>,
+}
+
+/// History files not in the container, per finding kind and database:
+/// `storage.stripe_missing`, `storage.missing_needed`, `storage.missing_claimed`.
+fn missing_files(ctx: &Ctx<'_>) -> Vec<Finding> {
     let mut sets: BTreeMap<&str, Vec<&HistoryFile>> = BTreeMap::new();
-    for f in history.files.iter().filter(|f| here(&f.container)) {
+    for f in ctx.history.files.iter().filter(|f| ctx.here(&f.container)) {
         sets.entry(f.set_key.as_str()).or_default().push(f);
     }
-    // Per backup set, then grouped per (kind, database) into one finding each.
-    type Group<'h> = (Vec<i64>, Vec<EvidenceRow>, Vec<&'h HistoryFile>);
-    let mut groups: BTreeMap<(&'static str, String, String), Group<'_>> = BTreeMap::new();
+    let mut groups: BTreeMap<(&'static str, String, String), Missing<'_>> = BTreeMap::new();
     for stripes in sets.values() {
         let missing: Vec<&&HistoryFile> = stripes
             .iter()
-            .filter(|f| f.blob.as_deref().is_none_or(|b| !present.contains_key(b)))
+            .filter(|f| {
+                f.blob
+                    .as_deref()
+                    .is_none_or(|b| !ctx.present.contains_key(b))
+            })
             .collect();
         if missing.is_empty() {
             continue;
@@ -369,18 +243,8 @@ pub fn cross_check(
         let needed = stripes.iter().any(|f| f.needed);
         let claimed = stripes
             .iter()
-            .any(|f| f.in_available && f.expires.is_none_or(|e| e > now));
+            .any(|f| f.in_available && f.expires.is_none_or(|e| e > ctx.now));
         let total = stripes.len().max(usize::from(f.families));
-        let evidence: Vec<i64> = f.backup_set_id.into_iter().collect();
-        let rows: Vec<EvidenceRow> = missing
-            .iter()
-            .map(|m| {
-                blob_row(
-                    m.blob.as_deref().unwrap_or(&m.url),
-                    "not in the container".into(),
-                )
-            })
-            .collect();
         let id = if total > 1 && missing.len() < total {
             "storage.stripe_missing"
         } else if needed {
@@ -393,62 +257,96 @@ pub fn cross_check(
         let g = groups
             .entry((id, f.instance.clone(), f.database.clone()))
             .or_default();
-        g.0.extend(evidence);
-        g.1.extend(rows);
-        g.2.push(f);
+        g.evidence.extend(f.backup_set_id);
+        g.rows.extend(missing.iter().map(|m| {
+            blob_row(
+                m.blob.as_deref().unwrap_or(&m.url),
+                "not in the container".into(),
+            )
+        }));
+        g.sets.push(f);
     }
-    for ((id, instance, database), (mut evidence, rows, sets)) in groups {
-        let n = sets.len();
-        let needed = sets.iter().any(|f| f.needed);
-        let claimed = sets.iter().any(|f| f.in_available);
-        let first = sets.iter().filter_map(|f| f.finish).min();
-        let (severity, title, explanation, remedy) = match id {
-            "storage.stripe_missing" => (
-                if needed || claimed { Severity::Critical } else { Severity::Warning },
-                format!("{n} striped backup(s) with a blob missing (first finished {})", fmt_time(first)),
-                "a striped backup restores only with every stripe; the remaining blobs are useless without the missing one".to_string(),
-                "take a full backup now; find out who deleted the blob (soft delete or versioning may still hold it)",
-            ),
-            "storage.missing_needed" => (
-                Severity::Critical,
-                format!("{n} backup(s) needed to restore are not in storage (first finished {})", fmt_time(first)),
-                "msdb shows an unbroken chain, but the restore to the latest point needs these files and the container does not have them: RESTORE would fail".to_string(),
-                "take a full backup now to start a restorable chain; check the container's soft delete, lifecycle rules and who deletes blobs",
-            ),
-            _ => (
-                Severity::Warning,
-                format!("{n} backup(s) listed by Managed Backup but not in storage"),
-                format!(
-                    "fn_available_backups still lists them (the first expires {}), so Managed Backup counts on them for point-in-time restores inside retention",
-                    fmt_time(sets.iter().filter_map(|f| f.expires).min())
-                ),
-                "check who deletes blobs (lifecycle management rules, other tools); take a full backup if the window matters",
-            ),
-        };
-        evidence.sort_unstable();
-        evidence.dedup();
-        findings.push(finding(
-            id,
-            severity,
-            &instance,
-            Some(&database),
-            title,
-            explanation,
-            evidence,
-            remedy,
-            rows,
-        ));
-    }
+    groups
+        .into_iter()
+        .map(|((id, instance, database), mut g)| {
+            g.evidence.sort_unstable();
+            g.evidence.dedup();
+            let says = match id {
+                "storage.stripe_missing" => stripe_missing(&g),
+                "storage.missing_needed" => missing_needed(&g),
+                _ => missing_claimed(&g),
+            };
+            finding(
+                id,
+                says.severity,
+                &instance,
+                Some(&database),
+                says.title,
+                says.explanation,
+                g.evidence,
+                says.remedy,
+                g.rows,
+            )
+        })
+        .collect()
+}
 
-    // 2. Files no history knows, grouped by database GUID (or shape).
+/// What one kind of missing-file finding says about its group.
+struct Says {
+    severity: Severity,
+    title: String,
+    explanation: String,
+    remedy: &'static str,
+}
+
+/// `storage.stripe_missing`: a striped backup with some of its stripes gone.
+fn stripe_missing(g: &Missing<'_>) -> Says {
+    let needed = g.sets.iter().any(|f| f.needed);
+    let claimed = g.sets.iter().any(|f| f.in_available);
+    let first = g.sets.iter().filter_map(|f| f.finish).min();
+    Says {
+        severity: if needed || claimed { Severity::Critical } else { Severity::Warning },
+        title: format!("{} striped backup(s) with a blob missing (first finished {})", g.sets.len(), fmt_time(first)),
+        explanation: "a striped backup restores only with every stripe; the remaining blobs are useless without the missing one".to_string(),
+        remedy: "take a full backup now; find out who deleted the blob (soft delete or versioning may still hold it)",
+    }
+}
+
+/// `storage.missing_needed`: files the restore to the latest point needs, gone from storage.
+fn missing_needed(g: &Missing<'_>) -> Says {
+    let first = g.sets.iter().filter_map(|f| f.finish).min();
+    Says {
+        severity: Severity::Critical,
+        title: format!("{} backup(s) needed to restore are not in storage (first finished {})", g.sets.len(), fmt_time(first)),
+        explanation: "msdb shows an unbroken chain, but the restore to the latest point needs these files and the container does not have them: RESTORE would fail".to_string(),
+        remedy: "take a full backup now to start a restorable chain; check the container's soft delete, lifecycle rules and who deletes blobs",
+    }
+}
+
+/// `storage.missing_claimed`: files `fn_available_backups` still counts on, gone from storage.
+fn missing_claimed(g: &Missing<'_>) -> Says {
+    Says {
+        severity: Severity::Warning,
+        title: format!("{} backup(s) listed by Managed Backup but not in storage", g.sets.len()),
+        explanation: format!(
+            "fn_available_backups still lists them (the first expires {}), so Managed Backup counts on them for point-in-time restores inside retention",
+            fmt_time(g.sets.iter().filter_map(|f| f.expires).min())
+        ),
+        remedy: "check who deletes blobs (lifecycle management rules, other tools); take a full backup if the window matters",
+    }
+}
+
+/// `storage.unknown_file`: blobs no history knows, grouped by database GUID (or shape).
+fn unknown_files(ctx: &Ctx<'_>) -> Vec<Finding> {
     let mut strangers: BTreeMap<String, Vec<&StorageFile>> = BTreeMap::new();
-    for f in files.iter().filter(|f| f.history.is_none()) {
+    for f in ctx.files.iter().filter(|f| f.history.is_none()) {
         let key = match f.parsed.managed() {
             Some(m) => format!("{} {}", m.db_prefix, m.database_guid.simple()),
             None => String::new(),
         };
         strangers.entry(key).or_default().push(f);
     }
+    let mut findings = Vec::new();
     for (key, group) in &strangers {
         let managed_shape = !key.is_empty();
         let db = group.iter().find_map(|f| f.database.clone());
@@ -486,7 +384,7 @@ pub fn cross_check(
             group
                 .iter()
                 .find_map(|f| f.instance.as_deref())
-                .unwrap_or(&owner),
+                .unwrap_or(&ctx.owner),
             db.as_deref(),
             title,
             explanation,
@@ -495,12 +393,16 @@ pub fn cross_check(
             rows,
         ));
     }
+    findings
+}
 
-    // 3. Files past retention still present, per database.
+/// `storage.past_retention`: blobs Managed Backup should have deleted, per database.
+fn past_retention(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let mut findings = Vec::new();
     let mut expired: BTreeMap<(String, String), Vec<&StorageFile>> = BTreeMap::new();
-    for f in &files {
+    for f in &ctx.files {
         if let (Some(exp), Some(inst), Some(db)) = (f.expires, &f.instance, &f.database) {
-            if exp + Duration::hours(RETENTION_GRACE_HOURS) <= now {
+            if exp + Duration::hours(RETENTION_GRACE_HOURS) <= ctx.now {
                 expired
                     .entry((inst.clone(), db.clone()))
                     .or_default()
@@ -520,7 +422,7 @@ pub fn cross_check(
                 "Managed Backup should have deleted them (the first on {}, grace {RETENTION_GRACE_HOURS}h): retention is not enforced while the master switch is paused or the agent is stuck; storage keeps costing",
                 fmt_time(oldest)
             ),
-            group.iter().filter_map(|f| f.history.and_then(|i| history.files[i].backup_set_id)).collect(),
+            group.iter().filter_map(|f| f.history.and_then(|i| ctx.history.files[i].backup_set_id)).collect(),
             "check msdb.managed_backup.fn_is_master_switch_on() and fn_get_health_status(); resume with sp_backup_master_switch @new_state = 1",
             group
                 .iter()
@@ -528,12 +430,19 @@ pub fn cross_check(
                 .collect(),
         ));
     }
+    findings
+}
 
-    // 4. History of Managed Backup databases pointing at another container.
-    for m in &managed_here {
+/// `storage.other_container`: history of a Managed Backup database in another container.
+fn other_container(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for m in &ctx.managed_here {
         let mut elsewhere: BTreeMap<String, Vec<&HistoryFile>> = BTreeMap::new();
-        for f in history.files.iter().filter(|f| {
-            f.instance == m.instance && f.database == m.database && f.in_msdb && !here(&f.container)
+        for f in ctx.history.files.iter().filter(|f| {
+            f.instance == m.instance
+                && f.database == m.database
+                && f.in_msdb
+                && !ctx.here(&f.container)
         }) {
             let other = f.container.clone().unwrap_or_else(|| f.url.clone());
             elsewhere.entry(other).or_default().push(f);
@@ -559,26 +468,14 @@ pub fn cross_check(
                 ids,
                 "use sp_backup_on_demand (or COPY_ONLY) for extra backups; point every producer at one container",
                 group.iter().map(|f| EvidenceRow {
-                    table: "msdb.dbo.backupmediafamily".into(),
+                    table: catalog::BACKUPMEDIAFAMILY.into(),
                     row: None,
                     text: f.url.clone(),
                 }).collect(),
             ));
         }
     }
-    findings.sort_by(|a, b| {
-        (b.severity, &a.instance, &a.database, a.id).cmp(&(
-            a.severity,
-            &b.instance,
-            &b.database,
-            b.id,
-        ))
-    });
-    ContainerCheck {
-        container,
-        files,
-        findings,
-    }
+    findings
 }
 
 /// Expected deletion: a file lives until `retention_days` after the next
@@ -610,47 +507,11 @@ fn compute_expiry(files: &mut [StorageFile], managed: &[&ManagedDb]) {
     }
 }
 
-fn strip_query(url: &str) -> String {
-    url.split(['?', '#']).next().unwrap_or(url).to_string()
-}
-
-/// The blob name of a URL: everything after the container (after the account for emulators).
-pub fn blob_of_url(url: &str) -> Option<String> {
-    let rest = strip_query(url);
-    let rest = rest.split_once("://")?.1;
-    let (host, path) = rest.split_once('/')?;
-    let skip = if host.starts_with("127.") || host.starts_with("localhost") {
-        2
-    } else {
-        1
-    };
-    let name = path.splitn(skip + 1, '/').nth(skip)?;
-    (!name.is_empty()).then(|| percent_decode(name))
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-            if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::history::history_files;
     use super::*;
-    use crate::model::ServerInfo;
+    use crate::model::{Estate, Instance, ServerInfo};
 
     const G: &str = "6f9619ff8b86d011b42d00c04fc964ff";
 
@@ -668,7 +529,7 @@ mod tests {
         });
         let mut tables = crate::model::Tables::new();
         tables.insert(
-            table::MB_AVAILABLE.into(),
+            catalog::MB_AVAILABLE.into(),
             crate::model::Table::from_maps([row.as_object().unwrap().clone()]),
         );
         Estate {
@@ -736,22 +597,5 @@ mod tests {
             );
             assert!(cross_check("acct/c", &h, &[], expiry).findings.is_empty());
         }
-    }
-
-    #[test]
-    fn blob_names_of_urls() {
-        assert_eq!(
-            blob_of_url("https://a.blob.core.windows.net/c/dir/x%20y.bak?sig=1").as_deref(),
-            Some("dir/x y.bak")
-        );
-        assert_eq!(
-            blob_of_url("http://127.0.0.1:10000/devstoreaccount1/c/x.log").as_deref(),
-            Some("x.log")
-        );
-        assert_eq!(blob_of_url("https://a.blob.core.windows.net/c/"), None);
-        assert_eq!(
-            blob_of_url("https://a.blob.core.windows.net/c/%zz%4").as_deref(),
-            Some("%zz%4")
-        );
     }
 }

@@ -7,10 +7,11 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use super::crosscheck::{ContainerCheck, StorageFile};
+use super::history::blob_of_url;
 use super::names::BlobKind;
-use crate::analysis::chain::fmt_time;
 use crate::analysis::history::history_for;
 use crate::analysis::{analyze_history, Window};
+use crate::model::time::fmt_time;
 use crate::model::{container_of_url, BackupSet, Estate};
 
 /// One file as a tick on the retention bar.
@@ -123,7 +124,7 @@ fn missing_here(b: &BackupSet, container: &str, present: &HashSet<&str>) -> Vec<
     b.files()
         .iter()
         .filter(|u| container_of_url(u).is_some_and(|c| c.eq_ignore_ascii_case(container)))
-        .filter_map(|u| super::crosscheck::blob_of_url(u))
+        .filter_map(|u| blob_of_url(u))
         .filter(|name| !present.contains(name.as_str()))
         .collect()
 }
@@ -292,8 +293,8 @@ fn window_of(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::blob::names::parse_blob_name;
-    use crate::blob::BlobEntry;
+    use crate::analysis::storage::names::parse_blob_name;
+    use crate::model::BlobEntry;
     use crate::model::Lsn;
 
     fn t(s: &str) -> DateTime<Utc> {

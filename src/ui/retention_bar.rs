@@ -9,8 +9,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::names::BlobKind;
-use super::retention::RetentionWindow;
+use crate::analysis::storage::{BlobKind, RetentionWindow};
 
 /// What one column of the bar shows (the strongest fact wins).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -87,8 +86,8 @@ pub fn ascii_bar(w: &RetentionWindow, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::storage::FileTick;
     use crate::analysis::Window;
-    use crate::blob::retention::FileTick;
     use crate::model::Lsn;
 
     fn t(s: &str) -> DateTime<Utc> {
