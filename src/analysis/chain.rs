@@ -13,8 +13,7 @@ use super::forks::{
     continues, covers, depth, end_state, first_fork_of, fork_links, lineage, log_on_lineage,
     on_lineage, spanned_fork, ForkLink, Reach, State,
 };
-/// Re-exported for the callers that spell `analysis::chain::fmt_time` in full.
-pub(crate) use crate::model::time::fmt_time;
+use crate::model::time::fmt_time;
 use crate::model::{BackupSet, BackupType, Destination, Lsn, Producer, RecoveryModel};
 
 /// Why the log chain is not continuous at a point.

@@ -1,12 +1,10 @@
-//! Azure Blob Storage: what is really in a backup container, checked
-//! against msdb.
+//! Azure Blob Storage: what is really in a backup container (the
+//! client; `analysis::storage` checks a listing against msdb).
 //!
 //! - [`BlobSource`]: our small trait (list with prefix and paging, ranged
 //!   read). [`AzureBlobSource`] implements it on the official
 //!   `azure_storage_blob` SDK; [`MemoryBlobSource`] is an in-memory twin for
 //!   tests. Nothing outside this module sees the SDK.
-//! - [`storage`]: lists a container and hands it to
-//!   [`analysis::storage`](crate::analysis::storage), which judges it.
 //!
 //! Secrets (SAS tokens, account keys, Entra ID tokens) never reach `Debug`, `Display` or an
 //! error message: URLs are shown without their query string.
@@ -16,7 +14,6 @@ pub mod azure;
 pub mod given;
 pub mod memory;
 pub mod sas;
-pub mod storage;
 mod url;
 
 use std::future::Future;
@@ -24,18 +21,9 @@ use std::future::Future;
 pub use auth::Bearer;
 pub use azure::{AzureBlobSource, AzureOptions};
 pub use memory::MemoryBlobSource;
-pub use storage::check_container;
 pub use url::{redact_url, ContainerUrl};
 
-pub use crate::analysis::storage::{CheckedContainer, ListingOrigin};
 pub use crate::model::BlobEntry;
-
-/// Paths `src/app` still spells out in full; they go once it names
-/// `analysis::storage` itself.
-pub mod crosscheck {
-    pub use crate::analysis::storage::{StorageHistory, RETENTION_GRACE_HOURS};
-}
-pub use crate::analysis::storage::BlobKind;
 
 /// One page of a listing; `next_marker` is `None` on the last page.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -5,8 +5,9 @@ use serde::Serialize;
 
 use super::print_json;
 use crate::analysis::storage::RetentionWindow;
+use crate::analysis::storage::{check_listing, history_files, CheckedContainer, ListingOrigin};
 use crate::analysis::{analyze_estate, ChainState, Finding, Severity};
-use crate::blob::{check_container, AzureBlobSource, AzureOptions, ContainerUrl, ListingOrigin};
+use crate::blob::{list_all, AzureBlobSource, AzureOptions, BlobError, BlobSource, ContainerUrl};
 use crate::sources::Loaded;
 
 /// Containers to list besides the estate: `--container-url` and the
@@ -472,6 +473,25 @@ fn md(text: &str) -> String {
         out.push(if c.is_control() { ' ' } else { c });
     }
     out
+}
+
+/// Lists the whole container and judges it against `estate`.
+async fn check_container<S: BlobSource + Sync>(
+    source: &S,
+    history_key: &str,
+    estate: &crate::model::Estate,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<CheckedContainer, BlobError> {
+    let listing = list_all(source, None, None).await?;
+    let history = history_files(estate, now);
+    Ok(check_listing(
+        history_key,
+        estate,
+        &history,
+        &listing,
+        ListingOrigin::Storage,
+        now,
+    ))
 }
 
 #[cfg(test)]

@@ -193,7 +193,7 @@ fn header_lines(app: &App, db: &DatabaseReport, count: u16, width: u16) -> Vec<L
 fn retention_lines(
     t: &Theme,
     w: &crate::analysis::storage::RetentionWindow,
-    origin: crate::blob::ListingOrigin,
+    origin: crate::analysis::storage::ListingOrigin,
     height: u16,
     width: u16,
 ) -> Vec<Line<'static>> {
@@ -251,8 +251,8 @@ fn retention_lines(
     caption.push(Span::styled(
         format!("({})", origin.label()),
         match origin {
-            crate::blob::ListingOrigin::Storage => t.muted,
-            crate::blob::ListingOrigin::History => t.warn,
+            crate::analysis::storage::ListingOrigin::Storage => t.muted,
+            crate::analysis::storage::ListingOrigin::History => t.warn,
         },
     ));
     vec![Line::from(caption), bar]

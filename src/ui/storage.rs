@@ -9,10 +9,10 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::text::{cell, sanitize, utc_opt};
+use crate::analysis::storage::ListingOrigin;
 use crate::app::rows;
 use crate::app::view::storage::{file_kind, file_status, Listing};
 use crate::app::App;
-use crate::blob::ListingOrigin;
 
 /// `1.5 GiB`, `700 B`.
 fn size(bytes: u64) -> String {

@@ -320,6 +320,18 @@ fn layers_only_point_down() {
     .iter()
     .map(|layer| (*layer, above_app.to_vec()))
     .collect();
+    // Sources produce the model; only what reads them may judge them.
+    for source in [
+        "sqlserver",
+        "snapshot",
+        "headers",
+        "demo",
+        "archive",
+        "blob",
+        "config",
+    ] {
+        rules.push((source, vec!["analysis"]));
+    }
     rules.push(("tsql", vec!["analysis"]));
     rules.push(("app", vec!["ui", "console", "cli"]));
     rules.push(("ui", vec!["console", "cli"]));

@@ -130,7 +130,10 @@ async fn configured_container_is_listed_in_the_background() {
     let Listing::Loaded(checked) = &c.listing else {
         panic!("{:?}", c.listing)
     };
-    assert_eq!(checked.origin, chainwatch::blob::ListingOrigin::Storage);
+    assert_eq!(
+        checked.origin,
+        chainwatch::analysis::storage::ListingOrigin::Storage
+    );
     assert_eq!(checked.check.files.len(), sales.len() + 1);
     assert!(checked
         .findings
@@ -156,7 +159,10 @@ async fn configured_container_is_listed_in_the_background() {
     assert!(!present.iter().any(|u| u.ends_with(&needed)));
     // The retention bar of Sales comes from storage.
     let (w, origin) = app.storage.window_for("SQL16\\PROD", "Sales").unwrap();
-    assert_eq!(origin, chainwatch::blob::ListingOrigin::Storage);
+    assert_eq!(
+        origin,
+        chainwatch::analysis::storage::ListingOrigin::Storage
+    );
     assert!(w.is_short(), "the oldest full is missing: {w:?}");
     assert!(
         w.reasons.iter().any(|r| r.contains(&oldest_full)),

@@ -95,7 +95,10 @@ fn detail_shows_the_retention_bar_of_a_managed_backup_database() {
         .position(|d| d.instance == "SQL16\\PROD" && d.database.name == "Sales")
         .unwrap();
     let (w, origin) = app.storage.window_for("SQL16\\PROD", "Sales").unwrap();
-    assert_eq!(origin, chainwatch::blob::ListingOrigin::History);
+    assert_eq!(
+        origin,
+        chainwatch::analysis::storage::ListingOrigin::History
+    );
     assert!(w.retention_days > 0);
     press(&mut app, &chars("/Sales"));
     press(&mut app, &[key(KeyCode::Enter)]);

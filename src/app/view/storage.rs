@@ -78,10 +78,7 @@ impl StorageState {
 pub fn file_status(f: &StorageFile, now: DateTime<Utc>) -> &'static str {
     match (f.history, f.expires) {
         (None, _) => "unknown",
-        (Some(_), Some(e))
-            if e + chrono::Duration::hours(RETENTION_GRACE_HOURS)
-                <= now =>
-        {
+        (Some(_), Some(e)) if e + chrono::Duration::hours(RETENTION_GRACE_HOURS) <= now => {
             "past retention"
         }
         (Some(_), _) => "in history",

@@ -532,8 +532,8 @@ impl Wizard {
                     self.message = Some(format!(
                         "not recoverable: {} (nearest before {}, after {})",
                         p.reason,
-                        crate::analysis::chain::fmt_time(p.nearest_before),
-                        crate::analysis::chain::fmt_time(p.nearest_after)
+                        crate::model::time::fmt_time(p.nearest_before),
+                        crate::model::time::fmt_time(p.nearest_after)
                     ))
                 }
                 Err(e) => self.message = Some(e),
