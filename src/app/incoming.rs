@@ -30,6 +30,9 @@ impl App {
         self.databases.selected = 0;
         self.refresh_databases();
         self.loading = None;
+        if self.estate.is_demo && self.status.is_none() {
+            self.status = Some(super::state::DEMO_HINT.to_string());
+        }
         self.dirty = true;
     }
 }

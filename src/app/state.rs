@@ -30,6 +30,10 @@ use crate::config::Config;
 use crate::model::Estate;
 use crate::theme::{Environment, Theme};
 
+/// Said once over the demo estate (until the first key): how to get from
+/// the demo to one's own servers.
+pub const DEMO_HINT: &str = "demo data: `chainwatch config init` adds your servers";
+
 /// Everything the console shows.
 #[derive(Debug)]
 pub struct App {
@@ -99,6 +103,7 @@ impl App {
     /// Analyses the estate at `now` and opens on the databases view.
     pub fn new(estate: Estate, now: DateTime<Utc>) -> App {
         let report = analyze_estate(&estate, now);
+        let status = estate.is_demo.then(|| DEMO_HINT.to_string());
         let mut app = App {
             databases: DatabasesState {
                 focus: Pane::Databases,
@@ -120,7 +125,7 @@ impl App {
             help_scroll: 0,
             palette: None,
             keymap: Keymap::default_map(),
-            status: None,
+            status,
             clipboard_mode: ClipboardMode::default(),
             no_color: Theme::no_color_env(),
             config_dir: None,

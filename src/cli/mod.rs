@@ -50,24 +50,25 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-/// How the console looks and behaves (ignored by the non-interactive commands).
+/// How the console looks and behaves: options of the console alone, so the
+/// other commands neither list nor accept them.
 #[derive(Debug, Args, Clone, Default)]
 pub struct ConsoleArgs {
     /// Colour theme: default, dark, light, high-contrast, none, or a file
     /// NAME.toml in the config dir's themes/ folder.
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, value_name = "NAME")]
     pub theme: Option<String>,
     /// No colours (as NO_COLOR does); bold and reverse video still mark things.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub no_color: bool,
     /// ASCII borders and markers, for terminals and fonts without box drawing.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub ascii: bool,
     /// Capture the mouse (wheel scrolls); off by default so text can be selected.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub mouse: bool,
     /// How `y` copies: auto (OSC 52 unless TERM is dumb/linux), osc52, off.
-    #[arg(long, global = true, value_name = "MODE", default_value = "auto",
+    #[arg(long, value_name = "MODE", default_value = "auto",
           value_parser = ["auto", "osc52", "off"])]
     pub clipboard: String,
 }

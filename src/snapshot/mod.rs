@@ -56,6 +56,9 @@ pub enum SnapshotError {
     Io { path: String, error: std::io::Error },
     #[error("not a chainwatch snapshot: {0}")]
     Json(String),
+    /// The document stops mid-way (a copy cut short, a full disk).
+    #[error("the snapshot is truncated: it ends at line {line}, column {column}, before the document is complete")]
+    Truncated { line: usize, column: usize },
     #[error("unsupported snapshot format {0:?} (expected {FORMAT:?})")]
     Format(String),
     #[error("instance {instance}: {error}")]
@@ -67,8 +70,13 @@ pub enum SnapshotError {
 impl Snapshot {
     /// Parses a snapshot document; structural problems name line and column.
     pub fn from_json(text: &str) -> Result<Snapshot, SnapshotError> {
-        let snapshot: Snapshot = serde_json::from_str(text).map_err(|e| {
-            SnapshotError::Json(format!("{e} (line {}, column {})", e.line(), e.column()))
+        let snapshot: Snapshot = serde_json::from_str(text).map_err(|e| match e.classify() {
+            // serde_json's message already ends "at line L column C".
+            serde_json::error::Category::Eof => SnapshotError::Truncated {
+                line: e.line(),
+                column: e.column(),
+            },
+            _ => SnapshotError::Json(e.to_string()),
         })?;
         if snapshot.format != FORMAT {
             return Err(SnapshotError::Format(snapshot.format));

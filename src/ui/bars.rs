@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::text::{sanitize, utc, utc_opt};
+use super::text::{sanitize, utc};
 use crate::app::{App, View};
 
 /// Keeps spans, in priority order, while they fit; returns them in display order.
@@ -42,6 +42,7 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
             sanitize(&db.database.name)
         ),
         (View::Storage, _) => " storage ".to_string(),
+        (View::Findings, _) => " findings ".to_string(),
         _ => " databases ".to_string(),
     };
     let env = app.current_environment();
@@ -56,15 +57,19 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
     if estate.is_demo {
         items.push((1, Span::styled(" DEMO ESTATE ", t.demo_marker)));
     }
-    items.push((2, Span::styled(crumb, header)));
+    items.push((2, Span::styled(crumb.clone(), header)));
     items.push((
         4,
-        Span::styled(format!(" source: {} ", sanitize(&estate.source)), header),
-    ));
-    items.push((
-        5,
         Span::styled(
-            format!(" collected {} ", utc_opt(estate.collected_at)),
+            match estate.collected_at {
+                // How old the data is is what a glance needs; the detail
+                // views and `check` carry the instant.
+                Some(at) => format!(
+                    " collected {} ago ",
+                    crate::text::age(app.report.now, Some(at))
+                ),
+                None => " collected — ".to_string(),
+            },
             header,
         ),
     ));
@@ -72,7 +77,24 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
         3,
         Span::styled(format!(" now {} ", utc(app.report.now)), header),
     ));
-    let line = Line::from(fit_spans(items, area.width));
+    let mut spans = fit_spans(items, area.width);
+    // The source is cut to the room left rather than dropped, and never
+    // pushes out when the data was collected.
+    let used: usize = spans.iter().map(Span::width).sum();
+    let room = usize::from(area.width).saturating_sub(used);
+    let source = format!(" source: {} ", sanitize(&estate.source));
+    let whole = source.chars().count();
+    if room >= whole.min(20) {
+        let after_crumb = spans
+            .iter()
+            .position(|s| s.content == crumb.as_str())
+            .map_or(spans.len(), |i| i + 1);
+        spans.insert(
+            after_crumb,
+            Span::styled(super::text::cell(&source, room.min(whole)), header),
+        );
+    }
+    let line = Line::from(spans);
     frame.render_widget(Paragraph::new(line).style(header), area);
 }
 

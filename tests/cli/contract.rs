@@ -367,6 +367,61 @@ fn bad_snapshots_fail_with_a_precise_message() {
 }
 
 #[test]
+fn a_truncated_snapshot_says_so_and_where_once() {
+    let whole = std::fs::read_to_string(fixture("gap.json")).unwrap();
+    let dir = std::env::temp_dir().join(format!("chainwatch-trunc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cut = dir.join("cut.json");
+    std::fs::write(&cut, &whole[..whole.len() * 2 / 3]).unwrap();
+    let out = run(&["check", "--snapshot", cut.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let lines_kept = whole[..whole.len() * 2 / 3].matches('\n').count() + 1;
+    assert!(
+        err.contains("the snapshot is truncated: it ends at line")
+            && err.contains(&format!("line {lines_kept},")),
+        "{err}"
+    );
+    assert!(!err.contains("not a chainwatch snapshot"), "{err}");
+    // Malformed (not cut short): the parser's position, said once.
+    let broken = dir.join("broken.json");
+    std::fs::write(
+        &broken,
+        whole.replacen("\"instances\"", "\"instances\" x", 1),
+    )
+    .unwrap();
+    let out = run(&["check", "--snapshot", broken.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not a chainwatch snapshot"), "{err}");
+    assert_eq!(
+        err.matches("line ").count(),
+        1,
+        "position said twice: {err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn console_options_belong_to_the_console_alone() {
+    for command in ["blobs", "check", "restore", "headers", "demo"] {
+        let out = run(&[command, "--help"]);
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{command} --help failed");
+        for flag in ["--theme", "--no-color", "--ascii", "--mouse", "--clipboard"] {
+            assert!(
+                !help.contains(flag),
+                "{command} --help lists {flag}:\n{help}"
+            );
+        }
+    }
+    let help = String::from_utf8_lossy(&run(&["--help"]).stdout).into_owned();
+    assert!(
+        help.contains("--theme") && help.contains("--clipboard"),
+        "{help}"
+    );
+}
+
+#[test]
 fn unknown_database_and_ambiguous_names_are_explained() {
     let out = run(&["plan", "--snapshot", &gap(), "--database", "Nope"]);
     assert_eq!(out.status.code(), Some(2));

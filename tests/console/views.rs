@@ -968,3 +968,32 @@ fn a_terminal_too_narrow_for_both_panes_shows_the_focused_one() {
     press(&mut app, &[key(KeyCode::Tab)]);
     assert!(render(&app, 40, 10).contains("DATABASE"));
 }
+
+#[test]
+fn the_header_keeps_how_old_the_data_is_whatever_the_source_is_called() {
+    let mut app = demo_app();
+    std::sync::Arc::make_mut(&mut app.estate).source =
+        "a configuration with a very long name indeed, longer than any terminal".into();
+    for width in [80, 120] {
+        let screen = render(&app, width, 24);
+        let header = screen.lines().next().unwrap();
+        assert!(header.contains("collected 0m ago"), "{header}");
+        assert!(header.contains("now 2026-11-22 10:00Z"), "{header}");
+        assert!(
+            width < 120 || header.contains("source: a configuration with"),
+            "the source is cut to the room left, not dropped: {header}"
+        );
+    }
+}
+
+#[test]
+fn the_demo_says_once_how_to_add_your_own_servers() {
+    let mut app = demo_app();
+    let first = render(&app, 80, 24);
+    assert!(first.contains("chainwatch config init"), "{first}");
+    press(&mut app, &chars("j"));
+    assert!(!render(&app, 80, 24).contains("config init"));
+    // Not over a real estate.
+    let app = fixture_app();
+    assert!(!render(&app, 80, 24).contains("config init"));
+}

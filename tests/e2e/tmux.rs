@@ -239,7 +239,11 @@ fn has_colour(escaped: &str) -> bool {
 /// a degraded chain, its evidence, a filter, help, quit.
 fn walk(s: &Session, small: bool) {
     s.wait_for("DEMO ESTATE");
-    s.wait_for("move");
+    // The key bar: its keys, or first the demo's one hint (which a narrow
+    // terminal shows alone).
+    s.wait_until("the key bar", |x| {
+        x.contains("move") || x.contains("config init")
+    });
     // Filter the databases to the one with the broken log chain.
     s.type_text("/");
     s.wait_for("/▏");
