@@ -67,21 +67,6 @@ impl Roles {
     }
 }
 
-fn rows<'a>(instance: &'a Instance, name: &'a str) -> Vec<Row<'a>> {
-    match instance.tables.get_key_value(name) {
-        Some((key, t)) => t
-            .rows()
-            .enumerate()
-            .map(|(index, row)| Row {
-                table: key.as_str(),
-                index,
-                row,
-            })
-            .collect(),
-        None => Vec::new(),
-    }
-}
-
 fn text(r: &Row<'_>, column: &str) -> Option<String> {
     r.string(column).ok().flatten()
 }
@@ -119,25 +104,29 @@ pub fn roles(estate: &Estate, instance: &Instance, db: &Database) -> Roles {
 
 fn mirror_partner(instance: &Instance, db: &Database) -> Option<String> {
     let id = db.database_id?;
-    rows(instance, catalog::MIRRORING)
+    instance
+        .catalog_rows(catalog::MIRRORING)
         .iter()
         .find(|r| r.int("database_id").ok().flatten() == Some(id))
         .and_then(|r| text(r, "mirroring_partner_instance"))
 }
 
 fn log_shipping(instance: &Instance, db: &Database) -> Option<LogShipping> {
-    if rows(instance, catalog::LOG_SHIPPING_PRIMARY)
+    if instance
+        .catalog_rows(catalog::LOG_SHIPPING_PRIMARY)
         .iter()
         .any(|r| names(r, "primary_database", &db.name))
     {
         return Some(LogShipping::Primary);
     }
-    if let Some(r) = rows(instance, catalog::LOG_SHIPPING_SECONDARY_DBS)
+    if let Some(r) = instance
+        .catalog_rows(catalog::LOG_SHIPPING_SECONDARY_DBS)
         .iter()
         .find(|r| names(r, "secondary_database", &db.name))
     {
         let id = r.uuid("secondary_id").ok().flatten();
-        let primary = rows(instance, catalog::LOG_SHIPPING_SECONDARY)
+        let primary = instance
+            .catalog_rows(catalog::LOG_SHIPPING_SECONDARY)
             .iter()
             .find(|s| id.is_some() && s.uuid("secondary_id").ok().flatten() == id)
             .and_then(|s| text(s, "primary_server"));
@@ -151,7 +140,8 @@ fn log_shipping(instance: &Instance, db: &Database) -> Option<LogShipping> {
 
 fn restores(instance: &Instance, db: &Database) -> Vec<Restore> {
     let offset = instance.server.utc_offset_minutes.unwrap_or(0);
-    let mut out: Vec<Restore> = rows(instance, catalog::RESTOREHISTORY)
+    let mut out: Vec<Restore> = instance
+        .catalog_rows(catalog::RESTOREHISTORY)
         .iter()
         .filter(|r| names(r, "destination_database_name", &db.name))
         .filter_map(|r| {
@@ -194,7 +184,7 @@ fn ag_place(
     db: &Database,
     group_db: Uuid,
 ) -> Option<AgPlace> {
-    let states = rows(instance, catalog::HADR_REPLICA_STATES);
+    let states = instance.catalog_rows(catalog::HADR_REPLICA_STATES);
     let mine: Vec<&Row<'_>> = states
         .iter()
         .filter(|r| r.uuid("group_database_id").ok().flatten() == Some(group_db))
@@ -202,11 +192,13 @@ fn ag_place(
     let group_id = mine
         .iter()
         .find_map(|r| r.uuid("group_id").ok().flatten())?;
-    let group = rows(instance, catalog::AVAILABILITY_GROUPS)
+    let group = instance
+        .catalog_rows(catalog::AVAILABILITY_GROUPS)
         .into_iter()
         .find(|r| r.uuid("group_id").ok().flatten() == Some(group_id))?;
     let preference = group.int("automated_backup_preference").ok().flatten()?;
-    let mut replicas: Vec<Replica> = rows(instance, catalog::AVAILABILITY_REPLICAS)
+    let mut replicas: Vec<Replica> = instance
+        .catalog_rows(catalog::AVAILABILITY_REPLICAS)
         .iter()
         .filter(|r| r.uuid("group_id").ok().flatten() == Some(group_id))
         .map(|r| {

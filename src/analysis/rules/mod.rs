@@ -159,44 +159,22 @@ impl<'e> Ctx<'e> {
     /// not collected.
     pub fn table(&mut self, table: &str, needed_by: &str, why: &str) -> Option<Vec<Row<'e>>> {
         let instance: &'e Instance = self.instance;
-        match instance.tables.get_key_value(table) {
-            Some((name, rows)) => Some(
-                rows.rows()
-                    .enumerate()
-                    .map(|(index, row)| Row {
-                        table: name.as_str(),
-                        index,
-                        row,
-                    })
-                    .collect(),
-            ),
-            None => {
-                let entry = self
-                    .missing
-                    .entry(table.to_string())
-                    .or_insert_with(|| (Vec::new(), why.to_string()));
-                if !entry.0.iter().any(|d| d == needed_by) {
-                    entry.0.push(needed_by.to_string());
-                }
-                None
-            }
+        if self.has(table) {
+            return Some(instance.catalog_rows(table));
         }
+        let entry = self
+            .missing
+            .entry(table.to_string())
+            .or_insert_with(|| (Vec::new(), why.to_string()));
+        if !entry.0.iter().any(|d| d == needed_by) {
+            entry.0.push(needed_by.to_string());
+        }
+        None
     }
 
     /// Rows of a table that is optional for a rule (no note when absent).
     pub fn rows_if_any(&self, instance: &'e Instance, table: &str) -> Vec<Row<'e>> {
-        match instance.tables.get_key_value(table) {
-            Some((name, rows)) => rows
-                .rows()
-                .enumerate()
-                .map(|(index, row)| Row {
-                    table: name.as_str(),
-                    index,
-                    row,
-                })
-                .collect(),
-            None => Vec::new(),
-        }
+        instance.catalog_rows(table)
     }
 
     fn note<T>(&mut self, r: Result<Option<T>, RowError>) -> Option<T> {
