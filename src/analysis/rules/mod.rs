@@ -133,6 +133,19 @@ pub(crate) struct Ctx<'e> {
     claimed: HashMap<String, HashSet<i64>>,
 }
 
+/// The rule context's typed readers: each reads one column with the row's
+/// own reader and keeps a bad value as a problem (once), answering None.
+macro_rules! noted_readers {
+    ($($name:ident => $read:ident: $t:ty),* $(,)?) => {
+        $(
+            pub fn $name(&mut self, row: &Row<'_>, column: &str) -> Option<$t> {
+                let r = row.$read(column);
+                self.note(r)
+            }
+        )*
+    };
+}
+
 impl<'e> Ctx<'e> {
     fn new(estate: &'e Estate, instance: &'e Instance, now: DateTime<Utc>) -> Ctx<'e> {
         Ctx {
@@ -189,29 +202,12 @@ impl<'e> Ctx<'e> {
         }
     }
 
-    pub fn str(&mut self, row: &Row<'_>, column: &str) -> Option<String> {
-        let r = row.string(column);
-        self.note(r)
-    }
-
-    pub fn int(&mut self, row: &Row<'_>, column: &str) -> Option<i64> {
-        let r = row.int(column);
-        self.note(r)
-    }
-
-    pub fn bit(&mut self, row: &Row<'_>, column: &str) -> Option<bool> {
-        let r = row.bit(column);
-        self.note(r)
-    }
-
-    pub fn lsn(&mut self, row: &Row<'_>, column: &str) -> Option<Lsn> {
-        let r = row.lsn(column);
-        self.note(r)
-    }
-
-    pub fn uuid(&mut self, row: &Row<'_>, column: &str) -> Option<uuid::Uuid> {
-        let r = row.uuid(column);
-        self.note(r)
+    noted_readers! {
+        str => string: String,
+        int => int: i64,
+        bit => bit: bool,
+        lsn => lsn: Lsn,
+        uuid => uuid: uuid::Uuid,
     }
 
     /// A `datetime` column in UTC, using the instance's offset.
@@ -225,6 +221,16 @@ impl<'e> Ctx<'e> {
     pub fn names(&mut self, row: &Row<'_>, column: &str, database: &str) -> bool {
         self.str(row, column)
             .is_some_and(|n| n.eq_ignore_ascii_case(database))
+    }
+
+    /// Whether a row of `fn_available_backups` is `db`'s: by name, or by
+    /// GUID when the database has one (the name first, so a bad value in
+    /// it is noted before one in the GUID).
+    pub fn is_database(&mut self, row: &Row<'_>, db: &Database) -> bool {
+        let by_name = self.names(row, "database_name", &db.name);
+        let by_guid =
+            db.database_guid.is_some() && self.uuid(row, "database_guid") == db.database_guid;
+        by_name || by_guid
     }
 
     pub fn finding(
