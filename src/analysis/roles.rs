@@ -169,11 +169,46 @@ fn restores(instance: &Instance, db: &Database) -> Vec<Restore> {
     out
 }
 
-struct Replica {
-    server: String,
-    priority: i64,
-    readable: bool,
-    primary: Option<bool>,
+/// A replica of an availability group, as far as the catalog tells.
+#[derive(Debug, Clone)]
+pub(super) struct Replica {
+    pub(super) server: String,
+    pub(super) priority: i64,
+    pub(super) readable: bool,
+    pub(super) primary: Option<bool>,
+}
+
+/// The replicas a backup goes to under the group's
+/// `automated_backup_preference` (0 primary, 1 secondary only, 2 secondary
+/// if there is one, else any replica): of those it allows, the ones with
+/// the highest backup priority above 0. With `readable_only` a secondary
+/// counts only when it takes connections (Managed Backup needs that).
+pub(super) fn preferred_replicas(
+    replicas: &[Replica],
+    preference: i64,
+    readable_only: bool,
+) -> Vec<&Replica> {
+    let primary: Vec<&Replica> = replicas
+        .iter()
+        .filter(|r| r.primary == Some(true))
+        .collect();
+    let secondaries: Vec<&Replica> = replicas
+        .iter()
+        .filter(|r| r.primary == Some(false) && (r.readable || !readable_only))
+        .collect();
+    let eligible: Vec<&Replica> = match preference {
+        0 => primary,
+        1 => secondaries,
+        2 if !secondaries.is_empty() => secondaries,
+        2 => primary,
+        _ => replicas.iter().collect(),
+    };
+    let eligible: Vec<&Replica> = eligible.into_iter().filter(|r| r.priority > 0).collect();
+    let best = eligible.iter().map(|r| r.priority).max();
+    eligible
+        .into_iter()
+        .filter(|r| Some(r.priority) == best)
+        .collect()
 }
 
 /// The preferred backup replica(s), as `sys.fn_hadr_backup_is_preferred_replica`
@@ -255,26 +290,8 @@ fn ag_place(
     }
     // Managed Backup needs a readable secondary; other tools do not.
     let managed = db.managed_backup.as_ref().is_some_and(|m| m.enabled);
-    let primary: Vec<&Replica> = replicas
-        .iter()
-        .filter(|r| r.primary == Some(true))
-        .collect();
-    let secondaries: Vec<&Replica> = replicas
-        .iter()
-        .filter(|r| r.primary == Some(false) && (r.readable || !managed))
-        .collect();
-    let eligible: Vec<&Replica> = match preference {
-        0 => primary,
-        1 => secondaries,
-        2 if !secondaries.is_empty() => secondaries,
-        2 => primary,
-        _ => replicas.iter().collect(),
-    };
-    let eligible: Vec<&Replica> = eligible.into_iter().filter(|r| r.priority > 0).collect();
-    let best = eligible.iter().map(|r| r.priority).max();
-    let preferred: Vec<String> = eligible
-        .iter()
-        .filter(|r| Some(r.priority) == best)
+    let preferred: Vec<String> = preferred_replicas(&replicas, preference, managed)
+        .into_iter()
         .map(|r| r.server.clone())
         .collect();
     let here = preferred.iter().any(|p| is_instance(instance, p));
