@@ -32,17 +32,10 @@ impl Out<'_, '_> {
     ) {
         let e = &self.a.health.expectation;
         self.list.push(Finding {
-            id,
-            severity,
-            instance: self.a.instance.clone(),
-            database: Some(self.a.database.name.clone()),
-            title,
-            explanation,
-            evidence,
-            remedy: remedy.to_string(),
-            rows: Vec::new(),
-            sql: None,
             expectation: Some(measures.unwrap_or_else(|| format!("expected: {}", e.summary))),
+            ..self
+                .a
+                .finding(id, severity, title, explanation, evidence, remedy)
         });
     }
 }

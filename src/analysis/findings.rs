@@ -57,6 +57,35 @@ pub struct EvidenceRow {
     pub text: String,
 }
 
+impl DatabaseAnalysis<'_> {
+    /// A finding about this database whose proof is the backup sets in
+    /// `evidence`: no other catalog rows, no T-SQL and no expectation
+    /// (callers that measure one set it on the result).
+    pub(super) fn finding(
+        &self,
+        id: &'static str,
+        severity: Severity,
+        title: String,
+        explanation: String,
+        evidence: Vec<i64>,
+        remedy: &str,
+    ) -> Finding {
+        Finding {
+            id,
+            severity,
+            instance: self.instance.clone(),
+            database: Some(self.database.name.clone()),
+            title,
+            explanation,
+            evidence,
+            remedy: remedy.to_string(),
+            rows: Vec::new(),
+            sql: None,
+            expectation: None,
+        }
+    }
+}
+
 pub fn chain_findings(a: &DatabaseAnalysis<'_>, now: DateTime<Utc>) -> Vec<Finding> {
     let h = &a.health;
     let mut out = super::expected_findings::expectation_findings(a, now);
@@ -64,17 +93,8 @@ pub fn chain_findings(a: &DatabaseAnalysis<'_>, now: DateTime<Utc>) -> Vec<Findi
     let mut push =
         |id, severity, title: String, explanation: String, evidence: Vec<i64>, remedy: &str| {
             out.push(Finding {
-                id,
-                severity,
-                instance: a.instance.clone(),
-                database: Some(a.database.name.clone()),
-                title,
-                explanation,
-                evidence,
-                remedy: remedy.to_string(),
-                rows: Vec::new(),
-                sql: None,
                 expectation: Some(summary.clone()),
+                ..a.finding(id, severity, title, explanation, evidence, remedy)
             })
         };
     for b in a.chain.breaks.iter() {

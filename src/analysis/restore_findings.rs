@@ -17,19 +17,7 @@ pub fn restore_findings(a: &DatabaseAnalysis<'_>) -> Vec<Finding> {
                     explanation: String,
                     evidence: Vec<i64>,
                     remedy: &str| {
-        out.push(Finding {
-            id,
-            severity,
-            instance: a.instance.clone(),
-            database: Some(a.database.name.clone()),
-            title,
-            explanation,
-            evidence,
-            remedy: remedy.to_string(),
-            rows: Vec::new(),
-            sql: None,
-            expectation: None,
-        })
+        out.push(a.finding(id, severity, title, explanation, evidence, remedy))
     };
     let horizon = a.health.horizon_start;
 

@@ -67,21 +67,6 @@ impl Roles {
     }
 }
 
-fn rows<'a>(instance: &'a Instance, name: &'a str) -> Vec<Row<'a>> {
-    match instance.tables.get_key_value(name) {
-        Some((key, t)) => t
-            .rows()
-            .enumerate()
-            .map(|(index, row)| Row {
-                table: key.as_str(),
-                index,
-                row,
-            })
-            .collect(),
-        None => Vec::new(),
-    }
-}
-
 fn text(r: &Row<'_>, column: &str) -> Option<String> {
     r.string(column).ok().flatten()
 }
@@ -119,25 +104,29 @@ pub fn roles(estate: &Estate, instance: &Instance, db: &Database) -> Roles {
 
 fn mirror_partner(instance: &Instance, db: &Database) -> Option<String> {
     let id = db.database_id?;
-    rows(instance, catalog::MIRRORING)
+    instance
+        .catalog_rows(catalog::MIRRORING)
         .iter()
         .find(|r| r.int("database_id").ok().flatten() == Some(id))
         .and_then(|r| text(r, "mirroring_partner_instance"))
 }
 
 fn log_shipping(instance: &Instance, db: &Database) -> Option<LogShipping> {
-    if rows(instance, catalog::LOG_SHIPPING_PRIMARY)
+    if instance
+        .catalog_rows(catalog::LOG_SHIPPING_PRIMARY)
         .iter()
         .any(|r| names(r, "primary_database", &db.name))
     {
         return Some(LogShipping::Primary);
     }
-    if let Some(r) = rows(instance, catalog::LOG_SHIPPING_SECONDARY_DBS)
+    if let Some(r) = instance
+        .catalog_rows(catalog::LOG_SHIPPING_SECONDARY_DBS)
         .iter()
         .find(|r| names(r, "secondary_database", &db.name))
     {
         let id = r.uuid("secondary_id").ok().flatten();
-        let primary = rows(instance, catalog::LOG_SHIPPING_SECONDARY)
+        let primary = instance
+            .catalog_rows(catalog::LOG_SHIPPING_SECONDARY)
             .iter()
             .find(|s| id.is_some() && s.uuid("secondary_id").ok().flatten() == id)
             .and_then(|s| text(s, "primary_server"));
@@ -151,7 +140,8 @@ fn log_shipping(instance: &Instance, db: &Database) -> Option<LogShipping> {
 
 fn restores(instance: &Instance, db: &Database) -> Vec<Restore> {
     let offset = instance.server.utc_offset_minutes.unwrap_or(0);
-    let mut out: Vec<Restore> = rows(instance, catalog::RESTOREHISTORY)
+    let mut out: Vec<Restore> = instance
+        .catalog_rows(catalog::RESTOREHISTORY)
         .iter()
         .filter(|r| names(r, "destination_database_name", &db.name))
         .filter_map(|r| {
@@ -179,11 +169,46 @@ fn restores(instance: &Instance, db: &Database) -> Vec<Restore> {
     out
 }
 
-struct Replica {
-    server: String,
-    priority: i64,
-    readable: bool,
-    primary: Option<bool>,
+/// A replica of an availability group, as far as the catalog tells.
+#[derive(Debug, Clone)]
+pub(super) struct Replica {
+    pub(super) server: String,
+    pub(super) priority: i64,
+    pub(super) readable: bool,
+    pub(super) primary: Option<bool>,
+}
+
+/// The replicas a backup goes to under the group's
+/// `automated_backup_preference` (0 primary, 1 secondary only, 2 secondary
+/// if there is one, else any replica): of those it allows, the ones with
+/// the highest backup priority above 0. With `readable_only` a secondary
+/// counts only when it takes connections (Managed Backup needs that).
+pub(super) fn preferred_replicas(
+    replicas: &[Replica],
+    preference: i64,
+    readable_only: bool,
+) -> Vec<&Replica> {
+    let primary: Vec<&Replica> = replicas
+        .iter()
+        .filter(|r| r.primary == Some(true))
+        .collect();
+    let secondaries: Vec<&Replica> = replicas
+        .iter()
+        .filter(|r| r.primary == Some(false) && (r.readable || !readable_only))
+        .collect();
+    let eligible: Vec<&Replica> = match preference {
+        0 => primary,
+        1 => secondaries,
+        2 if !secondaries.is_empty() => secondaries,
+        2 => primary,
+        _ => replicas.iter().collect(),
+    };
+    let eligible: Vec<&Replica> = eligible.into_iter().filter(|r| r.priority > 0).collect();
+    let best = eligible.iter().map(|r| r.priority).max();
+    eligible
+        .into_iter()
+        .filter(|r| Some(r.priority) == best)
+        .collect()
 }
 
 /// The preferred backup replica(s), as `sys.fn_hadr_backup_is_preferred_replica`
@@ -194,7 +219,7 @@ fn ag_place(
     db: &Database,
     group_db: Uuid,
 ) -> Option<AgPlace> {
-    let states = rows(instance, catalog::HADR_REPLICA_STATES);
+    let states = instance.catalog_rows(catalog::HADR_REPLICA_STATES);
     let mine: Vec<&Row<'_>> = states
         .iter()
         .filter(|r| r.uuid("group_database_id").ok().flatten() == Some(group_db))
@@ -202,11 +227,13 @@ fn ag_place(
     let group_id = mine
         .iter()
         .find_map(|r| r.uuid("group_id").ok().flatten())?;
-    let group = rows(instance, catalog::AVAILABILITY_GROUPS)
+    let group = instance
+        .catalog_rows(catalog::AVAILABILITY_GROUPS)
         .into_iter()
         .find(|r| r.uuid("group_id").ok().flatten() == Some(group_id))?;
     let preference = group.int("automated_backup_preference").ok().flatten()?;
-    let mut replicas: Vec<Replica> = rows(instance, catalog::AVAILABILITY_REPLICAS)
+    let mut replicas: Vec<Replica> = instance
+        .catalog_rows(catalog::AVAILABILITY_REPLICAS)
         .iter()
         .filter(|r| r.uuid("group_id").ok().flatten() == Some(group_id))
         .map(|r| {
@@ -263,26 +290,8 @@ fn ag_place(
     }
     // Managed Backup needs a readable secondary; other tools do not.
     let managed = db.managed_backup.as_ref().is_some_and(|m| m.enabled);
-    let primary: Vec<&Replica> = replicas
-        .iter()
-        .filter(|r| r.primary == Some(true))
-        .collect();
-    let secondaries: Vec<&Replica> = replicas
-        .iter()
-        .filter(|r| r.primary == Some(false) && (r.readable || !managed))
-        .collect();
-    let eligible: Vec<&Replica> = match preference {
-        0 => primary,
-        1 => secondaries,
-        2 if !secondaries.is_empty() => secondaries,
-        2 => primary,
-        _ => replicas.iter().collect(),
-    };
-    let eligible: Vec<&Replica> = eligible.into_iter().filter(|r| r.priority > 0).collect();
-    let best = eligible.iter().map(|r| r.priority).max();
-    let preferred: Vec<String> = eligible
-        .iter()
-        .filter(|r| Some(r.priority) == best)
+    let preferred: Vec<String> = preferred_replicas(&replicas, preference, managed)
+        .into_iter()
         .map(|r| r.server.clone())
         .collect();
     let here = preferred.iter().any(|p| is_instance(instance, p));

@@ -35,25 +35,23 @@ pub fn rpo_findings(a: &DatabaseAnalysis<'_>, _now: DateTime<Utc>) -> Vec<Findin
         .collect::<Vec<_>>()
         .join(", ");
     vec![Finding {
-        id: "rpo.exceeded",
-        severity,
-        instance: a.instance.clone(),
-        database: Some(a.database.name.clone()),
-        title: format!(
-            "RPO {} exceeds {}",
-            human_age(rpo),
-            format_duration(limit)
-        ),
-        explanation: format!(
-            "restoring now would lose everything after {}, the latest recoverable point ({} ago); the policy allows {}",
-            fmt_time(h.latest_recoverable),
-            human_age(rpo),
-            format_duration(limit)
-        ),
-        evidence: Vec::new(),
-        remedy: "take a log backup (or a full if the chain is broken) and check the backup job's schedule".into(),
-        rows: Vec::new(),
-        sql: None,
         expectation: Some(format!("policy: {rule}")),
+        ..a.finding(
+            "rpo.exceeded",
+            severity,
+            format!(
+                "RPO {} exceeds {}",
+                human_age(rpo),
+                format_duration(limit)
+            ),
+            format!(
+                "restoring now would lose everything after {}, the latest recoverable point ({} ago); the policy allows {}",
+                fmt_time(h.latest_recoverable),
+                human_age(rpo),
+                format_duration(limit)
+            ),
+            Vec::new(),
+            "take a log backup (or a full if the chain is broken) and check the backup job's schedule",
+        )
     }]
 }

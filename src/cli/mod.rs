@@ -542,47 +542,39 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
                 moves,
                 execute,
                 confirm,
-            } => {
-                let loaded = load(src, now)?;
-                restore::restore(
-                    &loaded,
-                    loaded.config.as_ref(),
-                    &restore::RestoreArgs {
-                        database,
-                        instance: instance.as_deref(),
-                        at: at.as_deref(),
-                        lsn: lsn.as_deref(),
-                        mark: mark.as_deref(),
-                        target_instance: target_instance.as_deref(),
-                        new_name: new_name.as_deref(),
-                        replace: *replace,
-                        no_tail_log: *no_tail_log,
-                        verify: *verify,
-                        checkdb: *checkdb,
-                        moves,
-                        execute: *execute,
-                        confirm: confirm.as_deref(),
-                    },
-                )
-            }
+            } => restore::restore(
+                &load(src, now)?,
+                &restore::RestoreArgs {
+                    database,
+                    instance: instance.as_deref(),
+                    at: at.as_deref(),
+                    lsn: lsn.as_deref(),
+                    mark: mark.as_deref(),
+                    target_instance: target_instance.as_deref(),
+                    new_name: new_name.as_deref(),
+                    replace: *replace,
+                    no_tail_log: *no_tail_log,
+                    verify: *verify,
+                    checkdb: *checkdb,
+                    moves,
+                    execute: *execute,
+                    confirm: confirm.as_deref(),
+                },
+            ),
             Command::BackupNow {
                 database,
                 instance,
                 log,
                 execute,
                 confirm,
-            } => {
-                let loaded = load(src, now)?;
-                restore::backup_now(
-                    &loaded,
-                    loaded.config.as_ref(),
-                    database,
-                    instance.as_deref(),
-                    *log,
-                    *execute,
-                    confirm.as_deref(),
-                )
-            }
+            } => restore::backup_now(
+                &load(src, now)?,
+                database,
+                instance.as_deref(),
+                *log,
+                *execute,
+                confirm.as_deref(),
+            ),
             Command::Reauthorize {
                 database,
                 instance,
@@ -590,21 +582,17 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
                 with_copy,
                 execute,
                 confirm,
-            } => {
-                let loaded = load(src, now)?;
-                restore::reauthorize(
-                    &loaded,
-                    loaded.config.as_ref(),
-                    &restore::ReauthorizeArgs {
-                        database,
-                        instance: instance.as_deref(),
-                        credential: credential.as_deref(),
-                        with_copy: *with_copy == 1,
-                        execute: *execute,
-                        confirm: confirm.as_deref(),
-                    },
-                )
-            }
+            } => restore::reauthorize(
+                &load(src, now)?,
+                &restore::ReauthorizeArgs {
+                    database,
+                    instance: instance.as_deref(),
+                    credential: credential.as_deref(),
+                    with_copy: *with_copy == 1,
+                    execute: *execute,
+                    confirm: confirm.as_deref(),
+                },
+            ),
             Command::Plan {
                 database,
                 instance,

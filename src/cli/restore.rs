@@ -44,11 +44,7 @@ pub struct RestoreArgs<'a> {
 }
 
 /// Prints or runs the restore; returns the exit code.
-pub fn restore(
-    loaded: &Loaded,
-    config: Option<&Config>,
-    args: &RestoreArgs<'_>,
-) -> anyhow::Result<u8> {
+pub fn restore(loaded: &Loaded, args: &RestoreArgs<'_>) -> anyhow::Result<u8> {
     let (inst, db) =
         find_database(&loaded.estate, args.instance, args.database).map_err(anyhow::Error::msg)?;
     let a = analyze_database(&loaded.estate, inst, db, loaded.now);
@@ -166,7 +162,10 @@ pub fn restore(
         checkdb: args.checkdb,
         without_checksums: facts.without_checksums.clone(),
     };
-    let writable_config = config.and_then(|c| c.instance(target_instance));
+    let writable_config = loaded
+        .config
+        .as_ref()
+        .and_then(|c| c.instance(target_instance));
     let checks = checks::run(&CheckInput {
         plan: &p,
         target: target_inst,
@@ -204,7 +203,7 @@ pub fn restore(
         }
         return Ok(0);
     }
-    let instance = writable(config, target_instance, name, args.confirm)?;
+    let instance = writable(loaded.config.as_ref(), target_instance, name, args.confirm)?;
     for c in &checks {
         eprintln!("{} {}: {}", c.outcome.label(), c.name, c.reason);
     }
@@ -231,11 +230,7 @@ pub struct ReauthorizeArgs<'a> {
 }
 
 /// Prints or runs `sys.sp_rda_reauthorize_db`, then the verify queries.
-pub fn reauthorize(
-    loaded: &Loaded,
-    config: Option<&Config>,
-    args: &ReauthorizeArgs<'_>,
-) -> anyhow::Result<u8> {
+pub fn reauthorize(loaded: &Loaded, args: &ReauthorizeArgs<'_>) -> anyhow::Result<u8> {
     let (inst, db) =
         find_database(&loaded.estate, args.instance, args.database).map_err(anyhow::Error::msg)?;
     let known = restore_facts::scoped_credentials(inst, &db.name).unwrap_or_default();
@@ -263,7 +258,7 @@ pub fn reauthorize(
             r.candidates.len()
         );
     }
-    let instance = writable(config, &inst.name, &db.name, args.confirm)?;
+    let instance = writable(loaded.config.as_ref(), &inst.name, &db.name, args.confirm)?;
     let queries = exec::verify_queries(&db.name)?;
     run(
         instance,
@@ -373,7 +368,6 @@ fn run(
 /// Prints or runs Managed Backup's on-demand backup of one database.
 pub fn backup_now(
     loaded: &Loaded,
-    config: Option<&Config>,
     database: &str,
     instance: Option<&str>,
     log: bool,
@@ -401,7 +395,7 @@ pub fn backup_now(
         out!("{}", script.text());
         return Ok(0);
     }
-    let target = writable(config, &inst.name, &db.name, confirm)?;
+    let target = writable(loaded.config.as_ref(), &inst.name, &db.name, confirm)?;
     run(
         target,
         &script,

@@ -195,17 +195,22 @@ impl Inst {
         v.map_or(Value::Null, |v| self.lsn(v))
     }
 
-    /// The instance as the snapshot loader would read `into_json`'s
-    /// output: server facts typed, table rows moved rather than re-read.
-    pub fn into_snapshot(self) -> SnapshotInstance {
-        let server = json!({
+    /// The server facts as a snapshot's `server` object carries them.
+    fn server_json(&self) -> Value {
+        json!({
             "server_name": self.name,
             "machine_name": self.machine,
             "instance_name": self.instance_name,
             "product_version": self.version,
             "edition": self.edition,
             "utc_offset_minutes": self.clock.offset,
-        });
+        })
+    }
+
+    /// The instance as the snapshot loader would read `into_json`'s
+    /// output: server facts typed, table rows moved rather than re-read.
+    pub fn into_snapshot(self) -> SnapshotInstance {
+        let server = self.server_json();
         let mut tables = Tables::new();
         for (name, rows) in self.tables {
             let rows = rows
@@ -227,6 +232,7 @@ impl Inst {
     }
 
     pub fn into_json(self) -> Value {
+        let server = self.server_json();
         let mut tables = Map::new();
         for (name, rows) in self.tables {
             tables.insert(name, Value::Array(rows));
@@ -234,17 +240,7 @@ impl Inst {
         // Built by hand: `json!` would serialize (deep-copy) every table row.
         let mut doc = Map::new();
         doc.insert("name".into(), self.name.into());
-        doc.insert(
-            "server".into(),
-            json!({
-                "server_name": self.name,
-                "machine_name": self.machine,
-                "instance_name": self.instance_name,
-                "product_version": self.version,
-                "edition": self.edition,
-                "utc_offset_minutes": self.clock.offset,
-            }),
-        );
+        doc.insert("server".into(), server);
         doc.insert("tables".into(), Value::Object(tables));
         Value::Object(doc)
     }

@@ -177,6 +177,23 @@ impl Instance {
     pub fn database(&self, name: &str) -> Option<&Database> {
         self.databases.iter().find(|d| d.name == name)
     }
+
+    /// The rows of one raw catalog table, each knowing its table and
+    /// position; empty when the snapshot did not carry the table.
+    pub fn catalog_rows(&self, table: &str) -> Vec<super::catalog::Row<'_>> {
+        match self.tables.get_key_value(table) {
+            Some((name, t)) => t
+                .rows()
+                .enumerate()
+                .map(|(index, row)| super::catalog::Row {
+                    table: name.as_str(),
+                    index,
+                    row,
+                })
+                .collect(),
+            None => Vec::new(),
+        }
+    }
 }
 
 /// Everything the console looks at.

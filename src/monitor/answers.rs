@@ -10,8 +10,7 @@ use serde::Serialize;
 
 use crate::analysis::{ChainState, DatabaseReport, EstateReport, Finding, Judged, Severity};
 use crate::model::catalog;
-use crate::model::catalog::Row;
-use crate::model::{Estate, Instance};
+use crate::model::Estate;
 
 /// Recoverability and ages of one database, as of `now`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -235,14 +234,15 @@ impl Answers {
 fn ag_names(estate: &Estate) -> BTreeMap<(String, String), String> {
     let mut out = BTreeMap::new();
     for i in &estate.instances {
-        let groups: BTreeMap<uuid::Uuid, String> = rows(i, catalog::AVAILABILITY_GROUPS)
+        let groups: BTreeMap<uuid::Uuid, String> = i
+            .catalog_rows(catalog::AVAILABILITY_GROUPS)
             .iter()
             .filter_map(|r| Some((r.uuid("group_id").ok()??, r.string("name").ok()??)))
             .collect();
         if groups.is_empty() {
             continue;
         }
-        let states = rows(i, catalog::HADR_REPLICA_STATES);
+        let states = i.catalog_rows(catalog::HADR_REPLICA_STATES);
         for db in &i.databases {
             let Some(gdb) = db.group_database_id else {
                 continue;
@@ -261,19 +261,4 @@ fn ag_names(estate: &Estate) -> BTreeMap<(String, String), String> {
         }
     }
     out
-}
-
-fn rows<'a>(instance: &'a Instance, name: &'a str) -> Vec<Row<'a>> {
-    match instance.tables.get_key_value(name) {
-        Some((key, t)) => t
-            .rows()
-            .enumerate()
-            .map(|(index, row)| Row {
-                table: key.as_str(),
-                index,
-                row,
-            })
-            .collect(),
-        None => Vec::new(),
-    }
 }

@@ -251,17 +251,8 @@ where
                             tables.insert(q.table.to_string(), rows);
                         }
                         Some(e) => {
-                            let r = reason(q, &e);
-                            if is_permission(&e) {
-                                denied.push(q.table.to_string());
-                                reports.push(report(Outcome::Denied {
-                                    reason: r.clone(),
-                                    fix: grant_for_query(q, &login, None),
-                                }));
-                            } else {
-                                reports.push(report(Outcome::Failed(r.clone())));
-                            }
-                            missing.insert(q.table.to_string(), Value::String(r));
+                            let outcome = failed(q, &e, &login, &mut denied, &mut missing);
+                            reports.push(report(outcome));
                         }
                     }
                     continue;
@@ -392,17 +383,8 @@ where
                 reports.push(report(Outcome::Alternative));
             }
             Some(e) => {
-                let r = reason(q, &e);
-                if is_permission(&e) {
-                    denied.push(q.table.to_string());
-                    reports.push(report(Outcome::Denied {
-                        reason: r.clone(),
-                        fix: grant_for_query(q, &login, None),
-                    }));
-                } else {
-                    reports.push(report(Outcome::Failed(r.clone())));
-                }
-                missing.insert(q.table.to_string(), Value::String(r));
+                let outcome = failed(q, &e, &login, &mut denied, &mut missing);
+                reports.push(report(outcome));
             }
         }
     }
@@ -438,6 +420,29 @@ struct Hidden {
     text: String,
     /// The result says nothing (leave the table absent), rather than less.
     absent: bool,
+}
+
+/// A query that failed as a whole: its table goes to `missing` with the
+/// reason, and the outcome is a denial (with the grant that fixes it, the
+/// table also counted as denied) or a failure.
+fn failed(
+    q: &CatalogQuery,
+    e: &QueryError,
+    login: &str,
+    denied: &mut Vec<String>,
+    missing: &mut Map<String, Value>,
+) -> Outcome {
+    let r = reason(q, e);
+    missing.insert(q.table.to_string(), Value::String(r.clone()));
+    if is_permission(e) {
+        denied.push(q.table.to_string());
+        Outcome::Denied {
+            reason: r,
+            fix: grant_for_query(q, login, None),
+        }
+    } else {
+        Outcome::Failed(r)
+    }
 }
 
 /// Results that are silently short for this login: an empty Managed Backup

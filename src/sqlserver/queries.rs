@@ -359,6 +359,64 @@ SELECT
 FROM msdb.dbo.sysmaintplan_logdetail AS p
 WHERE p.start_time >= DATEADD(DAY, -{horizon_days}, GETDATE())";
 
+/// The text of a Managed Backup function's query, for one schema: 2014's
+/// `smart_admin` and 2016+'s `managed_backup` functions read the same
+/// columns, so both constants come from one spelling.
+macro_rules! managed_sql {
+    (db_config, $schema:literal) => {
+        concat!(
+            "-- chainwatch: msdb.",
+            $schema,
+            ".fn_backup_db_config
+SELECT
+    c.credential_name, c.db_guid, c.db_name, c.Encryption_algorithm AS encryption_algorithm,
+    c.Encryptor_name AS encryptor_name, c.Encryptor_type AS encryptor_type,
+    c.is_availability_database, c.is_dropped, c.is_smart_backup_enabled, c.retention_days,
+    c.storage_url
+FROM msdb.",
+            $schema,
+            ".fn_backup_db_config(NULL) AS c"
+        )
+    };
+    (instance_config, $schema:literal) => {
+        concat!(
+            "-- chainwatch: msdb.",
+            $schema,
+            ".fn_backup_instance_config
+SELECT
+    c.credential_name, c.encryption_algorithm, c.encryptor_name, c.encryptor_type,
+    c.is_smart_backup_enabled, c.retention_days, c.storage_url
+FROM msdb.",
+            $schema,
+            ".fn_backup_instance_config() AS c"
+        )
+    };
+    (master_switch, $schema:literal) => {
+        concat!(
+            "-- chainwatch: msdb.",
+            $schema,
+            ".fn_is_master_switch_on
+SELECT msdb.",
+            $schema,
+            ".fn_is_master_switch_on() AS is_master_switch_on"
+        )
+    };
+    (available, $schema:literal) => {
+        concat!(
+            "-- chainwatch: msdb.",
+            $schema,
+            ".fn_available_backups
+SELECT {db_name} AS database_name,
+    a.Backup_path, a.availability_group_guid, a.backup_finish_date, a.backup_start_date,
+    a.backup_type, a.database_guid, a.expiration_date, a.first_lsn, a.first_recovery_fork_id,
+    a.fork_point_lsn, a.last_lsn, a.last_recovery_fork_id, a.machine_name
+FROM msdb.",
+            $schema,
+            ".fn_available_backups({db_name}) AS a"
+        )
+    };
+}
+
 /// `msdb.managed_backup.fn_backup_db_config`: Managed Backup settings of every database, 2016+: retention, container URL, credential.
 ///
 /// Two shapes exist: the docs page ("managed_backup.fn_backup_db_config")
@@ -371,13 +429,7 @@ WHERE p.start_time >= DATEADD(DAY, -{horizon_days}, GETDATE())";
 /// case-sensitive server collation finds them.
 ///
 /// Needs: db_backupoperator in msdb + ALTER ANY CREDENTIAL (an empty result, not an error, without them).
-pub const MB_DB_CONFIG: &str = "-- chainwatch: msdb.managed_backup.fn_backup_db_config
-SELECT
-    c.credential_name, c.db_guid, c.db_name, c.Encryption_algorithm AS encryption_algorithm,
-    c.Encryptor_name AS encryptor_name, c.Encryptor_type AS encryptor_type,
-    c.is_availability_database, c.is_dropped, c.is_smart_backup_enabled, c.retention_days,
-    c.storage_url
-FROM msdb.managed_backup.fn_backup_db_config(NULL) AS c";
+pub const MB_DB_CONFIG: &str = managed_sql!(db_config, "managed_backup");
 
 /// `msdb.managed_backup.fn_backup_db_config` in the shape msdb's code returns
 /// (`is_managed_backup_enabled`, `container_url`): only the columns both
@@ -393,11 +445,7 @@ FROM msdb.managed_backup.fn_backup_db_config(NULL) AS c";
 /// `msdb.managed_backup.fn_backup_instance_config`: Managed Backup instance defaults, 2016+ (documented shape).
 ///
 /// Needs: db_backupoperator in msdb + ALTER ANY CREDENTIAL.
-pub const MB_INSTANCE_CONFIG: &str = "-- chainwatch: msdb.managed_backup.fn_backup_instance_config
-SELECT
-    c.credential_name, c.encryption_algorithm, c.encryptor_name, c.encryptor_type,
-    c.is_smart_backup_enabled, c.retention_days, c.storage_url
-FROM msdb.managed_backup.fn_backup_instance_config() AS c";
+pub const MB_INSTANCE_CONFIG: &str = managed_sql!(instance_config, "managed_backup");
 
 /// `msdb.managed_backup.fn_backup_instance_config` in msdb's shape.
 ///
@@ -412,55 +460,33 @@ FROM msdb.managed_backup.fn_backup_instance_config() AS c";
 /// A scalar function (RETURNS bit): selected as a value, never used in FROM.
 ///
 /// Needs: EXECUTE on the function.
-pub const MB_MASTER_SWITCH: &str = "-- chainwatch: msdb.managed_backup.fn_is_master_switch_on
-SELECT msdb.managed_backup.fn_is_master_switch_on() AS is_master_switch_on";
+pub const MB_MASTER_SWITCH: &str = managed_sql!(master_switch, "managed_backup");
 
 /// `msdb.managed_backup.fn_available_backups`: Backups Managed Backup still keeps in the container for one database, 2016+.
 ///
 /// Needs: SELECT on the function.
-pub const MB_AVAILABLE: &str = "-- chainwatch: msdb.managed_backup.fn_available_backups
-SELECT {db_name} AS database_name,
-    a.Backup_path, a.availability_group_guid, a.backup_finish_date, a.backup_start_date,
-    a.backup_type, a.database_guid, a.expiration_date, a.first_lsn, a.first_recovery_fork_id,
-    a.fork_point_lsn, a.last_lsn, a.last_recovery_fork_id, a.machine_name
-FROM msdb.managed_backup.fn_available_backups({db_name}) AS a";
+pub const MB_AVAILABLE: &str = managed_sql!(available, "managed_backup");
 
 /// `msdb.smart_admin.fn_backup_db_config`: Managed Backup settings of every database, 2014 only: on 2016+ the
 /// smart_admin functions pass through to managed_backup's, so reading both would count every row twice.
 ///
 /// Needs: db_backupoperator in msdb + ALTER ANY CREDENTIAL.
-pub const SA_DB_CONFIG: &str = "-- chainwatch: msdb.smart_admin.fn_backup_db_config
-SELECT
-    c.credential_name, c.db_guid, c.db_name, c.Encryption_algorithm AS encryption_algorithm,
-    c.Encryptor_name AS encryptor_name, c.Encryptor_type AS encryptor_type,
-    c.is_availability_database, c.is_dropped, c.is_smart_backup_enabled, c.retention_days,
-    c.storage_url
-FROM msdb.smart_admin.fn_backup_db_config(NULL) AS c";
+pub const SA_DB_CONFIG: &str = managed_sql!(db_config, "smart_admin");
 
 /// `msdb.smart_admin.fn_backup_instance_config`: Managed Backup instance defaults, 2014.
 ///
 /// Needs: db_backupoperator in msdb + ALTER ANY CREDENTIAL.
-pub const SA_INSTANCE_CONFIG: &str = "-- chainwatch: msdb.smart_admin.fn_backup_instance_config
-SELECT
-    c.credential_name, c.encryption_algorithm, c.encryptor_name, c.encryptor_type,
-    c.is_smart_backup_enabled, c.retention_days, c.storage_url
-FROM msdb.smart_admin.fn_backup_instance_config() AS c";
+pub const SA_INSTANCE_CONFIG: &str = managed_sql!(instance_config, "smart_admin");
 
 /// `msdb.smart_admin.fn_is_master_switch_on`: the master switch, 2014 (a scalar function).
 ///
 /// Needs: EXECUTE on the function.
-pub const SA_MASTER_SWITCH: &str = "-- chainwatch: msdb.smart_admin.fn_is_master_switch_on
-SELECT msdb.smart_admin.fn_is_master_switch_on() AS is_master_switch_on";
+pub const SA_MASTER_SWITCH: &str = managed_sql!(master_switch, "smart_admin");
 
 /// `msdb.smart_admin.fn_available_backups`: Backups Managed Backup still keeps in the container for one database, 2014.
 ///
 /// Needs: SELECT on the function.
-pub const SA_AVAILABLE: &str = "-- chainwatch: msdb.smart_admin.fn_available_backups
-SELECT {db_name} AS database_name,
-    a.Backup_path, a.availability_group_guid, a.backup_finish_date, a.backup_start_date,
-    a.backup_type, a.database_guid, a.expiration_date, a.first_lsn, a.first_recovery_fork_id,
-    a.fork_point_lsn, a.last_lsn, a.last_recovery_fork_id, a.machine_name
-FROM msdb.smart_admin.fn_available_backups({db_name}) AS a";
+pub const SA_AVAILABLE: &str = managed_sql!(available, "smart_admin");
 
 /// Every catalog query, in collection order.
 pub const ALL: &[CatalogQuery] = &[

@@ -32,31 +32,36 @@ pub fn on_demand(schema: ManagedBackupSchema, database: &str, log: bool) -> Stri
 
 /// Managed Backup off for one database.
 pub fn managed_off(schema: ManagedBackupSchema, database: &str) -> String {
-    match schema {
-        ManagedBackupSchema::SmartAdmin => format!(
-            "EXEC msdb.smart_admin.sp_set_db_backup @database_name = {}, @enable_backup = 0;",
-            quote_string(database)
-        ),
-        ManagedBackupSchema::ManagedBackup => format!(
-            "EXEC msdb.managed_backup.sp_backup_config_basic @database_name = {}, @enable_backup = 0;",
-            quote_string(database)
-        ),
-    }
+    set_db_backup(schema, database, false, "")
 }
 
 /// Managed Backup on for one database, with placeholders for what the
 /// catalog cannot tell (the credential or the container URL).
 pub fn managed_on(schema: ManagedBackupSchema, database: &str, retention_days: u32) -> String {
-    match schema {
+    let rest = match schema {
         ManagedBackupSchema::SmartAdmin => format!(
-            "EXEC msdb.smart_admin.sp_set_db_backup @database_name = {}, @enable_backup = 1, @retention_days = {retention_days}, @credential_name = N'<credential>', @encryption_algorithm = N'NO_ENCRYPTION';",
-            quote_string(database)
+            ", @retention_days = {retention_days}, @credential_name = N'<credential>', @encryption_algorithm = N'NO_ENCRYPTION'"
         ),
         ManagedBackupSchema::ManagedBackup => format!(
-            "EXEC msdb.managed_backup.sp_backup_config_basic @database_name = {}, @enable_backup = 1, @container_url = N'<container URL>', @retention_days = {retention_days};",
-            quote_string(database)
+            ", @container_url = N'<container URL>', @retention_days = {retention_days}"
         ),
-    }
+    };
+    set_db_backup(schema, database, true, &rest)
+}
+
+/// The schema's per-database switch (2014: `sp_set_db_backup`, 2016+:
+/// `sp_backup_config_basic`), with `rest` (its further parameters,
+/// each led by a comma) after `@enable_backup`.
+fn set_db_backup(schema: ManagedBackupSchema, database: &str, enable: bool, rest: &str) -> String {
+    let procedure = match schema {
+        ManagedBackupSchema::SmartAdmin => "smart_admin.sp_set_db_backup",
+        ManagedBackupSchema::ManagedBackup => "managed_backup.sp_backup_config_basic",
+    };
+    format!(
+        "EXEC msdb.{procedure} @database_name = {}, @enable_backup = {}{rest};",
+        quote_string(database),
+        u8::from(enable)
+    )
 }
 
 /// Managed Backup's instance-level defaults off.

@@ -163,25 +163,21 @@ pub fn restore_batches(
                 (false, Some(c)) => format!("\n  WITH {c}"),
                 (false, None) => String::new(),
             };
-            script.batches.push(Batch {
-                kind: BatchKind::Verify,
-                label: format!("verify {} #{}", step.kind, step.backup_set_id),
-                comments: vec![comment],
-                sql: format!("RESTORE VERIFYONLY\n  FROM {}{with};", devices(step)?),
-                runnable: true,
-            });
+            script.batches.push(Batch::runnable(
+                BatchKind::Verify,
+                format!("verify {} #{}", step.kind, step.backup_set_id),
+                comment,
+                format!("RESTORE VERIFYONLY\n  FROM {}{with};", devices(step)?),
+            ));
         }
     }
     if options.single_user {
-        script.batches.push(Batch {
-            kind: BatchKind::SingleUser,
-            label: "single user".into(),
-            comments: vec![
-                format!("Exclusive access to {name}: other sessions are disconnected and their open transactions rolled back."),
-            ],
-            sql: format!("ALTER DATABASE {db} SET SINGLE_USER WITH ROLLBACK IMMEDIATE;"),
-            runnable: true,
-        });
+        script.batches.push(Batch::runnable(
+            BatchKind::SingleUser,
+            "single user",
+            format!("Exclusive access to {name}: other sessions are disconnected and their open transactions rolled back."),
+            format!("ALTER DATABASE {db} SET SINGLE_USER WITH ROLLBACK IMMEDIATE;"),
+        ));
     }
     let no_stop = stop.is_none() && stop_lsn.is_none();
     if let Some(t) = &options.tail_log {
@@ -329,34 +325,27 @@ pub fn restore_batches(
             runnable: true,
         });
     }
-    script.batches.push(Batch {
-        kind: BatchKind::Recovery,
-        label: "recovery".into(),
-        comments: vec!["bring the database online".into()],
-        sql: format!("RESTORE DATABASE {db} WITH RECOVERY;"),
-        runnable: true,
-    });
+    script.batches.push(Batch::runnable(
+        BatchKind::Recovery,
+        "recovery",
+        "bring the database online",
+        format!("RESTORE DATABASE {db} WITH RECOVERY;"),
+    ));
     if options.single_user {
-        script.batches.push(Batch {
-            kind: BatchKind::MultiUser,
-            label: "multi user".into(),
-            comments: vec![
-                "The restored database keeps the access mode of its backup: open it to every user again.".into(),
-            ],
-            sql: format!("ALTER DATABASE {db} SET MULTI_USER;"),
-            runnable: true,
-        });
+        script.batches.push(Batch::runnable(
+            BatchKind::MultiUser,
+            "multi user",
+            "The restored database keeps the access mode of its backup: open it to every user again.",
+            format!("ALTER DATABASE {db} SET MULTI_USER;"),
+        ));
     }
     if options.checkdb {
-        script.batches.push(Batch {
-            kind: BatchKind::CheckDb,
-            label: "DBCC CHECKDB".into(),
-            comments: vec![
-                "Consistency check of the restored database: every error is listed; none means it is sound.".into(),
-            ],
-            sql: format!("DBCC CHECKDB ({db}) WITH NO_INFOMSGS, ALL_ERRORMSGS;"),
-            runnable: true,
-        });
+        script.batches.push(Batch::runnable(
+            BatchKind::CheckDb,
+            "DBCC CHECKDB",
+            "Consistency check of the restored database: every error is listed; none means it is sound.",
+            format!("DBCC CHECKDB ({db}) WITH NO_INFOMSGS, ALL_ERRORMSGS;"),
+        ));
     }
     if let Some(r) = &options.reauthorize {
         script.batches.push(reauthorize_batch(name, r)?);

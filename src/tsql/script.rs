@@ -77,6 +77,24 @@ pub struct Batch {
     pub runnable: bool,
 }
 
+impl Batch {
+    /// A statement chainwatch may run, under one comment line.
+    pub fn runnable(
+        kind: BatchKind,
+        label: impl Into<String>,
+        comment: impl Into<String>,
+        sql: String,
+    ) -> Batch {
+        Batch {
+            kind,
+            label: label.into(),
+            comments: vec![comment.into()],
+            sql,
+            runnable: true,
+        }
+    }
+}
+
 /// A whole script: header comments, then batches.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Script {

@@ -4,6 +4,7 @@ use chrono::Duration;
 
 use super::{join_ids, managed, row_ev, Ctx, ManagedTarget};
 use crate::analysis::findings::{EvidenceRow, Finding, Severity};
+use crate::analysis::roles::{preferred_replicas, Replica};
 use crate::analysis::DatabaseAnalysis;
 use crate::model::catalog;
 use crate::model::time::fmt_time;
@@ -145,15 +146,6 @@ pub fn mirroring(ctx: &mut Ctx<'_>, a: &DatabaseAnalysis<'_>) {
     });
 }
 
-/// A replica of an availability group, as far as the catalog tells.
-#[derive(Debug, Clone)]
-struct Replica {
-    server: String,
-    priority: i64,
-    readable: bool,
-    primary: Option<bool>,
-}
-
 /// Rule 6: availability groups.
 pub fn availability_group(ctx: &mut Ctx<'_>, a: &DatabaseAnalysis<'_>) {
     let db = &a.database;
@@ -246,26 +238,9 @@ pub fn availability_group(ctx: &mut Ctx<'_>, a: &DatabaseAnalysis<'_>) {
         settings_differ(ctx, db, group_db);
         return;
     };
-    let primary: Vec<&Replica> = replicas
-        .iter()
-        .filter(|r| r.primary == Some(true))
-        .collect();
-    let secondaries: Vec<&Replica> = replicas
-        .iter()
-        .filter(|r| r.primary == Some(false) && r.readable)
-        .collect();
-    let eligible: Vec<&Replica> = match preference {
-        0 => primary.clone(),
-        1 => secondaries.clone(),
-        2 if !secondaries.is_empty() => secondaries.clone(),
-        2 => primary.clone(),
-        _ => replicas.iter().collect(),
-    };
-    let eligible: Vec<&Replica> = eligible.into_iter().filter(|r| r.priority > 0).collect();
-    let best = eligible.iter().map(|r| r.priority).max();
-    let preferred: Vec<&str> = eligible
-        .iter()
-        .filter(|r| Some(r.priority) == best)
+    // Managed Backup takes its backups on a readable secondary only.
+    let preferred: Vec<&str> = preferred_replicas(&replicas, preference, true)
+        .into_iter()
         .map(|r| r.server.as_str())
         .collect();
     let target = ManagedTarget::of(&cfg);

@@ -152,10 +152,7 @@ pub fn dropped(ctx: &mut Ctx<'_>, a: &DatabaseAnalysis<'_>) {
     };
     let mut files = Vec::new();
     for row in &rows {
-        let by_name = ctx.names(row, "database_name", &db.name);
-        let by_guid =
-            db.database_guid.is_some() && ctx.uuid(row, "database_guid") == db.database_guid;
-        if !(by_name || by_guid) {
+        if !ctx.is_database(row, db) {
             continue;
         }
         let expires = ctx.time(row, "expiration_date");

@@ -228,10 +228,7 @@ fn available_gaps(
     };
     let mut logs: Vec<Available> = Vec::new();
     for row in &rows {
-        let by_name = ctx.names(row, "database_name", &db.name);
-        let by_guid =
-            db.database_guid.is_some() && ctx.uuid(row, "database_guid") == db.database_guid;
-        if !(by_name || by_guid) {
+        if !ctx.is_database(row, db) {
             continue;
         }
         if !ctx

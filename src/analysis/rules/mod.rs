@@ -133,6 +133,19 @@ pub(crate) struct Ctx<'e> {
     claimed: HashMap<String, HashSet<i64>>,
 }
 
+/// The rule context's typed readers: each reads one column with the row's
+/// own reader and keeps a bad value as a problem (once), answering None.
+macro_rules! noted_readers {
+    ($($name:ident => $read:ident: $t:ty),* $(,)?) => {
+        $(
+            pub fn $name(&mut self, row: &Row<'_>, column: &str) -> Option<$t> {
+                let r = row.$read(column);
+                self.note(r)
+            }
+        )*
+    };
+}
+
 impl<'e> Ctx<'e> {
     fn new(estate: &'e Estate, instance: &'e Instance, now: DateTime<Utc>) -> Ctx<'e> {
         Ctx {
@@ -159,44 +172,22 @@ impl<'e> Ctx<'e> {
     /// not collected.
     pub fn table(&mut self, table: &str, needed_by: &str, why: &str) -> Option<Vec<Row<'e>>> {
         let instance: &'e Instance = self.instance;
-        match instance.tables.get_key_value(table) {
-            Some((name, rows)) => Some(
-                rows.rows()
-                    .enumerate()
-                    .map(|(index, row)| Row {
-                        table: name.as_str(),
-                        index,
-                        row,
-                    })
-                    .collect(),
-            ),
-            None => {
-                let entry = self
-                    .missing
-                    .entry(table.to_string())
-                    .or_insert_with(|| (Vec::new(), why.to_string()));
-                if !entry.0.iter().any(|d| d == needed_by) {
-                    entry.0.push(needed_by.to_string());
-                }
-                None
-            }
+        if self.has(table) {
+            return Some(instance.catalog_rows(table));
         }
+        let entry = self
+            .missing
+            .entry(table.to_string())
+            .or_insert_with(|| (Vec::new(), why.to_string()));
+        if !entry.0.iter().any(|d| d == needed_by) {
+            entry.0.push(needed_by.to_string());
+        }
+        None
     }
 
     /// Rows of a table that is optional for a rule (no note when absent).
     pub fn rows_if_any(&self, instance: &'e Instance, table: &str) -> Vec<Row<'e>> {
-        match instance.tables.get_key_value(table) {
-            Some((name, rows)) => rows
-                .rows()
-                .enumerate()
-                .map(|(index, row)| Row {
-                    table: name.as_str(),
-                    index,
-                    row,
-                })
-                .collect(),
-            None => Vec::new(),
-        }
+        instance.catalog_rows(table)
     }
 
     fn note<T>(&mut self, r: Result<Option<T>, RowError>) -> Option<T> {
@@ -211,29 +202,12 @@ impl<'e> Ctx<'e> {
         }
     }
 
-    pub fn str(&mut self, row: &Row<'_>, column: &str) -> Option<String> {
-        let r = row.string(column);
-        self.note(r)
-    }
-
-    pub fn int(&mut self, row: &Row<'_>, column: &str) -> Option<i64> {
-        let r = row.int(column);
-        self.note(r)
-    }
-
-    pub fn bit(&mut self, row: &Row<'_>, column: &str) -> Option<bool> {
-        let r = row.bit(column);
-        self.note(r)
-    }
-
-    pub fn lsn(&mut self, row: &Row<'_>, column: &str) -> Option<Lsn> {
-        let r = row.lsn(column);
-        self.note(r)
-    }
-
-    pub fn uuid(&mut self, row: &Row<'_>, column: &str) -> Option<uuid::Uuid> {
-        let r = row.uuid(column);
-        self.note(r)
+    noted_readers! {
+        str => string: String,
+        int => int: i64,
+        bit => bit: bool,
+        lsn => lsn: Lsn,
+        uuid => uuid: uuid::Uuid,
     }
 
     /// A `datetime` column in UTC, using the instance's offset.
@@ -247,6 +221,16 @@ impl<'e> Ctx<'e> {
     pub fn names(&mut self, row: &Row<'_>, column: &str, database: &str) -> bool {
         self.str(row, column)
             .is_some_and(|n| n.eq_ignore_ascii_case(database))
+    }
+
+    /// Whether a row of `fn_available_backups` is `db`'s: by name, or by
+    /// GUID when the database has one (the name first, so a bad value in
+    /// it is noted before one in the GUID).
+    pub fn is_database(&mut self, row: &Row<'_>, db: &Database) -> bool {
+        let by_name = self.names(row, "database_name", &db.name);
+        let by_guid =
+            db.database_guid.is_some() && self.uuid(row, "database_guid") == db.database_guid;
+        by_name || by_guid
     }
 
     pub fn finding(
