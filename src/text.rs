@@ -89,6 +89,21 @@ pub fn utc_opt(t: Option<DateTime<Utc>>) -> String {
     t.map(utc).unwrap_or_else(|| NONE.into())
 }
 
+/// A blob or file size: `700 B`, `1.5 GiB` (binary units).
+pub fn size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = bytes as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    match u {
+        0 => format!("{bytes} B"),
+        _ => format!("{v:.1} {}", UNITS[u]),
+    }
+}
+
 /// CRIT / WARN / INFO, or OK when there is no finding.
 pub fn severity_label(s: Option<Severity>) -> &'static str {
     s.map(Severity::label).unwrap_or("OK")

@@ -124,21 +124,6 @@ pub fn run(args: &BlobsArgs, history: Option<&Loaded>) -> anyhow::Result<u8> {
     Ok(code)
 }
 
-fn size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = bytes as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < UNITS.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
-}
-
 fn text(
     container: &str,
     files: &[StorageFile],
@@ -148,7 +133,11 @@ fn text(
 ) -> String {
     let mut out = String::new();
     let total: u64 = files.iter().map(|f| f.entry.size).sum();
-    out += &format!("{container}: {} blobs, {}\n", files.len(), size(total));
+    out += &format!(
+        "{container}: {} blobs, {}\n",
+        files.len(),
+        crate::text::size(total)
+    );
     for f in files {
         let shape = match &f.parsed {
             ParsedName::Managed(m) => format!(
@@ -165,7 +154,7 @@ fn text(
         out += &format!(
             "  {:<70} {:>10}  {}  {}\n",
             f.entry.name,
-            size(f.entry.size),
+            crate::text::size(f.entry.size),
             fmt_time(f.entry.last_modified),
             shape
         );

@@ -14,21 +14,6 @@ use crate::app::rows;
 use crate::app::view::storage::{file_kind, file_status, Listing};
 use crate::app::App;
 
-/// `1.5 GiB`, `700 B`.
-fn size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = bytes as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < UNITS.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    match u {
-        0 => format!("{bytes} B"),
-        _ => format!("{v:.1} {}", UNITS[u]),
-    }
-}
-
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
     let s = &app.storage;
@@ -110,7 +95,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         Span::raw(format!(
             "{} blobs, {}  {} finding(s)",
             checked.check.files.len(),
-            size(total),
+            crate::text::size(total),
             checked.findings.len()
         )),
         Span::styled(format!("  (history names it {})", c.history_key), t.muted),
@@ -170,7 +155,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                     cell(&sanitize(f.database.as_deref().unwrap_or("—")), db_w),
                     cell(file_kind(f), kind_w),
                     cell(&utc_opt(f.time), time_w),
-                    size(f.entry.size),
+                    crate::text::size(f.entry.size),
                 )),
                 Span::styled(cell(status, status_w), status_style),
             ])
