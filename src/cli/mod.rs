@@ -161,82 +161,13 @@ pub enum Command {
     },
     /// Prints the restore script, or runs it with --execute (needs
     /// allow_writes in the config and --confirm with the database name).
-    Restore {
-        #[arg(long)]
-        database: String,
-        #[arg(long)]
-        instance: Option<String>,
-        /// Target time: server local time unless it carries Z or an offset.
-        #[arg(long, conflicts_with = "lsn")]
-        at: Option<String>,
-        /// Target LSN (decimal digits, or vlf:block:slot hex).
-        #[arg(long, conflicts_with = "mark")]
-        lsn: Option<String>,
-        /// Stop at this marked transaction (STOPATMARK; msdb.dbo.logmarkhistory).
-        #[arg(long, conflicts_with = "at")]
-        mark: Option<String>,
-        /// Restore onto this instance (default: the database's own).
-        #[arg(long, value_name = "NAME")]
-        target_instance: Option<String>,
-        /// Restore under this new name (default: <db>_restored_<yyyymmdd_hhmm>).
-        #[arg(long = "as", value_name = "NAME", conflicts_with = "replace")]
-        new_name: Option<String>,
-        /// Overwrite the database of the same name (REPLACE), after a
-        /// tail-log backup of it (FULL / BULK_LOGGED) and SINGLE_USER.
-        #[arg(long)]
-        replace: bool,
-        /// With --replace: no tail-log backup first (its changes are lost).
-        #[arg(long, requires = "replace")]
-        no_tail_log: bool,
-        /// RESTORE VERIFYONLY ... WITH CHECKSUM of every backup first.
-        #[arg(long)]
-        verify: bool,
-        /// DBCC CHECKDB of the restored database after the recovery.
-        #[arg(long)]
-        checkdb: bool,
-        /// MOVE a logical file: LOGICAL=PATH (repeatable).
-        #[arg(long = "move", value_name = "LOGICAL=PATH")]
-        moves: Vec<String>,
-        /// Run the script on the target instead of printing it.
-        #[arg(long)]
-        execute: bool,
-        /// The target database name, typed exactly (required with --execute).
-        #[arg(long, value_name = "NAME")]
-        confirm: Option<String>,
-    },
+    Restore(restore::RestoreArgs),
     /// Prints sys.sp_rda_reauthorize_db for a restored Stretch-enabled
     /// database, or runs it (and the verify queries) with --execute.
-    Reauthorize {
-        #[arg(long)]
-        database: String,
-        #[arg(long)]
-        instance: Option<String>,
-        /// The database scoped credential (default: the database's only one).
-        #[arg(long)]
-        credential: Option<String>,
-        /// @with_copy: 1 = connect to a copy of the remote data, 0 = the existing data.
-        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=1))]
-        with_copy: u8,
-        #[arg(long)]
-        execute: bool,
-        #[arg(long, value_name = "NAME")]
-        confirm: Option<String>,
-    },
+    Reauthorize(restore::ReauthorizeArgs),
     /// Managed Backup's on-demand backup (keeps the chain): prints the
     /// statement, or runs it with --execute and --confirm NAME.
-    BackupNow {
-        #[arg(long)]
-        database: String,
-        #[arg(long)]
-        instance: Option<String>,
-        /// A log backup instead of a full one.
-        #[arg(long)]
-        log: bool,
-        #[arg(long)]
-        execute: bool,
-        #[arg(long, value_name = "NAME")]
-        confirm: Option<String>,
-    },
+    BackupNow(restore::BackupNowArgs),
     /// Backup headers read from the files themselves (no SQL Server needed).
     Headers {
         /// Backup files or folders (recursive), or container URLs (two ranged GETs per blob).
@@ -527,72 +458,9 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
                 instance,
                 format,
             } => chain::run(&load(src, now)?, instance.as_deref(), database, *format),
-            Command::Restore {
-                database,
-                instance,
-                at,
-                lsn,
-                mark,
-                target_instance,
-                new_name,
-                replace,
-                no_tail_log,
-                verify,
-                checkdb,
-                moves,
-                execute,
-                confirm,
-            } => restore::restore(
-                &load(src, now)?,
-                &restore::RestoreArgs {
-                    database,
-                    instance: instance.as_deref(),
-                    at: at.as_deref(),
-                    lsn: lsn.as_deref(),
-                    mark: mark.as_deref(),
-                    target_instance: target_instance.as_deref(),
-                    new_name: new_name.as_deref(),
-                    replace: *replace,
-                    no_tail_log: *no_tail_log,
-                    verify: *verify,
-                    checkdb: *checkdb,
-                    moves,
-                    execute: *execute,
-                    confirm: confirm.as_deref(),
-                },
-            ),
-            Command::BackupNow {
-                database,
-                instance,
-                log,
-                execute,
-                confirm,
-            } => restore::backup_now(
-                &load(src, now)?,
-                database,
-                instance.as_deref(),
-                *log,
-                *execute,
-                confirm.as_deref(),
-            ),
-            Command::Reauthorize {
-                database,
-                instance,
-                credential,
-                with_copy,
-                execute,
-                confirm,
-            } => restore::reauthorize(
-                &load(src, now)?,
-                &restore::ReauthorizeArgs {
-                    database,
-                    instance: instance.as_deref(),
-                    credential: credential.as_deref(),
-                    with_copy: *with_copy == 1,
-                    execute: *execute,
-                    confirm: confirm.as_deref(),
-                },
-            ),
+            Command::Restore(args) => restore::restore(&load(src, now)?, args),
+            Command::BackupNow(args) => restore::backup_now(&load(src, now)?, args),
+            Command::Reauthorize(args) => restore::reauthorize(&load(src, now)?, args),
             Command::Plan {
                 database,
                 instance,

@@ -20,36 +20,64 @@ use crate::sources::Loaded;
 use crate::sqlserver::exec::{self, ExecEvent, Job};
 use crate::tsql::{self, Reauthorize, RestoreOptions, Script};
 
-/// What to restore, how, and whether to run it.
-pub struct RestoreArgs<'a> {
-    pub database: &'a str,
-    pub instance: Option<&'a str>,
-    pub at: Option<&'a str>,
-    pub lsn: Option<&'a str>,
-    /// A marked transaction name (msdb.dbo.logmarkhistory).
-    pub mark: Option<&'a str>,
-    pub target_instance: Option<&'a str>,
-    pub new_name: Option<&'a str>,
-    /// Overwrite the database of the same name (REPLACE); never the default.
+// What to restore, how, and whether to run it: `chainwatch restore`'s
+// options (plain comments: a doc comment here would become its --help text).
+#[derive(Debug, Clone, clap::Args)]
+pub struct RestoreArgs {
+    #[arg(long)]
+    pub database: String,
+    #[arg(long)]
+    pub instance: Option<String>,
+    /// Target time: server local time unless it carries Z or an offset.
+    #[arg(long, conflicts_with = "lsn")]
+    pub at: Option<String>,
+    /// Target LSN (decimal digits, or vlf:block:slot hex).
+    #[arg(long, conflicts_with = "mark")]
+    pub lsn: Option<String>,
+    /// Stop at this marked transaction (STOPATMARK; msdb.dbo.logmarkhistory).
+    #[arg(long, conflicts_with = "at")]
+    pub mark: Option<String>,
+    /// Restore onto this instance (default: the database's own).
+    #[arg(long, value_name = "NAME")]
+    pub target_instance: Option<String>,
+    /// Restore under this new name (default: <db>_restored_<yyyymmdd_hhmm>).
+    #[arg(long = "as", value_name = "NAME", conflicts_with = "replace")]
+    pub new_name: Option<String>,
+    /// Overwrite the database of the same name (REPLACE), after a
+    /// tail-log backup of it (FULL / BULK_LOGGED) and SINGLE_USER.
+    #[arg(long)]
     pub replace: bool,
-    /// Leave out the tail-log backup a REPLACE would take first.
+    /// With --replace: no tail-log backup first (its changes are lost).
+    #[arg(long, requires = "replace")]
     pub no_tail_log: bool,
-    /// RESTORE VERIFYONLY … WITH CHECKSUM of every backup first.
+    /// RESTORE VERIFYONLY ... WITH CHECKSUM of every backup first.
+    #[arg(long)]
     pub verify: bool,
-    /// DBCC CHECKDB after the recovery.
+    /// DBCC CHECKDB of the restored database after the recovery.
+    #[arg(long)]
     pub checkdb: bool,
-    pub moves: &'a [String],
+    /// MOVE a logical file: LOGICAL=PATH (repeatable).
+    #[arg(long = "move", value_name = "LOGICAL=PATH")]
+    pub moves: Vec<String>,
+    /// Run the script on the target instead of printing it.
+    #[arg(long)]
     pub execute: bool,
-    pub confirm: Option<&'a str>,
+    /// The target database name, typed exactly (required with --execute).
+    #[arg(long, value_name = "NAME")]
+    pub confirm: Option<String>,
 }
 
 /// Prints or runs the restore; returns the exit code.
-pub fn restore(loaded: &Loaded, args: &RestoreArgs<'_>) -> anyhow::Result<u8> {
-    let (inst, db) =
-        find_database(&loaded.estate, args.instance, args.database).map_err(anyhow::Error::msg)?;
+pub fn restore(loaded: &Loaded, args: &RestoreArgs) -> anyhow::Result<u8> {
+    let (inst, db) = find_database(&loaded.estate, args.instance.as_deref(), &args.database)
+        .map_err(anyhow::Error::msg)?;
     let a = analyze_database(&loaded.estate, inst, db, loaded.now);
     let mut stop_mark = None;
-    let target = match (args.at, args.lsn, args.mark) {
+    let target = match (
+        args.at.as_deref(),
+        args.lsn.as_deref(),
+        args.mark.as_deref(),
+    ) {
         (Some(t), _, _) => Target::Time(super::parse_target_time(
             t,
             &a,
@@ -80,11 +108,11 @@ pub fn restore(loaded: &Loaded, args: &RestoreArgs<'_>) -> anyhow::Result<u8> {
         );
         return Ok(1);
     }
-    let target_instance = args.target_instance.unwrap_or(&inst.name);
+    let target_instance = args.target_instance.as_deref().unwrap_or(&inst.name);
     let target_inst = loaded.estate.instance(target_instance);
     // A new name unless --replace: `<db>_restored_<yyyymmdd_hhmm>` by default.
     let default_name;
-    let name = match (args.replace, args.new_name) {
+    let name = match (args.replace, args.new_name.as_deref()) {
         (true, Some(_)) => bail!(
             "--replace overwrites {}: it cannot be given with --as",
             db.name
@@ -115,7 +143,7 @@ pub fn restore(loaded: &Loaded, args: &RestoreArgs<'_>) -> anyhow::Result<u8> {
             .collect(),
         _ => Vec::new(),
     };
-    for m in args.moves {
+    for m in &args.moves {
         let (l, path) = m
             .split_once('=')
             .ok_or_else(|| anyhow!("--move {m:?}: expected LOGICAL=PATH"))?;
@@ -203,7 +231,12 @@ pub fn restore(loaded: &Loaded, args: &RestoreArgs<'_>) -> anyhow::Result<u8> {
         }
         return Ok(0);
     }
-    let instance = writable(loaded.config.as_ref(), target_instance, name, args.confirm)?;
+    let instance = writable(
+        loaded.config.as_ref(),
+        target_instance,
+        name,
+        args.confirm.as_deref(),
+    )?;
     for c in &checks {
         eprintln!("{} {}: {}", c.outcome.label(), c.name, c.reason);
     }
@@ -219,24 +252,49 @@ pub fn restore(loaded: &Loaded, args: &RestoreArgs<'_>) -> anyhow::Result<u8> {
     run(instance, &script, batches, Vec::new())
 }
 
-/// What to reauthorize.
-pub struct ReauthorizeArgs<'a> {
-    pub database: &'a str,
-    pub instance: Option<&'a str>,
-    pub credential: Option<&'a str>,
-    pub with_copy: bool,
+// `chainwatch reauthorize`'s options.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReauthorizeArgs {
+    #[arg(long)]
+    pub database: String,
+    #[arg(long)]
+    pub instance: Option<String>,
+    /// The database scoped credential (default: the database's only one).
+    #[arg(long)]
+    pub credential: Option<String>,
+    /// @with_copy: 1 = connect to a copy of the remote data, 0 = the existing data.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=1))]
+    pub with_copy: u8,
+    #[arg(long)]
     pub execute: bool,
-    pub confirm: Option<&'a str>,
+    #[arg(long, value_name = "NAME")]
+    pub confirm: Option<String>,
+}
+
+// `chainwatch backup-now`'s options.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BackupNowArgs {
+    #[arg(long)]
+    pub database: String,
+    #[arg(long)]
+    pub instance: Option<String>,
+    /// A log backup instead of a full one.
+    #[arg(long)]
+    pub log: bool,
+    #[arg(long)]
+    pub execute: bool,
+    #[arg(long, value_name = "NAME")]
+    pub confirm: Option<String>,
 }
 
 /// Prints or runs `sys.sp_rda_reauthorize_db`, then the verify queries.
-pub fn reauthorize(loaded: &Loaded, args: &ReauthorizeArgs<'_>) -> anyhow::Result<u8> {
-    let (inst, db) =
-        find_database(&loaded.estate, args.instance, args.database).map_err(anyhow::Error::msg)?;
+pub fn reauthorize(loaded: &Loaded, args: &ReauthorizeArgs) -> anyhow::Result<u8> {
+    let (inst, db) = find_database(&loaded.estate, args.instance.as_deref(), &args.database)
+        .map_err(anyhow::Error::msg)?;
     let known = restore_facts::scoped_credentials(inst, &db.name).unwrap_or_default();
     let mut r = Reauthorize::for_credentials(known);
-    r.with_copy = args.with_copy;
-    if let Some(c) = args.credential {
+    r.with_copy = args.with_copy == 1;
+    if let Some(c) = args.credential.as_deref() {
         r.credential = Some(c.to_string());
     }
     let batch = tsql::reauthorize_batch(&db.name, &r)?;
@@ -258,7 +316,12 @@ pub fn reauthorize(loaded: &Loaded, args: &ReauthorizeArgs<'_>) -> anyhow::Resul
             r.candidates.len()
         );
     }
-    let instance = writable(loaded.config.as_ref(), &inst.name, &db.name, args.confirm)?;
+    let instance = writable(
+        loaded.config.as_ref(),
+        &inst.name,
+        &db.name,
+        args.confirm.as_deref(),
+    )?;
     let queries = exec::verify_queries(&db.name)?;
     run(
         instance,
@@ -366,16 +429,9 @@ fn run(
 }
 
 /// Prints or runs Managed Backup's on-demand backup of one database.
-pub fn backup_now(
-    loaded: &Loaded,
-    database: &str,
-    instance: Option<&str>,
-    log: bool,
-    execute: bool,
-    confirm: Option<&str>,
-) -> anyhow::Result<u8> {
-    let (inst, db) =
-        find_database(&loaded.estate, instance, database).map_err(anyhow::Error::msg)?;
+pub fn backup_now(loaded: &Loaded, args: &BackupNowArgs) -> anyhow::Result<u8> {
+    let (inst, db) = find_database(&loaded.estate, args.instance.as_deref(), &args.database)
+        .map_err(anyhow::Error::msg)?;
     let Some(mb) = db.managed_backup.as_ref().filter(|m| m.enabled) else {
         bail!(
             "refused: {} is not protected by Managed Backup on {}; an ad hoc backup would move its chain (take a COPY_ONLY backup instead)",
@@ -383,7 +439,7 @@ pub fn backup_now(
             inst.name
         );
     };
-    let batch = tsql::backup_on_demand(mb.schema, &db.name, log)?;
+    let batch = tsql::backup_on_demand(mb.schema, &db.name, args.log)?;
     let script = Script {
         header: vec![format!(
             "chainwatch: on-demand backup of {} on {}",
@@ -391,11 +447,16 @@ pub fn backup_now(
         )],
         batches: vec![batch],
     };
-    if !execute {
+    if !args.execute {
         out!("{}", script.text());
         return Ok(0);
     }
-    let target = writable(loaded.config.as_ref(), &inst.name, &db.name, confirm)?;
+    let target = writable(
+        loaded.config.as_ref(),
+        &inst.name,
+        &db.name,
+        args.confirm.as_deref(),
+    )?;
     run(
         target,
         &script,
