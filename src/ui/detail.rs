@@ -218,9 +218,11 @@ fn retention_lines(
             _ => t.crit,
         };
         let (glyph, style) = match (c, t.ascii) {
-            (Cell::Lost, true) => ("!", t.crit),
+            // The timeline's ASCII words: `.` not recoverable, `#` recoverable
+            // (`!` there is a log outside the chain).
+            (Cell::Lost, true) => (".", t.crit),
             (Cell::Lost, false) => ("░", t.crit),
-            (Cell::Recoverable, true) => ("=", t.window),
+            (Cell::Recoverable, true) => ("#", t.window),
             (Cell::Recoverable, false) => ("━", t.window),
             (Cell::LogTick, _) => ("|", under),
             (Cell::FullTick, _) => ("B", under.add_modifier(Modifier::BOLD)),
@@ -255,6 +257,31 @@ fn retention_lines(
             crate::analysis::storage::ListingOrigin::History => t.warn,
         },
     ));
+    // What the bar's glyphs mean, when the line has room for it.
+    let (kept, lost) = if t.ascii { ("#", ".") } else { ("━", "░") };
+    let legend = [
+        (kept, " recoverable  ", t.window),
+        (lost, " lost  ", t.crit),
+        (
+            "B",
+            " full  ",
+            Style::default().add_modifier(Modifier::BOLD),
+        ),
+        ("|", " log", Style::default()),
+    ];
+    let used: usize = caption.iter().map(Span::width).sum();
+    let needed: usize = legend
+        .iter()
+        .map(|(_, word, _)| 1 + word.len())
+        .sum::<usize>()
+        + 2;
+    if used + needed <= usize::from(width) {
+        caption.push(Span::raw("  "));
+        for (glyph, word, style) in legend {
+            caption.push(Span::styled(glyph, style));
+            caption.push(Span::styled(word, t.muted));
+        }
+    }
     vec![Line::from(caption), bar]
 }
 

@@ -128,6 +128,27 @@ fn detail_shows_the_retention_bar_of_a_managed_backup_database() {
     assert_eq!(app.storage.current().unwrap().instance, "SQL16\\PROD");
     press(&mut app, &[key(KeyCode::Esc)]);
     assert_eq!(app.view, View::Detail);
+    // Wide enough: the caption says what the bar's glyphs mean.
+    let screen = render(&app, 200, 40);
+    assert!(
+        screen.contains("━ recoverable  ░ lost  B full  | log"),
+        "{screen}"
+    );
+    // Under --ascii the bar speaks the timeline's ASCII: `.` lost, `#`
+    // recoverable; never `!`, which the timeline's legend gives to a log
+    // outside the chain.
+    app.theme.ascii = true;
+    let screen = render(&app, 200, 40);
+    let bar = screen
+        .lines()
+        .find(|l| l.starts_with("\"retention "))
+        .unwrap();
+    assert!(!bar.contains('!') && bar.contains('#'), "{bar}");
+    assert!(bar.is_ascii(), "{bar}");
+    assert!(
+        screen.contains("# recoverable  . lost  B full  | log"),
+        "{screen}"
+    );
 }
 
 #[test]
