@@ -4,7 +4,7 @@
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::layout;
@@ -268,13 +268,21 @@ fn plan_items(plan: &RestorePlan, width: u16, t: &Theme) -> Vec<Vec<Line<'static
 /// The help overlay: the bindings in force under it, from the keymap.
 pub fn help(frame: &mut Frame, body: Rect, app: &App) {
     let t = &app.theme;
-    let inner = frame_box(frame, body, 64, "Help — ? or Esc closes".into(), t);
     let sections = app.help_sections();
     let width = sections
         .iter()
         .flat_map(|(_, e)| e.iter().map(|e| e.keys.chars().count()))
         .max()
         .unwrap_or(0);
+    // As wide as its longest line (keys, gap, description, borders), up to
+    // the terminal; what is still too long wraps instead of being cut.
+    let longest = sections
+        .iter()
+        .flat_map(|(_, e)| e.iter().map(|e| e.description.chars().count()))
+        .max()
+        .unwrap_or(0);
+    let wanted = u16::try_from(width + longest + 6).unwrap_or(u16::MAX);
+    let inner = frame_box(frame, body, wanted, "Help — ? or Esc closes".into(), t);
     let mut lines: Vec<Line> = Vec::new();
     for (ctx, entries) in sections {
         lines.push(Line::styled(
@@ -290,7 +298,10 @@ pub fn help(frame: &mut Frame, body: Rect, app: &App) {
         lines.push(Line::raw(""));
     }
     let skip = app.help_scroll.min(lines.len().saturating_sub(1));
-    frame.render_widget(Paragraph::new(lines.split_off(skip)), inner);
+    frame.render_widget(
+        Paragraph::new(lines.split_off(skip)).wrap(Wrap { trim: false }),
+        inner,
+    );
 }
 
 /// The `:` command palette: the input, then the matches, the chosen one marked.

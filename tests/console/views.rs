@@ -997,3 +997,28 @@ fn the_demo_says_once_how_to_add_your_own_servers() {
     let app = fixture_app();
     assert!(!render(&app, 80, 24).contains("config init"));
 }
+
+#[test]
+fn help_is_as_wide_as_its_lines_and_wraps_rather_than_cuts() {
+    let mut app = demo_app();
+    press(&mut app, &chars("?"));
+    let sections = app.help_sections();
+    let first: Vec<String> = sections[0]
+        .1
+        .iter()
+        .map(|e| e.description.to_string())
+        .collect();
+    let longest = first.iter().map(|d| d.chars().count()).max().unwrap();
+    assert!(longest > 50, "the test needs a long description: {first:?}");
+    // Wide: every description whole on its line (the box used to stop at 64).
+    let wide = render(&app, 160, 60);
+    for d in &first {
+        assert!(wide.contains(d.as_str()), "{d:?} cut:\n{wide}");
+    }
+    // 80 columns: a long description may wrap, but its last word is shown.
+    let narrow = render(&app, 80, 24);
+    for d in first.iter().take(8) {
+        let last = d.split_whitespace().last().unwrap();
+        assert!(narrow.contains(last), "{d:?} lost its end:\n{narrow}");
+    }
+}
