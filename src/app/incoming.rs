@@ -35,9 +35,7 @@ impl App {
         }
         self.dirty = true;
     }
-}
 
-impl App {
     /// Applies a background delivery; a failed load is the console's error.
     pub(super) fn on_background(&mut self, event: BackgroundEvent) -> anyhow::Result<()> {
         match event {
@@ -56,9 +54,7 @@ impl App {
         }
         Ok(())
     }
-}
 
-impl App {
     /// What Ctrl-R did: a refresh on its way, or nothing to refresh.
     pub(super) fn refresh_started(&mut self, live: bool) {
         self.status = Some(match live {

@@ -48,18 +48,13 @@ impl Plan {
         }
     }
 
+    /// What [`containers_now`] does, with the list sent as a message.
     pub fn run(self, send: &dyn Fn(StorageMsg)) {
-        let history = history_files(&self.estate, self.now);
-        let views = containers(&self.estate, &history, &self.configs, self.now);
-        let jobs = jobs(&views, &self.configs);
+        let (views, listings) = containers_now(&self.estate, &self.configs, self.now);
         send(StorageMsg::Containers(views));
-        Listings {
-            jobs,
-            estate: self.estate,
-            history,
-            now: self.now,
+        if let Some(listings) = listings {
+            listings.run(send);
         }
-        .run(send);
     }
 }
 
