@@ -12,6 +12,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDateTime, Timelike, Utc};
 
+use crate::model::zone::ServerClock;
 use crate::model::BackupSet;
 
 /// What a server local time means in UTC.
@@ -114,6 +115,32 @@ fn nearest_offset(rows: &[&BackupSet], local: NaiveDateTime, default: Option<i32
         .min_by_key(|(l, _)| ((*l - local).num_seconds().abs(), *l))
         .map(|(l, u)| (l - u.naive_utc()).num_minutes())
         .unwrap_or_else(|| i64::from(default.unwrap_or(0)))
+}
+
+/// The server's clock as its backups recorded it: each offset change the
+/// history shows (placed as `transitions` places it), and the instance's
+/// current offset from `now` on when it differs from the last recorded one
+/// (the change then lies after the newest backup). Empty when neither is
+/// known.
+pub fn server_clock(rows: &[&BackupSet], current: Option<i32>, now: DateTime<Utc>) -> ServerClock {
+    let obs = observations(rows);
+    let mut changes: Vec<(DateTime<Utc>, i32)> = Vec::new();
+    if let Some(&(at, minutes)) = obs.first() {
+        changes.push((at, minutes as i32));
+    }
+    changes.extend(
+        transitions(rows)
+            .iter()
+            .map(|t| (t.at, t.to_minutes as i32)),
+    );
+    match (obs.last(), current) {
+        (Some(&(last, minutes)), Some(cur)) if i64::from(cur) != minutes && last < now => {
+            changes.push((change_instant(last, now, minutes), cur));
+        }
+        (None, Some(cur)) => changes.push((now, cur)),
+        _ => {}
+    }
+    ServerClock::new(changes)
 }
 
 /// What a server local time means, from the history's offsets.

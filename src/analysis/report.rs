@@ -68,6 +68,9 @@ pub struct InstanceStatus {
     pub problems: Vec<String>,
     /// Findings about the instance as a whole (rules engine).
     pub findings: Vec<Finding>,
+    /// The server's UTC offsets over the history, for showing its local time.
+    #[serde(skip)]
+    pub clock: crate::model::zone::ServerClock,
 }
 
 /// The whole estate, analysed at `now`.
@@ -206,6 +209,10 @@ pub fn analyze_estate(estate: &Estate, now: DateTime<Utc>) -> EstateReport {
                 .collect(),
             problems: instance.row_problems.clone(),
             findings: rules.instance,
+            clock: {
+                let rows: Vec<&crate::model::BackupSet> = instance.backups.iter().collect();
+                super::localtime::server_clock(&rows, instance.server.utc_offset_minutes, now)
+            },
         });
     }
     EstateReport {

@@ -80,6 +80,8 @@ pub enum Action {
     Resize,
     /// Collect the live instances now instead of at the next scheduled refresh.
     Refresh,
+    /// Show times in the next zone: UTC, server local, operator local.
+    CycleZone,
 }
 
 impl Action {
@@ -87,6 +89,7 @@ impl Action {
     pub const NAMED: &'static [(&'static str, Action)] = &[
         ("quit", Action::Quit),
         ("refresh", Action::Refresh),
+        ("cycle_zone", Action::CycleZone),
         ("toggle_help", Action::ToggleHelp),
         ("close", Action::Close),
         ("up", Action::Up),

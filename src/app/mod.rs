@@ -51,6 +51,8 @@ pub struct ConsoleOptions {
     pub mouse: bool,
     /// How `y` copies (`--clipboard`).
     pub clipboard: ClipboardMode,
+    /// The zone times are shown in at start (`--time`; `z` cycles).
+    pub zone: crate::model::zone::Zone,
     /// The config the estate came from (writes permissions and connections
     /// for the restore wizard); None for the demo, a snapshot or files.
     pub config: Option<crate::config::Config>,

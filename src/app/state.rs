@@ -27,6 +27,7 @@ use super::wizard::{Access, Wizard};
 use super::ClipboardMode;
 use crate::analysis::{analyze_estate, DatabaseReport, EstateReport};
 use crate::config::Config;
+use crate::model::zone::{OperatorZone, Shown, Zone};
 use crate::model::Estate;
 use crate::theme::{Environment, Theme};
 
@@ -97,6 +98,10 @@ pub struct App {
     /// between updates.
     pub(super) effects: Vec<Effect>,
     pub(super) dirty: bool,
+    /// The clock times are shown in (`z` cycles UTC, server, local).
+    pub zone: Zone,
+    /// The operator's own zone (the system's unless fixed for tests).
+    pub operator_zone: OperatorZone,
 }
 
 impl App {
@@ -147,9 +152,40 @@ impl App {
             reanalysis: None,
             effects: Vec::new(),
             dirty: true,
+            zone: Zone::default(),
+            operator_zone: OperatorZone::default(),
         };
         app.refresh_databases();
         app
+    }
+
+    /// How to show the times of `instance` in the chosen zone.
+    pub fn shown(&self, instance: &str) -> Shown<'_> {
+        Shown {
+            zone: self.zone,
+            server: self
+                .report
+                .instances
+                .iter()
+                .find(|i| i.instance == instance)
+                .map(|i| &i.clock),
+            operator: self.operator_zone,
+        }
+    }
+
+    /// The clock for times that belong to no one server (the header's
+    /// `now`): server time then reads as the focused instance's.
+    pub fn shown_here(&self) -> Shown<'_> {
+        self.shown(self.selected_instance().map_or("", |row| row.name.as_str()))
+    }
+
+    /// Lines of the help overlay (for its scrolling).
+    pub fn help_lines(&self) -> usize {
+        let keys: usize = self.help_sections().iter().map(|(_, e)| e.len() + 2).sum();
+        match self.view {
+            View::Detail => keys + super::view::detail::HELP_GLYPH_LINES,
+            _ => keys,
+        }
     }
 
     /// Whether something changed since the last `take_dirty`.

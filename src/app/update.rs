@@ -79,7 +79,7 @@ impl App {
                 }
                 Action::Close if self.help => self.help = false,
                 _ if self.help => {
-                    let lines = self.help_sections().iter().map(|(_, e)| e.len() + 2).sum();
+                    let lines = self.help_lines();
                     self.help_scroll = action.moved(self.help_scroll, lines);
                 }
                 Action::Wizard(key) => self.wizard_key(key),
@@ -91,6 +91,13 @@ impl App {
             Action::WizardResume => self.resume_wizard(),
             Action::Quit => self.should_quit = true,
             Action::Refresh => self.effects.push(Effect::RefreshLive),
+            Action::CycleZone => {
+                self.zone = self.zone.next();
+                self.status = Some(format!(
+                    "times in {} (z: UTC, server time, local time)",
+                    self.zone.label()
+                ));
+            }
             Action::Tick(now) => self.dirty = self.tick(now),
             Action::Resize => {}
             Action::ScrollUp => self.apply(Action::Up),
@@ -117,7 +124,7 @@ impl App {
             | Action::FilterAccept
             | Action::FilterClear => self.filter_action(action),
             _ if self.help => {
-                let lines = self.help_sections().iter().map(|(_, e)| e.len() + 2).sum();
+                let lines = self.help_lines();
                 self.help_scroll = action.moved(self.help_scroll, lines);
             }
             _ if self.popup.is_some() => self.popup_action(action),

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::Format;
 use crate::headers::{cross_check, BackupHeader, CrossCheck, HeaderError};
+use crate::model::zone::{OperatorZone, ServerClock, Shown, Zone};
 
 #[derive(Serialize)]
 struct FileError<'a> {
@@ -21,6 +22,7 @@ pub fn run(
     format: Format,
     against: Option<&PathBuf>,
     ca_file: Option<&Path>,
+    zone: Zone,
 ) -> anyhow::Result<u8> {
     // Local files and folders, and container URLs (two ranged GETs per blob).
     let results = crate::headers::blob::read_any(paths, ca_file)
@@ -87,15 +89,14 @@ pub fn run(
         Format::Text => {
             for (i, h) in headers.iter().enumerate() {
                 outln!(
-                    "{}\n  {} {} on {} pos {}  start {} finish {}  tz {}\n  first {} last {} checkpoint {} dbbackup {}",
+                    "{}\n  {} {} on {} pos {}  start {} finish {}\n  first {} last {} checkpoint {} dbbackup {}",
                     h.file,
                     h.backup_type.code(),
                     h.database_name,
                     h.server_name.as_deref().unwrap_or("?"),
                     h.position,
-                    h.backup_start_date.map(|d| d.to_string()).unwrap_or_default(),
-                    h.backup_finish_date.map(|d| d.to_string()).unwrap_or_else(|| "?".into()),
-                    h.time_zone.map(|t| t.to_string()).unwrap_or_else(|| "?".into()),
+                    when(h.backup_start_date, h.time_zone, zone),
+                    when(h.backup_finish_date, h.time_zone, zone),
                     h.first_lsn,
                     h.last_lsn,
                     h.checkpoint_lsn,
@@ -146,4 +147,53 @@ pub fn run(
         );
     }
     Ok(u8::from(failed > 0 || mismatched > 0))
+}
+
+/// A header's time (the server's local clock, with `time_zone` in
+/// 15-minute steps beside it) in the zone asked for, the zone always shown:
+/// `2026-11-20 14:30:00+01:00`. Without a recorded zone the local time is
+/// printed as it is and said to be of unknown zone.
+fn when(local: Option<chrono::NaiveDateTime>, steps: Option<i8>, zone: Zone) -> String {
+    let Some(local) = local else {
+        return "?".into();
+    };
+    let Some(minutes) = steps.map(|s| i32::from(s) * 15) else {
+        return format!(
+            "{} (server local, zone not recorded)",
+            local.format("%Y-%m-%d %H:%M:%S")
+        );
+    };
+    let utc = (local - chrono::Duration::minutes(i64::from(minutes))).and_utc();
+    let clock = ServerClock::fixed(minutes);
+    Shown {
+        zone,
+        server: Some(&clock),
+        operator: OperatorZone::System,
+    }
+    .seconds(utc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn local() -> Option<chrono::NaiveDateTime> {
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 20)?.and_hms_opt(14, 30, 0)
+    }
+
+    #[test]
+    fn header_times_carry_their_zone() {
+        // time_zone 4 = +01:00 (15-minute steps).
+        assert_eq!(
+            when(local(), Some(4), Zone::Server),
+            "2026-11-20 14:30:00+01:00"
+        );
+        assert_eq!(when(local(), Some(4), Zone::Utc), "2026-11-20 13:30:00Z");
+        assert_eq!(when(local(), Some(-20), Zone::Utc), "2026-11-20 19:30:00Z");
+        assert_eq!(
+            when(local(), None, Zone::Utc),
+            "2026-11-20 14:30:00 (server local, zone not recorded)"
+        );
+        assert_eq!(when(None, Some(4), Zone::Utc), "?");
+    }
 }

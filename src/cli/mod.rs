@@ -71,6 +71,11 @@ pub struct ConsoleArgs {
     #[arg(long, value_name = "MODE", default_value = "auto",
           value_parser = ["auto", "osc52", "off"])]
     pub clipboard: String,
+    /// Show times in utc, server (each SQL Server's own clock, from the
+    /// offsets its backups recorded) or local (this machine's); `z` cycles.
+    #[arg(long, value_name = "ZONE", default_value = "utc",
+          value_parser = ["utc", "server", "local"])]
+    pub time: String,
 }
 
 /// SOURCE: where the estate comes from (accepted before or after the subcommand).
@@ -181,6 +186,11 @@ pub enum Command {
         /// Extra CA roots (PEM) for containers behind a private CA.
         #[arg(long, value_name = "PEM")]
         ca_file: Option<PathBuf>,
+        /// Print times in server (the zone the header recorded), utc or
+        /// local (this machine's); each time carries its zone.
+        #[arg(long, value_name = "ZONE", default_value = "server",
+              value_parser = ["utc", "server", "local"])]
+        time: String,
     },
     /// Writes the README screenshots (SVG, and PNG when rsvg-convert is installed).
     #[command(hide = true)]
@@ -370,7 +380,14 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
                 format,
                 against,
                 ca_file,
-            } => headers::run(paths, *format, against.as_ref(), ca_file.as_deref()),
+                time,
+            } => headers::run(
+                paths,
+                *format,
+                against.as_ref(),
+                ca_file.as_deref(),
+                crate::model::zone::Zone::parse(time).unwrap_or(crate::model::zone::Zone::Server),
+            ),
             Command::ConfigFile { action } => match action {
                 ConfigAction::Check { explain } => live::config_check(config, explain.as_deref()),
                 ConfigAction::Init => config_init::run(config),
@@ -595,6 +612,7 @@ pub fn open_console(cli: &Cli) -> anyhow::Result<()> {
         ascii: c.ascii,
         mouse: c.mouse,
         clipboard: crate::app::ClipboardMode::parse(&c.clipboard).unwrap_or_default(),
+        zone: crate::model::zone::Zone::parse(&c.time).unwrap_or_default(),
         config,
     };
     if source == sources::Source::Demo {

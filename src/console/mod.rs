@@ -134,6 +134,7 @@ pub fn configured_app(
     app.config_dir = crate::config::dirs::config_dir();
     app.no_color = options.no_color || crate::theme::Theme::no_color_env();
     app.theme.ascii = options.ascii;
+    app.zone = options.zone;
     app.set_theme(options.theme.as_deref().unwrap_or("default"))
         .context("--theme")?;
     app.keymap = Keymap::load(app.config_dir.as_deref()).context("keymap.toml")?;

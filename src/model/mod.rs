@@ -9,6 +9,7 @@ pub mod plan;
 pub mod policy;
 mod table;
 pub mod time;
+pub mod zone;
 
 pub use backup::{
     container_of_url, BackupSet, BackupType, Destination, DeviceType, MediaFamily, Producer,

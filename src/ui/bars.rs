@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::text::{sanitize, utc};
+use super::text::sanitize;
 use crate::app::{App, View};
 
 /// Keeps spans, in priority order, while they fit; returns them in display order.
@@ -75,7 +75,19 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
     ));
     items.push((
         3,
-        Span::styled(format!(" now {} ", utc(app.report.now)), header),
+        Span::styled(
+            match app.zone {
+                crate::model::zone::Zone::Utc => {
+                    format!(" now {} ", app.shown_here().long(app.report.now))
+                }
+                zone => format!(
+                    " now {} {} ",
+                    app.shown_here().long(app.report.now),
+                    zone.label()
+                ),
+            },
+            header,
+        ),
     ));
     let mut spans = fit_spans(items, area.width);
     // The source is cut to the room left rather than dropped, and never

@@ -15,7 +15,7 @@ const ALL_INSTANCES: &str = "All instances";
 
 /// Columns of the databases table, sized to the names shown. The instance
 /// column is hidden when the table shows one instance only.
-fn db_cols(widths: rows::RowWidths, one_instance: bool) -> [Col; 13] {
+fn db_cols(widths: rows::RowWidths, one_instance: bool, time_width: u16) -> [Col; 13] {
     let (name_min, name_pref) = layout::width_bounds(widths.name, 8, 16, 28);
     let (inst_min, inst_pref) = layout::width_bounds(widths.instance, 8, 12, 20);
     let inst_priority = if one_instance { Col::HIDDEN } else { 3 };
@@ -27,7 +27,7 @@ fn db_cols(widths: rows::RowWidths, one_instance: bool) -> [Col; 13] {
         Col::new("DIFF", 6, 6, 6),
         Col::new("LOG", 6, 6, 4),
         Col::new("RPO", 6, 6, 3),
-        Col::new("LATEST", 12, 12, 10),
+        Col::new("LATEST", time_width, time_width, 10),
         Col::new("ROLE", 6, 9, 11),
         Col::new("STATE", 10, 10, 1),
         Col::new("MANAGED", 7, 7, 8),
@@ -171,7 +171,15 @@ fn databases(frame: &mut Frame, area: Rect, app: &App, bordered: bool) {
     }
     let now = app.report.now;
     // Widths from every row (kept with them), so columns stay put while scrolling.
-    let cols = db_cols(s.widths, one.is_some());
+    // As wide as a time in the chosen zone (`11-22 10:00Z`, `11-22 11:00+01`).
+    let time_width = app
+        .report
+        .instances
+        .iter()
+        .map(|i| app.shown(&i.instance).short(now).chars().count())
+        .max()
+        .unwrap_or(12) as u16;
+    let cols = db_cols(s.widths, one.is_some(), time_width);
     let dbs = &app.report.databases;
     let window = rows::visible_window(s.rows.len(), s.selected, layout::table_body(inner.height));
     let mut rows: Vec<Vec<Text>> = Vec::with_capacity(window.len());
@@ -196,7 +204,7 @@ fn databases(frame: &mut Frame, area: Rect, app: &App, bordered: bool) {
             plain(
                 d.recoverability
                     .latest_recoverable
-                    .map(text::utc_short)
+                    .map(|t| app.shown(&d.instance).short(t))
                     .unwrap_or_else(|| text::NONE.into()),
             ),
             plain(text::role_short(db)),

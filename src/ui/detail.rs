@@ -10,7 +10,7 @@ use ratatui::Frame;
 
 use super::layout::{self, DetailLayout};
 use super::tabs;
-use super::text::{self, sanitize, span, utc_opt, utc_short};
+use super::text::{self, sanitize, span};
 use super::timeline::{self, Timeline};
 use crate::analysis::DatabaseReport;
 use crate::app::rows::{self, Issue};
@@ -23,7 +23,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         return;
     };
     let t = &app.theme;
-    let legend = timeline::legend_height(area.width.saturating_sub(2));
+    let legend = timeline::legend_height(area.width.saturating_sub(2), db, app.report.now);
     // The retention bar, when a container listing has this database's window.
     let retention = app.storage.window_for(&db.instance, &db.database.name);
     let bar_height = retention_height(retention.is_some(), area.height);
@@ -39,7 +39,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(Paragraph::new(lines), head);
     if let Some((w, origin)) = retention.filter(|_| bar_height > 0) {
         frame.render_widget(
-            Paragraph::new(retention_lines(t, w, origin, bar_height, bar.width)),
+            Paragraph::new(retention_lines(
+                t,
+                &app.shown(&db.instance),
+                w,
+                origin,
+                bar_height,
+                bar.width,
+            )),
             bar,
         );
     }
@@ -62,6 +69,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         legend: lay.legend,
         marker: selected_time(db, d),
         highlight: &highlight,
+        shown: app.shown(&db.instance),
     };
     frame.render_widget(widget, inner);
     if lay.bottom {
@@ -138,7 +146,10 @@ fn header_lines(app: &App, db: &DatabaseReport, count: u16, width: u16) -> Vec<L
         Style::default(),
     ));
 
-    let latest = utc_opt(h.latest_recoverable);
+    let shown = app.shown(&db.instance);
+    let latest = h
+        .latest_recoverable
+        .map_or_else(|| text::NONE.into(), |t| shown.long(t));
     let mut second = vec![
         pair(t, "RPO now ", rpo, bold),
         pair(t, "latest recoverable ", latest, Style::default()),
@@ -146,12 +157,12 @@ fn header_lines(app: &App, db: &DatabaseReport, count: u16, width: u16) -> Vec<L
     if let Some(u) = h.worst_uncovered {
         let to = match u.to >= app.report.now {
             true => "now".to_string(),
-            false => utc_short(u.to),
+            false => shown.short(u.to),
         };
         let len = span(u.length().num_seconds());
         second.push(pair(t, "worst gap ", len, Style::default()));
         second.push(vec![Span::styled(
-            format!("{} → {to}  ", utc_short(u.from)),
+            format!("{} → {to}  ", shown.short(u.from)),
             t.muted,
         )]);
     }
@@ -192,6 +203,7 @@ fn header_lines(app: &App, db: &DatabaseReport, count: u16, width: u16) -> Vec<L
 /// recoverable stretches, files as ticks; with two lines, a caption first.
 fn retention_lines(
     t: &Theme,
+    shown: &crate::model::zone::Shown<'_>,
     w: &crate::analysis::storage::RetentionWindow,
     origin: crate::analysis::storage::ListingOrigin,
     height: u16,
@@ -240,8 +252,9 @@ fn retention_lines(
         Span::raw(format!(
             "{} days promised from {}; recoverable from {}  ",
             w.retention_days,
-            utc_short(w.promised_from),
-            utc_opt(w.recoverable_from)
+            shown.short(w.promised_from),
+            w.recoverable_from
+                .map_or_else(|| text::NONE.into(), |t| shown.long(t))
         )),
     ];
     if w.is_short() {
@@ -316,7 +329,7 @@ fn retention_height(listed: bool, height: u16) -> u16 {
 /// a popup there leaves the timeline and its highlighted evidence visible.
 pub fn lower_area(area: Rect, app: &App) -> Option<Rect> {
     let db = app.detail_database()?;
-    let legend = timeline::legend_height(area.width.saturating_sub(2));
+    let legend = timeline::legend_height(area.width.saturating_sub(2), db, app.report.now);
     let bar_height = retention_height(
         app.storage
             .window_for(&db.instance, &db.database.name)

@@ -139,7 +139,7 @@ pub fn detail_layout(height: u16, legend_needed: u16) -> DetailLayout {
         20.. => DetailLayout {
             header: 2,
             timeline_border: true,
-            legend: legend_needed.min(1),
+            legend: legend_needed.min(2),
             bottom: true,
         },
         15.. => DetailLayout {
@@ -204,7 +204,7 @@ mod tests {
     #[test]
     fn detail_layout_shrinks_with_height() {
         assert!(detail_layout(38, 2).bottom);
-        assert_eq!(detail_layout(22, 2).legend, 1);
+        assert_eq!(detail_layout(22, 3).legend, 2);
         assert!(!detail_layout(8, 2).bottom);
         assert!(!detail_layout(14, 2).timeline_border);
     }

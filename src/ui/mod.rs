@@ -2,6 +2,7 @@
 //! analysis should. Every string that came from a server goes through
 //! `text::sanitize` before it is drawn.
 
+mod ascii;
 mod bars;
 mod databases;
 mod detail;
@@ -81,6 +82,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     if layout::too_small(area) {
         too_small(frame, area, &app.theme);
+        if app.theme.ascii {
+            ascii::asciify(frame.buffer_mut());
+        }
         return;
     }
     let [header, body, bar] = Layout::vertical([
@@ -112,6 +116,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     if let Some(palette) = &app.palette {
         overlay::palette(frame, body, app, palette);
+    }
+    if app.theme.ascii {
+        ascii::asciify(frame.buffer_mut());
     }
 }
 

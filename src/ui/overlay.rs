@@ -8,10 +8,11 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::layout;
-use super::text::{sanitize, utc_opt};
+use super::text::sanitize;
 use crate::analysis::{DatabaseReport, Finding, RestorePlan};
 use crate::app::palette;
-use crate::app::{App, Palette, Popup};
+use crate::app::{App, Palette, Popup, View};
+use crate::model::zone::Shown;
 use crate::model::Lsn;
 use crate::theme::Theme;
 
@@ -59,7 +60,11 @@ pub fn popup(frame: &mut Frame, body: Rect, app: &App, popup: &Popup) {
                 .map(|f| finding_items(f, inner.width, t))
                 .unwrap_or_default();
             if let Some(db) = app.evidence_database() {
-                items.extend(ids.iter().map(|&id| evidence_item(db, id, inner.width, t)));
+                let shown = app.shown(&db.instance);
+                items.extend(
+                    ids.iter()
+                        .map(|&id| evidence_item(db, id, inner.width, &shown, t)),
+                );
             }
             render_items(frame, inner, items, *scroll);
         }
@@ -70,7 +75,13 @@ pub fn popup(frame: &mut Frame, body: Rect, app: &App, popup: &Popup) {
         } => {
             let inner = frame_box(frame, body, 110, title.clone(), t);
             let items = match plan {
-                Ok(plan) => plan_items(plan, inner.width, t),
+                Ok(plan) => {
+                    let shown = match app.detail_database() {
+                        Some(db) => app.shown(&db.instance),
+                        None => app.shown_here(),
+                    };
+                    plan_items(plan, inner.width, &shown, t)
+                }
                 Err(e) => vec![vec![Line::styled(sanitize(e).into_owned(), t.crit)]],
             };
             render_items(frame, inner, items, *scroll);
@@ -175,7 +186,14 @@ fn yes_no(b: bool) -> &'static str {
 }
 
 /// One evidence row, looked up in the database's timeline by id.
-fn evidence_item(db: &DatabaseReport, id: i64, width: u16, t: &Theme) -> Vec<Line<'static>> {
+fn evidence_item(
+    db: &DatabaseReport,
+    id: i64,
+    width: u16,
+    shown: &Shown<'_>,
+    t: &Theme,
+) -> Vec<Line<'static>> {
+    let when = |x: Option<chrono::DateTime<chrono::Utc>>| shown.seconds_or_none(x);
     let bold = t.focus.add_modifier(Modifier::BOLD);
     let Some(b) = db.timeline.iter().find(|x| x.backup_set_id == id) else {
         return vec![
@@ -194,7 +212,7 @@ fn evidence_item(db: &DatabaseReport, id: i64, width: u16, t: &Theme) -> Vec<Lin
     let mut lines = vec![
         Line::from(vec![
             Span::styled(format!("#{id}  {}", b.backup_type.label()), bold),
-            Span::raw(format!("  {chain}  finished {}", utc_opt(b.finish))),
+            Span::raw(format!("  {chain}  finished {}", when(b.finish))),
             Span::styled(format!("  from {}", sanitize(&b.source_instance)), t.muted),
         ]),
         Line::raw(format!(
@@ -215,7 +233,13 @@ fn evidence_item(db: &DatabaseReport, id: i64, width: u16, t: &Theme) -> Vec<Lin
 }
 
 /// The plan summary, then one item per RESTORE step.
-fn plan_items(plan: &RestorePlan, width: u16, t: &Theme) -> Vec<Vec<Line<'static>>> {
+fn plan_items(
+    plan: &RestorePlan,
+    width: u16,
+    shown: &Shown<'_>,
+    t: &Theme,
+) -> Vec<Vec<Line<'static>>> {
+    let when = |x: Option<chrono::DateTime<chrono::Utc>>| shown.seconds_or_none(x);
     let (verdict, style) = match plan.recoverable {
         true => ("recoverable", t.ok),
         false => ("NOT recoverable", t.crit),
@@ -227,15 +251,15 @@ fn plan_items(plan: &RestorePlan, width: u16, t: &Theme) -> Vec<Vec<Line<'static
         ]),
         Line::raw(format!(
             "recovery point {}   LSN {}",
-            utc_opt(plan.recovery_point),
+            when(plan.recovery_point),
             lsn(plan.recovery_lsn)
         )),
     ];
     if !plan.recoverable {
         head.push(Line::raw(format!(
             "nearest recoverable before {}   after {}",
-            utc_opt(plan.nearest_before),
-            utc_opt(plan.nearest_after)
+            when(plan.nearest_before),
+            when(plan.nearest_after)
         )));
     }
     head.push(Line::raw(""));
@@ -248,14 +272,14 @@ fn plan_items(plan: &RestorePlan, width: u16, t: &Theme) -> Vec<Vec<Line<'static
             ),
             Span::raw(format!(
                 "  finished {}  LSN {} → {}{}",
-                utc_opt(s.finish),
+                when(s.finish),
                 lsn(s.first_lsn),
                 lsn(s.last_lsn),
                 if s.is_copy_only { "  copy-only" } else { "" }
             )),
         ])];
         if let Some(stop) = s.stop_at {
-            lines.push(Line::raw(format!("   STOPAT {}", utc_opt(Some(stop)))));
+            lines.push(Line::raw(format!("   STOPAT {}", when(Some(stop)))));
         }
         for f in &s.files {
             lines.extend(wrapped("file ", f, width, t));
@@ -297,11 +321,31 @@ pub fn help(frame: &mut Frame, body: Rect, app: &App) {
         }
         lines.push(Line::raw(""));
     }
+    if app.view == View::Detail {
+        lines.extend(glyph_lines(t));
+    }
     let skip = app.help_scroll.min(lines.len().saturating_sub(1));
     frame.render_widget(
         Paragraph::new(lines.split_off(skip)).wrap(Wrap { trim: false }),
         inner,
     );
+}
+
+/// What every glyph of the chain timeline means (its own legend shows
+/// only the ones it drew).
+fn glyph_lines(t: &Theme) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::styled(
+        "Timeline glyphs",
+        t.focus.add_modifier(Modifier::BOLD),
+    )];
+    for (glyph, label) in super::timeline::glyph_legend(t.ascii) {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {glyph}  "), t.focus),
+            Span::raw(label),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines
 }
 
 /// The `:` command palette: the input, then the matches, the chosen one marked.

@@ -8,8 +8,8 @@ use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::widgets::Widget;
 
-use super::text::{utc, utc_short};
 use crate::analysis::{BreakReason, DatabaseReport};
+use crate::model::zone::{Shown, Zone};
 use crate::model::BackupType;
 use crate::theme::Theme;
 
@@ -23,63 +23,147 @@ const BREAK: usize = 5;
 /// Rows without the legend: the lanes, the axis and the time labels.
 pub const CORE_HEIGHT: u16 = LANES.len() as u16 + 2;
 
-/// A glyph and its style, as painted in one lane cell.
-type Glyph = (&'static str, Style);
-
-/// The `--ascii` stand-in for a timeline glyph (terminals and fonts
-/// without box drawing or geometric shapes).
-pub fn ascii_glyph(g: &'static str) -> &'static str {
-    match g {
-        "█" => "#",
-        "▯" => "o",
-        "│" => "|",
-        "▒" => "=",
-        "░" => ".",
-        "✖" => "x",
-        "⑂" => "Y",
-        "◇" => "*",
-        "◆" => "@",
-        "▓" => "%",
-        "△" | "▲" => "^",
-        "├" | "┤" | "┼" => "+",
-        "─" => "-",
-        other => other,
+/// The axis line's glyph, or its `--ascii` stand-in.
+fn axis_glyph(g: &'static str, ascii: bool) -> &'static str {
+    match (g, ascii) {
+        ("├" | "┤" | "┼", true) => "+",
+        ("─", true) => "-",
+        (g, _) => g,
     }
 }
 
-/// Glyphs and what they mean, in legend order.
-fn legend_items(theme: &Theme) -> [(&'static str, &'static str, Style); 14] {
-    [
-        ("█", "backup", theme.full),
-        ("│", "log", theme.log),
-        ("█", "recoverable", theme.window),
-        ("▒", "partly", theme.window),
-        ("▓", "needs a tool", theme.warn),
-        ("▒", "abandoned branch", theme.copy_only),
-        ("░", "not recoverable", theme.muted),
-        ("✖", "break", theme.brk),
-        ("⑂", "fork", theme.brk),
-        ("▯", "copy-only/unusable", theme.copy_only),
-        ("!", "log outside chain", theme.warn),
-        ("b", "bulk-logged", theme.warn),
-        ("c", "copy-only log", theme.copy_only),
-        ("◇", "other producer", theme.warn),
-    ]
+/// A legend entry: what one glyph means.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Mark {
+    Backup,
+    CopyOnly,
+    Log,
+    LogSpan,
+    OutsideChain,
+    BulkLogged,
+    CopyOnlyLog,
+    Recoverable,
+    Partly,
+    NeedsTool,
+    NotRecoverable,
+    Abandoned,
+    Break,
+    Fork,
+    OtherProducer,
+    HistoryMissing,
+    Evidence,
+    Selected,
 }
 
-/// Legend items packed into lines of `width` columns: (x offset, item index).
-fn pack_legend(width: u16, theme: &Theme) -> Vec<Vec<(u16, usize)>> {
-    let mut lines: Vec<Vec<(u16, usize)>> = vec![Vec::new()];
+impl Mark {
+    const ALL: [Mark; 18] = [
+        Mark::Backup,
+        Mark::CopyOnly,
+        Mark::Log,
+        Mark::LogSpan,
+        Mark::OutsideChain,
+        Mark::BulkLogged,
+        Mark::CopyOnlyLog,
+        Mark::Recoverable,
+        Mark::Partly,
+        Mark::NeedsTool,
+        Mark::NotRecoverable,
+        Mark::Abandoned,
+        Mark::Break,
+        Mark::Fork,
+        Mark::OtherProducer,
+        Mark::HistoryMissing,
+        Mark::Evidence,
+        Mark::Selected,
+    ];
+
+    /// The glyph, in Unicode and under `--ascii` (each ASCII glyph means
+    /// one thing within its lane).
+    fn glyph(self, ascii: bool) -> &'static str {
+        let (unicode, plain) = match self {
+            Mark::Backup | Mark::Recoverable => ("█", "#"),
+            Mark::CopyOnly => ("▯", "o"),
+            Mark::Log => ("│", "|"),
+            Mark::LogSpan => ("─", "-"),
+            Mark::OutsideChain => ("!", "!"),
+            Mark::BulkLogged => ("b", "b"),
+            Mark::CopyOnlyLog => ("c", "c"),
+            Mark::Partly | Mark::Abandoned => ("▒", "="),
+            Mark::NeedsTool => ("▓", "%"),
+            Mark::NotRecoverable => ("░", "."),
+            Mark::Break => ("✖", "x"),
+            Mark::Fork => ("⑂", "Y"),
+            Mark::OtherProducer => ("◇", "*"),
+            Mark::HistoryMissing => ("?", "?"),
+            Mark::Evidence => ("△", "^"),
+            Mark::Selected => ("▲", "T"),
+        };
+        if ascii {
+            plain
+        } else {
+            unicode
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Mark::Backup => "full/diff",
+            Mark::CopyOnly => "copy-only/unusable",
+            Mark::Log => "log",
+            Mark::LogSpan => "log chain",
+            Mark::OutsideChain => "log outside chain",
+            Mark::BulkLogged => "bulk-logged",
+            Mark::CopyOnlyLog => "copy-only log",
+            Mark::Recoverable => "recoverable",
+            Mark::Partly => "partly",
+            Mark::NeedsTool => "needs a tool",
+            Mark::NotRecoverable => "not recoverable",
+            Mark::Abandoned => "abandoned branch",
+            Mark::Break => "break",
+            Mark::Fork => "fork",
+            Mark::OtherProducer => "other producer",
+            Mark::HistoryMissing => "history missing",
+            Mark::Evidence => "evidence (reversed)",
+            Mark::Selected => "selected row",
+        }
+    }
+
+    fn style(self, t: &Theme) -> Style {
+        match self {
+            Mark::Backup => t.full,
+            Mark::CopyOnly | Mark::CopyOnlyLog | Mark::Abandoned => t.copy_only,
+            Mark::Log => t.log,
+            Mark::LogSpan | Mark::NotRecoverable | Mark::HistoryMissing => t.muted,
+            Mark::OutsideChain | Mark::BulkLogged | Mark::NeedsTool | Mark::OtherProducer => t.warn,
+            Mark::Recoverable | Mark::Partly => t.window,
+            Mark::Break | Mark::Fork => t.brk,
+            Mark::Evidence | Mark::Selected => t.focus,
+        }
+    }
+}
+
+/// Every glyph of the timeline and what it means, as the help overlay
+/// lists them (the timeline's own legend shows the ones it drew).
+pub fn glyph_legend(ascii: bool) -> Vec<(&'static str, &'static str)> {
+    Mark::ALL
+        .iter()
+        .map(|m| (m.glyph(ascii), m.label()))
+        .collect()
+}
+
+/// Legend items packed into lines of `width` columns: (x offset, mark).
+fn pack_legend(width: u16, marks: &[Mark], ascii: bool) -> Vec<Vec<(u16, Mark)>> {
+    let mut lines: Vec<Vec<(u16, Mark)>> = vec![Vec::new()];
     let mut x = 0u16;
-    for (i, (glyph, label, _)) in legend_items(theme).iter().enumerate() {
-        let w = (glyph.chars().count() + 1 + label.chars().count()) as u16;
+    for &m in marks {
+        let w = (m.glyph(ascii).chars().count() + 1 + m.label().chars().count()) as u16;
         if x > 0 && x + w > width {
             lines.push(Vec::new());
             x = 0;
         }
         if w <= width {
             if let Some(line) = lines.last_mut() {
-                line.push((x, i));
+                line.push((x, m));
             }
             x += w + 2;
         }
@@ -87,9 +171,22 @@ fn pack_legend(width: u16, theme: &Theme) -> Vec<Vec<(u16, usize)>> {
     lines
 }
 
-/// Legend lines needed at this width.
-pub fn legend_height(width: u16) -> u16 {
-    pack_legend(width.saturating_sub(LABEL_WIDTH), &Theme::default()).len() as u16
+/// Legend lines this database's timeline needs at this width (the
+/// glyphs it draws, and the two selection marks).
+pub fn legend_height(width: u16, db: &DatabaseReport, now: DateTime<Utc>) -> u16 {
+    let theme = Theme::default();
+    let timeline = Timeline {
+        db,
+        now,
+        theme: &theme,
+        legend: 0,
+        marker: None,
+        highlight: &[],
+        shown: Shown::UTC,
+    };
+    let plot = width.saturating_sub(LABEL_WIDTH);
+    let axis = timeline.axis(plot);
+    pack_legend(plot, &timeline.drawn_marks(&axis), false).len() as u16
 }
 
 /// Maps times onto the columns of the plot.
@@ -137,6 +234,8 @@ pub struct Timeline<'a> {
     /// break): drawn reversed over anything else in their column, and
     /// pointed at on the axis.
     pub highlight: &'a [i64],
+    /// The zone the axis is labelled in.
+    pub shown: Shown<'a>,
 }
 
 impl Timeline<'_> {
@@ -154,64 +253,57 @@ impl Timeline<'_> {
         }
     }
 
-    /// The glyph of each lane cell, the most telling one winning a column.
-    fn lanes(&self, axis: &Axis) -> Vec<Vec<Option<Glyph>>> {
-        let t = self.theme;
+    /// The mark of each lane cell, the most telling one winning a column;
+    /// `reversed` when it is a highlighted backup.
+    fn lanes(&self, axis: &Axis) -> Vec<Vec<Option<Cell>>> {
         let w = usize::from(axis.width);
-        // Each cell keeps the glyph with the highest rank drawn into it.
-        let mut cells: Vec<Vec<Option<(Glyph, u8)>>> = vec![vec![None; w]; LANES.len()];
-        let ascii = t.ascii;
-        let mut put = |lane: usize, col: Option<u16>, glyph: &'static str, style, rank: u8| {
-            let glyph = if ascii { ascii_glyph(glyph) } else { glyph };
+        // Each cell keeps the mark with the highest rank drawn into it.
+        let mut cells: Vec<Vec<Option<(Cell, u8)>>> = vec![vec![None; w]; LANES.len()];
+        let mut put = |lane: usize, col: Option<u16>, mark: Mark, rank: u8| {
             if let Some(c) = col {
                 let cell = &mut cells[lane][usize::from(c)];
                 if cell.is_none_or(|(_, r)| r < rank) {
-                    *cell = Some(((glyph, style), rank));
+                    let reversed = rank >= HIGHLIGHT;
+                    *cell = Some((Cell { mark, reversed }, rank));
                 }
             }
         };
-        for item in &self.db.timeline {
-            let col = item.finish.or(item.start).and_then(|x| axis.column(x));
-            match item.backup_type {
-                BackupType::Full | BackupType::Partial | BackupType::File => {
-                    match item.in_chain && !item.is_copy_only {
-                        true => put(0, col, "█", t.full, 2),
-                        false => put(0, col, "▯", t.copy_only, 1),
-                    }
-                }
-                BackupType::Diff | BackupType::PartialDiff | BackupType::FileDiff => {
-                    match item.in_chain && !item.is_copy_only {
-                        true => put(1, col, "█", t.diff, 2),
-                        false => put(1, col, "▯", t.copy_only, 1),
-                    }
-                }
-                BackupType::Log if item.is_copy_only => put(2, col, "c", t.copy_only, 1),
-                BackupType::Log if !item.in_chain => put(2, col, "!", t.warn, 4),
-                BackupType::Log if item.has_bulk_logged_data => put(2, col, "b", t.warn, 3),
-                BackupType::Log => put(2, col, "│", t.log, 2),
-            }
-        }
-        for item in self
+        let column = |item: &crate::analysis::TimelineItem| {
+            item.finish.or(item.start).and_then(|x| axis.column(x))
+        };
+        // Columns between two chained logs, where no log ended, are covered
+        // by the later log: drawn as the chain going on, so a column only
+        // reads as empty where logs are truly missing (wide terminals).
+        let mut logs: Vec<&crate::analysis::TimelineItem> = self
             .db
             .timeline
             .iter()
-            .filter(|i| self.highlight.contains(&i.backup_set_id))
-        {
-            let col = item.finish.or(item.start).and_then(|x| axis.column(x));
-            let lane = match item.backup_type {
-                BackupType::Full | BackupType::Partial | BackupType::File => 0,
-                BackupType::Diff | BackupType::PartialDiff | BackupType::FileDiff => 1,
-                BackupType::Log => 2,
+            .filter(|i| i.backup_type == BackupType::Log && i.in_chain && !i.is_copy_only)
+            .collect();
+        logs.sort_by_key(|i| (i.last_lsn, i.backup_set_id));
+        for pair in logs.windows(2) {
+            let chained = pair[0].last_lsn.is_some() && pair[0].last_lsn == pair[1].first_lsn;
+            if let (true, Some(a), Some(b)) = (chained, column(pair[0]), column(pair[1])) {
+                for c in a.saturating_add(1)..b {
+                    put(2, Some(c), Mark::LogSpan, 0);
+                }
+            }
+        }
+        for item in &self.db.timeline {
+            let (lane, mark, rank) = backup_mark(item);
+            let rank = match self.highlight.contains(&item.backup_set_id) {
+                true => HIGHLIGHT + rank,
+                false => rank,
             };
-            put(lane, col, "◆", t.focus.add_modifier(Modifier::REVERSED), 9);
+            put(lane, column(item), mark, rank);
         }
         for b in &self.db.breaks {
             let col = b.from_time.or(b.to_time).and_then(|x| axis.column(x));
             match b.reason {
-                BreakReason::Gap | BreakReason::SimpleSwitch => put(BREAK, col, "✖", t.brk, 4),
-                BreakReason::NewFork => put(BREAK, col, "⑂", t.brk, 3),
-                BreakReason::OtherProducer => put(BREAK, col, "◇", t.warn, 2),
-                BreakReason::HistoryMissing => put(BREAK, col, "?", t.muted, 1),
+                BreakReason::Gap | BreakReason::SimpleSwitch => put(BREAK, col, Mark::Break, 4),
+                BreakReason::NewFork => put(BREAK, col, Mark::Fork, 3),
+                BreakReason::OtherProducer => put(BREAK, col, Mark::OtherProducer, 2),
+                BreakReason::HistoryMissing => put(BREAK, col, Mark::HistoryMissing, 1),
             }
         }
         // Fork points: where the current path leaves an older fork.
@@ -222,8 +314,7 @@ impl Timeline<'_> {
                 .iter()
                 .find(|i| i.backup_set_id == f.spanning_backup_set_id)
                 .and_then(|i| i.finish.or(i.start));
-            let col = at.and_then(|x| axis.column(x));
-            put(BRANCH, col, "⑂", t.brk, 3);
+            put(BRANCH, at.and_then(|x| axis.column(x)), Mark::Fork, 3);
         }
         let native: Vec<&crate::analysis::Window> =
             self.db.windows.iter().filter(|w| w.is_native()).collect();
@@ -233,21 +324,67 @@ impl Timeline<'_> {
         for c in 0..axis.width {
             let (from, to) = axis.span(c);
             match coverage(&native, from, to) {
-                Coverage::Full => put(RECOV, Some(c), "█", t.window, 4),
-                Coverage::Part => put(RECOV, Some(c), "▒", t.window, 3),
+                Coverage::Full => put(RECOV, Some(c), Mark::Recoverable, 4),
+                Coverage::Part => put(RECOV, Some(c), Mark::Partly, 3),
                 Coverage::None => match coverage(&tool, from, to) {
-                    Coverage::None => put(RECOV, Some(c), "░", t.muted, 1),
-                    _ => put(RECOV, Some(c), "▓", t.warn, 2),
+                    Coverage::None => put(RECOV, Some(c), Mark::NotRecoverable, 1),
+                    _ => put(RECOV, Some(c), Mark::NeedsTool, 2),
                 },
             }
             if coverage(&abandoned, from, to) != Coverage::None {
-                put(BRANCH, Some(c), "▒", t.copy_only, 2);
+                put(BRANCH, Some(c), Mark::Abandoned, 2);
             }
         }
         cells
             .into_iter()
-            .map(|lane| lane.into_iter().map(|c| c.map(|(g, _)| g)).collect())
+            .map(|lane| lane.into_iter().map(|c| c.map(|(cell, _)| cell)).collect())
             .collect()
+    }
+
+    /// The marks this timeline draws, in legend order, with the two
+    /// selection marks (there is nearly always a selected row).
+    fn drawn_marks(&self, axis: &Axis) -> Vec<Mark> {
+        let mut marks: Vec<Mark> = self
+            .lanes(axis)
+            .iter()
+            .flatten()
+            .flatten()
+            .map(|c| c.mark)
+            .chain([Mark::Evidence, Mark::Selected])
+            .collect();
+        marks.sort();
+        marks.dedup();
+        marks
+    }
+}
+
+/// Ranks at or above this are highlighted evidence: they win their column
+/// with their own glyph, reversed, so the kind of backup stays readable.
+const HIGHLIGHT: u8 = 10;
+
+/// One painted lane cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Cell {
+    mark: Mark,
+    reversed: bool,
+}
+
+/// The lane, mark and rank (the most telling wins a shared column) of a backup.
+fn backup_mark(item: &crate::analysis::TimelineItem) -> (usize, Mark, u8) {
+    let usable = item.in_chain && !item.is_copy_only;
+    match item.backup_type {
+        BackupType::Full | BackupType::Partial | BackupType::File => match usable {
+            true => (0, Mark::Backup, 2),
+            false => (0, Mark::CopyOnly, 1),
+        },
+        BackupType::Diff | BackupType::PartialDiff | BackupType::FileDiff => match usable {
+            true => (1, Mark::Backup, 2),
+            false => (1, Mark::CopyOnly, 1),
+        },
+        BackupType::Log if item.is_copy_only => (2, Mark::CopyOnlyLog, 1),
+        BackupType::Log if !item.in_chain => (2, Mark::OutsideChain, 4),
+        BackupType::Log if item.has_bulk_logged_data => (2, Mark::BulkLogged, 3),
+        BackupType::Log => (2, Mark::Log, 2),
     }
 }
 
@@ -296,22 +433,31 @@ impl Widget for Timeline<'_> {
             }
             buf.set_string(area.x, y, LANES[row], t.muted);
             for (c, cell) in lane.iter().enumerate() {
-                if let Some((glyph, style)) = cell {
-                    buf.set_string(x0 + c as u16, y, *glyph, *style);
+                if let Some(cell) = cell {
+                    let style = match (cell.reversed, row, cell.mark) {
+                        (true, _, _) => t.focus.add_modifier(Modifier::REVERSED),
+                        (false, 1, Mark::Backup) => t.diff,
+                        (false, _, mark) => mark.style(t),
+                    };
+                    buf.set_string(x0 + c as u16, y, cell.mark.glyph(t.ascii), style);
                 }
             }
         }
-        // The axis: day ticks when days are at least four columns apart.
+        // The axis: day ticks (midnight in the zone shown) when days are at
+        // least four columns apart.
         let y = area.y + LANES.len() as u16;
         if y >= bottom {
             return;
         }
         let days = (axis.end - axis.start).num_days().max(1);
         let ticks = i64::from(axis.width) / days >= 4;
+        let local = |u: DateTime<Utc>| {
+            u.naive_utc() + Duration::minutes(i64::from(self.shown.offset_at(u).unwrap_or(0)))
+        };
         for c in 0..axis.width {
             let (from, to) = axis.span(c);
-            let last = to - Duration::seconds(1);
-            let midnight = last.date_naive() != from.date_naive()
+            let (from, last) = (local(from), local(to - Duration::seconds(1)));
+            let midnight = last.date() != from.date()
                 || (from.hour(), from.minute(), from.second()) == (0, 0, 0);
             let glyph = match c {
                 0 => "├",
@@ -319,8 +465,7 @@ impl Widget for Timeline<'_> {
                 _ if ticks && midnight => "┼",
                 _ => "─",
             };
-            let glyph = if t.ascii { ascii_glyph(glyph) } else { glyph };
-            buf.set_string(x0 + c, y, glyph, t.muted);
+            buf.set_string(x0 + c, y, axis_glyph(glyph, t.ascii), t.muted);
         }
         for item in self
             .db
@@ -329,42 +474,47 @@ impl Widget for Timeline<'_> {
             .filter(|i| self.highlight.contains(&i.backup_set_id))
         {
             if let Some(c) = item.finish.or(item.start).and_then(|x| axis.column(x)) {
-                let g = if t.ascii { "^" } else { "△" };
-                buf.set_string(x0 + c, y, g, t.focus);
+                buf.set_string(x0 + c, y, Mark::Evidence.glyph(t.ascii), t.focus);
             }
         }
         if let Some(c) = self.marker.and_then(|m| axis.column(m)) {
-            let g = if t.ascii { "^" } else { "▲" };
-            buf.set_string(x0 + c, y, g, t.focus);
+            buf.set_string(x0 + c, y, Mark::Selected.glyph(t.ascii), t.focus);
         }
-        buf.set_string(area.x, y, "UTC", t.muted);
-        // Time labels at both ends.
+        let zone = match self.shown.offset_at(axis.end) {
+            None => "UTC",
+            Some(_) => match self.shown.zone {
+                Zone::Server => "server",
+                _ => "local",
+            },
+        };
+        buf.set_string(area.x, y, zone, t.muted);
+        // Time labels at both ends, in the zone shown.
         let y = y + 1;
         if y >= bottom {
             return;
         }
-        let (left, right) = if axis.width >= 36 {
-            (utc(axis.start), utc(axis.end))
+        let (left, right) = if axis.width >= 46 {
+            (self.shown.long(axis.start), self.shown.long(axis.end))
         } else {
-            (utc_short(axis.start), utc_short(axis.end))
+            (self.shown.short(axis.start), self.shown.short(axis.end))
         };
         let right_x = x0 + axis.width.saturating_sub(right.chars().count() as u16);
         if left.chars().count() as u16 + 1 < right_x - x0 {
             buf.set_string(x0, y, &left, t.muted);
         }
         buf.set_stringn(right_x, y, &right, usize::from(axis.width), t.muted);
-        // Legend.
-        let items = legend_items(t);
-        for (line_no, line) in pack_legend(axis.width, t).iter().enumerate() {
+        // Legend: the glyphs drawn here (all of them are in the `?` help).
+        let marks = self.drawn_marks(&axis);
+        for (line_no, line) in pack_legend(axis.width, &marks, t.ascii).iter().enumerate() {
             let y = y + 1 + line_no as u16;
             if line_no as u16 >= self.legend || y >= bottom {
                 break;
             }
-            for &(x, i) in line {
-                let (glyph, label, style) = items[i];
-                let glyph = if t.ascii { ascii_glyph(glyph) } else { glyph };
-                buf.set_string(x0 + x, y, glyph, style);
-                buf.set_string(x0 + x + 2, y, label, Style::default());
+            for &(x, m) in line {
+                let glyph = m.glyph(t.ascii);
+                buf.set_string(x0 + x, y, glyph, m.style(t));
+                let at = x0 + x + glyph.chars().count() as u16 + 1;
+                buf.set_string(at, y, m.label(), Style::default());
             }
         }
     }

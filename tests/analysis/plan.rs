@@ -712,3 +712,29 @@ fn a_local_time_in_the_skipped_spring_hour_is_refused_with_the_next_valid_time()
         at(10 * 60 + 30)
     );
 }
+
+#[test]
+fn server_time_is_shown_with_the_offset_in_force_then() {
+    use chainwatch::analysis::localtime::server_clock;
+    use chainwatch::model::zone::{OperatorZone, Shown, Zone};
+    let h = across_dst(2, 1);
+    let rows: Vec<&BackupSet> = h.rows.iter().collect();
+    // The instance now reports UTC+1 (as after the change).
+    let clock = server_clock(&rows, Some(60), at(20 * 60));
+    let shown = Shown {
+        zone: Zone::Server,
+        server: Some(&clock),
+        operator: OperatorZone::Fixed(0),
+    };
+    assert_eq!(shown.long(at(9 * 60 + 30)), "2026-11-01 11:30+02:00");
+    assert_eq!(shown.long(at(10 * 60 + 30)), "2026-11-01 11:30+01:00");
+    assert_eq!(shown.long(at(20 * 60)), "2026-11-01 21:00+01:00");
+    // An instance whose offset changed after its newest backup: the change
+    // lies between that backup and now, on a whole local hour.
+    let later = server_clock(&rows, Some(0), at(20 * 60));
+    assert_eq!(later.offset_at(at(13 * 60)), Some(60));
+    assert_eq!(later.offset_at(at(20 * 60)), Some(0));
+    // No history and no current offset: nothing is known, UTC is shown.
+    let none = server_clock(&[], None, at(0));
+    assert_eq!(none.offset_at(at(0)), None);
+}

@@ -207,7 +207,25 @@ fn evidence_is_highlighted_on_the_timeline_and_stays_visible_under_the_popup() {
         .to_vec();
     assert!(!evidence.is_empty());
     let before = screen(&app, 120, 44);
-    assert!(before.contains('◆'), "selected evidence drawn: {before}");
+    // The evidence keeps its own glyph, drawn reversed (it was a ◆ that
+    // hid whether the backup was a full or a log).
+    assert!(!before.contains('◆'), "{before}");
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 44)).unwrap();
+    term.draw(|f| chainwatch::ui::draw(f, &app)).unwrap();
+    let buf = term.backend().buffer();
+    let reversed: Vec<&str> = (5..12)
+        .flat_map(|y| (0..120).map(move |x| (x, y)))
+        .map(|xy| &buf[xy])
+        .filter(|c| c.modifier.contains(ratatui::style::Modifier::REVERSED))
+        .map(|c| c.symbol())
+        .collect();
+    assert!(
+        !reversed.is_empty()
+            && reversed
+                .iter()
+                .all(|g| ["█", "│", "!", "b", "c", "▯"].contains(g)),
+        "selected evidence drawn reversed with its kind's glyph: {reversed:?}\n{before}"
+    );
     assert!(before.contains('△'), "and pointed at on the axis");
     app.update(Action::Open);
     let open = screen(&app, 120, 44);
@@ -215,13 +233,20 @@ fn evidence_is_highlighted_on_the_timeline_and_stays_visible_under_the_popup() {
         open.contains("Chain timeline"),
         "timeline not covered: {open}"
     );
-    assert!(open.contains('◆'));
+    assert!(open.contains('△'), "the evidence still pointed at: {open}");
     assert!(open.contains("Evidence:"));
     // A backup with no evidence (Backups tab, a plain log) highlights only itself.
     app.update(Action::Close);
     app.update(Action::SelectTab(chainwatch::app::DetailTab::Windows));
     let none = screen(&app, 120, 44);
-    assert!(!none.contains('◆'), "no evidence on the windows tab");
+    let axis = none
+        .lines()
+        .find(|l| l.contains("UTC   "))
+        .unwrap_or_default();
+    assert!(
+        !axis.contains('△'),
+        "no evidence on the windows tab: {none}"
+    );
 }
 
 #[test]

@@ -10,5 +10,7 @@ mod every_screen;
 mod evidence;
 mod screenshots;
 mod storage;
+mod timeline;
 mod views;
 mod wizard;
+mod zones;

@@ -269,7 +269,7 @@ fn walk(s: &Session, small: bool) {
         // backup sets follow (scrolled to), highlighted on the timeline.
         assert!(screen.contains("LSN"), "{screen}");
         assert!(screen.contains("Remedy"), "{screen}");
-        assert!(screen.contains('◆') || screen.contains('@'), "{screen}");
+        assert!(screen.contains('△') || screen.contains('^'), "{screen}");
         for _ in 0..3 {
             s.press("j");
         }

@@ -2,6 +2,11 @@
 
 use super::Filter;
 
+/// Lines the help overlay adds over the detail view: a title, one line per
+/// timeline glyph (`ui::timeline::glyph_legend`, which a test holds to
+/// this) and a blank line.
+pub const HELP_GLYPH_LINES: usize = 18 + 2;
+
 /// Tabs of the detail view's lower pane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DetailTab {
