@@ -4,9 +4,10 @@
 //! view (blob names cut where they are alike, its findings listed).
 
 use crate::support::now;
-use crate::support::ui::{chars, press, render};
+use crate::support::ui::{chars, key, press, render};
 use chainwatch::app::palette::Command;
 use chainwatch::app::{DetailTab, Headless, View};
+use ratatui::crossterm::event::KeyCode;
 
 const PROD: &str = "SQL16\\PROD";
 
@@ -97,5 +98,77 @@ fn findings_view_sizes_columns_from_content() {
     assert!(
         line_with(&screen, "▶ CRIT").contains("log backups by DPM / VSS / a t"),
         "{screen}"
+    );
+}
+
+/// The storage view on the demo's first container that has findings.
+fn storage_with_findings() -> Headless {
+    let mut app = demo();
+    press(&mut app, &chars("S"));
+    assert_eq!(app.view, View::Storage);
+    for _ in 0..app.storage.containers.len() {
+        if let Some(chainwatch::app::view::storage::Listing::Loaded(c)) =
+            app.storage.current().map(|c| &c.listing)
+        {
+            if !c.findings.is_empty() {
+                return app;
+            }
+        }
+        press(&mut app, &[key(KeyCode::Tab)]);
+    }
+    panic!("no demo container has storage findings");
+}
+
+#[test]
+fn storage_keeps_the_differing_end_of_blob_names() {
+    let app = storage_with_findings();
+    let files = app.storage.files();
+    let names: Vec<&str> = app.storage.rows[..4]
+        .iter()
+        .map(|&i| files[i].entry.name.as_str())
+        .collect();
+    // They share a long prefix (database, GUID, date) and differ at the end.
+    let shared = chainwatch::text::shared_prefix(names[1], names[2]);
+    assert!(shared > 30, "{names:?}");
+    let screen = render(&app, 80, 24);
+    for name in &names {
+        let tail = &name[name.len() - 12..];
+        assert!(
+            screen.contains(tail),
+            "{tail:?} of {name} is cut:\n{screen}"
+        );
+    }
+    // The tails differ, so no two blob lines start alike.
+    let tiny = render(&app, 40, 10);
+    for name in &names[..2] {
+        let tail = &name[name.len() - 8..];
+        assert!(tiny.contains(tail), "{tail:?} of {name} at 40x10:\n{tiny}");
+    }
+}
+
+#[test]
+fn storage_lists_the_findings_of_its_container() {
+    let app = storage_with_findings();
+    let Some(chainwatch::app::view::storage::Listing::Loaded(c)) =
+        app.storage.current().map(|c| &c.listing)
+    else {
+        unreachable!()
+    };
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains(&format!("{} finding(s)", c.findings.len())),
+        "{screen}"
+    );
+    for f in &c.findings {
+        let db = f.database.as_deref().unwrap_or("");
+        let line = line_with(&screen, &format!("{} {db}", f.severity.label()));
+        let start: String = f.title.chars().take(40).collect();
+        assert!(line.contains(&start), "{start:?} not listed:\n{screen}");
+    }
+    // A small terminal still names one and counts the rest.
+    let tiny = render(&app, 40, 10);
+    assert!(
+        tiny.contains(&format!("(+{} more)", c.findings.len() - 1)),
+        "{tiny}"
     );
 }
