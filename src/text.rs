@@ -55,6 +55,36 @@ pub fn cell(text: &str, width: usize) -> String {
     }
 }
 
+/// How many leading characters `a` and `b` share.
+pub fn shared_prefix(a: &str, b: &str) -> usize {
+    a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count()
+}
+
+/// A name cut to `width` characters where it is like its neighbours, so
+/// what tells it apart stays visible: `shared` is how many of its leading
+/// characters it shares with them (see [`shared_prefix`]). A name that
+/// fits is padded like [`cell`]; a longer one keeps its end (everything
+/// after the shared part, and at least two thirds of the width) and as much
+/// of its start as is left, with `…` for the shared middle it drops.
+/// Names of one container (`https://acct…/SERVER/db_guid/…_20261104.bak`)
+/// differ at the end, so the end is never what is cut.
+pub fn cell_keep_end(name: &str, shared: usize, width: usize) -> String {
+    let n = name.chars().count();
+    if n <= width {
+        return format!("{name:<width$}");
+    }
+    let Some(room) = width.checked_sub(1) else {
+        return String::new();
+    };
+    let differing = n.saturating_sub(shared);
+    let tail = differing.max(room * 2 / 3).min(room);
+    let head = room - tail;
+    let mut out: String = name.chars().take(head).collect();
+    out.push('…');
+    out.extend(name.chars().skip(n - tail));
+    out
+}
+
 pub fn age(now: DateTime<Utc>, t: Option<DateTime<Utc>>) -> String {
     match t {
         Some(t) => human_age((now - t).max(chrono::Duration::zero())),
@@ -165,6 +195,32 @@ mod tests {
         assert_eq!(sanitize("x\ny\tz\u{7f}"), "x^Jy^Iz^?");
         assert_eq!(sanitize("c1\u{9b}"), "c1\u{fffd}");
         assert_eq!(sanitize("héllo ✓"), "héllo ✓");
+    }
+
+    #[test]
+    fn names_alike_keep_their_differing_end() {
+        let a = "https://acct.blob.core.windows.net/c/SQL16/Sales_1685cf44_20261104201600.bak";
+        let b = "https://acct.blob.core.windows.net/c/SQL16/Sales_1685cf44_20261104220200.bak";
+        let shared = shared_prefix(a, b);
+        assert_eq!(
+            &a[..shared],
+            "https://acct.blob.core.windows.net/c/SQL16/Sales_1685cf44_202611042"
+        );
+        let (x, y) = (cell_keep_end(a, shared, 24), cell_keep_end(b, shared, 24));
+        assert_eq!(x.chars().count(), 24);
+        assert_eq!(x, "https://…61104201600.bak");
+        assert_eq!(y, "https://…61104220200.bak");
+        // The old cut (the start kept) made both the same.
+        assert_eq!(cell(a, 24), cell(b, 24));
+        // All of the part after the shared prefix is kept while it fits.
+        assert_eq!(cell_keep_end(a, 20, 40), format!("…{}", &a[a.len() - 39..]));
+        // A name that fits is padded; nothing shared still keeps the end.
+        assert_eq!(cell_keep_end("Sales.bak", 0, 12), "Sales.bak   ");
+        assert_eq!(cell_keep_end("Sales_20261104.bak", 0, 10), "…61104.bak");
+        assert_eq!(cell_keep_end("Sales.bak", 0, 1), "…");
+        assert_eq!(cell_keep_end("Sales.bak", 0, 0), "");
+        assert_eq!(shared_prefix("日本語a", "日本語b"), 3);
+        assert_eq!(cell_keep_end("日本語_db_20261120.log", 3, 10), "…61120.log");
     }
 
     #[test]

@@ -171,6 +171,24 @@ impl Issue<'_> {
         }
     }
 
+    /// The instant the detail view's WHEN column shows. A break: where it
+    /// starts (else where it ends). A finding: the finish (else the start)
+    /// of the first backup set of its evidence that the database's timeline
+    /// holds: the set the rule names first, the one the finding is about
+    /// (the full outside the schedule, the log before a gap). None for a
+    /// finding that rests on no backup set (a job, a plan, a config row).
+    pub fn when(&self, db: &DatabaseReport) -> Option<chrono::DateTime<chrono::Utc>> {
+        match self {
+            Issue::Finding(f) => f.evidence.iter().find_map(|id| {
+                db.timeline
+                    .iter()
+                    .find(|t| t.backup_set_id == *id)
+                    .and_then(|t| t.finish.or(t.start))
+            }),
+            Issue::Break(b) => b.from_time.or(b.to_time),
+        }
+    }
+
     /// The severity label, or BREAK for a chain break.
     pub fn label(&self) -> &'static str {
         match self {

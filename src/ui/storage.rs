@@ -8,11 +8,15 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::text::{cell, sanitize, utc_opt};
+use super::text::{
+    cell, cell_keep_end, sanitize, severity_label, severity_style, shared_prefix, utc_opt,
+};
 use crate::analysis::storage::ListingOrigin;
+use crate::analysis::Finding;
 use crate::app::rows;
 use crate::app::view::storage::{file_kind, file_status, Listing};
 use crate::app::App;
+use crate::theme::Theme;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
@@ -102,6 +106,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     ]));
     frame.render_widget(Paragraph::new(head_lines), head);
 
+    // The container's findings, worst first, above its blobs.
+    let shown = findings_lines(body.height, checked.findings.len());
+    let [found, body] =
+        Layout::vertical([Constraint::Length(shown), Constraint::Min(0)]).areas(body);
+    frame.render_widget(
+        Paragraph::new(finding_lines(&checked.findings, found, t)),
+        found,
+    );
+
     if s.rows.is_empty() {
         let msg = match s.filter.text.is_empty() {
             true => "the container is empty",
@@ -113,8 +126,21 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let now = app.report.now;
     let files = s.files();
     let width = usize::from(body.width);
-    // Fixed columns right of the name; the name takes what is left.
-    let (db_w, kind_w, time_w, size_w, status_w) = (16, 5, 17, 10, 14);
+    // Fixed columns right of the name (the database as wide as its longest
+    // name, 8 to 16); the name takes what is left.
+    let db_w = s
+        .rows
+        .iter()
+        .filter_map(|&i| files.get(i))
+        .map(|f| {
+            sanitize(f.database.as_deref().unwrap_or("—"))
+                .chars()
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
+        .clamp(8, 16);
+    let (kind_w, time_w, size_w, status_w) = (5, 17, 10, 14);
     let fixed = db_w + kind_w + time_w + size_w + status_w + 5;
     let name_w = width.saturating_sub(fixed).max(12);
     let header = format!(
@@ -127,6 +153,24 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         "status"
     );
     let mut lines = vec![Line::from(Span::styled(header, t.muted))];
+    // How much of the name at `pos` its neighbours in the list share: the
+    // part that is cut, so the part that tells them apart is shown.
+    let name_at = |pos: usize| {
+        s.rows
+            .get(pos)
+            .and_then(|&i| files.get(i))
+            .map(|f| f.entry.name.as_str())
+    };
+    let shared = |pos: usize| {
+        let this = name_at(pos).unwrap_or("");
+        let before = pos.checked_sub(1).and_then(name_at);
+        [before, name_at(pos + 1)]
+            .into_iter()
+            .flatten()
+            .map(|other| shared_prefix(this, other))
+            .max()
+            .unwrap_or(0)
+    };
     let visible = usize::from(body.height.saturating_sub(1));
     let window = rows::visible_window(s.rows.len(), s.selected, visible);
     for (pos, &i) in s
@@ -151,7 +195,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             Line::from(vec![
                 Span::raw(format!(
                     "{} {} {} {} {:>size_w$} ",
-                    cell(&sanitize(&f.entry.name), name_w),
+                    cell_keep_end(&sanitize(&f.entry.name), shared(pos), name_w),
                     cell(&sanitize(f.database.as_deref().unwrap_or("—")), db_w),
                     cell(file_kind(f), kind_w),
                     cell(&utc_opt(f.time), time_w),
@@ -163,4 +207,56 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         );
     }
     frame.render_widget(Paragraph::new(lines), body);
+}
+
+/// Lines the findings section takes in a body `height` rows high: every
+/// finding up to a third of it (at least one line when there are any).
+fn findings_lines(height: u16, findings: usize) -> u16 {
+    let findings = u16::try_from(findings).unwrap_or(u16::MAX);
+    findings.min((height / 3).max(1))
+}
+
+/// One line per storage finding, worst first: severity, database (when the
+/// finding names one) and title; when they do not all fit, the last line
+/// says how many more there are (a single line says it after the first).
+fn finding_lines<'a>(findings: &[Finding], area: Rect, t: &Theme) -> Vec<Line<'a>> {
+    let mut sorted: Vec<&Finding> = findings.iter().collect();
+    sorted.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    let room = usize::from(area.height);
+    let width = usize::from(area.width);
+    let db_w = sorted
+        .iter()
+        .filter_map(|f| f.database.as_deref())
+        .map(|d| sanitize(d).chars().count())
+        .max()
+        .map_or(0, |n| n.min(16) + 1);
+    let take = match (sorted.len() > room, room) {
+        (false, _) => room,
+        (true, 0 | 1) => room,
+        (true, _) => room - 1,
+    };
+    let more = sorted.len().saturating_sub(take);
+    let mut lines: Vec<Line> = sorted
+        .iter()
+        .take(take)
+        .map(|f| {
+            let db = f.database.as_deref().map(sanitize).unwrap_or_default();
+            let mut title = sanitize(&f.title).into_owned();
+            if take == 1 && more > 0 {
+                title = format!("(+{more} more) {title}");
+            }
+            Line::from(vec![
+                Span::styled(
+                    format!("{:<5}", severity_label(Some(f.severity))),
+                    severity_style(t, Some(f.severity)),
+                ),
+                Span::raw(cell(&db, db_w)),
+                Span::raw(cell(&title, width.saturating_sub(5 + db_w))),
+            ])
+        })
+        .collect();
+    if take != 1 && more > 0 {
+        lines.push(Line::styled(format!("… {more} more finding(s)"), t.muted));
+    }
+    lines
 }

@@ -22,6 +22,25 @@ const ISSUE_COLS: [Col; 3] = [
     Col::new("WHEN (UTC)", 12, 12, 2),
 ];
 
+/// The findings tab's columns for the titles shown: WHAT needs its longest
+/// title (up to the whole line) before WHEN gets any room, so a narrow line
+/// drops WHEN instead of cutting WHAT; whatever is left widens WHAT.
+fn issue_cols(longest_title: usize, width: u16) -> [Col; 3] {
+    let [sev, what, when] = ISSUE_COLS;
+    let room = width.saturating_sub(sev.min + 1);
+    let need = u16::try_from(longest_title).unwrap_or(u16::MAX);
+    [
+        sev,
+        Col::new(
+            what.header,
+            need.clamp(what.min, room.max(what.min)),
+            u16::MAX,
+            what.priority,
+        ),
+        when,
+    ]
+}
+
 const BACKUP_COLS: [Col; 9] = [
     Col::new("ID", 4, 8, 0),
     Col::new("TYPE", 4, 7, 1),
@@ -100,8 +119,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, db: &DatabaseReport, d: &D
     // Only the rows on screen are built: a backups tab can hold thousands.
     let window = rows::visible_window(d.rows.len(), selected, layout::table_body(list.height));
     let shown = &d.rows[window.clone()];
+    let findings_cols;
     let (cols, rows): (&[Col], Vec<Vec<Text>>) = match d.tab {
-        DetailTab::Findings => (&ISSUE_COLS, issue_rows(db, shown, t)),
+        DetailTab::Findings => {
+            let rows = issue_rows(db, shown, t);
+            let longest = rows.iter().map(|r| r[1].0.chars().count()).max();
+            findings_cols = issue_cols(longest.unwrap_or(0), width);
+            (&findings_cols, rows)
+        }
         DetailTab::Backups => (&BACKUP_COLS, backup_rows(db, shown, t)),
         DetailTab::Windows => (&WINDOW_COLS, window_rows(db, shown)),
     };
@@ -121,14 +146,14 @@ fn issue_rows(db: &DatabaseReport, rows: &[usize], t: &Theme) -> Vec<Vec<Text>> 
     rows.iter()
         .filter_map(|&i| rows::issue(db, i))
         .map(|issue| {
-            let (style, when) = match issue {
-                Issue::Finding(f) => (text::severity_style(t, Some(f.severity)), None),
-                Issue::Break(b) => (t.brk, b.from_time.or(b.to_time)),
+            let style = match issue {
+                Issue::Finding(f) => text::severity_style(t, Some(f.severity)),
+                Issue::Break(_) => t.brk,
             };
             vec![
                 (issue.label().into(), style),
                 plain(sanitize(&issue.title())),
-                plain(when.map(utc_short).unwrap_or_default()),
+                plain(issue.when(db).map_or(text::NONE.into(), utc_short)),
             ]
         })
         .collect()

@@ -6,6 +6,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod columns;
 mod every_screen;
 mod evidence;
 mod screenshots;

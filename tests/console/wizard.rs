@@ -466,6 +466,23 @@ fn runs_the_exact_batches_then_reauthorizes_and_verifies() {
     // Stretch: reauthorize with the database's one credential, after a second confirmation.
     key(&mut app, Key::Next);
     assert_eq!(step(&app), Step::Reauthorize);
+    // Before anything runs, the step says Stretch is deprecated and retired
+    // and what to check in Azure first (68 columns: no step list beside it).
+    let said = words(&joined(&render(&app, 68, 45)));
+    for phrase in [
+        "Stretch Database is deprecated (SQL Server 2022, since 2022-11-16)",
+        "Microsoft announced its retirement on 2024-07-03",
+        "Check in Azure first: the remote database",
+        "still exists on its server",
+        "the server's firewall admits this SQL Server",
+        "the credential's login still works",
+    ] {
+        assert!(
+            said.contains(&words(phrase)),
+            "{phrase:?} not said:\n{said}"
+        );
+    }
+    assert_eq!(writes(&live).len(), expected.len(), "nothing ran yet");
     key(&mut app, Key::Next);
     assert_eq!(step(&app), Step::ReauthConfirm);
     let before = writes(&live).len();
@@ -804,6 +821,13 @@ fn a_marked_transaction_is_a_target_where_known() {
         "{}",
         message(&app)
     );
+}
+
+/// A [`joined`] screen without its whitespace, so a sentence wrapped at a
+/// space (which the wrap drops) still reads as one; compare with
+/// `words(phrase)`.
+fn words(text: &str) -> String {
+    text.split_whitespace().collect()
 }
 
 /// The rendered rows joined where a line was wrapped (after `↪ `).
