@@ -4,7 +4,7 @@ use crate::model::catalog;
 use chrono::Duration;
 use serde_json::json;
 
-use super::catalog::{credential, emit_databases, emit_managed_config, job};
+use super::catalog::{credential, emit_databases, emit_managed_config, job, InstanceDefaults};
 use super::history::{emit_available, emit_history};
 use super::inst::{Clock, Inst, Store, T};
 use super::kinds::{Ev, Kind, Model, Prod};
@@ -59,7 +59,7 @@ pub fn build(now: T) -> (Inst, Inst) {
     for (n, (inst, rep, dbs)) in both.into_iter().enumerate() {
         emit_available(inst, &[&portal], &MACHINES, Some(n as u8));
         emit_databases(inst, &dbs, Some(rep));
-        emit_managed_config(inst, &dbs, None, 14);
+        emit_managed_config(inst, &dbs, None, InstanceDefaults::Off(14));
         credential(
             inst,
             65_536,

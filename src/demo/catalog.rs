@@ -107,13 +107,25 @@ fn mirroring_row(inst: &mut Inst, db: &DbSim) {
     inst.push(catalog::MIRRORING, row);
 }
 
+/// The instance-level Managed Backup defaults (`fn_backup_instance_config`), with their retention.
+#[derive(Clone, Copy, Debug)]
+pub enum InstanceDefaults {
+    Off(i64),
+    /// On: every new database is enrolled.
+    On(i64),
+}
+
 /// `fn_backup_db_config` rows (every database, dropped ones flagged) and the instance defaults.
 pub fn emit_managed_config(
     inst: &mut Inst,
     sims: &[&DbSim],
     credential: Option<&str>,
-    default_retention: i64,
+    defaults: InstanceDefaults,
 ) {
+    let (defaults_on, default_retention) = match defaults {
+        InstanceDefaults::Off(d) => (false, d),
+        InstanceDefaults::On(d) => (true, d),
+    };
     let store = inst.store.expect("a container");
     let url = if inst.major() == 12 {
         format!("https://{}.blob.core.windows.net/", store.account)
@@ -144,8 +156,9 @@ pub fn emit_managed_config(
         inst.push(&table, row);
     }
     let table = inst.mb("fn_backup_instance_config");
+    // The documented shape spells it is_smart_backup_enabled on every version.
     let row = json!({
-        "is_smart_backup_enabled": 0,
+        "is_smart_backup_enabled": i32::from(defaults_on),
         "credential_name": credential,
         "retention_days": default_retention,
         "storage_url": url,

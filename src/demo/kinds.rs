@@ -62,7 +62,9 @@ impl Model {
 /// Who wrote a backup and where; `media.rs` turns it into devices and names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Prod {
-    Managed { stripes: u8 },
+    Managed {
+        stripes: u8,
+    },
     CopyUrl,
     AdHocDisk,
     LogShip,
@@ -71,13 +73,20 @@ pub enum Prod {
     Vss,
     DpmLog,
     Disk,
+    /// An Agent job's `BACKUP LOG … TO URL` (not Managed Backup).
+    JobUrl,
 }
 
 impl Prod {
     pub fn compressed(self) -> bool {
         matches!(
             self,
-            Prod::Managed { .. } | Prod::CopyUrl | Prod::LogShip | Prod::Ola | Prod::Disk
+            Prod::Managed { .. }
+                | Prod::CopyUrl
+                | Prod::LogShip
+                | Prod::Ola
+                | Prod::Disk
+                | Prod::JobUrl
         )
     }
 }

@@ -130,6 +130,16 @@ pub fn media(inst: &Inst, db: &DbSim, b: &Backup) -> Media {
             m.set_name = Some("DPM");
             m.user = "CONTOSO\\DPMService";
         }
+        Prod::JobUrl => {
+            let account = inst.store.expect("a storage account").account;
+            let container = super::ag14::JOB_CONTAINER;
+            m.families = vec![format!(
+                "https://{account}.blob.core.windows.net/{container}/{name}_LOG_{stamp}.{ext}"
+            )];
+            m.device_type = 9;
+            m.block = 512;
+            m.name = Some(format!("{name}-Transaction Log Backup"));
+        }
         Prod::Disk => {
             m.families = vec![format!("D:\\Backup\\{name}\\{name}_FULL_{stamp}.bak")];
             m.name = Some(format!("{name}-Full Database Backup"));

@@ -1,9 +1,10 @@
-//! A deterministic demo estate: four instances with ~21 days of backup history whose rows follow
+//! A deterministic demo estate: six instances with ~21 days of backup history whose rows follow
 //! SQL Server's LSN rules, plus named scenarios (conflicts, gaps, forks) for the analysis to find.
 //!
 //! The output depends only on `now`: every random choice comes from a fixed-seed generator.
 
 mod ag;
+mod ag14;
 mod catalog;
 mod fork;
 mod history;
@@ -26,12 +27,23 @@ use crate::snapshot::{Snapshot, FORMAT};
 
 pub use scenarios::{Scenario, SCENARIOS};
 
-/// The four demo instances at `now` (floored to the minute), in document order.
-fn instances(now: DateTime<Utc>) -> (DateTime<Utc>, [inst::Inst; 4]) {
+/// The six demo instances at `now` (floored to the minute), in document order.
+fn instances(now: DateTime<Utc>) -> (DateTime<Utc>, [inst::Inst; 6]) {
     let now = now.duration_trunc(TimeDelta::minutes(1)).unwrap_or(now);
     let naive = now.naive_utc();
     let (ag1, ag2) = ag::build(naive);
-    (now, [sql14::build(naive), sql16::build(naive), ag1, ag2])
+    let (ag14a, ag14b) = ag14::build(naive);
+    (
+        now,
+        [
+            sql14::build(naive),
+            sql16::build(naive),
+            ag1,
+            ag2,
+            ag14a,
+            ag14b,
+        ],
+    )
 }
 
 /// Builds the demo estate as a `chainwatch.snapshot.v1` document collected at `now`.

@@ -67,6 +67,10 @@ pub const SCENARIOS: &[Scenario] = &[
         "Mirroring role MIRROR, SYNCHRONIZED, state RESTORING; Managed Backup enabled but the only backups are 20-21 days old, from before the failover."),
     sc("SQLAG02", "Portal", "portal-ag", "Availability group, backups on the secondary",
         "In AG_Sales on both replicas with one group_database_id: SQLAG02 (preferred backup replica) has weekly copy-only fulls and regular logs every 20-30 min to agstore/ag-sales; SQLAG01 has one copy-only full and a few logs from ~21 days ago; the chain is continuous from SQLAG02 alone and from both."),
+    sc("SQL14AG2", "Ledger", "ledger-ag-2014", "SQL Server 2014 AG, backups off the preferred replica, settings differ",
+        "In AG_Ledger (on-premises, SQL Server 2014, automated_backup_preference SECONDARY, both replicas backup_priority 50 and READ_ONLY): smart_admin on the secondary SQL14AG2 takes weekly copy-only fulls and 2-hourly regular logs; since this morning an Agent job on the primary SQL14AG1 also takes a regular log every 15 min to ledgerstore/ledger-logs, interleaved in one continuous chain; fn_backup_db_config says retention 30 on SQL14AG1 and 15 on SQL14AG2 (interop.ag_non_preferred, interop.ag_settings_differ, interop.job_log_backup, interop.ag_2014); SQL14AG1 also has smart_admin's instance defaults on (fn_backup_instance_config is_smart_backup_enabled = 1) beside that availability database (interop.instance_defaults, an instance finding with no database)."),
+    sc("SQL14AG1", "Intranet", "intranet-2014-simple", "SQL Server 2014 Managed Backup database now SIMPLE",
+        "smart_admin-enabled (retention 30) but switched to SIMPLE ~5 days ago: weekly managed fulls and 2-hourly logs until then, no backup since (2014 Managed Backup supports FULL and BULK_LOGGED only); last_log_backup_lsn is null (recovery.now_simple)."),
     sc("SQLAG01", "Ops", "ops-simple", "SIMPLE recovery, daily fulls",
         "SIMPLE recovery with a daily full to disk and no log backups; last_log_backup_lsn is null; healthy."),
 ];

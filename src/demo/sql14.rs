@@ -4,7 +4,7 @@ use crate::model::catalog;
 use chrono::Duration;
 use serde_json::json;
 
-use super::catalog::{credential, emit_databases, emit_managed_config, job};
+use super::catalog::{credential, emit_databases, emit_managed_config, job, InstanceDefaults};
 use super::history::{emit_available, emit_history};
 use super::inst::{Clock, Inst, Store, T};
 use super::kinds::{Ev, Kind, Model, Prod};
@@ -59,7 +59,12 @@ pub fn build(now: T) -> Inst {
     let refs: Vec<&DbSim> = dbs.iter().collect();
     emit_available(&mut inst, &refs, &[], None);
     emit_databases(&mut inst, &refs, None);
-    emit_managed_config(&mut inst, &refs, Some(CREDENTIAL), 30);
+    emit_managed_config(
+        &mut inst,
+        &refs,
+        Some(CREDENTIAL),
+        InstanceDefaults::Off(30),
+    );
     credential(
         &mut inst,
         65_536,

@@ -96,7 +96,7 @@ fn shape_sizes_and_scenario_databases() {
     assert_eq!(doc["format"], "chainwatch.snapshot.v1");
     assert_eq!(doc["source"], "demo");
     let insts = doc["instances"].as_array().unwrap();
-    assert_eq!(insts.len(), 4);
+    assert_eq!(insts.len(), 6);
     // About 6,900 backup sets (2-hourly managed logs on 16 databases, 20-30 minute AG logs,
     // 30-minute Ola logs, over ~21 days) at ~2 KB each with media rows, plus the blob lists:
     // about 13.5 MB. The 8 MB asked for cannot hold that history; this bound catches runaways.
@@ -191,6 +191,10 @@ fn log_chains_break_only_where_intended() {
                 .map(|r| s(&r["database_name"]))
                 .collect();
             for db in dbs {
+                if db == "Ledger" {
+                    // Its logs are split over two replicas: checked over both below.
+                    continue;
+                }
                 let logs = regular_logs(&[i], db);
                 let found = breaks(&logs);
                 let expected = usize::from(db == "Staging" || db == "Telemetry");
@@ -201,6 +205,11 @@ fn log_chains_break_only_where_intended() {
         let ag2 = instance(&doc, "SQLAG02");
         assert!(breaks(&regular_logs(&[ag1, ag2], "Portal")).is_empty());
         assert!(!regular_logs(&[ag1], "Portal").is_empty());
+        // AG_Ledger: the primary's job and the secondary's Managed Backup write one chain.
+        let (l1, l2) = (instance(&doc, "SQL14AG1"), instance(&doc, "SQL14AG2"));
+        assert!(breaks(&regular_logs(&[l1, l2], "Ledger")).is_empty());
+        assert!(!regular_logs(&[l1], "Ledger").is_empty());
+        assert!(!regular_logs(&[l2], "Ledger").is_empty());
 
         let prod = instance(&doc, "SQL16\\PROD");
         let sales = regular_logs(&[prod], "Sales");
@@ -272,5 +281,60 @@ fn sweep() {
             }
         }
         t += Duration::minutes(7 * 60 + 23);
+    }
+}
+
+#[test]
+fn backup_set_ids_and_lsns_are_the_same_for_the_same_now() {
+    // Two builds in process, as two `snapshot --demo --now …` runs would make them.
+    let keys = || {
+        let estate = chainwatch::sources::demo_estate(now()).expect("demo estate");
+        let mut out = Vec::new();
+        for i in &estate.instances {
+            for b in &i.backups {
+                out.push((
+                    i.name.clone(),
+                    b.database_name.clone(),
+                    b.backup_set_id,
+                    b.first_lsn,
+                    b.last_lsn,
+                    b.database_backup_lsn,
+                    b.checkpoint_lsn,
+                ));
+            }
+        }
+        out
+    };
+    let (a, b) = (keys(), keys());
+    assert_eq!(a, b);
+    // Every scenario (the 2014 AG's replicas and Intranet included) has rows in it.
+    for sc in SCENARIOS {
+        assert!(
+            a.iter()
+                .any(|k| k.0 == sc.instance && k.1 == sc.database && k.3.is_some()),
+            "{}: no backup rows",
+            sc.key
+        );
+    }
+    for inst in ["SQL14AG1", "SQL14AG2"] {
+        assert!(a.iter().any(|k| k.0 == inst && k.1 == "Ledger"), "{inst}");
+    }
+    // And the JSON document gives the same ids and LSNs as the in-process build.
+    let doc = generate(now());
+    for i in doc["instances"].as_array().unwrap() {
+        let name = s(&i["name"]);
+        let from_doc: Vec<(i64, Option<u128>)> = rows(i, "msdb.dbo.backupset")
+            .iter()
+            .map(|r| (r["backup_set_id"].as_i64().unwrap(), lsn(&r["first_lsn"])))
+            .collect();
+        let mut from_estate: Vec<(i64, Option<u128>)> = a
+            .iter()
+            .filter(|k| k.0 == name)
+            .map(|k| (k.2, k.3.map(|l| l.value())))
+            .collect();
+        let mut from_doc = from_doc;
+        from_doc.sort();
+        from_estate.sort();
+        assert_eq!(from_doc, from_estate, "{name}");
     }
 }

@@ -9,6 +9,7 @@ mod support;
 
 mod agreement;
 mod chain;
+mod demo_findings;
 mod demo_generator;
 mod demo_scenarios;
 mod fuzz_corpus;

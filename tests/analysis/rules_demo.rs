@@ -10,6 +10,8 @@ use chainwatch::model::{BackupSet, Estate};
 
 const PROD: &str = "SQL16\\PROD";
 const LEGACY: &str = "SQL14\\LEGACY";
+const AG14_PRIMARY: &str = "SQL14AG1";
+const AG14_SECONDARY: &str = "SQL14AG2";
 
 fn estate() -> &'static Estate {
     static ESTATE: OnceLock<Estate> = OnceLock::new();
@@ -256,6 +258,113 @@ fn availability_group_backups_on_the_preferred_replica_are_fine() {
     }
 }
 
+#[test]
+fn a_2014_ag_log_job_on_the_primary_is_off_the_preferred_replica() {
+    let r = report();
+    let f = one(r, AG14_PRIMARY, "Ledger", "interop.ag_non_preferred");
+    assert_eq!(f.severity, Severity::Warning);
+    assert!(
+        f.explanation.contains("SQL14AG2 the preferred replica"),
+        "{}",
+        f.explanation
+    );
+    // Evidence: the regular logs SQL14AG1 wrote in the 24 h before its newest; all of them
+    // are the job's (URL ledgerstore/ledger-logs), none copy-only, none Managed Backup's.
+    let mine: Vec<&BackupSet> = backups(AG14_PRIMARY, "Ledger");
+    let newest = mine.iter().filter_map(|b| b.finish).max().unwrap();
+    let expected: Vec<i64> = mine
+        .iter()
+        .filter(|b| b.finish >= Some(newest - chrono::Duration::hours(24)))
+        .map(|b| b.backup_set_id)
+        .collect();
+    assert!(expected.len() >= 10, "{expected:?}");
+    assert_eq!(set(&f.evidence), set(&expected));
+    for b in &mine {
+        assert!(b.is_log() && !b.is_copy_only, "#{}", b.backup_set_id);
+        assert!(
+            file_starts(b, "https://ledgerstore.blob.core.windows.net/ledger-logs/"),
+            "#{}",
+            b.backup_set_id
+        );
+    }
+    // The rows that prove the preference: the group (SECONDARY) and both replicas.
+    assert!(f.rows.iter().any(|r| r.table == "sys.availability_groups"
+        && r.text.contains("automated_backup_preference = SECONDARY")));
+    let replicas = f
+        .rows
+        .iter()
+        .filter(|r| r.table == "sys.availability_replicas")
+        .count();
+    assert_eq!(replicas, 2);
+    // Reported once, where the backups are; the secondary's own backups are preferred.
+    none_of(r, AG14_SECONDARY, "Ledger", "interop.ag_non_preferred");
+    // The job itself is named by the job rule, with the backups it left.
+    let job = one(r, AG14_PRIMARY, "Ledger", "interop.job_log_backup");
+    assert_eq!(job.severity, Severity::Critical);
+    assert_eq!(
+        set(&job.evidence),
+        set(&mine.iter().map(|b| b.backup_set_id).collect::<Vec<_>>())
+    );
+}
+
+#[test]
+fn a_2014_ag_with_different_retention_per_replica_says_so_once() {
+    let r = report();
+    let f = one(r, AG14_PRIMARY, "Ledger", "interop.ag_settings_differ");
+    assert_eq!(f.severity, Severity::Warning);
+    let texts: Vec<(&str, &str)> = f
+        .rows
+        .iter()
+        .map(|r| (r.table.as_str(), r.text.as_str()))
+        .collect();
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert!(texts[0].0.starts_with("SQL14AG1") && texts[0].1.contains("retention_days 30"));
+    assert!(texts[1].0.starts_with("SQL14AG2") && texts[1].1.contains("retention_days 15"));
+    for inst in [AG14_PRIMARY, AG14_SECONDARY] {
+        let e = estate().instance(inst).unwrap();
+        let ledger = e.database("Ledger").unwrap();
+        let cfg = ledger.managed_backup.as_ref().unwrap();
+        assert!(cfg.enabled);
+        let want = if inst == AG14_PRIMARY { 30 } else { 15 };
+        assert_eq!(cfg.retention_days, Some(want));
+        // Both replicas: the 2014 on-premises AG caveat.
+        one(r, inst, "Ledger", "interop.ag_2014");
+    }
+    none_of(r, AG14_SECONDARY, "Ledger", "interop.ag_settings_differ");
+}
+
+#[test]
+fn a_2014_managed_database_now_simple_warns_that_backups_stopped() {
+    let r = report();
+    let f = one(r, AG14_PRIMARY, "Intranet", "recovery.now_simple");
+    assert_eq!(f.severity, Severity::Warning);
+    assert!(
+        f.explanation.contains("FULL and BULK_LOGGED only"),
+        "{}",
+        f.explanation
+    );
+    let all = backups(AG14_PRIMARY, "Intranet");
+    let last = all
+        .iter()
+        .max_by_key(|b| (b.finish, b.backup_set_id))
+        .unwrap();
+    assert_eq!(f.evidence, vec![last.backup_set_id]);
+    assert!(all
+        .iter()
+        .all(|b| b.recovery_model == Some(chainwatch::model::RecoveryModel::Full)));
+    let db = estate()
+        .instance(AG14_PRIMARY)
+        .unwrap()
+        .database("Intranet")
+        .unwrap();
+    assert_eq!(
+        db.recovery_model,
+        Some(chainwatch::model::RecoveryModel::Simple)
+    );
+    // The healthy SIMPLE database stays quiet.
+    none_of(r, "SQLAG01", "Ops", "recovery.");
+}
+
 // ------------------------------------------------------------- rule 7
 
 #[test]
@@ -332,15 +441,38 @@ fn dropped_database_says_when_its_files_go() {
 // ------------------------------------------------------------- rule 9
 
 #[test]
-fn instance_defaults_off_give_no_finding() {
-    for i in &report().instances {
-        assert!(
-            i.findings
-                .iter()
-                .all(|f| f.id != "interop.instance_defaults"),
-            "{}",
-            i.instance
+fn instance_defaults_on_beside_an_ag_database_is_an_instance_finding() {
+    let r = report();
+    for i in &r.instances {
+        let hits: Vec<&Finding> = i
+            .findings
+            .iter()
+            .filter(|f| f.id == "interop.instance_defaults")
+            .collect();
+        if i.instance != AG14_PRIMARY {
+            assert!(hits.is_empty(), "{}: defaults are off", i.instance);
+            continue;
+        }
+        assert_eq!(hits.len(), 1, "{:?}", i.findings);
+        let f = hits[0];
+        assert_eq!(f.database, None);
+        // Ledger was created long before the last 7 days: a risk for the next one, Info.
+        assert_eq!(f.severity, Severity::Info);
+        assert!(f.explanation.contains("Ledger"), "{}", f.explanation);
+        assert_eq!(f.rows.len(), 1);
+        assert_eq!(
+            f.rows[0].table,
+            "msdb.smart_admin.fn_backup_instance_config"
         );
+        let inst = estate().instance(AG14_PRIMARY).unwrap();
+        let row = &inst.tables["msdb.smart_admin.fn_backup_instance_config"].to_maps()
+            [f.rows[0].row.unwrap()];
+        assert_eq!(row["is_smart_backup_enabled"], 1);
+        assert!(f
+            .sql
+            .as_deref()
+            .unwrap()
+            .contains("smart_admin.sp_set_instance_backup"));
     }
 }
 

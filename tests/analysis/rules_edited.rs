@@ -447,8 +447,9 @@ fn job_findings<'a>(r: &'a EstateReport, db: &str) -> Vec<&'a Finding> {
 }
 
 #[test]
-fn the_demo_has_one_job_finding_crm_and_a_copy_only_job_gives_none() {
-    // Positive: "DBA - CRM log to disk", scheduled yesterday, not run yet.
+fn the_demo_has_job_findings_on_crm_and_ledger_and_a_copy_only_job_gives_none() {
+    // Positive: "DBA - CRM log to disk", scheduled yesterday, not run yet;
+    // "Ledger - log backup to URL" on SQL14AG1, which has run since this morning.
     // Negative: "DBA - Billing copy for reporting" is COPY_ONLY; Ola's jobs
     // back up Reporting (not managed); log shipping and maintenance plan
     // jobs belong to their own rules.
@@ -470,12 +471,21 @@ fn the_demo_has_one_job_finding_crm_and_a_copy_only_job_gives_none() {
     }
     assert_eq!(
         hits,
-        vec![(
-            PROD.to_string(),
-            "CRM".to_string(),
-            "interop.job_log_backup",
-            Severity::Warning
-        )]
+        vec![
+            (
+                PROD.to_string(),
+                "CRM".to_string(),
+                "interop.job_log_backup",
+                Severity::Warning
+            ),
+            // AG_Ledger's primary: its job has already left log backups (holes).
+            (
+                "SQL14AG1".to_string(),
+                "Ledger".to_string(),
+                "interop.job_log_backup",
+                Severity::Critical
+            ),
+        ]
     );
     let crm = job_findings(&r, "CRM");
     assert!(crm[0].rows[1].text.contains("never run"));

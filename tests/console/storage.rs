@@ -39,7 +39,7 @@ fn storage_view_lists_history_blobs_labelled_not_storage() {
     let screen = render(&app, 120, 30);
     assert!(screen.contains("from history, not storage"), "{screen}");
     assert!(
-        screen.contains("Storage 2/4: SQL16\\PROD › prodstore/sql16-prod"),
+        screen.contains("Storage 2/7: SQL16\\PROD › prodstore/sql16-prod"),
         "{screen}"
     );
     insta::assert_snapshot!("storage_demo_120x30", screen);

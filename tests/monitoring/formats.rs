@@ -106,7 +106,7 @@ fn prometheus_and_nagios_read_the_json_answers_for_every_demo_database() {
     );
 
     let databases = v["databases"].as_array().unwrap();
-    assert_eq!(databases.len(), 20);
+    assert_eq!(databases.len(), 23);
     let mut with_ag = 0;
     for d in databases {
         let (i, name) = (
@@ -244,7 +244,7 @@ fn prometheus_and_nagios_read_the_json_answers_for_every_demo_database() {
             .count()
     };
     let head = format!(
-        "CHAINWATCH {} - {} critical, {} warning, {} info in 20 databases on 4 instances",
+        "CHAINWATCH {} - {} critical, {} warning, {} info in 23 databases on 6 instances",
         v["status"].as_str().unwrap(),
         count("critical"),
         count("warning"),

@@ -225,8 +225,14 @@ pub fn availability_group(ctx: &mut Ctx<'_>, a: &DatabaseAnalysis<'_>) {
         ));
         replicas.push(r);
     }
-    // A secondary sees only its own state row: the one replica of unknown role is the primary.
-    if !replicas.iter().any(|r| r.primary == Some(true)) {
+    // The collector reads only local state rows (`is_local = 1`). There is one primary: with it
+    // known, the replicas of unknown role are secondaries; a secondary sees only its own state
+    // row, so the one replica of unknown role is the primary.
+    if replicas.iter().any(|r| r.primary == Some(true)) {
+        for r in replicas.iter_mut().filter(|r| r.primary.is_none()) {
+            r.primary = Some(false);
+        }
+    } else {
         let unknown: Vec<usize> = (0..replicas.len())
             .filter(|i| replicas[*i].primary.is_none())
             .collect();
@@ -276,7 +282,8 @@ pub fn availability_group(ctx: &mut Ctx<'_>, a: &DatabaseAnalysis<'_>) {
                 Some(&db.name),
                 format!("backups run on {}, not the preferred backup replica", newest.collected_from),
                 format!(
-                    "the newest Managed Backup log backup (#{} at {}) was taken on {}, but the group's backup preference and priorities make {} the preferred replica (chainwatch's reading of preference, priorities, roles and readable secondaries; sys.fn_hadr_backup_is_preferred_replica itself was not collected). Managed Backup uses the preferred replica; backups elsewhere mean the settings differ or the preference is not what was intended. Backups in the last 24 h there: {}.",
+                    "the newest log backup to Managed Backup's {} (#{} at {}) was taken on {}, but the group's backup preference and priorities make {} the preferred replica (chainwatch's reading of preference, priorities, roles and readable secondaries; sys.fn_hadr_backup_is_preferred_replica itself was not collected). Managed Backup uses the preferred replica; backups elsewhere mean the settings differ or the preference is not what was intended. Backups in the last 24 h there: {}.",
+                    target.label(),
                     newest.backup_set_id,
                     fmt_time(newest.finish),
                     newest.collected_from,

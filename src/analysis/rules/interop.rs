@@ -133,10 +133,16 @@ pub(crate) struct BackupCommand {
 
 /// Reads the first BACKUP statement of a command text.
 pub(crate) fn parse_backup_command(command: &str) -> Option<BackupCommand> {
+    parse_backup_at(command, 0)
+}
+
+/// Reads the first BACKUP statement at or after byte `from` of a command
+/// text; a variable target is looked up in the whole text before it.
+pub(crate) fn parse_backup_at(command: &str, from: usize) -> Option<BackupCommand> {
     let upper = command.to_ascii_uppercase();
     let (pos, log) = [("BACKUP DATABASE", false), ("BACKUP LOG", true)]
         .iter()
-        .filter_map(|(k, log)| upper.find(k).map(|p| (p + k.len(), *log)))
+        .filter_map(|(k, log)| upper[from..].find(k).map(|p| (from + p + k.len(), *log)))
         .min_by_key(|(p, _)| *p)?;
     let rest = command[pos..].trim_start();
     let database = if let Some(inner) = rest.strip_prefix('[') {
@@ -162,11 +168,29 @@ pub(crate) fn parse_backup_command(command: &str) -> Option<BackupCommand> {
             .to_string()
     };
     let target = ["TO DISK", "TO URL"].iter().find_map(|k| {
-        let p = upper.find(k)?;
-        let after = &command[p + k.len()..];
-        let start = after.find('\'')? + 1;
-        let end = after[start..].find('\'')?;
-        Some(after[start..start + end].to_string())
+        let p = pos + upper[pos..].find(k)?;
+        let after = command[p + k.len()..]
+            .trim_start()
+            .strip_prefix('=')?
+            .trim_start();
+        match after.strip_prefix('@') {
+            // `TO URL = @u`: the literal the variable is declared or set with, a path
+            // prefix when the step appends a timestamp (never the next quoted option).
+            Some(var) => {
+                let name: String = var
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                let decl = format!("@{}", name.to_ascii_uppercase());
+                // Declared (or SET) before the BACKUP statement, as a whole name.
+                let at = upper[..p].match_indices(&decl).map(|(i, _)| i).find(|i| {
+                    !upper[i + decl.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
+                })?;
+                let init = command[at + decl.len()..].split_once('=')?.1.trim_start();
+                first_literal(init)
+            }
+            None => first_literal(after),
+        }
     });
     Some(BackupCommand {
         log,
@@ -174,6 +198,16 @@ pub(crate) fn parse_backup_command(command: &str) -> Option<BackupCommand> {
         copy_only: upper.contains("COPY_ONLY"),
         target,
     })
+}
+
+/// The string literal (`'…'` or `N'…'`) that `text` starts with.
+fn first_literal(text: &str) -> Option<String> {
+    let rest = text
+        .strip_prefix('\'')
+        .or_else(|| text.strip_prefix("N'"))
+        .or_else(|| text.strip_prefix("n'"))?;
+    let end = rest.find('\'')?;
+    Some(rest[..end].to_string())
 }
 
 /// Rule 2: maintenance plans that back up a Managed Backup database.
@@ -523,5 +557,20 @@ mod tests {
         assert_eq!(c.database, "Sales");
         assert!(c.log && !c.copy_only);
         assert!(parse_backup_command("DBCC CHECKDB").is_none());
+    }
+
+    #[test]
+    fn a_variable_target_is_its_declared_prefix_not_the_credential() {
+        let c = parse_backup_command(
+            "DECLARE @u nvarchar(400) = N'https://acct.blob.core.windows.net/logs/L_' + CONVERT(nvarchar(8), GETDATE(), 112) + N'.trn';\r\nBACKUP LOG [L] TO URL = @u WITH CREDENTIAL = N'cred', COMPRESSION;",
+        )
+        .unwrap();
+        assert_eq!(
+            c.target.as_deref(),
+            Some("https://acct.blob.core.windows.net/logs/L_")
+        );
+        let c =
+            parse_backup_command("BACKUP LOG [L] TO URL = @x WITH CREDENTIAL = N'cred'").unwrap();
+        assert_eq!(c.target, None, "an undeclared variable names no target");
     }
 }

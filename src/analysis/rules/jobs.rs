@@ -5,7 +5,7 @@
 //! Log shipping jobs (rule 1) and maintenance plan jobs (rule 2) have their
 //! own rules and are left to them.
 
-use super::interop::parse_backup_command;
+use super::interop::parse_backup_at;
 use super::{managed, row_ev, Ctx};
 use crate::analysis::findings::Severity;
 use crate::analysis::DatabaseAnalysis;
@@ -31,7 +31,7 @@ pub(crate) fn step_backups(command: &str, database: &str) -> Vec<StepBackup> {
     let upper = command.to_ascii_uppercase();
     let mut from = 0;
     while let Some(p) = upper[from..].find("BACKUP ").map(|p| p + from) {
-        if let Some(cmd) = parse_backup_command(&command[p..]) {
+        if let Some(cmd) = parse_backup_at(command, p) {
             let rest = &upper[p..];
             let this_end = rest[7..]
                 .find("BACKUP ")
