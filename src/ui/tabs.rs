@@ -8,18 +8,19 @@ use ratatui::widgets::{Paragraph, TableState, Wrap};
 use ratatui::Frame;
 
 use super::layout::{self, Col};
-use super::text::{self, sanitize, utc, utc_short};
+use super::text::{self, sanitize};
 use super::{fitted_table, pane, plain, Text, MARKER_WIDTH};
 use crate::analysis::DatabaseReport;
 use crate::app::rows::{self, Issue};
 use crate::app::view::detail::DetailState;
 use crate::app::{App, DetailTab};
+use crate::model::zone::Shown;
 use crate::theme::Theme;
 
 const ISSUE_COLS: [Col; 3] = [
     Col::new("SEV", 5, 5, 0),
     Col::new("WHAT", 12, 70, 1),
-    Col::new("WHEN (UTC)", 12, 12, 2),
+    Col::new("WHEN", 12, 12, 2),
 ];
 
 /// The findings tab's columns for the titles shown: WHAT needs its longest
@@ -44,7 +45,7 @@ fn issue_cols(longest_title: usize, width: u16) -> [Col; 3] {
 const BACKUP_COLS: [Col; 9] = [
     Col::new("ID", 4, 8, 0),
     Col::new("TYPE", 4, 7, 1),
-    Col::new("FINISH (UTC)", 17, 17, 2),
+    Col::new("FINISH", 17, 17, 2),
     Col::new("FIRST LSN", 9, 25, 5),
     Col::new("LAST LSN", 9, 25, 4),
     Col::new("COPY", 4, 4, 6),
@@ -54,12 +55,23 @@ const BACKUP_COLS: [Col; 9] = [
 ];
 
 const WINDOW_COLS: [Col; 5] = [
-    Col::new("FROM (UTC)", 17, 17, 0),
-    Col::new("TO (UTC)", 17, 17, 1),
+    Col::new("FROM", 17, 17, 0),
+    Col::new("TO", 17, 17, 1),
     Col::new("LENGTH", 6, 6, 2),
     Col::new("FROM LSN", 9, 25, 3),
     Col::new("TO LSN", 9, 25, 4),
 ];
+
+/// `cols` with the columns at `at` as wide as a time in the zone shown
+/// (each time carries its zone, so no header says UTC).
+fn timed<const N: usize>(mut cols: [Col; N], at: &[usize], width: usize) -> [Col; N] {
+    let width = u16::try_from(width).unwrap_or(u16::MAX);
+    for &i in at {
+        cols[i].min = width;
+        cols[i].preferred = width;
+    }
+    cols
+}
 
 fn tab_count(db: &DatabaseReport, tab: DetailTab) -> usize {
     match tab {
@@ -119,16 +131,27 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, db: &DatabaseReport, d: &D
     // Only the rows on screen are built: a backups tab can hold thousands.
     let window = rows::visible_window(d.rows.len(), selected, layout::table_body(list.height));
     let shown = &d.rows[window.clone()];
-    let findings_cols;
+    let zone = app.shown(&db.instance);
+    let (long, short) = (
+        zone.long(app.report.now).chars().count(),
+        zone.short(app.report.now).chars().count(),
+    );
+    let (findings_cols, backup_cols, window_cols);
     let (cols, rows): (&[Col], Vec<Vec<Text>>) = match d.tab {
         DetailTab::Findings => {
-            let rows = issue_rows(db, shown, t);
+            let rows = issue_rows(db, shown, &zone, t);
             let longest = rows.iter().map(|r| r[1].0.chars().count()).max();
-            findings_cols = issue_cols(longest.unwrap_or(0), width);
+            findings_cols = timed(issue_cols(longest.unwrap_or(0), width), &[2], short);
             (&findings_cols, rows)
         }
-        DetailTab::Backups => (&BACKUP_COLS, backup_rows(db, shown, t)),
-        DetailTab::Windows => (&WINDOW_COLS, window_rows(db, shown)),
+        DetailTab::Backups => {
+            backup_cols = timed(BACKUP_COLS, &[2], long);
+            (&backup_cols, backup_rows(db, shown, &zone, t))
+        }
+        DetailTab::Windows => {
+            window_cols = timed(WINDOW_COLS, &[0, 1], long);
+            (&window_cols, window_rows(db, shown, &zone))
+        }
     };
     let table = fitted_table(cols, &layout::fit_columns(cols, width), rows, true, t);
     let mut state =
@@ -136,13 +159,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, db: &DatabaseReport, d: &D
     frame.render_stateful_widget(table, list, &mut state);
     if let Some(bottom) = below {
         if let Some(issue) = d.rows.get(selected).and_then(|&i| rows::issue(db, i)) {
-            let p = Paragraph::new(explain(issue, t)).wrap(Wrap { trim: false });
+            let p = Paragraph::new(explain(issue, &zone, t)).wrap(Wrap { trim: false });
             frame.render_widget(p, bottom);
         }
     }
 }
 
-fn issue_rows(db: &DatabaseReport, rows: &[usize], t: &Theme) -> Vec<Vec<Text>> {
+fn issue_rows(db: &DatabaseReport, rows: &[usize], zone: &Shown<'_>, t: &Theme) -> Vec<Vec<Text>> {
     rows.iter()
         .filter_map(|&i| rows::issue(db, i))
         .map(|issue| {
@@ -153,14 +176,14 @@ fn issue_rows(db: &DatabaseReport, rows: &[usize], t: &Theme) -> Vec<Vec<Text>> 
             vec![
                 (issue.label().into(), style),
                 plain(sanitize(&issue.title())),
-                plain(issue.when(db).map_or(text::NONE.into(), utc_short)),
+                plain(issue.when(db).map_or(text::NONE.into(), |t| zone.short(t))),
             ]
         })
         .collect()
 }
 
 /// Explanation, evidence and remedy of the selected finding or break.
-fn explain(issue: Issue<'_>, t: &Theme) -> Vec<Line<'static>> {
+fn explain(issue: Issue<'_>, zone: &Shown<'_>, t: &Theme) -> Vec<Line<'static>> {
     let label = |s: &'static str| Span::styled(s, t.muted);
     let ids = issue
         .evidence()
@@ -188,8 +211,8 @@ fn explain(issue: Issue<'_>, t: &Theme) -> Vec<Line<'static>> {
                 label("   time "),
                 Span::raw(format!(
                     "{} → {}",
-                    text::utc_opt(b.from_time),
-                    text::utc_opt(b.to_time)
+                    zone.seconds_or_none(b.from_time),
+                    zone.seconds_or_none(b.to_time)
                 )),
             ]));
         }
@@ -204,7 +227,7 @@ fn explain(issue: Issue<'_>, t: &Theme) -> Vec<Line<'static>> {
     lines
 }
 
-fn backup_rows(db: &DatabaseReport, rows: &[usize], t: &Theme) -> Vec<Vec<Text>> {
+fn backup_rows(db: &DatabaseReport, rows: &[usize], zone: &Shown<'_>, t: &Theme) -> Vec<Vec<Text>> {
     let lsn = |l: Option<crate::model::Lsn>| l.map(|l| l.to_string()).unwrap_or_default();
     rows.iter()
         .filter_map(|&i| db.timeline.get(i))
@@ -221,7 +244,7 @@ fn backup_rows(db: &DatabaseReport, rows: &[usize], t: &Theme) -> Vec<Vec<Text>>
             vec![
                 plain(b.backup_set_id.to_string()),
                 (b.backup_type.label().into(), style),
-                plain(b.finish.map(utc).unwrap_or_default()),
+                plain(b.finish.map(|t| zone.long(t)).unwrap_or_default()),
                 plain(lsn(b.first_lsn)),
                 plain(lsn(b.last_lsn)),
                 (if b.is_copy_only { "copy" } else { "" }.into(), t.copy_only),
@@ -233,13 +256,13 @@ fn backup_rows(db: &DatabaseReport, rows: &[usize], t: &Theme) -> Vec<Vec<Text>>
         .collect()
 }
 
-fn window_rows(db: &DatabaseReport, rows: &[usize]) -> Vec<Vec<Text>> {
+fn window_rows(db: &DatabaseReport, rows: &[usize], zone: &Shown<'_>) -> Vec<Vec<Text>> {
     rows.iter()
         .filter_map(|&i| db.windows.get(i))
         .map(|w| {
             vec![
-                plain(utc(w.from)),
-                plain(utc(w.to)),
+                plain(zone.long(w.from)),
+                plain(zone.long(w.to)),
                 plain(text::span((w.to - w.from).num_seconds())),
                 plain(w.from_lsn.to_string()),
                 plain(w.to_lsn.to_string()),
