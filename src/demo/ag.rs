@@ -154,16 +154,28 @@ fn ag_rows(inst: &mut Inst, group: &str, rep1: &str, rep2: &str, portal: &DbSim)
     };
     for id in visible {
         let local = (id == rep1) == primary;
-        inst.push(
-            catalog::HADR_REPLICA_STATES,
-            json!({
-                "database_id": portal.id, "group_id": group, "replica_id": id,
-                "group_database_id": portal.group_db, "is_local": local,
-                "is_primary_replica": id == rep1, "synchronization_state": 2,
-                "synchronization_state_desc": "SYNCHRONIZED", "synchronization_health": 2,
-                "synchronization_health_desc": "HEALTHY", "database_state_desc": "ONLINE",
-                "is_suspended": false,
-            }),
-        );
+        replica_state(inst, portal, group, id, local, id == rep1);
     }
+}
+
+/// A healthy, synchronized `sys.dm_hadr_database_replica_states` row.
+pub(super) fn replica_state(
+    inst: &mut Inst,
+    db: &DbSim,
+    group: &str,
+    replica: &str,
+    is_local: bool,
+    is_primary: bool,
+) {
+    inst.push(
+        catalog::HADR_REPLICA_STATES,
+        json!({
+            "database_id": db.id, "group_id": group, "replica_id": replica,
+            "group_database_id": db.group_db, "is_local": is_local,
+            "is_primary_replica": is_primary, "synchronization_state": 2,
+            "synchronization_state_desc": "SYNCHRONIZED", "synchronization_health": 2,
+            "synchronization_health_desc": "HEALTHY", "database_state_desc": "ONLINE",
+            "is_suspended": false,
+        }),
+    );
 }

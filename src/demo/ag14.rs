@@ -221,18 +221,5 @@ fn ag_rows(inst: &mut Inst, group: &str, rep1: &str, rep2: &str, ledger: &DbSim)
     // Only the local row, as the collector reads it (`WHERE s.is_local = 1`).
     let primary = inst.name == MACHINES[0];
     let local = if primary { rep1 } else { rep2 };
-    {
-        let id = local;
-        inst.push(
-            catalog::HADR_REPLICA_STATES,
-            json!({
-                "database_id": ledger.id, "group_id": group, "replica_id": id,
-                "group_database_id": ledger.group_db, "is_local": true,
-                "is_primary_replica": id == rep1, "synchronization_state": 2,
-                "synchronization_state_desc": "SYNCHRONIZED", "synchronization_health": 2,
-                "synchronization_health_desc": "HEALTHY", "database_state_desc": "ONLINE",
-                "is_suspended": false,
-            }),
-        );
-    }
+    super::ag::replica_state(inst, ledger, group, local, true, local == rep1);
 }
