@@ -190,17 +190,6 @@ fn offset_suffix(minutes: i32, short: bool) -> String {
     }
 }
 
-/// The zone an offset names, for headers that carry their own
-/// (`time_zone` of a backup header): `+01:00`.
-pub fn offset_name(minutes: i32) -> String {
-    offset_suffix(minutes, false)
-}
-
-/// Minutes east of UTC of the operator's zone now (for labels).
-pub fn operator_offset_now(op: OperatorZone) -> i32 {
-    op.offset_at(Utc::now())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

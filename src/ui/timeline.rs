@@ -186,7 +186,8 @@ pub fn legend_height(width: u16, db: &DatabaseReport, now: DateTime<Utc>) -> u16
     };
     let plot = width.saturating_sub(LABEL_WIDTH);
     let axis = timeline.axis(plot);
-    pack_legend(plot, &timeline.drawn_marks(&axis), false).len() as u16
+    let marks = drawn_marks(&timeline.lanes(&axis));
+    pack_legend(plot, &marks, false).len() as u16
 }
 
 /// Maps times onto the columns of the plot.
@@ -340,22 +341,21 @@ impl Timeline<'_> {
             .map(|lane| lane.into_iter().map(|c| c.map(|(cell, _)| cell)).collect())
             .collect()
     }
+}
 
-    /// The marks this timeline draws, in legend order, with the two
-    /// selection marks (there is nearly always a selected row).
-    fn drawn_marks(&self, axis: &Axis) -> Vec<Mark> {
-        let mut marks: Vec<Mark> = self
-            .lanes(axis)
-            .iter()
-            .flatten()
-            .flatten()
-            .map(|c| c.mark)
-            .chain([Mark::Evidence, Mark::Selected])
-            .collect();
-        marks.sort();
-        marks.dedup();
-        marks
-    }
+/// The marks drawn in these lanes, in legend order, with the two selection
+/// marks (there is nearly always a selected row).
+fn drawn_marks(lanes: &[Vec<Option<Cell>>]) -> Vec<Mark> {
+    let mut marks: Vec<Mark> = lanes
+        .iter()
+        .flatten()
+        .flatten()
+        .map(|c| c.mark)
+        .chain([Mark::Evidence, Mark::Selected])
+        .collect();
+    marks.sort();
+    marks.dedup();
+    marks
 }
 
 /// Ranks at or above this are highlighted evidence: they win their column
@@ -426,7 +426,9 @@ impl Widget for Timeline<'_> {
         let x0 = area.x + LABEL_WIDTH;
         let axis = self.axis(area.width - LABEL_WIDTH);
         let bottom = area.y + area.height;
-        for (row, lane) in self.lanes(&axis).iter().enumerate() {
+        // Painted once per frame; the legend lists what these lanes hold.
+        let lanes = self.lanes(&axis);
+        for (row, lane) in lanes.iter().enumerate() {
             let y = area.y + row as u16;
             if y >= bottom {
                 return;
@@ -504,7 +506,7 @@ impl Widget for Timeline<'_> {
         }
         buf.set_stringn(right_x, y, &right, usize::from(axis.width), t.muted);
         // Legend: the glyphs drawn here (all of them are in the `?` help).
-        let marks = self.drawn_marks(&axis);
+        let marks = drawn_marks(&lanes);
         for (line_no, line) in pack_legend(axis.width, &marks, t.ascii).iter().enumerate() {
             let y = y + 1 + line_no as u16;
             if line_no as u16 >= self.legend || y >= bottom {
