@@ -3,39 +3,19 @@
 //! column could go), the findings view (widths from content), the storage
 //! view (blob names cut where they are alike, its findings listed).
 
-use crate::support::now;
-use crate::support::ui::{chars, key, press, render};
-use chainwatch::app::palette::Command;
+use crate::support::ui::{chars, demo, key, line_with, open_detail, press, render};
 use chainwatch::app::{DetailTab, Headless, View};
 use ratatui::crossterm::event::KeyCode;
 
 const PROD: &str = "SQL16\\PROD";
 
-fn demo() -> Headless {
-    Headless::open(chainwatch::sources::demo_estate(now()).unwrap(), now())
-}
-
 fn detail(app: &mut Headless, instance: &str, name: &str) {
-    let i = app
-        .report
-        .databases
-        .iter()
-        .position(|d| d.instance == instance && d.database.name == name)
-        .unwrap_or_else(|| panic!("{instance} {name} is not in the demo"));
-    app.run_command(Command::Database(i));
+    open_detail(app, instance, name);
     assert_eq!(app.view, View::Detail);
     assert_eq!(
         app.detail.as_ref().map(|d| d.tab),
         Some(DetailTab::Findings)
     );
-}
-
-/// The screen's line that holds `needle`.
-fn line_with<'a>(screen: &'a str, needle: &str) -> &'a str {
-    screen
-        .lines()
-        .find(|l| l.contains(needle))
-        .unwrap_or_else(|| panic!("no line holds {needle:?}:\n{screen}"))
 }
 
 const GAP: &str = "gap in Managed Backup's files after 2026-11-15 23:31:00Z";

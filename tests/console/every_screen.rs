@@ -18,20 +18,7 @@ struct Scene {
     reached: fn(&App) -> bool,
 }
 
-fn demo() -> Headless {
-    Headless::open(chainwatch::sources::demo_estate(now()).unwrap(), now())
-}
-
-/// Opens the detail view of the demo database `name` on `instance`.
-fn detail(app: &mut Headless, instance: &str, name: &str) {
-    let i = app
-        .report
-        .databases
-        .iter()
-        .position(|d| d.instance == instance && d.database.name == name)
-        .unwrap_or_else(|| panic!("{instance} {name} is not in the demo"));
-    app.run_command(chainwatch::app::palette::Command::Database(i));
-}
+use crate::support::ui::{demo, open_detail as detail};
 
 const PROD: &str = "SQL16\\PROD";
 

@@ -10,18 +10,13 @@ use crate::support::ui::{chars, key, press, render};
 use ratatui::crossterm::event::KeyCode;
 
 fn demo() -> Headless {
-    let mut app = Headless::open(chainwatch::sources::demo_estate(now()).unwrap(), now());
+    let mut app = crate::support::ui::demo();
     // India: a zone no demo server is in, and not a whole hour.
     app.operator_zone = OperatorZone::Fixed(330);
     app
 }
 
-fn line<'a>(screen: &'a str, needle: &str) -> &'a str {
-    screen
-        .lines()
-        .find(|l| l.contains(needle))
-        .unwrap_or_else(|| panic!("no line with {needle:?} in\n{screen}"))
-}
+use crate::support::ui::line_with as line;
 
 #[test]
 fn z_cycles_utc_server_and_local_time_and_every_time_names_its_zone() {

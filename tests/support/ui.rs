@@ -66,3 +66,30 @@ pub fn press(app: &mut chainwatch::app::Headless, keys: &[KeyEvent]) {
 pub fn chars(s: &str) -> Vec<KeyEvent> {
     s.chars().map(|c| key(KeyCode::Char(c))).collect()
 }
+
+/// The console on the demo estate at the tests' `now`.
+pub fn demo() -> chainwatch::app::Headless {
+    chainwatch::app::Headless::open(
+        chainwatch::sources::demo_estate(super::now()).unwrap(),
+        super::now(),
+    )
+}
+
+/// Opens the detail view of the demo database `name` on `instance`.
+pub fn open_detail(app: &mut chainwatch::app::Headless, instance: &str, name: &str) {
+    let i = app
+        .report
+        .databases
+        .iter()
+        .position(|d| d.instance == instance && d.database.name == name)
+        .unwrap_or_else(|| panic!("{instance} {name} is not in the demo"));
+    app.run_command(chainwatch::app::palette::Command::Database(i));
+}
+
+/// The screen's line that holds `needle`.
+pub fn line_with<'a>(screen: &'a str, needle: &str) -> &'a str {
+    screen
+        .lines()
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no line holds {needle:?}:\n{screen}"))
+}
