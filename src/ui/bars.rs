@@ -73,8 +73,9 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
             header,
         ),
     ));
+    // After how old the data is: `now` (longer with a zone's name) goes first.
     items.push((
-        3,
+        5,
         Span::styled(
             match app.zone {
                 crate::model::zone::Zone::Utc => {
