@@ -101,12 +101,7 @@ impl App {
     /// The evidence popup of the selected finding.
     fn finding_popup(&self) -> Option<Popup> {
         let f = self.finding(self.selected_finding()?)?;
-        Some(Popup::Evidence {
-            title: format!("{} {}", f.severity.label(), f.title),
-            ids: f.evidence.clone(),
-            scroll: 0,
-            finding: Some(Box::new(f.clone())),
-        })
+        Some(Popup::of_finding(f))
     }
 
     /// The database whose timeline the evidence popup looks backup sets up in.
@@ -114,6 +109,19 @@ impl App {
         match (self.view, self.selected_finding()) {
             (View::Findings, Some(FindingRef::Database(d, _))) => self.report.databases.get(d),
             (View::Findings, _) => None,
+            // A storage finding's backup sets are in the database it names.
+            (View::Storage, _) => match &self.popup {
+                Some(Popup::Evidence {
+                    finding: Some(f), ..
+                }) => {
+                    let name = f.database.as_deref()?;
+                    self.report
+                        .databases
+                        .iter()
+                        .find(|d| d.instance == f.instance && d.database.name == name)
+                }
+                _ => None,
+            },
             _ => self.detail_database(),
         }
     }

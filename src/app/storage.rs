@@ -11,7 +11,7 @@ use super::effect::{Effect, Task};
 use super::state::App;
 use super::storage_task::{self, Plan, StorageMsg};
 use super::view::storage::{file_kind, file_status};
-use super::view::{Filter, View};
+use super::view::{Filter, Popup, View};
 
 impl App {
     /// Builds the container list now (history-only containers judged at
@@ -118,6 +118,9 @@ impl App {
             .collect();
         s.rows = rows;
         s.selected = s.selected.min(s.rows.len().saturating_sub(1));
+        let findings = s.findings().len();
+        s.findings_focus &= findings > 0;
+        s.finding = s.finding.min(findings.saturating_sub(1));
     }
 
     /// Keys of the storage view.
@@ -125,7 +128,18 @@ impl App {
         use super::Action;
         let s = &mut self.storage;
         match action {
+            a if a.is_navigation() && s.findings_focus => {
+                s.finding = action.moved(s.finding, s.findings().len())
+            }
             a if a.is_navigation() => s.selected = action.moved(s.selected, s.rows.len()),
+            // `F` moves the cursor between the container's findings and its blobs.
+            Action::ShowFindings if s.findings_focus || !s.findings().is_empty() => {
+                s.findings_focus = !s.findings_focus;
+            }
+            Action::Open => match s.selected_finding() {
+                Some(f) => self.popup = Some(Popup::of_finding(f)),
+                None => self.dirty = false,
+            },
             Action::FocusNext | Action::FocusPrev => {
                 let n = s.containers.len().max(1);
                 s.current = if action == Action::FocusNext {
@@ -134,6 +148,8 @@ impl App {
                     (s.current + n - 1) % n
                 };
                 s.selected = 0;
+                s.finding = 0;
+                s.findings_focus = false;
                 s.filter = Filter::default();
                 self.refresh_storage();
             }

@@ -115,6 +115,7 @@ mod tests {
             latest_recoverable: Some(t("2026-11-10T23:00:00Z")),
             shortfall_minutes: 2 * 24 * 60,
             reasons: vec![],
+            only_bulk_logged: false,
             files: vec![
                 FileTick {
                     name: "f".into(),

@@ -8,9 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::text::{
-    cell, cell_keep_end, sanitize, severity_label, severity_style, shared_prefix, utc_opt,
-};
+use super::text::{cell, cell_keep_end, sanitize, severity_label, severity_style, shared_prefix};
 use crate::analysis::storage::ListingOrigin;
 use crate::analysis::Finding;
 use crate::app::rows;
@@ -107,11 +105,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(Paragraph::new(head_lines), head);
 
     // The container's findings, worst first, above its blobs.
-    let shown = findings_lines(body.height, checked.findings.len());
+    let findings = s.findings();
+    let cursor = s.findings_focus.then_some(s.finding);
+    let shown = findings_lines(body.height, findings.len(), s.findings_focus);
     let [found, body] =
         Layout::vertical([Constraint::Length(shown), Constraint::Min(0)]).areas(body);
     frame.render_widget(
-        Paragraph::new(finding_lines(&checked.findings, found, t)),
+        Paragraph::new(finding_lines(&findings, cursor, found, t)),
         found,
     );
 
@@ -140,7 +140,20 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .max()
         .unwrap_or(0)
         .clamp(8, 16);
-    let (kind_w, time_w, size_w, status_w) = (5, 17, 10, 14);
+    let zone = app.shown(&c.instance);
+    let when = |f: &crate::analysis::storage::StorageFile| {
+        f.time
+            .map_or_else(|| crate::text::NONE.to_string(), |t| zone.long(t))
+    };
+    let time_w = s
+        .rows
+        .iter()
+        .filter_map(|&i| files.get(i))
+        .map(|f| when(f).chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(17);
+    let (kind_w, size_w, status_w) = (5, 10, 14);
     let fixed = db_w + kind_w + time_w + size_w + status_w + 5;
     let name_w = width.saturating_sub(fixed).max(12);
     let header = format!(
@@ -186,7 +199,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             "unknown" | "past retention" => t.warn,
             _ => Style::default(),
         };
-        let line_style = if pos == s.selected {
+        let line_style = if pos == s.selected && !s.findings_focus {
             t.selection
         } else {
             Style::default()
@@ -198,7 +211,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                     cell_keep_end(&sanitize(&f.entry.name), shared(pos), name_w),
                     cell(&sanitize(f.database.as_deref().unwrap_or("—")), db_w),
                     cell(file_kind(f), kind_w),
-                    cell(&utc_opt(f.time), time_w),
+                    cell(&when(f), time_w),
                     crate::text::size(f.entry.size),
                 )),
                 Span::styled(cell(status, status_w), status_style),
@@ -210,26 +223,41 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 /// Lines the findings section takes in a body `height` rows high: every
-/// finding up to a third of it (at least one line when there are any).
-fn findings_lines(height: u16, findings: usize) -> u16 {
+/// finding up to a third of it, two thirds while they have the cursor (at
+/// least one line when there are any).
+fn findings_lines(height: u16, findings: usize, focused: bool) -> u16 {
     let findings = u16::try_from(findings).unwrap_or(u16::MAX);
-    findings.min((height / 3).max(1))
+    let room = if focused { height * 2 / 3 } else { height / 3 };
+    findings.min(room.max(1))
 }
 
-/// One line per storage finding, worst first: severity, database (when the
-/// finding names one) and title; when they do not all fit, the last line
-/// says how many more there are (a single line says it after the first).
-fn finding_lines<'a>(findings: &[Finding], area: Rect, t: &Theme) -> Vec<Line<'a>> {
-    let mut sorted: Vec<&Finding> = findings.iter().collect();
-    sorted.sort_by_key(|f| std::cmp::Reverse(f.severity));
+/// One line per storage finding, already worst first: severity, database
+/// (when the finding names one) and title. Unfocused, the last line says how
+/// many more there are when they do not all fit (a single line says it after
+/// the first); with the cursor in them (`cursor`), they scroll instead.
+fn finding_lines<'a>(
+    sorted: &[&Finding],
+    cursor: Option<usize>,
+    area: Rect,
+    t: &Theme,
+) -> Vec<Line<'a>> {
     let room = usize::from(area.height);
+    if let Some(at) = cursor {
+        let window = rows::visible_window(sorted.len(), at, room);
+        return sorted[window.clone()]
+            .iter()
+            .zip(window)
+            .map(|(f, pos)| {
+                let line = finding_line(f, db_width(sorted), usize::from(area.width), None, t);
+                match pos == at {
+                    true => line.style(t.selection),
+                    false => line,
+                }
+            })
+            .collect();
+    }
     let width = usize::from(area.width);
-    let db_w = sorted
-        .iter()
-        .filter_map(|f| f.database.as_deref())
-        .map(|d| sanitize(d).chars().count())
-        .max()
-        .map_or(0, |n| n.min(16) + 1);
+    let db_w = db_width(sorted);
     let take = match (sorted.len() > room, room) {
         (false, _) => room,
         (true, 0 | 1) => room,
@@ -239,24 +267,46 @@ fn finding_lines<'a>(findings: &[Finding], area: Rect, t: &Theme) -> Vec<Line<'a
     let mut lines: Vec<Line> = sorted
         .iter()
         .take(take)
-        .map(|f| {
-            let db = f.database.as_deref().map(sanitize).unwrap_or_default();
-            let mut title = sanitize(&f.title).into_owned();
-            if take == 1 && more > 0 {
-                title = format!("(+{more} more) {title}");
-            }
-            Line::from(vec![
-                Span::styled(
-                    format!("{:<5}", severity_label(Some(f.severity))),
-                    severity_style(t, Some(f.severity)),
-                ),
-                Span::raw(cell(&db, db_w)),
-                Span::raw(cell(&title, width.saturating_sub(5 + db_w))),
-            ])
-        })
+        .map(|f| finding_line(f, db_w, width, (take == 1 && more > 0).then_some(more), t))
         .collect();
     if take != 1 && more > 0 {
-        lines.push(Line::styled(format!("… {more} more finding(s)"), t.muted));
+        lines.push(Line::styled(
+            format!("… {more} more finding(s) (F: move through them)"),
+            t.muted,
+        ));
     }
     lines
+}
+
+/// The database column's width: the longest name, at most 16, plus a space.
+fn db_width(findings: &[&Finding]) -> usize {
+    findings
+        .iter()
+        .filter_map(|f| f.database.as_deref())
+        .map(|d| sanitize(d).chars().count())
+        .max()
+        .map_or(0, |n| n.min(16) + 1)
+}
+
+/// Severity, database and title; `more` findings not shown are counted first.
+fn finding_line<'a>(
+    f: &Finding,
+    db_w: usize,
+    width: usize,
+    more: Option<usize>,
+    t: &Theme,
+) -> Line<'a> {
+    let db = f.database.as_deref().map(sanitize).unwrap_or_default();
+    let title = match more {
+        Some(more) => format!("(+{more} more) {}", sanitize(&f.title)),
+        None => sanitize(&f.title).into_owned(),
+    };
+    Line::from(vec![
+        Span::styled(
+            format!("{:<5}", severity_label(Some(f.severity))),
+            severity_style(t, Some(f.severity)),
+        ),
+        Span::raw(cell(&db, db_w)),
+        Span::raw(cell(&title, width.saturating_sub(5 + db_w))),
+    ])
 }

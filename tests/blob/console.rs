@@ -151,6 +151,69 @@ async fn configured_container_is_listed_in_the_background() {
     assert!(screen.contains("stranger/tool.bak"), "{screen}");
     assert!(screen.contains("unknown"), "{screen}");
     assert!(!screen.contains("sig="));
+    // Enter on that blob opens the finding that names it, with its row.
+    app.update(Action::Open);
+    let Some(chainwatch::app::view::Popup::Evidence { finding, .. }) = &app.popup else {
+        panic!("no evidence popup: {:?}", app.popup)
+    };
+    let f = finding.as_deref().expect("a finding");
+    assert_eq!(f.id, "storage.unknown_file");
+    assert!(chainwatch::analysis::storage::names_blob(
+        f,
+        "stranger/tool.bak"
+    ));
+    let popup = render_plain(&app, 120, 30);
+    assert!(popup.contains("stranger/tool.bak: 1 bytes"), "{popup}");
+    app.update(Action::Close);
+    // A blob no finding names opens nothing.
+    app.update(Action::FilterClear);
+    let files = app.storage.files().to_vec();
+    let findings: Vec<chainwatch::analysis::Finding> =
+        app.storage.findings().into_iter().cloned().collect();
+    let plain = app
+        .storage
+        .rows
+        .iter()
+        .position(|&i| {
+            !findings
+                .iter()
+                .any(|f| chainwatch::analysis::storage::names_blob(f, &files[i].entry.name))
+        })
+        .expect("a blob no finding names");
+    app.storage.selected = plain;
+    app.update(Action::Open);
+    assert!(app.popup.is_none(), "{:?}", app.popup);
+    // The needed log's finding is reached with F and j from the findings.
+    app.update(Action::ShowFindings);
+    let at = app
+        .storage
+        .findings()
+        .iter()
+        .position(|f| {
+            f.id == "storage.missing_needed"
+                && chainwatch::analysis::storage::names_blob(f, &needed)
+        })
+        .expect("the needed Sales log's finding");
+    for _ in 0..at {
+        app.update(Action::Down);
+    }
+    app.update(Action::Open);
+    let Some(chainwatch::app::view::Popup::Evidence { finding, .. }) = &app.popup else {
+        panic!("no evidence popup: {:?}", app.popup)
+    };
+    assert!(chainwatch::analysis::storage::names_blob(
+        finding.as_deref().unwrap(),
+        &needed
+    ));
+    let popup = render_plain(&app, 120, 30);
+    assert!(popup.contains("Sales_"), "{popup}");
+    app.update(Action::Close);
+    app.update(Action::ShowFindings);
+    app.update(Action::FilterStart);
+    for ch in "stranger".chars() {
+        app.update(Action::FilterInput(ch));
+    }
+    app.update(Action::FilterAccept);
     // The wizard's file check now knows which history URLs are present.
     let present = app.present_blobs.as_ref().expect("present blobs");
     assert!(present

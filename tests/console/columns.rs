@@ -152,3 +152,47 @@ fn storage_lists_the_findings_of_its_container() {
         "{tiny}"
     );
 }
+
+#[test]
+fn storage_findings_take_the_cursor_and_open_their_evidence() {
+    let mut app = storage_with_findings();
+    let findings: Vec<chainwatch::analysis::Finding> =
+        app.storage.findings().into_iter().cloned().collect();
+    // Enter on a blob no finding names does nothing; F moves the cursor up.
+    press(&mut app, &chars("F"));
+    assert!(app.storage.findings_focus);
+    assert_eq!(app.storage.finding, 0);
+    let screen = render(&app, 80, 24);
+    insta::assert_snapshot!("storage_findings_focus_80x24", screen);
+    insta::assert_snapshot!("storage_findings_focus_40x10", render(&app, 40, 10));
+    // j moves through the findings, not the blobs; G reaches the last one.
+    let blob = app.storage.selected;
+    press(&mut app, &chars("G"));
+    assert_eq!(app.storage.finding, findings.len() - 1);
+    assert_eq!(app.storage.selected, blob, "the blob cursor stayed");
+    press(&mut app, &chars("g"));
+    // Enter opens the evidence of the finding under the cursor.
+    press(&mut app, &[key(KeyCode::Enter)]);
+    let Some(chainwatch::app::view::Popup::Evidence { finding, .. }) = &app.popup else {
+        panic!("no evidence popup: {:?}", app.popup)
+    };
+    let opened = finding.as_deref().unwrap();
+    assert_eq!(opened, &findings[0]);
+    let screen = render(&app, 80, 24);
+    let start: String = opened.explanation.chars().take(30).collect();
+    assert!(screen.contains(&start), "{start:?}:\n{screen}");
+    // Its backup sets are looked up in the database it names.
+    if let (Some(db), Some(&id)) = (opened.database.as_deref(), opened.evidence.first()) {
+        let report_db = app.evidence_database().expect("the database it names");
+        assert_eq!(report_db.database.name, db);
+        assert!(screen.contains(&id.to_string()), "set {id}:\n{screen}");
+    }
+    insta::assert_snapshot!("storage_finding_evidence_80x24", screen);
+    let tiny = render(&app, 40, 10);
+    insta::assert_snapshot!("storage_finding_evidence_40x10", tiny);
+    // Esc closes it; F again gives the cursor back to the blobs.
+    press(&mut app, &[key(KeyCode::Esc)]);
+    assert!(app.popup.is_none());
+    press(&mut app, &chars("F"));
+    assert!(!app.storage.findings_focus);
+}

@@ -513,3 +513,142 @@ fn the_console_exits_when_its_terminal_goes_away() {
     );
     s.socket = format!("{}-gone", s.socket);
 }
+
+/// The restore wizard walked with real keys: a new name by default, REPLACE
+/// only as a choice with its tail-log and SINGLE_USER steps, the point, the
+/// file moves, pre-flight refusing the demo (never writable), the script
+/// paged to its end, saved, then closed with two Esc presses.
+fn wizard_walk(width: u16, height: u16) {
+    require_tmux();
+    let data = std::env::temp_dir().join(format!(
+        "cw-e2e-wizard-{}-{width}x{height}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&data);
+    let s = Session::start(
+        width,
+        height,
+        &[("CHAINWATCH_DATA_DIR", data.to_str().unwrap())],
+        &[],
+    );
+    s.wait_for("DEMO ESTATE");
+    s.type_text(":");
+    s.wait_for("Command");
+    s.type_text("db archive");
+    s.wait_for("SQL16\\PROD › Archive");
+    s.press("Enter");
+    s.wait_for("SQL16\\PROD › Archive");
+    s.type_text("R");
+    // Target: a new database by default; nothing is overwritten.
+    let screen = s.wait_for("Database and target");
+    assert!(screen.contains("a new database"), "{screen}");
+    assert!(screen.contains("Archive_restored_"), "{screen}");
+    assert!(!screen.contains("REPLACE"), "{screen}");
+    assert!(
+        screen.contains("SQL16\\PROD as Archive_restored_"),
+        "{screen}"
+    );
+    // REPLACE is a choice (the field under the target instance), and
+    // brings its own steps with it.
+    s.type_text("j");
+    s.type_text("l");
+    let screen = s.wait_for("OVERWRITE it (REPLACE)");
+    assert!(screen.contains("tail-log backup"), "{screen}");
+    assert!(screen.contains("SINGLE_USER"), "{screen}");
+    s.type_text("h");
+    s.wait_until("back to a new name", |x| !x.contains("OVERWRITE"));
+    s.type_text("k");
+    // Point, then the file moves, then pre-flight.
+    s.press("Enter");
+    // (The step list beside the step marks the current one with ▶.)
+    s.wait_for("▶ Target point");
+    s.press("Enter");
+    s.wait_for("▶ File moves");
+    s.press("Enter");
+    s.wait_for("▶ Pre-flight checks");
+    // The checks run past the screen: G shows the last, the refusal.
+    s.type_text("G");
+    s.wait_for("FAIL");
+    // The script preview pages: G reaches the end, g the start again.
+    s.press("Enter");
+    let top = s.wait_for("▶ Script preview");
+    assert!(
+        top.contains("-- chainwatch restore plan for Archive"),
+        "{top}"
+    );
+    // Page down until the RESTORE itself shows (the header comes first).
+    let mut screen = top.clone();
+    for _ in 0..8 {
+        if screen.contains("RESTORE DATABASE [Archive_restored_") {
+            break;
+        }
+        s.press("PageDown");
+        let before = screen.clone();
+        screen = s.wait_until("a page down", |x| x != before);
+    }
+    assert!(
+        screen.contains("RESTORE DATABASE [Archive_restored_"),
+        "{screen}"
+    );
+    s.type_text("G");
+    let end = s.wait_until("the script's end", |x| {
+        x != top && x.contains("▶ Script preview")
+    });
+    assert!(
+        end.contains("RECOVERY") || end.contains("sp_rda_reauthorize_db"),
+        "{end}"
+    );
+    s.type_text("g");
+    s.wait_until("the script's start", |x| x == top);
+    // Execution is refused: pre-flight failed.
+    s.press("Enter");
+    s.wait_for("execution refused");
+    // s saves the script into the data dir.
+    s.type_text("s");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let saved = loop {
+        let found = std::fs::read_dir(&data).ok().and_then(|d| {
+            d.filter_map(|e| e.ok())
+                .find(|e| e.file_name().to_string_lossy().ends_with(".sql"))
+        });
+        if let Some(f) = found {
+            break f.path();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no saved script in {}",
+            data.display()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let script = std::fs::read_to_string(&saved).unwrap();
+    assert!(
+        script.contains("WITH RECOVERY") || script.contains("RECOVERY"),
+        "{script}"
+    );
+    assert!(!script.contains("REPLACE,"), "{script}");
+    // One Esc asks; the second closes and discards the saved wizard.
+    s.press("Escape");
+    s.wait_for("Esc again");
+    assert!(data.join("wizard.json").exists());
+    s.press("Escape");
+    s.wait_until("the wizard closed", |x| !x.contains("▶ Script preview"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while data.join("wizard.json").exists() {
+        assert!(Instant::now() < deadline, "wizard.json kept after closing");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    s.type_text("q");
+    s.assert_exited_cleanly();
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+#[test]
+fn wizard_walk_at_100x30() {
+    wizard_walk(100, 30);
+}
+
+#[test]
+fn wizard_walk_at_80x24() {
+    wizard_walk(80, 24);
+}

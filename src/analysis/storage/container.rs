@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::crosscheck::{cross_check, ContainerCheck};
 use super::history::StorageHistory;
 use super::retention::{retention_windows, RetentionWindow};
-use crate::analysis::{Finding, Severity};
+use crate::analysis::{EvidenceRow, Finding, Severity};
 use crate::model::time::fmt_time;
 use crate::model::{BlobEntry, Estate};
 
@@ -80,18 +80,22 @@ pub fn retention_finding(w: &RetentionWindow) -> Option<Finding> {
         },
         instance: w.instance.clone(),
         database: Some(w.database.clone()),
-        title: if nothing {
-            format!(
+        title: match (nothing, w.recoverable_from) {
+            (true, _) => format!(
                 "retention promises {} days; nothing is recoverable from the files present",
                 w.retention_days
-            )
-        } else {
-            format!(
+            ),
+            // The promise's start is reached; stretches inside it are not.
+            (false, Some(from)) if from <= w.promised_from => format!(
+                "retention promises {} days; {} h inside it cannot be reached",
+                w.retention_days, hours
+            ),
+            (false, _) => format!(
                 "retention promises {} days; recoverable only from {} ({} h short)",
                 w.retention_days,
                 fmt_time(w.recoverable_from),
                 hours
-            )
+            ),
         },
         explanation: if w.reasons.is_empty() {
             "the recoverable window is shorter than Managed Backup's retention".into()
@@ -99,11 +103,63 @@ pub fn retention_finding(w: &RetentionWindow) -> Option<Finding> {
             w.reasons.join("; ")
         },
         evidence: Vec::new(),
-        remedy: "take a full backup to start a chain the container holds completely; fix the cause named above".into(),
-        rows: Vec::new(),
+        remedy: match w.only_bulk_logged {
+            // Only bulk-logged stretches are out of reach: no full fixes that.
+            true => "points inside a bulk-logged log backup are restorable only to its end: keep the database in FULL recovery outside bulk operations, or accept those stretches".into(),
+            false => "take a full backup to start a chain the container holds completely; fix the cause named above".into(),
+        },
+        rows: window_rows(w),
         sql: None,
         expectation: None,
     })
+}
+
+/// The rows a short window rests on: the promise, what the files present
+/// recover, and which files of the database the container holds.
+fn window_rows(w: &RetentionWindow) -> Vec<EvidenceRow> {
+    const SHOWN: usize = 5;
+    let row = |table: &str, text: String| EvidenceRow {
+        table: table.into(),
+        row: None,
+        text,
+    };
+    let mut rows = vec![row(
+        "managed backup",
+        format!(
+            "retention_days = {}: every point since {} is promised",
+            w.retention_days,
+            fmt_time(Some(w.promised_from))
+        ),
+    )];
+    rows.extend(w.recoverable.iter().take(SHOWN).map(|r| {
+        row(
+            "recoverable",
+            format!(
+                "{} → {} with the files present",
+                fmt_time(Some(r.from)),
+                fmt_time(Some(r.to))
+            ),
+        )
+    }));
+    if w.recoverable.len() > SHOWN {
+        rows.push(row(
+            "recoverable",
+            format!("and {} more windows", w.recoverable.len() - SHOWN),
+        ));
+    }
+    let oldest = w.files.iter().filter_map(|f| f.time).min();
+    rows.push(row(
+        "container",
+        match oldest {
+            Some(t) => format!(
+                "{} files of this database, the oldest from {}",
+                w.files.len(),
+                fmt_time(Some(t))
+            ),
+            None => format!("{} files of this database", w.files.len()),
+        },
+    ));
+    rows
 }
 
 /// The blobs history names in a container, as a stand-in listing when the
@@ -207,5 +263,63 @@ mod tests {
         // History cannot contradict itself: nothing it names is "unknown".
         assert!(c.findings.iter().all(|f| f.id != "storage.unknown_file"));
         assert!(!c.retention.is_empty());
+    }
+
+    #[test]
+    fn a_short_window_names_its_promise_and_a_remedy_that_fits_the_cause() {
+        let now: DateTime<Utc> = "2026-11-22T10:00:00Z".parse().unwrap();
+        let estate = crate::sources::demo_estate(now).unwrap();
+        let history = history_files(&estate, now);
+        let container = &instance_containers(&history, "SQL16\\PROD")[0];
+        let listing = history_listing(&estate, &history, container, now);
+        let c = check_listing(
+            container,
+            &estate,
+            &history,
+            &listing,
+            ListingOrigin::History,
+            now,
+        );
+        let finding = |db: &str| {
+            let w = c.retention.iter().find(|w| w.database == db).unwrap();
+            (w.clone(), retention_finding(w).unwrap())
+        };
+        // ETL: every point since the promise's start is reached but those
+        // inside its bulk-logged logs; a new full would not change that.
+        let (w, f) = finding("ETL");
+        assert!(w.only_bulk_logged, "{w:?}");
+        assert!(
+            f.title.contains("h inside it cannot be reached"),
+            "{}",
+            f.title
+        );
+        assert!(f.remedy.contains("FULL recovery"), "{}", f.remedy);
+        assert!(
+            f.rows[0].text.starts_with("retention_days = 14"),
+            "{:?}",
+            f.rows
+        );
+        assert!(
+            f.rows.iter().any(|r| r.table == "recoverable"),
+            "{:?}",
+            f.rows
+        );
+        assert!(f
+            .rows
+            .last()
+            .unwrap()
+            .text
+            .contains("files of this database"));
+        // Telemetry's shortfall is a gap in its chain: a new full is the remedy.
+        let (w, f) = finding("Telemetry");
+        assert!(!w.only_bulk_logged, "{:?}", w.reasons);
+        assert!(f.remedy.starts_with("take a full backup"), "{}", f.remedy);
+        assert!(f.explanation.contains("2026-11-1"), "{}", f.explanation);
+        assert!(!f.explanation.contains("bulk-logged"), "{}", f.explanation);
+        assert!(
+            f.explanation.contains("gap in the log chain"),
+            "{}",
+            f.explanation
+        );
     }
 }

@@ -203,12 +203,25 @@ fn finding(
     }
 }
 
+/// The evidence table name of a row about one blob.
+const BLOB_ROW: &str = "blob";
+
 fn blob_row(name: &str, text: String) -> EvidenceRow {
     EvidenceRow {
-        table: "blob".into(),
+        table: BLOB_ROW.into(),
         row: None,
         text: format!("{name}: {text}"),
     }
+}
+
+/// Whether one of the finding's evidence rows is about the blob `name`.
+pub fn names_blob(finding: &Finding, name: &str) -> bool {
+    finding.rows.iter().any(|r| {
+        r.table == BLOB_ROW
+            && r.text
+                .strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with(": "))
+    })
 }
 
 /// Backup sets of one kind and database with a blob missing, grouped.

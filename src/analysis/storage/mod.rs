@@ -13,7 +13,7 @@ pub use container::{
     check_listing, history_listing, instance_containers, retention_finding, CheckedContainer,
     ListingOrigin,
 };
-pub use crosscheck::{cross_check, ContainerCheck, StorageFile, RETENTION_GRACE_HOURS};
+pub use crosscheck::{cross_check, names_blob, ContainerCheck, StorageFile, RETENTION_GRACE_HOURS};
 pub use history::{blob_of_url, history_files, HistoryFile, ManagedDb, StorageHistory};
 pub use names::{parse_blob_name, BlobKind, ManagedName, ParsedName};
 pub use retention::{retention_windows, Expiry, FileTick, RetentionWindow};

@@ -50,6 +50,9 @@ pub struct RetentionWindow {
     pub shortfall_minutes: i64,
     /// Why the window is shorter than promised (empty when it is not).
     pub reasons: Vec<String>,
+    /// The only shortfall is inside bulk-logged log backups (restorable to
+    /// their end only): a new full would not mend it.
+    pub only_bulk_logged: bool,
     pub files: Vec<FileTick>,
     /// The next deletions, soonest first (at most three).
     pub next_expiring: Vec<Expiry>,
@@ -184,10 +187,21 @@ fn window_of(
         (None, _) => (now - promised_from).num_minutes(),
     };
     let mut reasons = Vec::new();
+    let mut only_bulk_logged = false;
     if shortfall > 0 {
         let cut = recoverable_from.unwrap_or(now);
+        let latest = span.map_or(now, |(_, l)| l);
         let all_from = all_span.map(|(f, _)| f);
-        if !missing_files.is_empty() && all_from.is_none_or(|a| a < cut) {
+        // Stretches inside the promise that no restore reaches, with every
+        // file and with the files present: more with the files present
+        // means a missing file opened a hole.
+        let holes = |ws: &[Window]| match recoverable_from {
+            Some(f) => crate::analysis::recoverability::lost_seconds(ws, f, latest),
+            None => 0,
+        };
+        let files_cut_start = all_from.is_none_or(|a| a < cut);
+        let files_opened_hole = holes(windows) > holes(all_windows);
+        if !missing_files.is_empty() && (files_cut_start || files_opened_hole) {
             let shown: Vec<&str> = missing_files.iter().take(3).map(String::as_str).collect();
             let more = missing_files.len().saturating_sub(shown.len());
             reasons.push(format!(
@@ -201,12 +215,13 @@ fn window_of(
                 }
             ));
         }
+        // Breaks that cut the promise's start, or open a hole inside it.
         for b in breaks
             .iter()
             .filter(|b| !b.reason.keeps_continuity() && b.on_current_path)
         {
             let t = b.to_time.or(b.from_time);
-            if t.is_some_and(|t| t > promised_from && t <= cut) {
+            if t.is_some_and(|t| t > promised_from && t <= latest) {
                 reasons.push(format!(
                     "{} {}: {}",
                     b.reason.label(),
@@ -217,9 +232,12 @@ fn window_of(
         }
         if reasons.is_empty() {
             let first = all_windows.iter().map(|w| w.from).min();
-            let holes = recoverable_from.is_some_and(|f| f <= promised_from);
+            // No break and no missing file: what is left out of reach inside
+            // the windows is bulk-logged logs, restorable to their end only.
+            let inside = recoverable_from.is_some_and(|f| f <= promised_from);
+            only_bulk_logged = inside;
             reasons.push(match first {
-                _ if holes => "points inside bulk-logged log backups cannot be reached (restore to their end only)".to_string(),
+                _ if inside => "points inside bulk-logged log backups cannot be reached (restore to their end only)".to_string(),
                 Some(f) if f > promised_from => format!(
                     "the oldest restorable backup starts {}: Managed Backup has not run for {days} days yet (or history was cleaned)",
                     fmt_time(Some(f))
@@ -285,6 +303,7 @@ fn window_of(
         latest_recoverable: span.map(|(_, t)| t),
         shortfall_minutes: shortfall,
         reasons,
+        only_bulk_logged,
         files: ticks,
         next_expiring: next,
     }

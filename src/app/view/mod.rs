@@ -53,3 +53,15 @@ pub enum Popup {
         scroll: usize,
     },
 }
+
+impl Popup {
+    /// The evidence popup of one finding: its text, rows and backup sets.
+    pub fn of_finding(f: &crate::analysis::Finding) -> Popup {
+        Popup::Evidence {
+            title: format!("{} {}", f.severity.label(), f.title),
+            ids: f.evidence.clone(),
+            scroll: 0,
+            finding: Some(Box::new(f.clone())),
+        }
+    }
+}

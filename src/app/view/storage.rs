@@ -4,8 +4,10 @@
 use chrono::{DateTime, Utc};
 
 use super::Filter;
+use crate::analysis::storage::names_blob;
 use crate::analysis::storage::{CheckedContainer, ListingOrigin, ParsedName, RetentionWindow};
 use crate::analysis::storage::{StorageFile, RETENTION_GRACE_HOURS};
+use crate::analysis::Finding;
 
 /// Where one container's listing stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +43,10 @@ pub struct StorageState {
     pub(crate) started: bool,
     /// The container list is still being built in the background.
     pub planning: bool,
+    /// `F` moved the cursor into the container's findings (Enter: evidence).
+    pub findings_focus: bool,
+    /// Index into `findings()` while they have the focus.
+    pub finding: usize,
 }
 
 impl StorageState {
@@ -55,6 +61,29 @@ impl StorageState {
             Some(Listing::Loaded(c)) => &c.check.files,
             _ => &[],
         }
+    }
+
+    /// The current container's findings, worst first (the order shown).
+    pub fn findings(&self) -> Vec<&Finding> {
+        let mut sorted: Vec<&Finding> = match self.current().map(|c| &c.listing) {
+            Some(Listing::Loaded(c)) => c.findings.iter().collect(),
+            _ => Vec::new(),
+        };
+        sorted.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        sorted
+    }
+
+    /// The finding the cursor is on (findings focused), else the worst one
+    /// naming the selected blob.
+    pub fn selected_finding(&self) -> Option<&Finding> {
+        let findings = self.findings();
+        if self.findings_focus {
+            return findings.get(self.finding).copied();
+        }
+        let blob = self.files().get(*self.rows.get(self.selected)?)?;
+        findings
+            .into_iter()
+            .find(|f| names_blob(f, &blob.entry.name))
     }
 
     /// The retention window of one database, from whichever container has it.
