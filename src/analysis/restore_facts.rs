@@ -172,6 +172,49 @@ pub fn backup_files(instance: &Instance, backup_set_id: i64) -> Option<Vec<Backu
     )
 }
 
+/// A volume of the target server and its free space (`sys.dm_os_volume_stats`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Volume {
+    /// `C:\`, `D:\Data\` (a mount point), or `/var/opt/mssql/` on Linux.
+    pub mount_point: String,
+    pub total_bytes: u64,
+    pub available_bytes: u64,
+}
+
+/// The target's volumes; None when the table was not collected (or the
+/// login may not read it: VIEW SERVER STATE).
+pub fn volumes(instance: &Instance) -> Option<Vec<Volume>> {
+    let rows = instance.tables.get(catalog::VOLUME_STATS)?;
+    Some(
+        rows.rows()
+            .filter_map(|r| {
+                Some(Volume {
+                    mount_point: text(&r, "volume_mount_point")?,
+                    total_bytes: number(&r, "total_bytes")?,
+                    available_bytes: number(&r, "available_bytes")?,
+                })
+            })
+            .collect(),
+    )
+}
+
+/// The volume a file path lives on: the longest mount point it starts with
+/// (Windows paths compare without case, `/` and `\` alike).
+pub fn volume_of<'v>(volumes: &'v [Volume], path: &str) -> Option<&'v Volume> {
+    let norm = |s: &str| s.replace('/', "\\").to_lowercase();
+    let path = norm(path);
+    volumes
+        .iter()
+        .filter(|v| {
+            let mut m = norm(&v.mount_point);
+            if !m.ends_with('\\') {
+                m.push('\\');
+            }
+            !v.mount_point.is_empty() && (path.starts_with(&m) || format!("{path}\\") == m)
+        })
+        .max_by_key(|v| v.mount_point.len())
+}
+
 /// A marked transaction (`msdb.dbo.logmarkhistory`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Mark {

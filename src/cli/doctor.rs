@@ -30,6 +30,7 @@ pub fn impact(table: &str) -> &'static str {
         }
         catalog::AVAILABILITY_GROUPS => "the AG backup preference",
         catalog::SERVER_CREDENTIALS => "the restore pre-flight credential check",
+        catalog::VOLUME_STATS => "the restore pre-flight free-space check",
         catalog::SCOPED_CREDENTIALS => "the Stretch reauthorize credential",
         t if t.starts_with("sys.remote_data_archive") => "Stretch Database state",
         catalog::LOG_SHIPPING_PRIMARY => "log shipping beside Managed Backup",

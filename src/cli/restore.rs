@@ -205,7 +205,7 @@ pub fn restore(loaded: &Loaded, args: &RestoreArgs) -> anyhow::Result<u8> {
         existing: existing.as_ref(),
         tail_log: options.tail_log.as_ref(),
         single_user: options.single_user,
-        moves: options.moves.len(),
+        moves: &options.moves,
         source_on_target: checks::source_on_target(
             target_inst,
             &db.name,

@@ -186,6 +186,29 @@ pub fn credential(inst: &mut Inst, id: i64, name: &str, identity: &str, created:
     inst.push(catalog::SERVER_CREDENTIALS, row);
 }
 
+/// `sys.dm_os_volume_stats` rows for the volumes the instance's database
+/// files are on (the drive of each `backupfile` path): 4 TiB each with
+/// 1.5 TiB free, room for any demo restore.
+pub fn volumes(inst: &mut Inst) {
+    let mut roots: Vec<String> = inst
+        .table(catalog::BACKUPFILE)
+        .iter()
+        .filter_map(|r| r["physical_name"].as_str())
+        .filter_map(|p| p.get(..3).filter(|d| d.ends_with(":\\")))
+        .map(str::to_string)
+        .collect();
+    roots.sort();
+    roots.dedup();
+    for root in roots {
+        let row = json!({
+            "volume_mount_point": root,
+            "total_bytes": 4u64 << 40,
+            "available_bytes": 3u64 << 39,
+        });
+        inst.push(catalog::VOLUME_STATS, row);
+    }
+}
+
 /// One Agent job step: (name, subsystem, command, database).
 pub type Step<'a> = (&'a str, &'a str, &'a str, &'a str);
 

@@ -86,6 +86,7 @@ const COMMON_TABLES: &[&str] = &[
     catalog::RECOVERY_STATUS,
     catalog::MIRRORING,
     catalog::SERVER_CREDENTIALS,
+    catalog::VOLUME_STATS,
     catalog::SCOPED_CREDENTIALS,
     catalog::BACKUPSET,
     catalog::BACKUPMEDIASET,

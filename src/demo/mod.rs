@@ -33,17 +33,18 @@ fn instances(now: DateTime<Utc>) -> (DateTime<Utc>, [inst::Inst; 6]) {
     let naive = now.naive_utc();
     let (ag1, ag2) = ag::build(naive);
     let (ag14a, ag14b) = ag14::build(naive);
-    (
-        now,
-        [
-            sql14::build(naive),
-            sql16::build(naive),
-            ag1,
-            ag2,
-            ag14a,
-            ag14b,
-        ],
-    )
+    let mut all = [
+        sql14::build(naive),
+        sql16::build(naive),
+        ag1,
+        ag2,
+        ag14a,
+        ag14b,
+    ];
+    for inst in &mut all {
+        catalog::volumes(inst);
+    }
+    (now, all)
 }
 
 /// Builds the demo estate as a `chainwatch.snapshot.v1` document collected at `now`.

@@ -21,6 +21,9 @@ pub const HADR_REPLICA_STATES: &str = "sys.dm_hadr_database_replica_states";
 pub const AVAILABILITY_GROUPS: &str = "sys.availability_groups";
 pub const AVAILABILITY_REPLICAS: &str = "sys.availability_replicas";
 pub const SERVER_CREDENTIALS: &str = "sys.credentials";
+/// Free space of the volumes that hold database files (a DMF read through
+/// `sys.master_files`).
+pub const VOLUME_STATS: &str = "sys.dm_os_volume_stats";
 pub const SCOPED_CREDENTIALS: &str = "sys.database_scoped_credentials";
 pub const RDA_DATABASES: &str = "sys.remote_data_archive_databases";
 pub const RDA_TABLES: &str = "sys.remote_data_archive_tables";

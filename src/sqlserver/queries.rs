@@ -262,6 +262,19 @@ SELECT
     c.target_type
 FROM sys.credentials AS c";
 
+/// `sys.dm_os_volume_stats`: size and free space of each volume that holds a
+/// database file, for the restore pre-flight. The function takes a
+/// database and file id, so it is applied to every row of `sys.master_files`
+/// (the docs page's own example); DISTINCT keeps one row per volume. On
+/// Linux the mount point can be NULL.
+///
+/// Needs: VIEW SERVER STATE (VIEW SERVER PERFORMANCE STATE on 2022).
+pub const VOLUME_STATS: &str = "-- chainwatch: sys.dm_os_volume_stats
+SELECT DISTINCT
+    v.available_bytes, v.total_bytes, v.volume_mount_point
+FROM sys.master_files AS f
+CROSS APPLY sys.dm_os_volume_stats(f.database_id, f.file_id) AS v";
+
 /// `sys.database_scoped_credentials`: Database scoped credential names, per user database (Stretch uses one).
 ///
 /// Needs: CONTROL on the database.
@@ -600,6 +613,13 @@ pub const ALL: &[CatalogQuery] = &[
         table: catalog::SERVER_CREDENTIALS,
         sql: CREDENTIALS,
         needs: "VIEW ANY DEFINITION",
+        scope: Scope::Server,
+    },
+    CatalogQuery {
+        name: "VOLUME_STATS",
+        table: catalog::VOLUME_STATS,
+        sql: VOLUME_STATS,
+        needs: "VIEW SERVER STATE",
         scope: Scope::Server,
     },
     CatalogQuery {

@@ -151,6 +151,18 @@ fn every_step_back_and_cancel_on_the_demo_estate() {
     );
     let chain = w.checks.iter().find(|c| c.name.contains("chain")).unwrap();
     assert_eq!(chain.outcome, Outcome::Pass, "{}", chain.reason);
+    // The demo's volumes (sys.dm_os_volume_stats) hold the restored files.
+    let room = w
+        .checks
+        .iter()
+        .find(|c| c.name == "sizes and free space")
+        .unwrap();
+    assert_eq!(room.outcome, Outcome::Pass, "{}", room.reason);
+    assert!(
+        room.reason.contains("D:\\ takes 279.3 GiB of"),
+        "{}",
+        room.reason
+    );
     assert!(screen(&app).contains("FAIL"));
     key(&mut app, Key::Next);
     assert_eq!(step(&app), Step::Script);

@@ -383,6 +383,38 @@ pub const CATALOG_COLUMNS: &[(&str, &[&str])] = &[
             "target_type",
         ],
     ),
+    // docs: "sys.master_files (Transact-SQL)" (the columns the volume query names).
+    (
+        "sys.master_files",
+        &[
+            "database_id",
+            "file_id",
+            "name",
+            "physical_name",
+            "size",
+            "type",
+            "type_desc",
+        ],
+    ),
+    // docs: "sys.dm_os_volume_stats (Transact-SQL)".
+    (
+        "sys.dm_os_volume_stats",
+        &[
+            "available_bytes",
+            "database_id",
+            "file_id",
+            "file_system_type",
+            "is_compressed",
+            "is_read_only",
+            "logical_volume_name",
+            "supports_alternate_streams",
+            "supports_compression",
+            "supports_sparse_files",
+            "total_bytes",
+            "volume_id",
+            "volume_mount_point",
+        ],
+    ),
     (
         "sys.database_mirroring",
         &[

@@ -63,8 +63,8 @@ pub struct CheckInput<'a> {
     pub tail_log: Option<&'a TailLog>,
     /// The script takes the target to SINGLE_USER first.
     pub single_user: bool,
-    /// MOVE clauses the script writes.
-    pub moves: usize,
+    /// MOVE clauses the script writes: (logical name, new path).
+    pub moves: &'a [(String, String)],
     /// The source database exists on the target under its own name (its
     /// files are in use there: a copy under a new name needs MOVE).
     pub source_on_target: bool,
@@ -210,9 +210,9 @@ fn version(input: &CheckInput<'_>) -> Check {
     }
 }
 
-/// What the restore writes: the backup sizes and the files it creates. Free
-/// space on the target's volumes is not collected (sys.dm_os_volume_stats),
-/// so the check says how much room is needed.
+/// What the restore writes: the backup sizes, the files it creates, and
+/// whether the target's volumes hold them (`sys.dm_os_volume_stats`, when
+/// collected). Each file goes to its MOVE path, or else to the path it had.
 fn sizes(input: &CheckInput<'_>) -> Check {
     const NAME: &str = "sizes and free space";
     let restored: Option<u64> = input
@@ -246,11 +246,95 @@ fn sizes(input: &CheckInput<'_>) -> Check {
             "backup and file sizes are not in the collected history (backupset.backup_size, backupfile.file_size)",
         );
     }
-    parts.push(
-        "free space on the target's volumes is not collected: check that they hold the files"
-            .into(),
-    );
-    check(NAME, Outcome::Unknown, parts.join("; "))
+    let volumes = input.target.and_then(restore_facts::volumes);
+    let (outcome, room) = match (&input.facts.files, volumes) {
+        (Some(files), Some(volumes)) if restored.is_some() => {
+            free_space(files, input.moves, &volumes, input.replace)
+        }
+        (_, None) => (
+            Outcome::Unknown,
+            "free space on the target's volumes is not collected (sys.dm_os_volume_stats needs VIEW SERVER STATE): check that they hold the files".into(),
+        ),
+        _ => (
+            Outcome::Unknown,
+            "the file sizes are not known, so free space cannot be compared".into(),
+        ),
+    };
+    parts.push(room);
+    check(NAME, outcome, parts.join("; "))
+}
+
+/// Bytes each target volume must take, against its free space. A REPLACE
+/// writes over the existing files at the same paths, so a shortfall there
+/// is a warning (only growth needs room), not a refusal.
+fn free_space(
+    files: &[restore_facts::BackupFile],
+    moves: &[(String, String)],
+    volumes: &[restore_facts::Volume],
+    replace: bool,
+) -> (Outcome, String) {
+    let mut need: Vec<(&restore_facts::Volume, u64)> = Vec::new();
+    let mut nowhere = Vec::new();
+    for f in files {
+        let path = moves
+            .iter()
+            .find(|(logical, _)| logical.eq_ignore_ascii_case(&f.logical_name))
+            .map_or(f.physical_name.as_str(), |(_, p)| p.as_str());
+        match restore_facts::volume_of(volumes, path) {
+            Some(v) => match need.iter_mut().find(|(n, _)| *n == v) {
+                Some((_, b)) => *b += f.file_size.unwrap_or(0),
+                None => need.push((v, f.file_size.unwrap_or(0))),
+            },
+            None => nowhere.push(path.to_string()),
+        }
+    }
+    let short: Vec<String> = need
+        .iter()
+        .filter(|(v, b)| *b > v.available_bytes)
+        .map(|(v, b)| {
+            format!(
+                "{} needs {} and has {} free",
+                v.mount_point,
+                bytes(*b),
+                bytes(v.available_bytes)
+            )
+        })
+        .collect();
+    let fits: Vec<String> = need
+        .iter()
+        .filter(|(v, b)| *b <= v.available_bytes)
+        .map(|(v, b)| {
+            format!(
+                "{} takes {} of {} free",
+                v.mount_point,
+                bytes(*b),
+                bytes(v.available_bytes)
+            )
+        })
+        .collect();
+    let mut said = Vec::new();
+    if !short.is_empty() {
+        said.push(format!("NOT ENOUGH ROOM: {}", short.join(", ")));
+    }
+    if !fits.is_empty() {
+        said.push(fits.join(", "));
+    }
+    if !nowhere.is_empty() {
+        said.push(format!(
+            "no collected volume holds {} (free space unknown there)",
+            nowhere.join(", ")
+        ));
+    }
+    let outcome = match (short.is_empty(), nowhere.is_empty()) {
+        (false, _) if replace => Outcome::Warn,
+        (false, _) => Outcome::Fail,
+        (true, false) => Outcome::Unknown,
+        (true, true) => Outcome::Pass,
+    };
+    if replace && !short.is_empty() {
+        said.push("REPLACE reuses the existing files' space: only growth needs room".into());
+    }
+    (outcome, said.join("; "))
 }
 
 fn exclusive(input: &CheckInput<'_>) -> Check {
@@ -321,11 +405,11 @@ fn moves(input: &CheckInput<'_>) -> Check {
     if input.replace {
         return check(NAME, Outcome::Pass, "same name: the files keep their paths");
     }
-    if input.moves > 0 {
+    if !input.moves.is_empty() {
         return check(
             NAME,
             Outcome::Pass,
-            format!("{} file(s) moved to new paths", input.moves),
+            format!("{} file(s) moved to new paths", input.moves.len()),
         );
     }
     match (&input.facts.files, input.source_on_target) {
@@ -578,7 +662,7 @@ mod tests {
             existing,
             tail_log: None,
             single_user: false,
-            moves: 0,
+            moves: &[],
             source_on_target: true,
             facts,
         }
@@ -641,5 +725,132 @@ mod tests {
         let c = run(&input(&p, &t, &facts, None));
         assert_eq!(find(&c, "file moves").outcome, Outcome::Fail);
         assert!(c.iter().all(|c| c.outcome != Outcome::Warn), "{c:?}");
+    }
+
+    /// A target whose `sys.dm_os_volume_stats` lists these volumes.
+    fn with_volumes(mut t: Instance, volumes: &[(&str, u64)]) -> Instance {
+        let rows = volumes.iter().map(|(mount, free)| {
+            serde_json::json!({
+                "volume_mount_point": mount,
+                "total_bytes": 4u64 << 40,
+                "available_bytes": free,
+            })
+            .as_object()
+            .unwrap()
+            .clone()
+        });
+        t.tables.insert(
+            crate::model::catalog::VOLUME_STATS.to_string(),
+            crate::model::Table::from_maps(rows),
+        );
+        t
+    }
+
+    fn file(logical: &str, path: &str, kind: &str, gib: u64) -> BackupFile {
+        BackupFile {
+            logical_name: logical.into(),
+            physical_name: path.into(),
+            file_type: kind.into(),
+            file_size: Some(gib << 30),
+        }
+    }
+
+    #[test]
+    fn free_space_is_compared_per_volume_at_the_paths_the_restore_writes() {
+        let p = plan();
+        let facts = Facts {
+            files: Some(vec![
+                file("Sales", "D:\\Data\\Sales.mdf", "D", 300),
+                file("Sales_log", "L:\\Log\\Sales_log.ldf", "L", 40),
+            ]),
+            backup_bytes: Some(200 << 30),
+            ..Facts::default()
+        };
+        // Not collected: said, and how to get it.
+        let t = target("15.0.2000.5");
+        let c = run(&input(&p, &t, &facts, None));
+        let s = find(&c, "sizes and free space");
+        assert_eq!(s.outcome, Outcome::Unknown);
+        assert!(s.reason.contains("VIEW SERVER STATE"), "{}", s.reason);
+        // Both volumes hold their files (the mount point without case).
+        let t = with_volumes(
+            target("15.0.2000.5"),
+            &[("d:\\", 500 << 30), ("L:\\", 50 << 30)],
+        );
+        let c = run(&input(&p, &t, &facts, None));
+        let s = find(&c, "sizes and free space");
+        assert_eq!(s.outcome, Outcome::Pass, "{}", s.reason);
+        assert!(
+            s.reason.contains("d:\\ takes 300.0 GiB of 500.0 GiB free"),
+            "{}",
+            s.reason
+        );
+        // The log volume is too small: refused, and named.
+        let t = with_volumes(
+            target("15.0.2000.5"),
+            &[("D:\\", 500 << 30), ("L:\\", 10 << 30)],
+        );
+        let c = run(&input(&p, &t, &facts, None));
+        let s = find(&c, "sizes and free space");
+        assert_eq!(s.outcome, Outcome::Fail, "{}", s.reason);
+        assert!(
+            s.reason
+                .contains("NOT ENOUGH ROOM: L:\\ needs 40.0 GiB and has 10.0 GiB free"),
+            "{}",
+            s.reason
+        );
+        // A MOVE to the roomy volume fits; a nested mount point wins over its drive.
+        let moves = vec![(
+            "Sales_log".to_string(),
+            "D:\\Logs\\Sales_log.ldf".to_string(),
+        )];
+        let t = with_volumes(
+            target("15.0.2000.5"),
+            &[
+                ("D:\\", 500 << 30),
+                ("D:\\Logs\\", 30 << 30),
+                ("L:\\", 10 << 30),
+            ],
+        );
+        let mut i = input(&p, &t, &facts, None);
+        i.moves = &moves;
+        let s = find(&run(&i), "sizes and free space").clone();
+        assert_eq!(s.outcome, Outcome::Fail, "{}", s.reason);
+        assert!(
+            s.reason
+                .contains("D:\\Logs\\ needs 40.0 GiB and has 30.0 GiB free"),
+            "{}",
+            s.reason
+        );
+        // Over an existing database the files are reused: a warning.
+        let e = Existing {
+            name: "Sales".into(),
+            state: "ONLINE".into(),
+            model: "FULL".into(),
+            damaged: false,
+            has_tail: true,
+            keeps: "changes since the last log backup (5m)".into(),
+        };
+        let t = with_volumes(
+            target("15.0.2000.5"),
+            &[("D:\\", 1 << 30), ("L:\\", 1 << 30)],
+        );
+        let s = find(
+            &run(&input(&p, &t, &facts, Some(&e))),
+            "sizes and free space",
+        )
+        .clone();
+        assert_eq!(s.outcome, Outcome::Warn, "{}", s.reason);
+        assert!(s.reason.contains("only growth needs room"), "{}", s.reason);
+        // A path on no collected volume leaves the answer open.
+        let t = with_volumes(target("15.0.2000.5"), &[("D:\\", 500 << 30)]);
+        let s = find(&run(&input(&p, &t, &facts, None)), "sizes and free space").clone();
+        assert_eq!(s.outcome, Outcome::Unknown, "{}", s.reason);
+        assert!(
+            s.reason
+                .contains("no collected volume holds L:\\Log\\Sales_log.ldf"),
+            "{}",
+            s.reason
+        );
     }
 }

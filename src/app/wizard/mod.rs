@@ -978,7 +978,7 @@ impl Wizard {
             existing: self.existing.as_ref(),
             tail_log: options.tail_log.as_ref(),
             single_user: options.single_user,
-            moves: options.moves.len(),
+            moves: &options.moves,
             source_on_target: checks::source_on_target(
                 target,
                 &self.database,
