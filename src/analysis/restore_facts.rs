@@ -264,6 +264,39 @@ pub fn scoped_credentials(instance: &Instance, database: &str) -> Option<Vec<Str
     Some(names)
 }
 
+/// The reauthorize step of a Stretch database: its one scoped credential
+/// when it has exactly one; otherwise a placeholder that says why (several,
+/// none collected, or not visible to the login that collected).
+pub fn reauthorize_for(instance: &Instance, database: &str) -> crate::tsql::Reauthorize {
+    let mut r = crate::tsql::Reauthorize::for_credentials(
+        scoped_credentials(instance, database).unwrap_or_default(),
+    );
+    r.unreadable = credentials_hidden(instance, database);
+    r
+}
+
+/// Why this login could not read the database's scoped credentials, when
+/// it could not: the collector's per-database reason, or the reason the
+/// whole table was left out.
+fn credentials_hidden(instance: &Instance, database: &str) -> Option<String> {
+    let table = catalog::SCOPED_CREDENTIALS;
+    if let Some(why) = instance
+        .not_visible
+        .get(table)
+        .and_then(|dbs| dbs.get(database))
+    {
+        return Some(why.clone());
+    }
+    if instance.tables.contains_key(table) {
+        return None;
+    }
+    instance
+        .missing_tables
+        .iter()
+        .find(|m| m.table == table)
+        .and_then(|m| m.reason.clone())
+}
+
 /// How the target server can read a URL backup.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UrlCredential {

@@ -4,13 +4,13 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{print_json, PlanFormat};
-use crate::analysis::restore_facts::scoped_credentials;
+use crate::analysis::restore_facts::reauthorize_for;
 use crate::analysis::{analyze_database, find_database, plan_on, PlanStep, Target};
 use crate::model::time::fmt_time;
 use crate::model::Lsn;
 use crate::model::{Database, Instance};
 use crate::sources::Loaded;
-use crate::tsql::{restore_script, Reauthorize, RestoreOptions};
+use crate::tsql::{restore_script, RestoreOptions};
 
 #[derive(Serialize)]
 struct PlanJson<'a> {
@@ -198,9 +198,7 @@ fn fmt_nearest(t: Option<DateTime<Utc>>) -> String {
 /// scoped credential when it has exactly one.
 pub fn default_options(inst: &Instance, db: &Database) -> RestoreOptions {
     RestoreOptions {
-        reauthorize: (db.stretch_enabled == Some(true)).then(|| {
-            Reauthorize::for_credentials(scoped_credentials(inst, &db.name).unwrap_or_default())
-        }),
+        reauthorize: (db.stretch_enabled == Some(true)).then(|| reauthorize_for(inst, &db.name)),
         ..RestoreOptions::default()
     }
 }

@@ -18,7 +18,7 @@ use crate::config::{Config, InstanceConfig};
 use crate::model::Lsn;
 use crate::sources::Loaded;
 use crate::sqlserver::exec::{self, ExecEvent, Job};
-use crate::tsql::{self, Reauthorize, RestoreOptions, Script};
+use crate::tsql::{self, RestoreOptions, Script};
 
 // What to restore, how, and whether to run it: `chainwatch restore`'s
 // options (plain comments: a doc comment here would become its --help text).
@@ -291,8 +291,7 @@ pub struct BackupNowArgs {
 pub fn reauthorize(loaded: &Loaded, args: &ReauthorizeArgs) -> anyhow::Result<u8> {
     let (inst, db) = find_database(&loaded.estate, args.instance.as_deref(), &args.database)
         .map_err(anyhow::Error::msg)?;
-    let known = restore_facts::scoped_credentials(inst, &db.name).unwrap_or_default();
-    let mut r = Reauthorize::for_credentials(known);
+    let mut r = restore_facts::reauthorize_for(inst, &db.name);
     r.with_copy = args.with_copy == 1;
     if let Some(c) = args.credential.as_deref() {
         r.credential = Some(c.to_string());

@@ -168,6 +168,11 @@ pub struct Instance {
     pub missing_tables: Vec<MissingTable>,
     /// Rows that could not be read, with the reason (the rest still loads).
     pub row_problems: Vec<String>,
+    /// Per table, the databases whose rows this login could not see, and
+    /// why (the collector's `not_visible`: no user in it, no CONTROL, an
+    /// unreadable AG secondary).
+    #[serde(skip)]
+    pub not_visible: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
     /// The raw catalog rows, for the checks of later layers.
     #[serde(skip)]
     pub tables: super::Tables,

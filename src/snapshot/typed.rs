@@ -208,8 +208,28 @@ fn build_instance(raw: &SnapshotInstance) -> Result<Instance, RowError> {
         history_collected: raw.tables.contains_key(catalog::BACKUPSET),
         missing_tables,
         row_problems,
+        not_visible: not_visible(raw),
         tables: Default::default(),
     })
+}
+
+/// The collector's `not_visible` field: `{ table: { database: reason } }`;
+/// anything else there is ignored (it only ever adds a reason).
+fn not_visible(raw: &SnapshotInstance) -> BTreeMap<String, BTreeMap<String, String>> {
+    let Some(serde_json::Value::Object(tables)) = raw.extra.get("not_visible") else {
+        return Default::default();
+    };
+    tables
+        .iter()
+        .filter_map(|(table, dbs)| {
+            let dbs = dbs.as_object()?;
+            let reasons = dbs
+                .iter()
+                .filter_map(|(db, why)| Some((db.clone(), why.as_str()?.to_string())))
+                .collect();
+            Some((table.clone(), reasons))
+        })
+        .collect()
 }
 
 /// The names this instance writes its own backup rows under, and the rows

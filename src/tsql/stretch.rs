@@ -21,6 +21,10 @@ pub struct Reauthorize {
     /// Only when the remote database was restored under another name/server.
     pub azure_server: Option<String>,
     pub azure_database: Option<String>,
+    /// Why the credentials could not be read ("needs CONTROL on the
+    /// database"), so the placeholder says so instead of "none collected".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreadable: Option<String>,
 }
 
 impl Reauthorize {
@@ -32,6 +36,7 @@ impl Reauthorize {
             with_copy: true,
             azure_server: None,
             azure_database: None,
+            unreadable: None,
         }
     }
 }
@@ -64,7 +69,9 @@ pub fn reauthorize_batch(database: &str, r: &Reauthorize) -> Result<Batch, Quote
     let credential = match &r.credential {
         Some(c) => script_string(c)?,
         None => {
-            comments.push(if r.candidates.is_empty() {
+            comments.push(if let Some(why) = &r.unreadable {
+                format!("The database's scoped credentials were not visible to the login that collected ({why}): put the one it was linked with in place of the placeholder.")
+            } else if r.candidates.is_empty() {
                 "No database scoped credential was collected for this database: put the one it was linked with in place of the placeholder.".to_string()
             } else {
                 format!(

@@ -269,6 +269,22 @@ async fn a_least_privilege_login_sees_not_visible_instead_of_none() {
     if let Some(d) = hidden {
         assert!(!d.dropped, "{offline_name} is hidden, not dropped");
     }
+    // The Stretch reauthorize step says the credential was not visible (and
+    // what it needs) instead of "no credential was collected".
+    let r = chainwatch::analysis::restore_facts::reauthorize_for(&estate.instances[0], "Archive");
+    assert_eq!(r.credential, None);
+    let why = r.unreadable.clone().expect("a reason");
+    assert!(why.contains("CONTROL"), "{why}");
+    let batch = chainwatch::tsql::reauthorize_batch("Archive", &r).unwrap();
+    let text = format!("{}\n{}", batch.comments.join("\n"), batch.sql);
+    assert!(
+        text.contains("not visible to the login that collected"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("No database scoped credential was collected"),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

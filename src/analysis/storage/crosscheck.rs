@@ -561,6 +561,7 @@ mod tests {
                 history_collected: true,
                 missing_tables: vec![],
                 row_problems: vec![],
+                not_visible: Default::default(),
                 tables,
             }],
         }

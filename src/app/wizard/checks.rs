@@ -641,6 +641,7 @@ mod tests {
             history_collected: true,
             missing_tables: Vec::new(),
             row_problems: Vec::new(),
+            not_visible: Default::default(),
             tables: Default::default(),
         }
     }

@@ -237,11 +237,8 @@ impl Wizard {
             .find(|d| d.name == database)
             .ok_or_else(|| format!("{database} is not on {instance}"))?;
         let marks = restore_facts::marks(inst, database);
-        let reauth = (db.stretch_enabled == Some(true)).then(|| {
-            Reauthorize::for_credentials(
-                restore_facts::scoped_credentials(inst, database).unwrap_or_default(),
-            )
-        });
+        let reauth = (db.stretch_enabled == Some(true))
+            .then(|| restore_facts::reauthorize_for(inst, database));
         let mut w = Wizard {
             source_instance: instance.into(),
             database: database.into(),
