@@ -10,9 +10,9 @@ pub enum QuoteError {
     TooLong,
     #[error("contains a NUL character, which a T-SQL name or literal cannot carry")]
     Nul,
-    #[error("contains a line break: command-line sqlcmd would read the next line as its own (GO, !!, :r, EXIT); rename it or run the batches from chainwatch")]
+    #[error("contains a line break: command-line sqlcmd would read the next line as its own (GO, !!, :r, EXIT), so chainwatch writes no script with it (the console runs the same script); restore under another name (--as) or write this statement by hand")]
     LineBreak,
-    #[error("contains \"$(\", which sqlcmd expands as a variable even inside a literal; rename it or run the batches from chainwatch")]
+    #[error("contains \"$(\", which sqlcmd expands as a variable even inside a literal, so chainwatch writes no script with it (the console runs the same script); restore under another name (--as) or write this statement by hand")]
     SqlcmdVariable,
 }
 

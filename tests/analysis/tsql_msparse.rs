@@ -152,6 +152,7 @@ fn restore(name: &str, latest: bool) -> Result<Script, chainwatch::tsql::QuoteEr
             with_copy: true,
             azure_server: Some(name.to_string()),
             azure_database: Some(name.to_string()),
+            unreadable: Some(name.to_string()),
         }),
         verify_first: true,
         single_user: true,

@@ -110,6 +110,7 @@ proptest! {
                 with_copy,
                 azure_server: None,
                 azure_database: None,
+                unreadable: None,
             }),
             verify_first: false,
             single_user: false,
@@ -274,5 +275,65 @@ proptest! {
         };
         let err = restore_batches("Sales", &plan, &options).unwrap_err();
         prop_assert!(matches!(err, chainwatch::tsql::QuoteError::LineBreak | chainwatch::tsql::QuoteError::SqlcmdVariable), "{err}");
+    }
+}
+
+/// Database names aimed at the catalog queries' placeholders: the text of
+/// the placeholders themselves, quotes, brackets and line breaks (these go
+/// over TDS, never through sqlcmd).
+fn catalog_name() -> impl Strategy<Value = String> {
+    let pieces = prop::sample::select(vec![
+        "{db}",
+        "{db_name}",
+        "{after_id}",
+        "'",
+        "]",
+        "[",
+        ";",
+        "--",
+        "/*",
+        "*/",
+        "\n",
+        "\r\n",
+        "N'",
+        "+N'x' AS database_name, 1 AS a FROM sys.objects; DROP DATABASE victim; SELECT N'",
+        "é",
+        "a",
+        "0",
+    ]);
+    prop::collection::vec(pieces, 1..12)
+        .prop_map(|v| v.concat().chars().take(128).collect::<String>())
+        .prop_filter("non-empty", |s| !s.is_empty())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Every per-database catalog query stays one SELECT whatever the name,
+    /// and the name reads back as its literal: `{db}` or `{db_name}` inside
+    /// a name is never filled in again (Microsoft's parser checks the same
+    /// in CI; this runs everywhere, with sqlparser and our own tokenizer).
+    #[test]
+    fn no_database_name_changes_a_catalog_query(db in catalog_name()) {
+        use chainwatch::sqlserver::queries::{self, Scope};
+        use sqlparser::dialect::MsSqlDialect;
+        use sqlparser::parser::Parser;
+        let per_database: Vec<_> = queries::ALL
+            .iter()
+            .filter(|q| matches!(q.scope, Scope::PerDatabase | Scope::PerManagedDatabase))
+            .collect();
+        prop_assert!(per_database.len() >= 4, "{}", per_database.len());
+        for q in per_database {
+            let sql = queries::render(q.sql, 0, 30, Some(&db)).unwrap();
+            let parsed = Parser::parse_sql(&MsSqlDialect {}, &sql)
+                .unwrap_or_else(|e| panic!("{}: {e}\n{sql}", q.name));
+            prop_assert_eq!(parsed.len(), 1, "{}: {}", q.name, sql);
+            let toks = tokens(&sql).unwrap();
+            let ours = statements(&toks);
+            prop_assert_eq!(ours.len(), 1, "{}: {}", q.name, sql);
+            if sql.contains("AS database_name") {
+                prop_assert!(strs(&ours[0]).contains(&db), "{}: {:?} not a literal in {}", q.name, db, sql);
+            }
+        }
     }
 }

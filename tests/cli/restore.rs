@@ -584,3 +584,30 @@ fn a_new_name_is_the_default_and_moves_every_file() {
         .status
         .success());
 }
+
+#[test]
+fn a_name_sqlcmd_would_act_on_is_refused_with_a_way_out_that_exists() {
+    for hostile in ["Sales\nGO", "Sales$(SQLCMDPASSWORD)"] {
+        let out = run(&[
+            "restore",
+            "--demo",
+            "--now",
+            NOW,
+            "--instance",
+            PROD,
+            "--database",
+            "Sales",
+            "--as",
+            hostile,
+        ]);
+        let (stdout, stderr) = text(&out);
+        assert!(!out.status.success(), "{stdout}");
+        assert!(stdout.is_empty(), "no half script: {stdout}");
+        assert!(stderr.contains("--as"), "{stderr}");
+        // The console runs the same script, so it is no way round the refusal.
+        assert!(
+            !stderr.contains("run the batches from chainwatch"),
+            "{stderr}"
+        );
+    }
+}
