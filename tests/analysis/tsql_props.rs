@@ -332,7 +332,7 @@ proptest! {
             let ours = statements(&toks);
             prop_assert_eq!(ours.len(), 1, "{}: {}", q.name, sql);
             if sql.contains("AS database_name") {
-                prop_assert!(strs(&ours[0]).contains(&db), "{}: {:?} not a literal in {}", q.name, db, sql);
+                prop_assert!(strs(ours[0]).contains(&db), "{}: {:?} not a literal in {}", q.name, db, sql);
             }
         }
     }
