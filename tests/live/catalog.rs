@@ -317,3 +317,39 @@ async fn mirror_side_nulls_are_not_visible_without_sysadmin() {
     let why = s.missing["sys.database_mirroring"].as_str().unwrap();
     assert!(why.contains("sysadmin") && why.contains(&name), "{why}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_catalog_query_of_two_statements_is_refused_by_the_test_server() {
+    use std::time::Duration;
+    let server = TdsServer::start(demo("SQL16\\PROD"), ServerOptions::default()).await;
+    let inst = instance("SQL16\\PROD", server.addr);
+    let cred = credential(&inst).unwrap();
+    let mut client = chainwatch::sqlserver::connect::connect(
+        &inst,
+        &cred,
+        Duration::from_secs(5),
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap_or_else(|s| panic!("{s}"));
+    // What an injected name would make of the scoped-credentials query.
+    let injected = "-- chainwatch: sys.database_scoped_credentials\n\
+        SELECT N'x' AS database_name, c.name FROM sys.database_scoped_credentials AS c;\n\
+        DROP DATABASE victim";
+    let err = match client.simple_query(injected).await {
+        Ok(stream) => stream.into_results().await.err(),
+        Err(e) => Some(e),
+    }
+    .expect("refused");
+    assert!(err.to_string().contains("must be one statement"), "{err}");
+    // The same query alone is answered.
+    let one = "-- chainwatch: sys.database_scoped_credentials\n\
+        SELECT N'x' AS database_name, c.name FROM sys.database_scoped_credentials AS c";
+    client
+        .simple_query(one)
+        .await
+        .unwrap()
+        .into_first_result()
+        .await
+        .unwrap_or_else(|e| panic!("one SELECT is answered: {e}"));
+}

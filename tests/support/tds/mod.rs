@@ -519,6 +519,19 @@ fn resolve(
     else {
         return Ok(None);
     };
+    // A catalog query is one SELECT: a second statement in it can only come
+    // from a name pasted into the text (injection), so it is refused here
+    // rather than served (SQL Server would run it).
+    if sql.starts_with("-- chainwatch:") && statements.len() != 1 {
+        return Err((
+            50000,
+            16,
+            format!(
+                "test server: a catalog query must be one statement, this batch has {}",
+                statements.len()
+            ),
+        ));
+    }
     let Some(Statement::Query(q)) = statements.first() else {
         return Ok(None);
     };
