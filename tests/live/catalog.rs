@@ -63,6 +63,7 @@ async fn availability_groups_are_read_with_the_columns_each_version_has() {
         ("13.0.5026.0", false, true),
         ("14.0.3456.2", true, true),
         ("15.0.4316.3", true, true),
+        ("16.0.4135.4", true, true),
     ] {
         let mut served = demo("SQLAG01");
         served.server.product_version = Some(version.into());

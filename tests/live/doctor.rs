@@ -101,3 +101,28 @@ async fn no_backup_history_is_critical_and_no_server_unknown() {
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8(out.stdout).unwrap().contains("UNKNOWN"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_2022_every_query_of_its_version_answers() {
+    let mut served = prod();
+    served.server.product_version = Some("16.0.4135.4".into());
+    let server = TdsServer::start(served, ServerOptions::default()).await;
+    let out = doctor(server.addr).await;
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("SQL Server 16.0"), "{text}");
+    // 2017's columns of sys.availability_groups are the ones 2022 has too.
+    assert!(
+        line(&text, "AVAILABILITY_GROUPS_2017").contains("OK"),
+        "{text}"
+    );
+    assert!(line(&text, "AVAILABILITY_GROUPS_2016").contains("not on this version"));
+    assert!(line(&text, "MB_DB_CONFIG").contains("OK"), "{text}");
+    assert!(line(&text, "SA_DB_CONFIG").contains("not on this version"));
+    // The restore pre-flight's free space.
+    assert!(line(&text, "VOLUME_STATS").contains("OK"), "{text}");
+    assert!(
+        !text.contains("DENIED") && !text.contains("PARTIAL"),
+        "{text}"
+    );
+}
