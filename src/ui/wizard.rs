@@ -1,7 +1,7 @@
 //! The restore wizard's screen: the steps on the left (the current one
 //! marked), the current step on the right, the wizard's message below.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -11,6 +11,7 @@ use ratatui::Frame;
 use super::text::sanitize;
 use crate::app::wizard::{InputField, Outcome, PointMode, Step, TargetField, Wizard};
 use crate::app::App;
+use crate::model::zone::{Shown, Zone};
 use crate::theme::Theme;
 use crate::tsql::{RETIREMENT, WITH_COPY_HELP};
 
@@ -134,15 +135,17 @@ fn typed(w: &Wizard, field: InputField, value: String) -> String {
     }
 }
 
-fn utc_local(t: DateTime<Utc>, offset_minutes: Option<i32>) -> String {
-    let local = offset_minutes
-        .map(|m| {
-            (t + Duration::minutes(i64::from(m)))
-                .format("%Y-%m-%d %H:%M")
-                .to_string()
-        })
-        .unwrap_or_else(|| "?".into());
-    format!("{} UTC (server local {local})", t.format("%Y-%m-%d %H:%M"))
+/// A target time in the zone the console shows, and in the server's own
+/// local time (what STOPAT is written in) with the offset in force then.
+fn shown_and_server(shown: &Shown<'_>, t: DateTime<Utc>) -> String {
+    let server = Shown {
+        zone: Zone::Server,
+        ..*shown
+    };
+    match shown.zone {
+        Zone::Server => server.seconds(t),
+        _ => format!("{} (server local {})", shown.seconds(t), server.seconds(t)),
+    }
 }
 
 fn content_lines(app: &App, w: &Wizard, t: &Theme) -> Vec<Line<'static>> {
@@ -235,10 +238,7 @@ fn content_lines(app: &App, w: &Wizard, t: &Theme) -> Vec<Line<'static>> {
                 w.field == 0,
                 t,
             ));
-            let offset = app
-                .estate
-                .instance(&w.source_instance)
-                .and_then(|i| i.server.utc_offset_minutes);
+            let shown = app.shown(&w.source_instance);
             match w.point_mode {
                 PointMode::Latest => out.push(field_line(
                     "",
@@ -249,7 +249,7 @@ fn content_lines(app: &App, w: &Wizard, t: &Theme) -> Vec<Line<'static>> {
                 PointMode::Time => out.push(field_line(
                     "time",
                     w.point_time
-                        .map(|p| utc_local(p, offset))
+                        .map(|p| shown_and_server(&shown, p))
                         .unwrap_or_else(|| "no recoverable window".into()),
                     w.field == 1,
                     t,
@@ -296,8 +296,8 @@ fn content_lines(app: &App, w: &Wizard, t: &Theme) -> Vec<Line<'static>> {
                     format!(
                         "  {}{} → {}",
                         if inside { "● " } else { "  " },
-                        from.format("%Y-%m-%d %H:%M:%S"),
-                        to.format("%Y-%m-%d %H:%M:%S UTC")
+                        shown.seconds(from),
+                        shown.seconds(to)
                     ),
                     if inside { t.ok } else { t.window },
                 ));

@@ -899,3 +899,36 @@ fn the_script_preview_pages_to_its_end_and_wraps_long_lines() {
         assert!(found, "{target} never seen whole at {w}x{h}");
     }
 }
+
+#[test]
+fn the_point_step_shows_times_in_the_zone_asked_for_and_server_local() {
+    let data = temp_dir("zones");
+    let mut app = app(&data);
+    app.zone = chainwatch::model::zone::Zone::Local;
+    app.operator_zone = chainwatch::model::zone::OperatorZone::Fixed(330);
+    open(&mut app, PROD, "Archive");
+    key(&mut app, Key::Next);
+    assert_eq!(step(&app), Step::Point);
+    let (from, to) = *app.wizard.as_ref().unwrap().recoverable.last().unwrap();
+    let s = screen(&app);
+    // The windows in the operator's zone (+05:30), as every view shows them.
+    let shown = app.shown(PROD);
+    assert!(s.contains(&shown.seconds(from)), "{s}");
+    assert!(s.contains(&shown.seconds(to)), "{s}");
+    assert!(
+        shown.seconds(to).ends_with("+05:30"),
+        "{}",
+        shown.seconds(to)
+    );
+    // Point in time: the cursor's time in that zone and in the server's
+    // own (SQL16\PROD is at +01:00 in November), which STOPAT is written in.
+    key(&mut app, Key::Right);
+    let s = screen(&app);
+    let line = s
+        .lines()
+        .find(|l| l.contains("  time  "))
+        .unwrap_or_default()
+        .to_string();
+    assert!(line.contains("+05:30 (server local "), "{s}");
+    assert!(line.contains("+01:00)"), "{s}");
+}

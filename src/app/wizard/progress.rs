@@ -50,11 +50,11 @@ impl ExecProgress {
 
     /// Applies one executor event; `labels` names the script's batches.
     pub fn apply(&mut self, ev: &ExecEvent, labels: &[String]) {
-        let label = |i: usize| {
-            labels
-                .get(i)
-                .cloned()
-                .unwrap_or_else(|| format!("batch {}", i + 1))
+        // Messages outside any batch (the verify queries) carry usize::MAX.
+        let label = |i: usize| match labels.get(i) {
+            Some(l) => l.clone(),
+            None if i == usize::MAX => "verify".to_string(),
+            None => format!("batch {}", i.saturating_add(1)),
         };
         match ev {
             ExecEvent::Connected { at } => {
@@ -206,5 +206,29 @@ mod tests {
         );
         assert!(line.contains("12.0 s from the first step"), "{line}");
         assert!(line.contains("checks 11.0 s more"), "{line}");
+    }
+
+    #[test]
+    fn a_message_outside_every_batch_is_the_verify_step_not_an_overflow() {
+        let mut p = ExecProgress::default();
+        p.apply(
+            &ExecEvent::Message {
+                batch: usize::MAX,
+                text: "RDA_TABLES: Invalid object name".into(),
+            },
+            &["full #1".to_string()],
+        );
+        assert_eq!(
+            p.log.last().unwrap(),
+            "verify: RDA_TABLES: Invalid object name"
+        );
+        p.apply(
+            &ExecEvent::Message {
+                batch: 3,
+                text: "x".into(),
+            },
+            &[],
+        );
+        assert_eq!(p.log.last().unwrap(), "batch 4: x");
     }
 }

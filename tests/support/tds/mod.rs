@@ -522,7 +522,13 @@ fn resolve(
     // A catalog query is one SELECT: a second statement in it can only come
     // from a name pasted into the text (injection), so it is refused here
     // rather than served (SQL Server would run it).
-    if sql.starts_with("-- chainwatch:") && statements.len() != 1 {
+    // (A `USE [db];` before it, as the Stretch verify queries send, is the
+    // database it runs in, not a second query.)
+    let body: Vec<&Statement> = statements
+        .iter()
+        .skip_while(|s| matches!(s, Statement::Use(_)))
+        .collect();
+    if sql.starts_with("-- chainwatch:") && body.len() != 1 {
         return Err((
             50000,
             16,
@@ -532,7 +538,7 @@ fn resolve(
             ),
         ));
     }
-    let Some(Statement::Query(q)) = statements.first() else {
+    let Some(Statement::Query(q)) = body.first() else {
         return Ok(None);
     };
     let SetExpr::Select(select) = q.body.as_ref() else {
