@@ -219,7 +219,8 @@ pub fn load_live(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let estate = to_estate(snapshot, &label, false)?;
+    let mut estate = to_estate(snapshot, &label, false)?;
+    estate.policies = config.policies.clone().into();
     let now = now.or(estate.collected_at).unwrap_or_else(chrono::Utc::now);
     Ok(Loaded {
         config: Some(config),
