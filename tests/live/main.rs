@@ -7,6 +7,7 @@
 mod support;
 
 mod archive;
+mod archive_kill;
 mod archive_policy;
 mod catalog;
 mod cli;
