@@ -96,7 +96,9 @@ impl SqliteArchive {
 
     /// Refuses another program's database before anything is written to it.
     fn check_identity(&mut self) -> Result<(), ArchiveError> {
-        let conn = &self.conn;
+        // One read transaction: a writer creating the file at the same time
+        // is seen before or after its first migration, never half-way.
+        let conn = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
         let app: i64 = conn
             .pragma_query_value(None, "application_id", |r| r.get(0))
             .map_err(|e| self.err(e))?;
@@ -106,6 +108,7 @@ impl SqliteArchive {
         let objects: i64 = conn
             .query_row("SELECT COUNT(*) FROM sqlite_schema", [], |r| r.get(0))
             .map_err(|e| self.err(e))?;
+        drop(conn);
         if app == APPLICATION_ID {
             if version > current_version() {
                 return Err(ArchiveError::Newer {
@@ -148,6 +151,19 @@ impl SqliteArchive {
             let version: i64 = tx
                 .pragma_query_value(None, "user_version", |r| r.get(0))
                 .map_err(err)?;
+            if version == 0 {
+                // Still empty now that this writer holds the lock? (Another
+                // program may have written to the new file meanwhile.)
+                let objects: i64 = tx
+                    .query_row("SELECT COUNT(*) FROM sqlite_schema", [], |r| r.get(0))
+                    .map_err(err)?;
+                if objects > 0 {
+                    return Err(ArchiveError::Foreign {
+                        path,
+                        why: format!("an SQLite database of another program ({objects} objects, no chainwatch mark)"),
+                    });
+                }
+            }
             let Some(step) = usize::try_from(version)
                 .ok()
                 .and_then(|v| MIGRATIONS.get(v))

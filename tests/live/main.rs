@@ -9,6 +9,7 @@ mod support;
 mod archive;
 mod archive_kill;
 mod archive_policy;
+mod archive_writers;
 mod catalog;
 mod cli;
 mod collect;
