@@ -9,10 +9,13 @@
 
 pub mod keys;
 pub mod refresh;
-mod schema;
+#[doc(hidden)]
+pub mod schema;
 mod sqlite;
 
 use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
 
 use crate::snapshot::Snapshot;
 
@@ -39,6 +42,8 @@ pub struct InstanceSummary {
     /// The highest `msdb.dbo.backupset.backup_set_id` stored: a refresh reads past it.
     pub max_backup_set_id: Option<i64>,
     pub backup_sets: u64,
+    /// When its whole history was last read (UTC milliseconds), if ever.
+    pub full_read_at_ms: Option<i64>,
 }
 
 /// A place catalog history is kept.
@@ -50,6 +55,8 @@ pub trait ArchiveStore {
     fn export(&self) -> Result<Snapshot, ArchiveError>;
     /// The stored instances, with where a refresh would read on from.
     fn instances(&self) -> Result<Vec<InstanceSummary>, ArchiveError>;
+    /// Records that the whole history of these instances was read at `at`.
+    fn mark_full_read(&mut self, names: &[String], at: DateTime<Utc>) -> Result<(), ArchiveError>;
 }
 
 /// Why the archive could not be used. Every message names the file.
@@ -68,6 +75,13 @@ pub enum ArchiveError {
         path: PathBuf,
         found: i64,
         supported: i64,
+    },
+    #[error("{path}: upgrading the archive schema to version {version} failed ({source}); the step was rolled back and the file is left at version {}", version - 1)]
+    Migration {
+        path: PathBuf,
+        version: i64,
+        #[source]
+        source: rusqlite::Error,
     },
     #[error("{path}: the disk is full (or the archive's size limit was reached): this import was rolled back and the archive is as it was before it")]
     Full { path: PathBuf },

@@ -170,7 +170,14 @@ impl SqliteArchive {
             else {
                 return tx.commit().map_err(err);
             };
-            tx.execute_batch(step).map_err(err)?;
+            tx.execute_batch(step).map_err(|source| match map_err(&path, source) {
+                ArchiveError::Sqlite { path, source } => ArchiveError::Migration {
+                    path,
+                    version: version + 1,
+                    source,
+                },
+                other => other,
+            })?;
             tx.pragma_update(None, "application_id", APPLICATION_ID)
                 .map_err(err)?;
             tx.pragma_update(None, "user_version", version + 1)
@@ -353,7 +360,8 @@ impl ArchiveStore for SqliteArchive {
             .prepare(
                 "SELECT i.name, i.collected_at_ms,
                         (SELECT MAX(r.backup_set_id) FROM catalog_row AS r WHERE r.table_id = t.id),
-                        (SELECT COUNT(*) FROM catalog_row AS r WHERE r.table_id = t.id)
+                        (SELECT COUNT(*) FROM catalog_row AS r WHERE r.table_id = t.id),
+                        i.full_read_at_ms
                  FROM instance AS i
                  LEFT JOIN catalog_table AS t ON t.instance_id = i.id AND t.name = ?1
                  ORDER BY i.id",
@@ -366,10 +374,28 @@ impl ArchiveStore for SqliteArchive {
                     collected_at_ms: r.get(1)?,
                     max_backup_set_id: r.get(2)?,
                     backup_sets: r.get::<_, Option<i64>>(3)?.unwrap_or(0) as u64,
+                    full_read_at_ms: r.get(4)?,
                 })
             })
             .map_err(|e| self.err(e))?;
         rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
+    fn mark_full_read(&mut self, names: &[String], at: DateTime<Utc>) -> Result<(), ArchiveError> {
+        let path = self.path.clone();
+        let err = |e| map_err(&path, e);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err)?;
+        for name in names {
+            tx.execute(
+                "UPDATE instance SET full_read_at_ms = ?2 WHERE name = ?1",
+                params![name, to_ms(at)],
+            )
+            .map_err(err)?;
+        }
+        tx.commit().map_err(err)
     }
 }
 

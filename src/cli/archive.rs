@@ -194,9 +194,17 @@ pub fn load_live(
         .map(|w| format!("warning: {w}"))
         .collect();
     let names: Vec<String> = config.instances.iter().map(|i| i.name.clone()).collect();
+    // Every `archive_reread_hours` an instance is read whole (catching msdb
+    // edits to rows already archived); otherwise only past the archive.
+    let every = i64::try_from(config.defaults.archive_reread_hours)
+        .ok()
+        .and_then(chrono::Duration::try_hours)
+        .unwrap_or(chrono::Duration::MAX);
+    let whole = archive::refresh::full_read_due(archive_path, &names, every, chrono::Utc::now())?;
     let previous: std::collections::BTreeMap<_, _> =
         archive::refresh::archived(archive_path, &names)?
             .into_iter()
+            .filter(|(name, _)| !whole.contains(name))
             .map(|(name, (inst, _))| (name, inst))
             .collect();
     let settings = crate::sqlserver::Settings::from(&config.defaults);
