@@ -8,7 +8,9 @@ mod support;
 
 mod archive;
 mod archive_kill;
+mod archive_migrate;
 mod archive_policy;
+mod archive_reread;
 mod archive_writers;
 mod catalog;
 mod cli;
