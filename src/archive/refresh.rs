@@ -8,7 +8,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 
 use super::keys::{self, Kind};
-use super::{ArchiveError, ArchiveStore, SqliteArchive};
+use super::{create_store, open_store, ArchiveError};
 use crate::snapshot::SnapshotInstance;
 use crate::sqlserver::{self, InstanceResult};
 
@@ -20,7 +20,7 @@ pub fn archived(
     if !path.exists() {
         return Ok(BTreeMap::new());
     }
-    let store = SqliteArchive::open(path)?;
+    let store = open_store(path)?;
     let when: BTreeMap<String, DateTime<Utc>> = store
         .instances()?
         .into_iter()
@@ -52,7 +52,7 @@ pub fn full_read_due(
     if !path.exists() {
         return Ok(names.iter().cloned().collect());
     }
-    let read: BTreeMap<String, Option<i64>> = SqliteArchive::open(path)?
+    let read: BTreeMap<String, Option<i64>> = open_store(path)?
         .instances()?
         .into_iter()
         .map(|i| (i.name.to_ascii_lowercase(), i.full_read_at_ms))
@@ -103,7 +103,7 @@ pub fn store_round<'p>(
             r
         })
         .collect();
-    let mut store = SqliteArchive::create_or_open(path)?;
+    let mut store = create_store(path)?;
     store.import(&sqlserver::to_snapshot(&new, at))?;
     drop(new);
     if !whole.is_empty() {

@@ -186,53 +186,6 @@ impl SqliteArchive {
         }
     }
 
-    pub fn schema_version(&self) -> Result<i64, ArchiveError> {
-        self.conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(|e| self.err(e))
-    }
-
-    /// How many history rows (tables msdb purges) the archive holds per
-    /// instance (lowercased name).
-    pub fn history_rows(&self) -> Result<BTreeMap<String, u64>, ArchiveError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT i.name, t.name, (SELECT COUNT(*) FROM catalog_row AS r WHERE r.table_id = t.id)
-                 FROM instance AS i JOIN catalog_table AS t ON t.instance_id = i.id",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, i64>(2)?,
-                ))
-            })
-            .map_err(|e| self.err(e))?;
-        let mut out = BTreeMap::new();
-        for row in rows {
-            let (inst, table, n) = row.map_err(|e| self.err(e))?;
-            if matches!(keys::kind(&table), Kind::History(_)) {
-                *out.entry(inst.to_ascii_lowercase()).or_default() += n as u64;
-            }
-        }
-        Ok(out)
-    }
-
-    /// SQLite's own consistency check of every page and index ("ok" when sound).
-    pub fn integrity_check(&self) -> Result<Vec<String>, ArchiveError> {
-        let mut stmt = self
-            .conn
-            .prepare("PRAGMA integrity_check")
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| r.get::<_, String>(0))
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
-    }
-
     /// Caps the file at `pages` pages (tests use it to fill the "disk").
     #[doc(hidden)]
     pub fn set_page_limit(&self, pages: u64) -> Result<(), ArchiveError> {
@@ -306,6 +259,133 @@ fn json_text(v: &impl serde::Serialize) -> String {
 }
 
 impl ArchiveStore for SqliteArchive {
+    fn location(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn schema_version(&self) -> Result<i64, ArchiveError> {
+        self.conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
+    /// How many history rows (tables msdb purges) the archive holds per
+    /// instance (lowercased name).
+    fn history_rows(&self) -> Result<BTreeMap<String, u64>, ArchiveError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT i.name, t.name, (SELECT COUNT(*) FROM catalog_row AS r WHERE r.table_id = t.id)
+                 FROM instance AS i JOIN catalog_table AS t ON t.instance_id = i.id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = BTreeMap::new();
+        for row in rows {
+            let (inst, table, n) = row.map_err(|e| self.err(e))?;
+            if matches!(keys::kind(&table), Kind::History(_)) {
+                *out.entry(inst.to_ascii_lowercase()).or_default() += n as u64;
+            }
+        }
+        Ok(out)
+    }
+
+    /// SQLite's own consistency check of every page and index ("ok" when sound).
+    fn integrity_check(&self) -> Result<Vec<String>, ArchiveError> {
+        let mut stmt = self
+            .conn
+            .prepare("PRAGMA integrity_check")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
+    /// The archive as a snapshot, or only the instances named (any case).
+    fn export_only(&self, names: Option<&[String]>) -> Result<Snapshot, ArchiveError> {
+        let err = |e| self.err(e);
+        // One read transaction: the export is one consistent state even
+        // while a writer commits.
+        let tx = self.conn.unchecked_transaction().map_err(err)?;
+        let header: Option<String> = tx
+            .query_row(
+                "SELECT header FROM import ORDER BY collected_at_ms DESC, id DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(err)?;
+        let mut header: Map<String, Value> = header
+            .and_then(|h| serde_json::from_str(&h).ok())
+            .unwrap_or_default();
+        header.remove("format");
+        let source = match header.remove("source") {
+            Some(Value::String(s)) => Some(s),
+            _ => None,
+        };
+        let latest: Option<i64> = tx
+            .query_row("SELECT MAX(collected_at_ms) FROM instance", [], |r| {
+                r.get(0)
+            })
+            .map_err(err)?;
+        let collected_at = match header.remove("collected_at") {
+            Some(Value::String(s)) => Some(s),
+            _ => latest
+                .and_then(DateTime::from_timestamp_millis)
+                .map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+        };
+
+        let mut instances = Vec::new();
+        let mut stmt = tx
+            .prepare("SELECT id, name, server, missing, extra FROM instance ORDER BY id")
+            .map_err(err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })
+            .map_err(err)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(err)?;
+        for (id, name, server, missing, extra) in rows {
+            if names.is_some_and(|n| !n.iter().any(|w| w.eq_ignore_ascii_case(&name))) {
+                continue;
+            }
+            let tables = self.export_tables(&tx, id)?;
+            let mut missing: Map<String, Value> =
+                serde_json::from_str(&missing).unwrap_or_default();
+            missing.retain(|k, _| !tables.contains_key(k));
+            instances.push(SnapshotInstance {
+                name,
+                server: serde_json::from_str::<ServerInfo>(&server).unwrap_or_default(),
+                tables,
+                missing,
+                extra: serde_json::from_str(&extra).unwrap_or_default(),
+            });
+        }
+        Ok(Snapshot {
+            format: FORMAT.to_string(),
+            collected_at,
+            source,
+            instances,
+            extra: header,
+        })
+    }
+
     fn import(&mut self, snapshot: &Snapshot) -> Result<ImportStats, ArchiveError> {
         let path = self.path.clone();
         let err = |e| map_err(&path, e);
@@ -400,82 +480,6 @@ impl ArchiveStore for SqliteArchive {
 }
 
 impl SqliteArchive {
-    /// The archive as a snapshot, or only the instances named (any case).
-    pub fn export_only(&self, names: Option<&[String]>) -> Result<Snapshot, ArchiveError> {
-        let err = |e| self.err(e);
-        // One read transaction: the export is one consistent state even
-        // while a writer commits.
-        let tx = self.conn.unchecked_transaction().map_err(err)?;
-        let header: Option<String> = tx
-            .query_row(
-                "SELECT header FROM import ORDER BY collected_at_ms DESC, id DESC LIMIT 1",
-                [],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(err)?;
-        let mut header: Map<String, Value> = header
-            .and_then(|h| serde_json::from_str(&h).ok())
-            .unwrap_or_default();
-        header.remove("format");
-        let source = match header.remove("source") {
-            Some(Value::String(s)) => Some(s),
-            _ => None,
-        };
-        let latest: Option<i64> = tx
-            .query_row("SELECT MAX(collected_at_ms) FROM instance", [], |r| {
-                r.get(0)
-            })
-            .map_err(err)?;
-        let collected_at = match header.remove("collected_at") {
-            Some(Value::String(s)) => Some(s),
-            _ => latest
-                .and_then(DateTime::from_timestamp_millis)
-                .map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
-        };
-
-        let mut instances = Vec::new();
-        let mut stmt = tx
-            .prepare("SELECT id, name, server, missing, extra FROM instance ORDER BY id")
-            .map_err(err)?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                ))
-            })
-            .map_err(err)?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(err)?;
-        for (id, name, server, missing, extra) in rows {
-            if names.is_some_and(|n| !n.iter().any(|w| w.eq_ignore_ascii_case(&name))) {
-                continue;
-            }
-            let tables = self.export_tables(&tx, id)?;
-            let mut missing: Map<String, Value> =
-                serde_json::from_str(&missing).unwrap_or_default();
-            missing.retain(|k, _| !tables.contains_key(k));
-            instances.push(SnapshotInstance {
-                name,
-                server: serde_json::from_str::<ServerInfo>(&server).unwrap_or_default(),
-                tables,
-                missing,
-                extra: serde_json::from_str(&extra).unwrap_or_default(),
-            });
-        }
-        Ok(Snapshot {
-            format: FORMAT.to_string(),
-            collected_at,
-            source,
-            instances,
-            extra: header,
-        })
-    }
-
     fn export_tables(&self, conn: &Connection, instance_id: i64) -> Result<Tables, ArchiveError> {
         let err = |e| self.err(e);
         let mut stmt = conn

@@ -9,7 +9,7 @@ use clap::Subcommand;
 use serde::Serialize;
 
 use super::{print_json, Format, SourceArgs};
-use crate::archive::{self, ArchiveError, ArchiveStore, SqliteArchive};
+use crate::archive::{self, ArchiveError};
 use crate::snapshot::{to_estate, Snapshot};
 use crate::sources::Loaded;
 
@@ -54,7 +54,7 @@ pub fn run(action: &ArchiveAction, source: &SourceArgs) -> anyhow::Result<u8> {
 /// Each file in its own transaction: a file that cannot be read is named
 /// and skipped; a full disk stops the run.
 fn import(path: &Path, files: &[PathBuf]) -> anyhow::Result<u8> {
-    let mut store = SqliteArchive::create_or_open(path)?;
+    let mut store = archive::create_store(path)?;
     let mut failed = 0;
     for file in files {
         let snapshot = match Snapshot::from_file(file) {
@@ -86,7 +86,7 @@ fn import(path: &Path, files: &[PathBuf]) -> anyhow::Result<u8> {
 }
 
 fn export(path: &Path, output: Option<&Path>) -> anyhow::Result<u8> {
-    let snapshot = SqliteArchive::open(path)?.export()?;
+    let snapshot = archive::open_store(path)?.export()?;
     let text = snapshot.to_json_pretty() + "\n";
     match output {
         None => out!("{text}"),
@@ -120,7 +120,7 @@ struct InstanceJson {
 }
 
 fn info(path: &Path, format: Format) -> anyhow::Result<u8> {
-    let store = SqliteArchive::open(path)?;
+    let store = archive::open_store(path)?;
     let integrity = store.integrity_check()?;
     let ok = integrity == ["ok"];
     let info = InfoJson {
@@ -169,7 +169,7 @@ fn info(path: &Path, format: Format) -> anyhow::Result<u8> {
 
 /// The archive as an estate, judged at its newest collection.
 pub fn load(path: &Path) -> anyhow::Result<Loaded> {
-    let snapshot = SqliteArchive::open(path)?.export()?;
+    let snapshot = archive::open_store(path)?.export()?;
     let label = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

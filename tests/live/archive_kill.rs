@@ -51,7 +51,7 @@ fn checkpoint(file: &Path) {
 }
 
 fn stored(file: &Path) -> std::collections::HashMap<String, u64> {
-    let a = SqliteArchive::open(file).unwrap();
+    let a = chainwatch::archive::open_store(file).unwrap();
     assert_eq!(a.integrity_check().unwrap(), vec!["ok".to_string()]);
     a.instances()
         .unwrap()

@@ -9,7 +9,7 @@ use crate::support::archive::{backup_sets_of, bin, copies, run, write_snapshot, 
 use chainwatch::archive::{ArchiveStore, SqliteArchive};
 
 fn stored(file: &std::path::Path) -> std::collections::HashMap<String, u64> {
-    let a = SqliteArchive::open(file).unwrap();
+    let a = chainwatch::archive::open_store(file).unwrap();
     assert_eq!(a.integrity_check().unwrap(), vec!["ok".to_string()]);
     a.instances()
         .unwrap()
