@@ -7,6 +7,7 @@
 mod support;
 
 mod archive;
+mod archive_disk_full;
 mod archive_kill;
 mod archive_migrate;
 mod archive_policy;
