@@ -144,10 +144,7 @@ fn main() {
 
     // 3. Offline, from the archive alone.
     let start = Instant::now();
-    let snapshot = open_store(&path)
-        .expect("open")
-        .export()
-        .expect("export");
+    let snapshot = open_store(&path).expect("open").export().expect("export");
     let estate = to_estate(snapshot, "bench", false).expect("estate");
     println!(
         "archive alone (export + load, the console's first view): {:.2} s, {} instances",

@@ -84,7 +84,9 @@ pub fn not_judged(
     if db.dropped {
         return Some("dropped (when is not known)".into());
     }
-    let e = super::analyze_database(estate, inst, db, at).health.expectation;
+    let e = super::analyze_database(estate, inst, db, at)
+        .health
+        .expectation;
     match e.judged {
         Judged::Here => None,
         Judged::Elsewhere => Some(match &e.judged_on {

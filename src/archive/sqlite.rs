@@ -170,14 +170,15 @@ impl SqliteArchive {
             else {
                 return tx.commit().map_err(err);
             };
-            tx.execute_batch(step).map_err(|source| match map_err(&path, source) {
-                ArchiveError::Sqlite { path, source } => ArchiveError::Migration {
-                    path,
-                    version: version + 1,
-                    source,
-                },
-                other => other,
-            })?;
+            tx.execute_batch(step)
+                .map_err(|source| match map_err(&path, source) {
+                    ArchiveError::Sqlite { path, source } => ArchiveError::Migration {
+                        path,
+                        version: version + 1,
+                        source,
+                    },
+                    other => other,
+                })?;
             tx.pragma_update(None, "application_id", APPLICATION_ID)
                 .map_err(err)?;
             tx.pragma_update(None, "user_version", version + 1)

@@ -412,7 +412,8 @@ fn compliance_markdown(r: &ComplianceJson<'_>) -> String {
         utc_seconds(r.to),
         match r.rpo_override_seconds {
             Some(s) => format!("RPO limit {} (--rpo) for every database", fmt_secs(Some(s))),
-            None => "each database's RPO limit from its policy (rpo_warn, else rpo_crit, else 6h)".into(),
+            None => "each database's RPO limit from its policy (rpo_warn, else rpo_crit, else 6h)"
+                .into(),
         },
         if r.compliant {
             "every database met it"

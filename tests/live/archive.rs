@@ -572,9 +572,10 @@ fn cli_import_export_history_and_compliance() {
     assert!(skipped
         .iter()
         .any(|s| s["reason"].as_str().unwrap().starts_with("dropped")));
-    assert!(skipped
-        .iter()
-        .any(|s| s["reason"].as_str().unwrap().starts_with("judged on SQLAG02")));
+    assert!(skipped.iter().any(|s| s["reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("judged on SQLAG02")));
     let csv = run(&[
         "report",
         "compliance",
@@ -610,7 +611,10 @@ fn cli_import_export_history_and_compliance() {
         f,
     ]);
     let md = String::from_utf8(md.stdout).unwrap();
-    assert!(md.contains("| Instance | Database | RPO limit | Worst RPO |"), "{md}");
+    assert!(
+        md.contains("| Instance | Database | RPO limit | Worst RPO |"),
+        "{md}"
+    );
     // A policy every database meets: exit 0. (The demo's worst is over a day.)
     let out = run(&[
         "report",

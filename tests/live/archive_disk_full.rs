@@ -51,7 +51,9 @@ fn a_real_full_disk_stops_the_import_and_keeps_the_archive() {
     // Small: one instance's database list. Big: the whole demo (~15 MB stored).
     let mut small = demo();
     small.instances.truncate(1);
-    small.instances[0].tables.retain(|name, _| name == catalog::DATABASES);
+    small.instances[0]
+        .tables
+        .retain(|name, _| name == catalog::DATABASES);
     small.instances[0].name = "SMALL".into();
     let big = copies("big", 1);
     let (ps, pb) = (dir.path("small.json"), dir.path("big.json"));
@@ -68,12 +70,18 @@ fn a_real_full_disk_stops_the_import_and_keeps_the_archive() {
     ]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{err}");
-    assert!(err.contains("imported") && err.contains("small.json"), "{err}");
+    assert!(
+        err.contains("imported") && err.contains("small.json"),
+        "{err}"
+    );
     assert!(
         err.contains(&file.display().to_string()) && err.contains("the disk is full"),
         "{err}"
     );
-    assert!(err.contains("big.json"), "names the file it was importing: {err}");
+    assert!(
+        err.contains("big.json"),
+        "names the file it was importing: {err}"
+    );
     assert!(!err.contains("panicked"), "{err}");
 
     let a = open_store(&file).expect("the archive opens on the full disk");

@@ -45,8 +45,10 @@ fn kill_once_writing(child: &mut Child, file: &Path, len: u64) -> u64 {
 /// The WAL emptied into the database file, so any growth is a new write.
 fn checkpoint(file: &Path) {
     let c = rusqlite::Connection::open(file).unwrap();
-    c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0))
-        .unwrap();
+    c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .unwrap();
     assert_eq!(wal_len(file), 0);
 }
 
@@ -97,7 +99,11 @@ fn a_writer_killed_mid_import_loses_nothing_committed() {
     );
     eprintln!("killed with a {killed_at}-byte WAL (the commit before left {committed_wal})");
 
-    assert_eq!(stored(&file), backup_sets_of(&small), "exactly the committed file");
+    assert_eq!(
+        stored(&file),
+        backup_sets_of(&small),
+        "exactly the committed file"
+    );
     let exported = SqliteArchive::open(&file).unwrap().export().unwrap();
     assert_eq!(exported.instances, small.instances);
 
@@ -159,10 +165,9 @@ async fn check_killed_while_storing_its_round_loses_nothing_committed() {
             .unwrap()
     };
     let (file2, mut child) = (file.clone(), check());
-    let killed_at =
-        tokio::task::spawn_blocking(move || kill_once_writing(&mut child, &file2, 0))
-            .await
-            .unwrap();
+    let killed_at = tokio::task::spawn_blocking(move || kill_once_writing(&mut child, &file2, 0))
+        .await
+        .unwrap();
     eprintln!("killed with a {killed_at}-byte WAL");
     assert!(stored(&file).is_empty(), "nothing of the interrupted round");
 

@@ -13,7 +13,8 @@ fn version_1(file: &Path) -> rusqlite::Connection {
     let c = rusqlite::Connection::open(file).unwrap();
     c.pragma_update(None, "journal_mode", "WAL").unwrap();
     c.execute_batch(MIGRATIONS[0]).unwrap();
-    c.pragma_update(None, "application_id", APPLICATION_ID).unwrap();
+    c.pragma_update(None, "application_id", APPLICATION_ID)
+        .unwrap();
     c.pragma_update(None, "user_version", 1).unwrap();
     c.execute(
         "INSERT INTO instance (name, collected_at_ms, server, missing, extra)

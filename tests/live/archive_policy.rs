@@ -126,14 +126,26 @@ fn compliance_judges_each_database_by_its_policy() {
     assert!(why.starts_with("judged on SQLAG02"), "{why}");
 
     // The markdown names every database's limit and where it came from.
-    let md = run(&["report", "compliance", "--from", DAY, "--config", &cfg, "--archive", &file]);
+    let md = run(&[
+        "report",
+        "compliance",
+        "--from",
+        DAY,
+        "--config",
+        &cfg,
+        "--archive",
+        &file,
+    ]);
     let md = String::from_utf8(md.stdout).unwrap();
     assert!(
         md.lines()
             .any(|l| l.starts_with("| SQL16\\PROD | Sales | 15m00s (") && l.contains("rpo_warn")),
         "{md}"
     );
-    assert!(md.contains("Billing on SQL16\\PROD (ignored by the config's policy"), "{md}");
+    assert!(
+        md.contains("Billing on SQL16\\PROD (ignored by the config's policy"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -220,7 +232,14 @@ fn a_new_database_is_judged_after_its_grace() {
             limit: Duration::minutes(90),
             watched_since: Some(at(0)),
         };
-        recoverability("SQL01", &db, true, &history_of(&h.rows, "Sales"), &context, span)
+        recoverability(
+            "SQL01",
+            &db,
+            true,
+            &history_of(&h.rows, "Sales"),
+            &context,
+            span,
+        )
     };
     // Grace of 2 h: nothing recoverable from 220 to the full at 610.
     let short = past(120);

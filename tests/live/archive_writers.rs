@@ -81,7 +81,10 @@ fn a_writer_kept_waiting_is_told_the_archive_is_locked() {
         err.contains("a.sqlite") && err.contains("the archive is locked by another writer"),
         "{err}"
     );
-    assert!(!err.contains("database is locked"), "no raw SQLite error: {err}");
+    assert!(
+        !err.contains("database is locked"),
+        "no raw SQLite error: {err}"
+    );
     assert!(
         started.elapsed() >= std::time::Duration::from_secs(9),
         "it waited for the lock first"
@@ -98,7 +101,11 @@ fn a_writer_kept_waiting_is_told_the_archive_is_locked() {
         "--archive",
         file.to_str().unwrap(),
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut expected = backup_sets_of(&base);
     expected.extend(backup_sets_of(&more));
     assert_eq!(stored(&file), expected);
