@@ -146,7 +146,8 @@ async fn check_killed_while_storing_its_round_loses_nothing_committed() {
         ));
     }
     std::fs::write(&cfg, text).unwrap();
-    // An archive that exists, its WAL empty: the round's first page written shows.
+    // An archive that exists, its WAL empty: a WAL past 1 MiB is the
+    // round's transaction well under way (four whole histories, ~40 MB).
     drop(SqliteArchive::create_or_open(&file).unwrap());
     checkpoint(&file);
 
@@ -165,9 +166,10 @@ async fn check_killed_while_storing_its_round_loses_nothing_committed() {
             .unwrap()
     };
     let (file2, mut child) = (file.clone(), check());
-    let killed_at = tokio::task::spawn_blocking(move || kill_once_writing(&mut child, &file2, 0))
-        .await
-        .unwrap();
+    let killed_at =
+        tokio::task::spawn_blocking(move || kill_once_writing(&mut child, &file2, 1 << 20))
+            .await
+            .unwrap();
     eprintln!("killed with a {killed_at}-byte WAL");
     assert!(stored(&file).is_empty(), "nothing of the interrupted round");
 
