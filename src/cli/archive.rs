@@ -117,6 +117,9 @@ struct InstanceJson {
     collected_at: Option<String>,
     backup_sets: u64,
     max_backup_set_id: Option<i64>,
+    /// When `check` last read its whole history (a re-read is due
+    /// `archive_reread_hours` after it).
+    full_read_at: Option<String>,
 }
 
 fn info(path: &Path, format: Format) -> anyhow::Result<u8> {
@@ -138,6 +141,10 @@ fn info(path: &Path, format: Format) -> anyhow::Result<u8> {
                     .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
                 backup_sets: i.backup_sets,
                 max_backup_set_id: i.max_backup_set_id,
+                full_read_at: i
+                    .full_read_at_ms
+                    .and_then(DateTime::from_timestamp_millis)
+                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
             })
             .collect(),
     };
@@ -155,11 +162,12 @@ fn info(path: &Path, format: Format) -> anyhow::Result<u8> {
             }
             for i in &info.instances {
                 outln!(
-                    "  {:<30} {:>8} backup sets  last id {:<10} collected {}",
+                    "  {:<30} {:>8} backup sets  last id {:<10} collected {}  read whole {}",
                     i.name,
                     i.backup_sets,
                     i.max_backup_set_id.map_or("-".into(), |v| v.to_string()),
-                    i.collected_at.as_deref().unwrap_or("-")
+                    i.collected_at.as_deref().unwrap_or("-"),
+                    i.full_read_at.as_deref().unwrap_or("never")
                 );
             }
         }

@@ -107,6 +107,15 @@ async fn an_msdb_edit_is_picked_up_at_the_periodic_whole_read() {
     let original = archived_name(&file, id);
     assert_ne!(original, "edited in msdb");
     let first = full_read_at(&file).expect("marked");
+    let info = crate::support::bin::json(&[
+        "archive",
+        "info",
+        "--format",
+        "json",
+        "--archive",
+        file.to_str().unwrap(),
+    ]);
+    assert!(info["instances"][0]["full_read_at"].is_string(), "{info}");
 
     // msdb edits the row. Within 24 h of the whole read: only newer rows
     // are read, so the edit is not seen.
