@@ -18,7 +18,7 @@ mod tds;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use chainwatch::archive::{refresh, ArchiveStore, SqliteArchive};
+use chainwatch::archive::{create_store, open_store, refresh};
 use chainwatch::config::InstanceConfig;
 use chainwatch::model::catalog;
 use chainwatch::snapshot::to_estate;
@@ -104,7 +104,7 @@ fn main() {
     let _ = std::fs::remove_dir_all(&dir);
     let path = dir.join("bench.sqlite");
     let start = Instant::now();
-    SqliteArchive::create_or_open(&path)
+    create_store(&path)
         .expect("archive")
         .import(&to_snapshot(&results, Utc::now()))
         .expect("import");
@@ -144,10 +144,7 @@ fn main() {
 
     // 3. Offline, from the archive alone.
     let start = Instant::now();
-    let snapshot = SqliteArchive::open(&path)
-        .expect("open")
-        .export()
-        .expect("export");
+    let snapshot = open_store(&path).expect("open").export().expect("export");
     let estate = to_estate(snapshot, "bench", false).expect("estate");
     println!(
         "archive alone (export + load, the console's first view): {:.2} s, {} instances",

@@ -3,6 +3,7 @@
 //! gives the same output.
 
 pub mod chain;
+pub mod compliance;
 pub mod expectation;
 pub mod expected_findings;
 pub mod findings;

@@ -134,10 +134,12 @@ pub fn recoverability(
     let first_row = rows.first().and_then(|b| known_at(b));
     // A database is judged from when it existed while history was watched:
     // its creation when that came later than the watch began (and before its
-    // first backup), else its first backup.
+    // first backup), else its first backup. A new database gets the policy's
+    // grace for its first backup (`grace_new_database`), as `check` gives it.
+    let grace = context.policy.first_full_grace;
     let born = match (database.create_date, first_row, watched_since) {
-        (Some(c), Some(f), Some(w)) if c > w => Some(c.min(f)),
-        (Some(c), None, Some(w)) if c > w => Some(c),
+        (Some(c), Some(f), Some(w)) if c > w => Some(if f < c { f } else { (c + grace).min(f) }),
+        (Some(c), None, Some(w)) if c > w => Some(c + grace),
         (_, f, _) => f,
     };
     let judged_from = born.map_or(to, |b| b.clamp(from, to));

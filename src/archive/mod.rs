@@ -9,10 +9,13 @@
 
 pub mod keys;
 pub mod refresh;
-mod schema;
+#[doc(hidden)]
+pub mod schema;
 mod sqlite;
 
 use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
 
 use crate::snapshot::Snapshot;
 
@@ -39,10 +42,25 @@ pub struct InstanceSummary {
     /// The highest `msdb.dbo.backupset.backup_set_id` stored: a refresh reads past it.
     pub max_backup_set_id: Option<i64>,
     pub backup_sets: u64,
+    /// When its whole history was last read (UTC milliseconds), if ever.
+    pub full_read_at_ms: Option<i64>,
 }
 
-/// A place catalog history is kept.
+/// A place catalog history is kept. Callers hold a `Box<dyn ArchiveStore>`
+/// from [`open_store`] / [`create_store`], so another kind of store (a
+/// shared server database) only adds an implementation and a case there.
 pub trait ArchiveStore {
+    /// Where it is, for messages.
+    fn location(&self) -> String;
+    /// The schema version the store is at.
+    fn schema_version(&self) -> Result<i64, ArchiveError>;
+    /// The store's own consistency check ("ok" when sound).
+    fn integrity_check(&self) -> Result<Vec<String>, ArchiveError>;
+    /// Only the instances named (any case), as [`ArchiveStore::export`] gives them.
+    fn export_only(&self, names: Option<&[String]>) -> Result<Snapshot, ArchiveError>;
+    /// How many history rows (tables msdb purges) it holds per instance
+    /// (lowercased name).
+    fn history_rows(&self) -> Result<std::collections::BTreeMap<String, u64>, ArchiveError>;
     /// Merges a snapshot in, all or nothing.
     fn import(&mut self, snapshot: &Snapshot) -> Result<ImportStats, ArchiveError>;
     /// Everything stored, as one snapshot (history tables whole, state tables
@@ -50,6 +68,18 @@ pub trait ArchiveStore {
     fn export(&self) -> Result<Snapshot, ArchiveError>;
     /// The stored instances, with where a refresh would read on from.
     fn instances(&self) -> Result<Vec<InstanceSummary>, ArchiveError>;
+    /// Records that the whole history of these instances was read at `at`.
+    fn mark_full_read(&mut self, names: &[String], at: DateTime<Utc>) -> Result<(), ArchiveError>;
+}
+
+/// Opens the archive at `path`, which must exist.
+pub fn open_store(path: &Path) -> Result<Box<dyn ArchiveStore>, ArchiveError> {
+    Ok(Box::new(SqliteArchive::open(path)?))
+}
+
+/// Opens the archive at `path`, creating it (and its folder) when there is none.
+pub fn create_store(path: &Path) -> Result<Box<dyn ArchiveStore>, ArchiveError> {
+    Ok(Box::new(SqliteArchive::create_or_open(path)?))
 }
 
 /// Why the archive could not be used. Every message names the file.
@@ -68,6 +98,13 @@ pub enum ArchiveError {
         path: PathBuf,
         found: i64,
         supported: i64,
+    },
+    #[error("{path}: upgrading the archive schema to version {version} failed ({source}); the step was rolled back and the file is left at version {}", version - 1)]
+    Migration {
+        path: PathBuf,
+        version: i64,
+        #[source]
+        source: rusqlite::Error,
     },
     #[error("{path}: the disk is full (or the archive's size limit was reached): this import was rolled back and the archive is as it was before it")]
     Full { path: PathBuf },

@@ -2,13 +2,13 @@
 //! only backup history past its newest `backup_set_id` per instance, store
 //! what came in, and show the archive's view (so rows msdb purged since stay).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
 use super::keys::{self, Kind};
-use super::{ArchiveError, ArchiveStore, SqliteArchive};
+use super::{create_store, open_store, ArchiveError};
 use crate::snapshot::SnapshotInstance;
 use crate::sqlserver::{self, InstanceResult};
 
@@ -20,7 +20,7 @@ pub fn archived(
     if !path.exists() {
         return Ok(BTreeMap::new());
     }
-    let store = SqliteArchive::open(path)?;
+    let store = open_store(path)?;
     let when: BTreeMap<String, DateTime<Utc>> = store
         .instances()?
         .into_iter()
@@ -41,6 +41,33 @@ pub fn archived(
         .collect())
 }
 
+/// The instances among `names` to read whole this round: never read whole
+/// through the archive, or last read whole longer than `every` before `now`.
+pub fn full_read_due(
+    path: &Path,
+    names: &[String],
+    every: chrono::Duration,
+    now: DateTime<Utc>,
+) -> Result<BTreeSet<String>, ArchiveError> {
+    if !path.exists() {
+        return Ok(names.iter().cloned().collect());
+    }
+    let read: BTreeMap<String, Option<i64>> = open_store(path)?
+        .instances()?
+        .into_iter()
+        .map(|i| (i.name.to_ascii_lowercase(), i.full_read_at_ms))
+        .collect();
+    let due = |name: &String| {
+        let last = read
+            .get(&name.to_ascii_lowercase())
+            .copied()
+            .flatten()
+            .and_then(DateTime::from_timestamp_millis);
+        last.is_none_or(|t| now - t >= every)
+    };
+    Ok(names.iter().filter(|n| due(n)).cloned().collect())
+}
+
 /// Stores the instances collected this round, then replaces each one's
 /// snapshot by the archive's (the whole archived history). `previous` gives
 /// the snapshot an instance's round read on top of (none for a whole
@@ -59,6 +86,13 @@ pub fn store_round<'p>(
     if collected.is_empty() {
         return Ok(());
     }
+    // Read whole (nothing to read on from): marked, so `check` knows when
+    // the next whole read is due.
+    let whole: Vec<String> = collected
+        .iter()
+        .filter(|r| previous(&r.name).is_none())
+        .map(|r| r.name.clone())
+        .collect();
     let new: Vec<InstanceResult> = collected
         .iter()
         .map(|r| {
@@ -69,9 +103,12 @@ pub fn store_round<'p>(
             r
         })
         .collect();
-    let mut store = SqliteArchive::create_or_open(path)?;
+    let mut store = create_store(path)?;
     store.import(&sqlserver::to_snapshot(&new, at))?;
     drop(new);
+    if !whole.is_empty() {
+        store.mark_full_read(&whole, at)?;
+    }
     // An instance whose collection already holds every archived history row
     // (an incremental read on top of the archive) is shown as collected;
     // the others (a whole re-read after msdb purged) from the archive.

@@ -57,6 +57,12 @@ pub const MIGRATIONS: &[&str] = &[
         new_rows INTEGER NOT NULL
     );
     ",
+    // 2: when each instance's whole history was last read (UTC
+    // milliseconds; NULL: never). `check` reads an instance whole again
+    // when this is older than `archive_reread_hours`, to catch msdb edits.
+    "
+    ALTER TABLE instance ADD COLUMN full_read_at_ms INTEGER;
+    ",
 ];
 
 pub fn current_version() -> i64 {

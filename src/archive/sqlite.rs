@@ -96,7 +96,9 @@ impl SqliteArchive {
 
     /// Refuses another program's database before anything is written to it.
     fn check_identity(&mut self) -> Result<(), ArchiveError> {
-        let conn = &self.conn;
+        // One read transaction: a writer creating the file at the same time
+        // is seen before or after its first migration, never half-way.
+        let conn = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
         let app: i64 = conn
             .pragma_query_value(None, "application_id", |r| r.get(0))
             .map_err(|e| self.err(e))?;
@@ -106,6 +108,7 @@ impl SqliteArchive {
         let objects: i64 = conn
             .query_row("SELECT COUNT(*) FROM sqlite_schema", [], |r| r.get(0))
             .map_err(|e| self.err(e))?;
+        drop(conn);
         if app == APPLICATION_ID {
             if version > current_version() {
                 return Err(ArchiveError::Newer {
@@ -148,66 +151,40 @@ impl SqliteArchive {
             let version: i64 = tx
                 .pragma_query_value(None, "user_version", |r| r.get(0))
                 .map_err(err)?;
+            if version == 0 {
+                // Still empty now that this writer holds the lock? (Another
+                // program may have written to the new file meanwhile.)
+                let objects: i64 = tx
+                    .query_row("SELECT COUNT(*) FROM sqlite_schema", [], |r| r.get(0))
+                    .map_err(err)?;
+                if objects > 0 {
+                    return Err(ArchiveError::Foreign {
+                        path,
+                        why: format!("an SQLite database of another program ({objects} objects, no chainwatch mark)"),
+                    });
+                }
+            }
             let Some(step) = usize::try_from(version)
                 .ok()
                 .and_then(|v| MIGRATIONS.get(v))
             else {
                 return tx.commit().map_err(err);
             };
-            tx.execute_batch(step).map_err(err)?;
+            tx.execute_batch(step)
+                .map_err(|source| match map_err(&path, source) {
+                    ArchiveError::Sqlite { path, source } => ArchiveError::Migration {
+                        path,
+                        version: version + 1,
+                        source,
+                    },
+                    other => other,
+                })?;
             tx.pragma_update(None, "application_id", APPLICATION_ID)
                 .map_err(err)?;
             tx.pragma_update(None, "user_version", version + 1)
                 .map_err(err)?;
             tx.commit().map_err(err)?;
         }
-    }
-
-    pub fn schema_version(&self) -> Result<i64, ArchiveError> {
-        self.conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(|e| self.err(e))
-    }
-
-    /// How many history rows (tables msdb purges) the archive holds per
-    /// instance (lowercased name).
-    pub fn history_rows(&self) -> Result<BTreeMap<String, u64>, ArchiveError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT i.name, t.name, (SELECT COUNT(*) FROM catalog_row AS r WHERE r.table_id = t.id)
-                 FROM instance AS i JOIN catalog_table AS t ON t.instance_id = i.id",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, i64>(2)?,
-                ))
-            })
-            .map_err(|e| self.err(e))?;
-        let mut out = BTreeMap::new();
-        for row in rows {
-            let (inst, table, n) = row.map_err(|e| self.err(e))?;
-            if matches!(keys::kind(&table), Kind::History(_)) {
-                *out.entry(inst.to_ascii_lowercase()).or_default() += n as u64;
-            }
-        }
-        Ok(out)
-    }
-
-    /// SQLite's own consistency check of every page and index ("ok" when sound).
-    pub fn integrity_check(&self) -> Result<Vec<String>, ArchiveError> {
-        let mut stmt = self
-            .conn
-            .prepare("PRAGMA integrity_check")
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| r.get::<_, String>(0))
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
     }
 
     /// Caps the file at `pages` pages (tests use it to fill the "disk").
@@ -283,83 +260,59 @@ fn json_text(v: &impl serde::Serialize) -> String {
 }
 
 impl ArchiveStore for SqliteArchive {
-    fn import(&mut self, snapshot: &Snapshot) -> Result<ImportStats, ArchiveError> {
-        let path = self.path.clone();
-        let err = |e| map_err(&path, e);
-        let collected = snapshot
-            .collected_at()
-            .map_err(|e| ArchiveError::Snapshot(e.to_string()))?
-            .unwrap_or_else(Utc::now);
-        let at = to_ms(collected);
-        let mut header = snapshot.extra.clone();
-        header.insert("format".into(), Value::from(FORMAT));
-        if let Some(c) = &snapshot.collected_at {
-            header.insert("collected_at".into(), Value::from(c.clone()));
-        }
-        if let Some(s) = &snapshot.source {
-            header.insert("source".into(), Value::from(s.clone()));
-        }
-
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(err)?;
-        tx.execute(
-            "INSERT INTO import (imported_at_ms, collected_at_ms, source, header, new_rows)
-             VALUES (?1, ?2, ?3, ?4, 0)",
-            params![to_ms(Utc::now()), at, snapshot.source, json_text(&header)],
-        )
-        .map_err(err)?;
-        let import_id = tx.last_insert_rowid();
-        let mut stats = ImportStats {
-            instances: snapshot.instances.len(),
-            ..ImportStats::default()
-        };
-        for inst in &snapshot.instances {
-            import_instance(&tx, inst, at, import_id, &mut stats).map_err(err)?;
-        }
-        tx.execute(
-            "UPDATE import SET new_rows = ?1 WHERE id = ?2",
-            params![stats.new_rows as i64, import_id],
-        )
-        .map_err(err)?;
-        tx.commit().map_err(err)?;
-        Ok(stats)
+    fn location(&self) -> String {
+        self.path.display().to_string()
     }
 
-    fn export(&self) -> Result<Snapshot, ArchiveError> {
-        self.export_only(None)
+    fn schema_version(&self) -> Result<i64, ArchiveError> {
+        self.conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| self.err(e))
     }
 
-    fn instances(&self) -> Result<Vec<InstanceSummary>, ArchiveError> {
+    /// How many history rows (tables msdb purges) the archive holds per
+    /// instance (lowercased name).
+    fn history_rows(&self) -> Result<BTreeMap<String, u64>, ArchiveError> {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT i.name, i.collected_at_ms,
-                        (SELECT MAX(r.backup_set_id) FROM catalog_row AS r WHERE r.table_id = t.id),
-                        (SELECT COUNT(*) FROM catalog_row AS r WHERE r.table_id = t.id)
-                 FROM instance AS i
-                 LEFT JOIN catalog_table AS t ON t.instance_id = i.id AND t.name = ?1
-                 ORDER BY i.id",
+                "SELECT i.name, t.name, (SELECT COUNT(*) FROM catalog_row AS r WHERE r.table_id = t.id)
+                 FROM instance AS i JOIN catalog_table AS t ON t.instance_id = i.id",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([catalog::BACKUPSET], |r| {
-                Ok(InstanceSummary {
-                    name: r.get(0)?,
-                    collected_at_ms: r.get(1)?,
-                    max_backup_set_id: r.get(2)?,
-                    backup_sets: r.get::<_, Option<i64>>(3)?.unwrap_or(0) as u64,
-                })
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
             })
+            .map_err(|e| self.err(e))?;
+        let mut out = BTreeMap::new();
+        for row in rows {
+            let (inst, table, n) = row.map_err(|e| self.err(e))?;
+            if matches!(keys::kind(&table), Kind::History(_)) {
+                *out.entry(inst.to_ascii_lowercase()).or_default() += n as u64;
+            }
+        }
+        Ok(out)
+    }
+
+    /// SQLite's own consistency check of every page and index ("ok" when sound).
+    fn integrity_check(&self) -> Result<Vec<String>, ArchiveError> {
+        let mut stmt = self
+            .conn
+            .prepare("PRAGMA integrity_check")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
             .map_err(|e| self.err(e))?;
         rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
     }
-}
 
-impl SqliteArchive {
     /// The archive as a snapshot, or only the instances named (any case).
-    pub fn export_only(&self, names: Option<&[String]>) -> Result<Snapshot, ArchiveError> {
+    fn export_only(&self, names: Option<&[String]>) -> Result<Snapshot, ArchiveError> {
         let err = |e| self.err(e);
         // One read transaction: the export is one consistent state even
         // while a writer commits.
@@ -434,6 +387,100 @@ impl SqliteArchive {
         })
     }
 
+    fn import(&mut self, snapshot: &Snapshot) -> Result<ImportStats, ArchiveError> {
+        let path = self.path.clone();
+        let err = |e| map_err(&path, e);
+        let collected = snapshot
+            .collected_at()
+            .map_err(|e| ArchiveError::Snapshot(e.to_string()))?
+            .unwrap_or_else(Utc::now);
+        let at = to_ms(collected);
+        let mut header = snapshot.extra.clone();
+        header.insert("format".into(), Value::from(FORMAT));
+        if let Some(c) = &snapshot.collected_at {
+            header.insert("collected_at".into(), Value::from(c.clone()));
+        }
+        if let Some(s) = &snapshot.source {
+            header.insert("source".into(), Value::from(s.clone()));
+        }
+
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err)?;
+        tx.execute(
+            "INSERT INTO import (imported_at_ms, collected_at_ms, source, header, new_rows)
+             VALUES (?1, ?2, ?3, ?4, 0)",
+            params![to_ms(Utc::now()), at, snapshot.source, json_text(&header)],
+        )
+        .map_err(err)?;
+        let import_id = tx.last_insert_rowid();
+        let mut stats = ImportStats {
+            instances: snapshot.instances.len(),
+            ..ImportStats::default()
+        };
+        for inst in &snapshot.instances {
+            import_instance(&tx, inst, at, import_id, &mut stats).map_err(err)?;
+        }
+        tx.execute(
+            "UPDATE import SET new_rows = ?1 WHERE id = ?2",
+            params![stats.new_rows as i64, import_id],
+        )
+        .map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(stats)
+    }
+
+    fn export(&self) -> Result<Snapshot, ArchiveError> {
+        self.export_only(None)
+    }
+
+    fn instances(&self) -> Result<Vec<InstanceSummary>, ArchiveError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT i.name, i.collected_at_ms,
+                        (SELECT MAX(r.backup_set_id) FROM catalog_row AS r WHERE r.table_id = t.id),
+                        (SELECT COUNT(*) FROM catalog_row AS r WHERE r.table_id = t.id),
+                        i.full_read_at_ms
+                 FROM instance AS i
+                 LEFT JOIN catalog_table AS t ON t.instance_id = i.id AND t.name = ?1
+                 ORDER BY i.id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([catalog::BACKUPSET], |r| {
+                Ok(InstanceSummary {
+                    name: r.get(0)?,
+                    collected_at_ms: r.get(1)?,
+                    max_backup_set_id: r.get(2)?,
+                    backup_sets: r.get::<_, Option<i64>>(3)?.unwrap_or(0) as u64,
+                    full_read_at_ms: r.get(4)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
+    fn mark_full_read(&mut self, names: &[String], at: DateTime<Utc>) -> Result<(), ArchiveError> {
+        let path = self.path.clone();
+        let err = |e| map_err(&path, e);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err)?;
+        for name in names {
+            tx.execute(
+                "UPDATE instance SET full_read_at_ms = ?2 WHERE name = ?1",
+                params![name, to_ms(at)],
+            )
+            .map_err(err)?;
+        }
+        tx.commit().map_err(err)
+    }
+}
+
+impl SqliteArchive {
     fn export_tables(&self, conn: &Connection, instance_id: i64) -> Result<Tables, ArchiveError> {
         let err = |e| self.err(e);
         let mut stmt = conn

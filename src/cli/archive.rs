@@ -9,7 +9,7 @@ use clap::Subcommand;
 use serde::Serialize;
 
 use super::{print_json, Format, SourceArgs};
-use crate::archive::{self, ArchiveError, ArchiveStore, SqliteArchive};
+use crate::archive::{self, ArchiveError};
 use crate::snapshot::{to_estate, Snapshot};
 use crate::sources::Loaded;
 
@@ -54,7 +54,7 @@ pub fn run(action: &ArchiveAction, source: &SourceArgs) -> anyhow::Result<u8> {
 /// Each file in its own transaction: a file that cannot be read is named
 /// and skipped; a full disk stops the run.
 fn import(path: &Path, files: &[PathBuf]) -> anyhow::Result<u8> {
-    let mut store = SqliteArchive::create_or_open(path)?;
+    let mut store = archive::create_store(path)?;
     let mut failed = 0;
     for file in files {
         let snapshot = match Snapshot::from_file(file) {
@@ -86,7 +86,7 @@ fn import(path: &Path, files: &[PathBuf]) -> anyhow::Result<u8> {
 }
 
 fn export(path: &Path, output: Option<&Path>) -> anyhow::Result<u8> {
-    let snapshot = SqliteArchive::open(path)?.export()?;
+    let snapshot = archive::open_store(path)?.export()?;
     let text = snapshot.to_json_pretty() + "\n";
     match output {
         None => out!("{text}"),
@@ -117,10 +117,13 @@ struct InstanceJson {
     collected_at: Option<String>,
     backup_sets: u64,
     max_backup_set_id: Option<i64>,
+    /// When `check` last read its whole history (a re-read is due
+    /// `archive_reread_hours` after it).
+    full_read_at: Option<String>,
 }
 
 fn info(path: &Path, format: Format) -> anyhow::Result<u8> {
-    let store = SqliteArchive::open(path)?;
+    let store = archive::open_store(path)?;
     let integrity = store.integrity_check()?;
     let ok = integrity == ["ok"];
     let info = InfoJson {
@@ -138,6 +141,10 @@ fn info(path: &Path, format: Format) -> anyhow::Result<u8> {
                     .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
                 backup_sets: i.backup_sets,
                 max_backup_set_id: i.max_backup_set_id,
+                full_read_at: i
+                    .full_read_at_ms
+                    .and_then(DateTime::from_timestamp_millis)
+                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
             })
             .collect(),
     };
@@ -155,11 +162,12 @@ fn info(path: &Path, format: Format) -> anyhow::Result<u8> {
             }
             for i in &info.instances {
                 outln!(
-                    "  {:<30} {:>8} backup sets  last id {:<10} collected {}",
+                    "  {:<30} {:>8} backup sets  last id {:<10} collected {}  read whole {}",
                     i.name,
                     i.backup_sets,
                     i.max_backup_set_id.map_or("-".into(), |v| v.to_string()),
-                    i.collected_at.as_deref().unwrap_or("-")
+                    i.collected_at.as_deref().unwrap_or("-"),
+                    i.full_read_at.as_deref().unwrap_or("never")
                 );
             }
         }
@@ -169,7 +177,7 @@ fn info(path: &Path, format: Format) -> anyhow::Result<u8> {
 
 /// The archive as an estate, judged at its newest collection.
 pub fn load(path: &Path) -> anyhow::Result<Loaded> {
-    let snapshot = SqliteArchive::open(path)?.export()?;
+    let snapshot = archive::open_store(path)?.export()?;
     let label = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -194,9 +202,17 @@ pub fn load_live(
         .map(|w| format!("warning: {w}"))
         .collect();
     let names: Vec<String> = config.instances.iter().map(|i| i.name.clone()).collect();
+    // Every `archive_reread_hours` an instance is read whole (catching msdb
+    // edits to rows already archived); otherwise only past the archive.
+    let every = i64::try_from(config.defaults.archive_reread_hours)
+        .ok()
+        .and_then(chrono::Duration::try_hours)
+        .unwrap_or(chrono::Duration::MAX);
+    let whole = archive::refresh::full_read_due(archive_path, &names, every, chrono::Utc::now())?;
     let previous: std::collections::BTreeMap<_, _> =
         archive::refresh::archived(archive_path, &names)?
             .into_iter()
+            .filter(|(name, _)| !whole.contains(name))
             .map(|(name, (inst, _))| (name, inst))
             .collect();
     let settings = crate::sqlserver::Settings::from(&config.defaults);
@@ -219,7 +235,8 @@ pub fn load_live(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let estate = to_estate(snapshot, &label, false)?;
+    let mut estate = to_estate(snapshot, &label, false)?;
+    estate.policies = config.policies.clone().into();
     let now = now.or(estate.collected_at).unwrap_or_else(chrono::Utc::now);
     Ok(Loaded {
         config: Some(config),

@@ -19,6 +19,7 @@ connect_timeout_secs = 10
 query_timeout_secs = 60
 parallelism = 8            # instances collected at once
 retries = 2                # refused connections only, exponential backoff
+archive_reread_hours = 24  # check --archive: read an instance's whole history again this often (0: every run)
 
 # One [[instance]] per SQL Server instance. Uncomment and edit:
 # [[instance]]

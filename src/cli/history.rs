@@ -6,12 +6,13 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
 use super::{print_json, Format, SourceArgs};
-use crate::analysis::history::history_for;
-use crate::analysis::past::{recoverability, Breach, Context, Past, Span, DEFAULT_RPO_LIMIT};
+use crate::analysis::compliance::{judge, limit_for, not_judged};
+use crate::analysis::past::{Breach, Past};
 use crate::analysis::{find_database, ChainState};
 use crate::model::catalog::{parse_datetime, LocalOrUtc};
 use crate::model::time::utc_seconds;
-use crate::model::{Database, Estate, Instance, MirroringRole};
+use crate::model::Estate;
+use crate::sources::Loaded;
 
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
@@ -25,7 +26,8 @@ pub struct HistoryArgs {
     /// End (default: the newest collection).
     #[arg(long, value_name = "TIME")]
     pub to: Option<String>,
-    /// The policy: the largest acceptable RPO, e.g. 15m, 6h, 1d.
+    /// The largest acceptable RPO, e.g. 15m, 6h, 1d, instead of the
+    /// config's policy (its rpo_warn, else rpo_crit, else 6h).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub rpo: Option<Duration>,
     #[arg(long, value_enum, default_value_t)]
@@ -50,6 +52,7 @@ pub enum ReportKind {
         from: Option<String>,
         #[arg(long, value_name = "TIME")]
         to: Option<String>,
+        /// One RPO limit for every database instead of each one's policy.
         #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
         rpo: Option<Duration>,
         #[arg(long, value_enum, default_value_t)]
@@ -121,56 +124,31 @@ fn range(
     Ok((from, to))
 }
 
-fn judge(
-    estate: &Estate,
-    inst: &Instance,
-    db: &Database,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    limit: Duration,
-) -> Past {
-    let history = history_for(estate, inst, db);
-    let watched_since = history
-        .sources
-        .iter()
-        .filter_map(|name| estate.instance(name))
-        .flat_map(|i| &i.backups)
-        .filter_map(|b| b.finish.or(b.start))
-        .min();
-    let span = Span {
-        from,
-        to,
-        limit,
-        watched_since,
-    };
-    let roles = crate::analysis::roles::roles(estate, inst, db);
-    let in_estate = |name: &str| crate::analysis::roles::instance_named(estate, name).is_some();
-    let context = Context {
-        roles: &roles,
-        in_estate: &in_estate,
-        policy: crate::analysis::policy_book::resolve(&estate.policies, &inst.name, &db.name).0,
-    };
-    recoverability(
-        &inst.name,
-        db,
-        inst.history_collected,
-        &history,
-        &context,
-        span,
-    )
-}
-
 #[derive(Serialize)]
 struct HistoryJson<'a> {
     database: &'a str,
     instance: &'a str,
+    /// Where the RPO limit came from (`--rpo`, a config line, `built-in`).
+    rpo_limit_from: &'a str,
+    /// Why `report compliance` leaves the database out, when it does.
+    not_judged: Option<&'a str>,
     #[serde(flatten)]
     past: &'a Past,
     minutes_outside_policy: f64,
 }
 
+/// The archive named by the source, with the config's policy (`--config`,
+/// `$CHAINWATCH_CONFIG` or the default config file) applied to its estate.
+fn load(source: &SourceArgs) -> anyhow::Result<Loaded> {
+    let mut loaded = super::archive::load(&super::archive::path(source)?)?;
+    if let Some(config) = crate::config::resolve_path(source.config.as_deref()) {
+        loaded.estate.policies = crate::config::Config::load(&config)?.policies.into();
+    }
+    Ok(loaded)
+}
+
 pub fn history(args: &HistoryArgs, source: &SourceArgs) -> anyhow::Result<u8> {
-    let loaded = super::archive::load(&super::archive::path(source)?)?;
+    let loaded = load(source)?;
     let estate = &loaded.estate;
     let (inst, db) = find_database(estate, args.instance.as_deref(), &args.database)
         .map_err(anyhow::Error::msg)?;
@@ -182,22 +160,24 @@ pub fn history(args: &HistoryArgs, source: &SourceArgs) -> anyhow::Result<u8> {
         args.to.as_deref(),
         offset,
     )?;
-    let past = judge(
-        estate,
-        inst,
-        db,
-        from,
-        to,
-        args.rpo.unwrap_or(DEFAULT_RPO_LIMIT),
-    );
+    let limit = limit_for(estate, &inst.name, &db.name, args.rpo);
+    let past = judge(estate, inst, db, from, to, &limit);
+    let skipped = not_judged(estate, inst, db, to);
     match args.format {
         Format::Json => print_json(&HistoryJson {
             database: &db.name,
             instance: &inst.name,
+            rpo_limit_from: &limit.from,
+            not_judged: skipped.as_deref(),
             past: &past,
             minutes_outside_policy: minutes(past.seconds_outside_policy),
         })?,
-        Format::Text => print_history_text(&inst.name, &db.name, &past),
+        Format::Text => {
+            print_history_text(&inst.name, &db.name, &past, &limit.from);
+            if let Some(why) = &skipped {
+                outln!("  note: report compliance does not judge it here: {why}");
+            }
+        }
     }
     Ok(0)
 }
@@ -218,9 +198,9 @@ fn fmt_secs(s: Option<i64>) -> String {
     }
 }
 
-fn print_history_text(instance: &str, database: &str, p: &Past) {
+fn print_history_text(instance: &str, database: &str, p: &Past, limit_from: &str) {
     outln!(
-        "{database} on {instance}: {} to {} (judged from {}), policy RPO {}",
+        "{database} on {instance}: {} to {} (judged from {}), policy RPO {} ({limit_from})",
         utc_seconds(p.from),
         utc_seconds(p.to),
         utc_seconds(p.judged_from),
@@ -299,7 +279,8 @@ fn join_ids(ids: &[i64]) -> String {
 struct ComplianceJson<'a> {
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-    rpo_limit_seconds: i64,
+    /// `--rpo` when given: then every database's limit.
+    rpo_override_seconds: Option<i64>,
     compliant: bool,
     databases: Vec<DatabaseCompliance<'a>>,
     skipped: Vec<Skipped<'a>>,
@@ -310,6 +291,9 @@ struct DatabaseCompliance<'a> {
     instance: &'a str,
     database: &'a str,
     judged_from: DateTime<Utc>,
+    /// The RPO limit it was judged by, and where that came from.
+    rpo_limit_seconds: i64,
+    rpo_limit_from: String,
     compliant: bool,
     worst_rpo_seconds: Option<i64>,
     minutes_outside_policy: f64,
@@ -322,25 +306,7 @@ struct DatabaseCompliance<'a> {
 struct Skipped<'a> {
     instance: &'a str,
     database: &'a str,
-    reason: &'static str,
-}
-
-/// Which databases a recoverability policy applies to (the tests the
-/// health state makes for Unknown, Dropped and Passive).
-fn skip_reason(inst: &Instance, db: &Database) -> Option<&'static str> {
-    if db.is_system() {
-        Some("system database")
-    } else if !inst.history_collected {
-        Some("backup history not collected")
-    } else if db.dropped {
-        Some("dropped (when is not known)")
-    } else if db.mirroring_role == Some(MirroringRole::Mirror)
-        || db.is_primary_replica == Some(false)
-    {
-        Some("mirror or secondary replica (backups are judged on the primary)")
-    } else {
-        None
-    }
+    reason: String,
 }
 
 pub fn report(kind: &ReportKind, source: &SourceArgs) -> anyhow::Result<u8> {
@@ -350,15 +316,14 @@ pub fn report(kind: &ReportKind, source: &SourceArgs) -> anyhow::Result<u8> {
         rpo,
         format,
     } = kind;
-    let loaded = super::archive::load(&super::archive::path(source)?)?;
+    let loaded = load(source)?;
     let estate = &loaded.estate;
     let (from, to) = range(estate, loaded.now, from.as_deref(), to.as_deref(), 0)?;
-    let rpo = rpo.unwrap_or(DEFAULT_RPO_LIMIT);
     let mut databases = Vec::new();
     let mut skipped = Vec::new();
     for inst in &estate.instances {
         for db in &inst.databases {
-            if let Some(reason) = skip_reason(inst, db) {
+            if let Some(reason) = not_judged(estate, inst, db, to) {
                 skipped.push(Skipped {
                     instance: &inst.name,
                     database: &db.name,
@@ -366,11 +331,14 @@ pub fn report(kind: &ReportKind, source: &SourceArgs) -> anyhow::Result<u8> {
                 });
                 continue;
             }
-            let p = judge(estate, inst, db, from, to, rpo);
+            let limit = limit_for(estate, &inst.name, &db.name, *rpo);
+            let p = judge(estate, inst, db, from, to, &limit);
             databases.push(DatabaseCompliance {
                 instance: &inst.name,
                 database: &db.name,
                 judged_from: p.judged_from,
+                rpo_limit_seconds: limit.seconds,
+                rpo_limit_from: limit.from,
                 compliant: p.seconds_outside_policy == 0,
                 worst_rpo_seconds: p.worst_rpo_seconds,
                 minutes_outside_policy: minutes(p.seconds_outside_policy),
@@ -383,7 +351,7 @@ pub fn report(kind: &ReportKind, source: &SourceArgs) -> anyhow::Result<u8> {
     let report = ComplianceJson {
         from,
         to,
-        rpo_limit_seconds: rpo.num_seconds(),
+        rpo_override_seconds: rpo.map(|d| d.num_seconds()),
         compliant: databases.iter().all(|d| d.compliant),
         databases,
         skipped,
@@ -399,15 +367,17 @@ pub fn report(kind: &ReportKind, source: &SourceArgs) -> anyhow::Result<u8> {
 /// One line per breach (a compliant database gets one line with empty breach columns).
 fn compliance_csv(r: &ComplianceJson<'_>) -> String {
     let mut out = String::from(
-        "instance,database,compliant,worst_rpo_seconds,minutes_outside_policy,breach_from,breach_to,breach_seconds,evidence\n",
+        "instance,database,compliant,worst_rpo_seconds,rpo_limit_seconds,rpo_limit_from,minutes_outside_policy,breach_from,breach_to,breach_seconds,evidence\n",
     );
     for d in &r.databases {
         let head = format!(
-            "{},{},{},{},{}",
+            "{},{},{},{},{},{},{}",
             csv(d.instance),
             csv(d.database),
             d.compliant,
             d.worst_rpo_seconds.map_or(String::new(), |s| s.to_string()),
+            d.rpo_limit_seconds,
+            csv(&d.rpo_limit_from),
             d.minutes_outside_policy
         );
         if d.breaches.is_empty() {
@@ -437,23 +407,29 @@ fn csv(s: &str) -> String {
 
 fn compliance_markdown(r: &ComplianceJson<'_>) -> String {
     let mut out = format!(
-        "# Recoverability compliance\n\n{} to {}, policy RPO {}: {}\n\n",
+        "# Recoverability compliance\n\n{} to {}, {}: {}\n\n",
         utc_seconds(r.from),
         utc_seconds(r.to),
-        fmt_secs(Some(r.rpo_limit_seconds)),
+        match r.rpo_override_seconds {
+            Some(s) => format!("RPO limit {} (--rpo) for every database", fmt_secs(Some(s))),
+            None => "each database's RPO limit from its policy (rpo_warn, else rpo_crit, else 6h)"
+                .into(),
+        },
         if r.compliant {
             "every database met it"
         } else {
             "**breached**"
         }
     );
-    out.push_str("| Instance | Database | Worst RPO | Minutes outside policy | Breaches |\n|---|---|---|---|---|\n");
+    out.push_str("| Instance | Database | RPO limit | Worst RPO | Minutes outside policy | Breaches |\n|---|---|---|---|---|---|\n");
     let cell = |s: &str| s.replace('|', "\\|");
     for d in &r.databases {
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} ({}) | {} | {} | {} |\n",
             cell(d.instance),
             cell(d.database),
+            fmt_secs(Some(d.rpo_limit_seconds)),
+            cell(&d.rpo_limit_from),
             fmt_secs(d.worst_rpo_seconds),
             d.minutes_outside_policy,
             d.breaches.len()

@@ -56,6 +56,10 @@ pub struct Defaults {
     pub parallelism: usize,
     /// Extra attempts after a failed connection, with exponential backoff.
     pub retries: u32,
+    /// `check --archive` reads an instance's whole history again (not only
+    /// rows past the archived backup_set_id) when its last whole read is
+    /// older than this, so msdb edits reach the archive. 0: every run.
+    pub archive_reread_hours: u64,
 }
 
 impl Default for Defaults {
@@ -66,6 +70,7 @@ impl Default for Defaults {
             query_timeout_secs: 60,
             parallelism: 8,
             retries: 2,
+            archive_reread_hours: 24,
         }
     }
 }
@@ -91,6 +96,7 @@ policy::with_policy_keys! {
         query_timeout_secs: Option<u64>,
         parallelism: Option<usize>,
         retries: Option<u32>,
+        archive_reread_hours: Option<u64>,
     }
 }
 
@@ -103,6 +109,7 @@ impl RawDefaults {
             query_timeout_secs: self.query_timeout_secs.unwrap_or(d.query_timeout_secs),
             parallelism: self.parallelism.unwrap_or(d.parallelism),
             retries: self.retries.unwrap_or(d.retries),
+            archive_reread_hours: self.archive_reread_hours.unwrap_or(d.archive_reread_hours),
         }
     }
 }

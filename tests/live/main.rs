@@ -7,6 +7,12 @@
 mod support;
 
 mod archive;
+mod archive_disk_full;
+mod archive_kill;
+mod archive_migrate;
+mod archive_policy;
+mod archive_reread;
+mod archive_writers;
 mod catalog;
 mod cli;
 mod collect;

@@ -3,6 +3,7 @@
 //!
 //! - [`tds`]: the TDS test server (also used by `benches/` and
 //!   `examples/tds-server.rs`); its main types are re-exported here.
+//! - [`archive`]: archives on real SQLite files in fresh folders.
 //! - [`azurite`]: starts Azurite, the storage emulator, for a test.
 //! - [`blob_fixture`]: the demo estate's Managed Backup container as blobs.
 //! - [`catalog_columns`]: the documented columns of every catalog object.
@@ -22,6 +23,7 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
+pub mod archive;
 pub mod azurite;
 pub mod bin;
 pub mod blob_fixture;
