@@ -8,6 +8,7 @@
 mod support;
 
 mod common;
+mod errors;
 mod expectations;
 mod exporter;
 mod formats;
