@@ -120,7 +120,7 @@ fn shipped_rules_and_example_config_pass_promtool() {
         return;
     }
     let said = promtool(&["check", "rules", "chainwatch.rules.yml"]);
-    assert!(said.contains("SUCCESS: 9 rules found"), "{said}");
+    assert!(said.contains("SUCCESS: 11 rules found"), "{said}");
     let said = promtool(&["test", "rules", "chainwatch.rules.test.yml"]);
     assert!(said.contains("SUCCESS"), "{said}");
     promtool(&["check", "config", "prometheus.example.yml"]);
