@@ -8,6 +8,7 @@
 mod support;
 
 mod common;
+mod containers;
 mod errors;
 mod expectations;
 mod exporter;
