@@ -66,7 +66,7 @@ impl Lister {
     /// Called once per collection round (1-based): lists after the first
     /// and then every `LIST_EVERY_ROUNDS`.
     pub fn round(&self, round: u64) {
-        if round.saturating_sub(1) % LIST_EVERY_ROUNDS == 0 {
+        if round.saturating_sub(1).is_multiple_of(LIST_EVERY_ROUNDS) {
             let _ = self.wake.try_send(());
         }
     }

@@ -10,7 +10,7 @@ use chrono::{Duration, Utc};
 use serde_json::Value;
 
 use crate::exporter::{estate, serve_with_env, wait_for, PASSWORD_ENV};
-use crate::formats::{labels, parse_exposition};
+use crate::formats::{labels, parse_exposition, Key};
 use crate::support::azurite::Azurite;
 use crate::support::blob_fixture as fixture;
 use crate::support::NOW;
@@ -54,11 +54,10 @@ async fn upload(az: &Azurite) -> String {
     conn_text
 }
 
-fn container_series(body: &str) -> Vec<(String, Vec<(String, String)>, f64)> {
+fn container_series(body: &str) -> Vec<(Key, f64)> {
     parse_exposition(body)
         .into_iter()
         .filter(|((n, _), _)| n.starts_with("chainwatch_container_"))
-        .map(|((n, l), v)| (n, l, v))
         .collect()
 }
 
