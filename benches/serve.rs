@@ -7,8 +7,13 @@
 //! `2/2` over the same estate, to show the split costs nothing extra.
 //!
 //! Run: `cargo bench --bench serve` (`-- --instances N --seconds S
-//! --every-secs E --parallelism P`).
+//! --every-secs E --parallelism P`). With `-- --minutes N` it measures
+//! steady memory instead: `chainwatch serve` as a child process over the
+//! same servers for N minutes (`--sample-secs S`, `--rss-tolerance-pct T`;
+//! see serve_parts/steady.rs); it exits 1 when the verdict fails.
 
+#[path = "serve_parts/steady.rs"]
+mod steady;
 #[path = "../tests/support/tds/mod.rs"]
 mod tds;
 
@@ -213,6 +218,23 @@ fn main() {
         ));
         configs.push(instance(&format!("BENCH{i:03}"), s.addr));
         servers.push(s);
+    }
+    let minutes = arg("--minutes", 0);
+    if minutes > 0 {
+        let named: Vec<(String, SocketAddr)> = servers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (format!("BENCH{i:03}"), s.addr))
+            .collect();
+        let plan = steady::Plan {
+            run: Duration::from_secs(minutes * 60),
+            sample_every: Duration::from_secs(arg("--sample-secs", 60).max(1)),
+            every_secs: every.as_secs(),
+            rss_tolerance: arg("--rss-tolerance-pct", 5) as f64 / 100.0,
+        };
+        let ok = steady::run(&steady::config_text(&named, parallelism), &plan);
+        drop(servers);
+        std::process::exit(if ok { 0 } else { 1 });
     }
     let base = rss_mib();
     println!(

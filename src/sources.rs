@@ -68,7 +68,11 @@ pub fn demo_estate(now: DateTime<Utc>) -> anyhow::Result<Estate> {
 }
 
 fn load_snapshot(path: &Path, now: Option<DateTime<Utc>>) -> anyhow::Result<Loaded> {
-    let snapshot = Snapshot::from_file(path)?;
+    // A file that cannot be read names itself; one that does not parse is named here.
+    let snapshot = match Snapshot::from_file(path) {
+        Err(e @ crate::snapshot::SnapshotError::Io { .. }) => return Err(e.into()),
+        r => r.with_context(|| path.display().to_string())?,
+    };
     let is_demo = snapshot.source.as_deref() == Some("demo");
     let label = path
         .file_name()

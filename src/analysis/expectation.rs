@@ -73,6 +73,16 @@ pub struct Need {
     pub critical_after_seconds: Option<i64>,
     /// Which backup's age is measured.
     pub measured_on: &'static str,
+    /// The replica this kind is expected on, when the database is in an
+    /// availability group (kinds can belong to different replicas).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replica: Option<String>,
+    /// In words, when that replica is not where the database's other
+    /// backups are judged: "on the primary SQLAG01".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub place: Option<String>,
+    /// This instance judges it: its late findings are raised here.
+    pub judged_here: bool,
 }
 
 impl Need {
@@ -84,12 +94,17 @@ impl Need {
         self.critical_after_seconds.map(Duration::seconds)
     }
 
-    /// "log 15 min" / "full within 8 days" / "full (any age)".
+    /// "log 15 min" / "full within 8 days" / "full (any age)", and where
+    /// when it is another replica than the rest ("diff daily on the primary SQLAG01").
     pub fn short(&self) -> String {
-        match (&self.every, self.late_after()) {
+        let what = match (&self.every, self.late_after()) {
             (Some(e), _) => format!("{} {e}", self.kind),
             (None, Some(l)) => format!("{} within {}", self.kind, within_label(l)),
             (None, None) => format!("{} (any age)", self.kind),
+        };
+        match &self.place {
+            Some(p) => format!("{what} {p}"),
+            None => what,
         }
     }
 
@@ -100,6 +115,11 @@ impl Need {
             .as_ref()
             .map(|e| format!(" every {e}"))
             .unwrap_or_default();
+        let every = match (&self.place, &self.replica) {
+            (Some(p), _) => format!("{every} {p}"),
+            (None, Some(r)) => format!("{every} on {r}"),
+            (None, None) => every,
+        };
         match self.late_after() {
             Some(l) => format!(
                 "{}{every}: late after {} ({}){}",
@@ -228,6 +248,13 @@ pub fn expect(db: &Database, x: &Inputs<'_, '_>) -> Expectation {
     // Elsewhere, the needs describe the history judged there (merged replicas).
     if e.judged == Judged::Here || (e.judged == Judged::Elsewhere && !x.rows.is_empty()) {
         needs(db, x, &mut e);
+        let here = e.judged == Judged::Here;
+        for n in [&mut e.full, &mut e.diff, &mut e.log].into_iter().flatten() {
+            n.judged_here = here;
+        }
+        if let Some(ag) = &x.roles.ag {
+            super::ag_needs::attribute(&mut e, ag, x.rows, x.in_estate);
+        }
     }
     if e.judged == Judged::Here {
         e.rpo_warn_seconds = x.policy.rpo_warn.map(|d| d.num_seconds());
@@ -503,6 +530,9 @@ fn need(
         late_after_seconds: late.map(|d| d.num_seconds()),
         critical_after_seconds: critical.map(|d| d.num_seconds()),
         measured_on,
+        replica: None,
+        place: None,
+        judged_here: true,
     }
 }
 

@@ -285,7 +285,13 @@ pub fn expectation_findings(a: &DatabaseAnalysis<'_>, now: DateTime<Utc>) -> Vec
             | ChainState::Simple
             | ChainState::NoLogBackups
     );
-    if active {
+    // A passive replica can still be where some kinds belong: an AG's
+    // primary takes the differentials and regular fulls.
+    let judged_here = [&e.full, &e.diff, &e.log]
+        .into_iter()
+        .flatten()
+        .any(|n| n.judged_here);
+    if active || (h.state == ChainState::Passive && judged_here) {
         late(&mut out, now);
     }
     let mut ids: Vec<i64> = e.origin_backup_sets.clone();
@@ -326,7 +332,23 @@ fn passive(out: &mut Out<'_, '_>) {
             "log shipping secondary: backups are taken on the primary".into()
         }
         Basis::Standby => "STANDBY: backups are taken where the logs come from".into(),
-        _ => format!("backups are taken {}", e.place),
+        _ => {
+            let here: Vec<&str> = [&e.full, &e.diff]
+                .into_iter()
+                .flatten()
+                .filter(|n| n.judged_here)
+                .map(|n| n.kind)
+                .collect();
+            if here.is_empty() {
+                format!("backups are taken {}", e.place)
+            } else {
+                format!(
+                    "log backups are taken {}; {} here",
+                    e.place,
+                    here.join(" and ")
+                )
+            }
+        }
     };
     out.push(
         "database.passive",
@@ -342,7 +364,12 @@ fn passive(out: &mut Out<'_, '_>) {
 /// Full, differential and log backups older than the expectation allows.
 fn late(out: &mut Out<'_, '_>, now: DateTime<Utc>) {
     let h = &out.a.health;
-    let e = h.expectation.clone();
+    let mut e = h.expectation.clone();
+    for n in [&mut e.full, &mut e.diff, &mut e.log] {
+        if n.as_ref().is_some_and(|n| !n.judged_here) {
+            *n = None;
+        }
+    }
     if let (Some(need), Some(full)) = (&e.full, h.last_full) {
         if need.late_after().is_some_and(|l| now - full > l) {
             out.push(

@@ -2,6 +2,7 @@
 //! No I/O and no clock: the caller passes `now`, and the same input always
 //! gives the same output.
 
+pub mod ag_needs;
 pub mod chain;
 pub mod compliance;
 pub mod expectation;

@@ -20,6 +20,8 @@ pub struct AgPlace {
     pub here: bool,
     /// Whether this replica is the primary (None: unknown).
     pub primary_here: Option<bool>,
+    /// The primary replica's server name, when the catalog tells.
+    pub primary: Option<String>,
 }
 
 /// One restore into this database (`msdb.dbo.restorehistory`).
@@ -307,6 +309,10 @@ fn ag_place(
         }),
         preferred,
         here,
+        primary: replicas
+            .iter()
+            .find(|r| r.primary == Some(true))
+            .map(|r| r.server.clone()),
         primary_here: replicas
             .iter()
             .find(|r| is_instance(instance, &r.server))

@@ -4,10 +4,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::print_json;
-use crate::analysis::storage::RetentionWindow;
-use crate::analysis::storage::{check_listing, history_files, CheckedContainer, ListingOrigin};
+use crate::analysis::storage::{ListingOrigin, RetentionWindow};
 use crate::analysis::{analyze_estate, ChainState, Finding, Severity};
-use crate::blob::{list_all, AzureBlobSource, AzureOptions, BlobError, BlobSource, ContainerUrl};
+use crate::monitor::storage::{self, Target};
+use crate::monitor::ContainerAnswer;
 use crate::sources::Loaded;
 
 /// Containers to list besides the estate: `--container-url` and the
@@ -19,15 +19,6 @@ pub struct StorageArgs {
     pub sas_env: String,
     /// `account/container` as history names `--container-url`.
     pub history_container: Option<String>,
-}
-
-/// One container to list: for a configured instance, or from the command line.
-struct Target {
-    instance: Option<String>,
-    display: String,
-    history_key: String,
-    /// The URL with its token, or why there is none.
-    url: Result<ContainerUrl, String>,
 }
 
 /// What listing one container gave, as `check` reports it.
@@ -56,18 +47,9 @@ fn targets(
     args: &StorageArgs,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Vec<Target>> {
-    let mut out: Vec<Target> = Vec::new();
-    if let Some(config) = config {
-        for i in &config.instances {
-            let Some(s) = &i.storage else { continue };
-            out.push(Target {
-                instance: Some(i.name.clone()),
-                display: s.url.to_string(),
-                history_key: s.history_key(),
-                url: s.resolve(now),
-            });
-        }
-    }
+    let mut out: Vec<Target> = config
+        .map(|c| storage::configured(&c.instances, now))
+        .unwrap_or_default();
     if let Some(text) = &args.container_url {
         let choice = crate::blob::given::CredentialChoice {
             sas_env: args.sas_env.clone(),
@@ -85,14 +67,7 @@ fn targets(
             url: Ok(url),
         });
     }
-    // One listing per container, whoever names it first.
-    let mut seen: Vec<(String, String)> = Vec::new();
-    out.retain(|t| {
-        let k = (t.display.to_ascii_lowercase(), t.history_key.clone());
-        let fresh = !seen.contains(&k);
-        seen.push(k);
-        fresh
-    });
+    storage::dedup(&mut out);
     Ok(out)
 }
 
@@ -101,61 +76,40 @@ fn targets(
 fn check_storage(
     loaded: &Loaded,
     targets: Vec<Target>,
-) -> anyhow::Result<(Vec<StorageStatus>, Vec<Finding>)> {
+) -> anyhow::Result<(Vec<StorageStatus>, Vec<Finding>, Vec<ContainerAnswer>)> {
     if targets.is_empty() {
-        return Ok((Vec::new(), Vec::new()));
+        return Ok(Default::default());
     }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let estate = &loaded.estate;
-    let now = loaded.now;
-    let results = runtime.block_on(futures_util::future::join_all(targets.iter().map(
-        |t| async move {
-            let url = t.url.clone()?;
-            let source =
-                AzureBlobSource::new(url, AzureOptions::default()).map_err(|e| e.to_string())?;
-            match tokio::time::timeout(
-                std::time::Duration::from_secs(90),
-                check_container(&source, &t.history_key, estate, now),
-            )
-            .await
-            {
-                Ok(r) => r.map_err(|e| e.to_string()),
-                Err(_) => Err("listing did not finish within 90 s".to_string()),
-            }
-        },
-    )));
+    let listed = runtime.block_on(storage::list(targets));
     let mut statuses = Vec::new();
     let mut findings = Vec::new();
-    for (t, r) in targets.into_iter().zip(results) {
-        match r {
+    let mut answers = Vec::new();
+    for j in storage::judge(&listed, &loaded.estate, loaded.now) {
+        answers.push(j.answer());
+        let l = j.listed;
+        match j.checked {
             Ok(c) => {
-                let mut f = c.findings;
-                // Blobs nobody claims belong to the instance that configured the container.
-                if let Some(inst) = &t.instance {
-                    for x in f.iter_mut().filter(|x| x.instance.starts_with("storage ")) {
-                        x.instance = inst.clone();
-                    }
-                }
                 statuses.push(StorageStatus {
-                    instance: t.instance,
-                    container: t.display,
-                    history_container: t.history_key,
+                    instance: l.instance.clone(),
+                    container: l.display.clone(),
+                    history_container: l.history_key.clone(),
                     status: "ok",
                     reason: None,
                     origin: Some(c.origin),
                     blobs: c.check.files.len(),
-                    findings: f.len(),
-                    files: crate::monitor::FileCounts::of(&f),
+                    findings: j.findings.len(),
+                    files: crate::monitor::FileCounts::of(&j.findings),
                     retention: c.retention,
                 });
-                findings.extend(f);
+                findings.extend(j.findings);
             }
             Err(reason) => statuses.push(StorageStatus {
-                instance: t.instance,
-                container: t.display,
-                history_container: t.history_key,
+                instance: l.instance.clone(),
+                container: l.display.clone(),
+                history_container: l.history_key.clone(),
                 status: "unknown",
                 reason: Some(reason),
                 origin: None,
@@ -166,7 +120,7 @@ fn check_storage(
             }),
         }
     }
-    Ok((statuses, findings))
+    Ok((statuses, findings, answers))
 }
 
 /// The estate's exit code combined with storage: critical and warning
@@ -253,22 +207,12 @@ fn status_word(code: i32) -> &'static str {
 pub fn run(loaded: &Loaded, format: CheckFormat, storage: &StorageArgs) -> anyhow::Result<u8> {
     let report = analyze_estate(&loaded.estate, loaded.now);
     let targets = targets(loaded.config.as_ref(), storage, Utc::now())?;
-    let (storage, storage_findings) = check_storage(loaded, targets)?;
+    let (storage, storage_findings, containers) = check_storage(loaded, targets)?;
     let code = combined_exit_code(
         report.exit_code(),
         &storage_findings,
         storage.iter().any(|s| s.status != "ok"),
     );
-    let containers = storage
-        .iter()
-        .map(|s| crate::monitor::ContainerAnswer {
-            instance: s.instance.clone(),
-            container: s.history_container.clone(),
-            listed: s.status == "ok",
-            blobs: s.blobs,
-            files: s.files,
-        })
-        .collect();
     let answers = crate::monitor::Answers::of(
         &loaded.estate,
         &report,
@@ -473,25 +417,6 @@ fn md(text: &str) -> String {
         out.push(if c.is_control() { ' ' } else { c });
     }
     out
-}
-
-/// Lists the whole container and judges it against `estate`.
-async fn check_container<S: BlobSource + Sync>(
-    source: &S,
-    history_key: &str,
-    estate: &crate::model::Estate,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<CheckedContainer, BlobError> {
-    let listing = list_all(source, None, None).await?;
-    let history = history_files(estate, now);
-    Ok(check_listing(
-        history_key,
-        estate,
-        &history,
-        &listing,
-        ListingOrigin::Storage,
-        now,
-    ))
 }
 
 #[cfg(test)]

@@ -500,6 +500,16 @@ pub fn run_command(cli: &Cli) -> Option<ExitCode> {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("chainwatch: {e:#}");
+            // A monitoring plugin always prints its one status line.
+            if matches!(
+                command,
+                Command::Check {
+                    format: check::CheckFormat::Nagios,
+                    ..
+                }
+            ) {
+                out!("{}", crate::monitor::nagios::unknown(&format!("{e:#}")));
+            }
             // Monitoring convention: a check that cannot judge is UNKNOWN.
             ExitCode::from(if is_check {
                 3

@@ -8,5 +8,7 @@ pub mod http;
 pub mod nagios;
 pub mod prometheus;
 pub mod serve;
+pub mod serve_storage;
+pub mod storage;
 
 pub use answers::{Answers, ContainerAnswer, DatabaseAnswer, FileCounts, InstanceRun};

@@ -35,6 +35,12 @@ fn label(s: &str) -> String {
     format!("'{}'", clean.replace('\'', "''"))
 }
 
+/// The one status line of a check that could not judge (exit 3): what
+/// went wrong instead of an empty output, which Nagios shows as "(null)".
+pub fn unknown(reason: &str) -> String {
+    format!("CHAINWATCH {} - {}\n", WORDS[3], text(reason.trim()))
+}
+
 pub fn render(a: &Answers) -> String {
     let count = |s: Severity| -> usize {
         a.databases
@@ -127,5 +133,9 @@ mod tests {
             "'SQL16\\PROD/O''Brien_x rpo'"
         );
         assert_eq!(text("a|b\nc"), "a/b c");
+        assert_eq!(
+            unknown("cannot read x|y:\nno such file"),
+            "CHAINWATCH UNKNOWN - cannot read x/y: no such file\n"
+        );
     }
 }

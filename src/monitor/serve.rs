@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use super::answers::{Answers, InstanceRun};
 use super::prometheus::{self, ServeStats};
+use super::serve_storage::Lister;
+use super::storage::{self, Listed};
 use crate::app::live::{self, LiveSource, Refresh};
 use crate::config::InstanceConfig;
 use crate::model::policy::glob_match;
@@ -148,8 +150,9 @@ pub fn select(instances: &[InstanceConfig], selection: &Selection) -> Vec<Instan
         .collect()
 }
 
-/// Renders one refresh into what requests serve.
-pub fn render(refresh: &Refresh, rounds: u64) -> Served {
+/// Renders one refresh into what requests serve, with the containers of
+/// the last complete listing (`listed`) judged against its estate.
+pub fn render(refresh: &Refresh, rounds: u64, listed: Option<&[Listed]>) -> Served {
     let report = &refresh.loaded.report;
     let runs: Vec<InstanceRun> = refresh
         .health
@@ -163,7 +166,16 @@ pub fn render(refresh: &Refresh, rounds: u64) -> Served {
         })
         .collect();
     let status = report.exit_code().clamp(0, 3) as u8;
-    let answers = Answers::of(&refresh.loaded.estate, report, status, &runs, Vec::new());
+    let estate = &refresh.loaded.estate;
+    let containers = listed
+        .map(|l| {
+            storage::judge(l, estate, report.now)
+                .iter()
+                .map(|j| j.answer())
+                .collect()
+        })
+        .unwrap_or_default();
+    let answers = Answers::of(estate, report, status, &runs, containers);
     Served {
         metrics: prometheus::render(&answers),
         page: super::html::status_page(&answers),
@@ -178,6 +190,8 @@ pub fn render(refresh: &Refresh, rounds: u64) -> Served {
 /// Starts the collector and the thread that renders each of its rounds
 /// into `shared`. Returns when the collector could not start.
 pub fn start(source: LiveSource, shared: Arc<Shared>) -> std::io::Result<()> {
+    let configs: Vec<InstanceConfig> = source.instances.iter().map(|(i, _)| i.clone()).collect();
+    let lister = Lister::spawn(&configs)?;
     let (mut rx, _wake) = live::spawn(source)?;
     std::thread::Builder::new()
         .name("chainwatch-render".into())
@@ -191,7 +205,11 @@ pub fn start(source: LiveSource, shared: Arc<Shared>) -> std::io::Result<()> {
                 }
                 rounds += 1;
                 let started = Instant::now();
-                let served = render(&refresh, rounds);
+                if let Some(l) = &lister {
+                    l.round(rounds);
+                }
+                let listed = lister.as_ref().and_then(Lister::latest);
+                let served = render(&refresh, rounds, listed.as_deref().map(Vec::as_slice));
                 tracing::info!(
                     "serve: round {rounds} collected in {:.1} s, rendered in {} ms",
                     refresh.took.as_secs_f64(),

@@ -543,8 +543,10 @@ fn simple_database_with_daily_fulls_and_a_mirror_are_quiet() {
     assert_eq!(code, 0);
 }
 
-/// Two AG replicas; the group prefers secondaries; SQLAG02 is the secondary.
-fn ag(backups_stop_min_ago: i64) -> (Server, Server) {
+/// Two AG replicas of Portal; the group prefers secondaries; SQLAG01 is
+/// the primary, SQLAG02 the secondary. Returns the database (as created on
+/// the secondary) for backups on either replica: one log position.
+fn ag_pair() -> (Server, Server, Db) {
     let group = uuid::Uuid::from_u128(0x6000).to_string();
     let gdb = uuid::Uuid::from_u128(0x6001).to_string();
     let (r1, r2) = (
@@ -566,7 +568,12 @@ fn ag(backups_stop_min_ago: i64) -> (Server, Server) {
             portal = Some(d);
         }
     }
-    let mut d = portal.unwrap();
+    (a, b, portal.unwrap())
+}
+
+/// Copy-only weekly fulls and 15-minute logs, both on the preferred secondary.
+fn ag(backups_stop_min_ago: i64) -> (Server, Server) {
+    let (a, mut b, mut d) = ag_pair();
     let mut t = ago_days(21);
     while t < ago_min(backups_stop_min_ago) {
         b.copy_full(&mut d, t);
@@ -578,6 +585,128 @@ fn ag(backups_stop_min_ago: i64) -> (Server, Server) {
         t += mins(15);
     }
     (a, b)
+}
+
+/// Weekly fulls and daily differentials on the primary (where only they
+/// can run), 15-minute logs on the preferred secondary; each kind stops
+/// the given minutes ago.
+fn ag_split(diffs_stop_min_ago: i64, logs_stop_min_ago: i64) -> (Server, Server) {
+    let (mut a, mut b, mut d) = ag_pair();
+    let mut events: Vec<(chrono::DateTime<chrono::Utc>, u8)> = Vec::new();
+    let mut t = ago_days(21) + mins(60);
+    while t < now() {
+        events.push((t, 0));
+        for day in 1..7 {
+            let diff = t + Duration::days(day);
+            if diff < ago_min(diffs_stop_min_ago) {
+                events.push((diff, 1));
+            }
+        }
+        t += Duration::days(7);
+    }
+    let mut t = ago_days(21) + mins(90);
+    while t < ago_min(logs_stop_min_ago) {
+        events.push((t, 2));
+        t += mins(15);
+    }
+    events.sort();
+    for (t, kind) in events {
+        match kind {
+            0 => a.full(&mut d, t),
+            1 => a.diff(&mut d, t),
+            _ => b.log(&mut d, t),
+        };
+    }
+    (a, b)
+}
+
+#[test]
+fn ag_with_fulls_and_diffs_on_the_primary_and_logs_on_the_secondary_is_quiet() {
+    let (a, b) = ag_split(0, 3);
+    let (code, v) = check(&[&a, &b]);
+    quiet(&v, "SQLAG01", "Portal");
+    quiet(&v, "SQLAG02", "Portal");
+    for i in ["SQLAG01", "SQLAG02"] {
+        for late in ["full.late", "diff.late", "log.late", "log.none"] {
+            assert!(has(&v, i, "Portal", late).is_none(), "{i} {late}");
+        }
+    }
+    let e = &db(&v, "SQLAG02", "Portal")["expectation"];
+    assert_eq!(e["judged"], "here");
+    assert_eq!(e["log"]["replica"], "SQLAG02");
+    assert_eq!(e["log"]["judged_here"], true);
+    assert_eq!(e["diff"]["replica"], "SQLAG01");
+    assert_eq!(e["diff"]["judged_here"], false);
+    assert_eq!(e["full"]["replica"], "SQLAG01");
+    assert_eq!(e["full"]["judged_here"], false);
+    let e = &db(&v, "SQLAG01", "Portal")["expectation"];
+    assert_eq!(e["diff"]["judged_here"], true, "{e}");
+    assert_eq!(e["full"]["judged_here"], true, "{e}");
+    assert_eq!(e["log"]["judged_here"], false, "{e}");
+    assert!(
+        e["summary"]
+            .as_str()
+            .unwrap()
+            .contains("diff daily on the primary SQLAG01"),
+        "{e}"
+    );
+    assert_eq!(db(&v, "SQLAG02", "Portal")["state"], "ok");
+    assert_eq!(code, 0, "{v:#}");
+}
+
+#[test]
+fn ag_stopped_differentials_are_late_on_the_primary() {
+    // The last differential 3 days ago; logs run on.
+    let (a, b) = ag_split(3 * 24 * 60, 3);
+    let (_, v) = check(&[&a, &b]);
+    assert_eq!(
+        has(&v, "SQLAG01", "Portal", "diff.late").as_deref(),
+        Some("warning"),
+        "{:#?}",
+        findings(&v, "SQLAG01", "Portal")
+    );
+    let f = findings(&v, "SQLAG01", "Portal")
+        .into_iter()
+        .find(|f| f["id"] == "diff.late")
+        .unwrap();
+    assert!(
+        f["expectation"]
+            .as_str()
+            .unwrap()
+            .contains("on the primary SQLAG01"),
+        "{f}"
+    );
+    // Not raised a second time on the secondary, which cannot take them.
+    assert!(has(&v, "SQLAG02", "Portal", "diff.late").is_none());
+    quiet(&v, "SQLAG02", "Portal");
+    assert!(has(&v, "SQLAG01", "Portal", "log.late").is_none());
+}
+
+#[test]
+fn ag_stopped_logs_are_late_on_the_secondary() {
+    let (a, b) = ag_split(0, 240);
+    let (_, v) = check(&[&a, &b]);
+    assert_eq!(
+        has(&v, "SQLAG02", "Portal", "log.late").as_deref(),
+        Some("warning"),
+        "{:#?}",
+        findings(&v, "SQLAG02", "Portal")
+    );
+    assert!(has(&v, "SQLAG01", "Portal", "log.late").is_none());
+    quiet(&v, "SQLAG01", "Portal");
+    assert!(has(&v, "SQLAG02", "Portal", "diff.late").is_none());
+}
+
+#[test]
+fn ag_primary_alone_still_judges_its_differentials() {
+    let (a, _) = ag_split(3 * 24 * 60, 3);
+    let (_, v) = check(&[&a]);
+    assert_eq!(
+        has(&v, "SQLAG01", "Portal", "diff.late").as_deref(),
+        Some("warning")
+    );
+    // Its logs belong to a replica not collected: not judged here.
+    assert!(has(&v, "SQLAG01", "Portal", "log.late").is_none());
 }
 
 #[test]

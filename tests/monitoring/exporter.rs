@@ -91,11 +91,28 @@ pub fn estate(tag: &str, hung: bool, policy: &str) -> Estate {
 
 /// Starts `chainwatch serve` on a free loopback port; waits (bounded) for its address.
 pub fn serve(config: &Path, extra: &[&str]) -> Running {
+    serve_with_env(config, extra, &[])
+}
+
+/// `serve` with more environment variables (a container's credential).
+pub fn serve_with_env(config: &Path, extra: &[&str], env: &[(&str, &str)]) -> Running {
+    let mut args = vec!["--now", NOW];
+    args.extend(extra);
+    start_serve(config, &args, env)
+}
+
+/// `serve` on the wall clock (no `--now`): data ages grow as time passes.
+pub fn serve_on_the_clock(config: &Path) -> Running {
+    start_serve(config, &[], &[])
+}
+
+fn start_serve(config: &Path, extra: &[&str], env: &[(&str, &str)]) -> Running {
     let mut child = bin()
         .env(PASSWORD_ENV, "s3cret!")
+        .envs(env.iter().copied())
         .args(["serve", "--config"])
         .arg(config)
-        .args(["--listen", "127.0.0.1:0", "--now", NOW, "--every-secs", "2"])
+        .args(["--listen", "127.0.0.1:0", "--every-secs", "2"])
         .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -8,6 +8,8 @@
 mod support;
 
 mod common;
+mod containers;
+mod errors;
 mod expectations;
 mod exporter;
 mod formats;

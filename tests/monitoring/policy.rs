@@ -138,6 +138,50 @@ full_max_age = "1d"
 }
 
 #[test]
+fn diff_max_age_replaces_the_learned_differential_rhythm() {
+    // Weekly fulls, daily differentials, 15-minute logs; the newest
+    // restore base (a differential) about 18 h old.
+    let mut a = Server::new("SQLA", 0);
+    for name in ["Warehouse", "Shop"] {
+        let mut d = a.database(name, "FULL", ago_days(400));
+        a.schedule(
+            &mut d,
+            ago_days(30) + Duration::hours(6),
+            ago_min(3),
+            Duration::days(7),
+            Some(Duration::days(1)),
+            Some(mins(15)),
+        );
+    }
+    // Built in: the daily rhythm + a day (at least 26 h): nothing is late.
+    let (code, v) = check(&[&a], None);
+    for name in ["Warehouse", "Shop"] {
+        assert!(has(&v, "SQLA", name, "diff.late").is_none(), "{name}");
+        assert!(expectation(&v, "SQLA", name)["diff"]["late_after_seconds"]
+            .as_i64()
+            .is_some_and(|s| s >= 26 * 3600));
+    }
+    assert_eq!(code, 0, "{v:#}");
+    let config = r#"
+[[database]]
+name = "Ware*"
+diff_max_age = "12h"
+"#;
+    let (code, v) = check(&[&a], Some(config));
+    assert_eq!(
+        expectation(&v, "SQLA", "Warehouse")["diff"]["late_after_seconds"],
+        12 * 3600
+    );
+    assert_eq!(
+        has(&v, "SQLA", "Warehouse", "diff.late").as_deref(),
+        Some("warning")
+    );
+    // The glob names Warehouse only.
+    assert!(has(&v, "SQLA", "Shop", "diff.late").is_none());
+    assert_eq!(code, 1);
+}
+
+#[test]
 fn grace_for_new_databases_comes_from_the_policy() {
     let mut a = Server::new("SQLA", 0);
     a.database("NewApp", "FULL", ago_min(30 * 60));

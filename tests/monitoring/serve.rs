@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::exporter::{estate, get, serve, wait_for, PASSWORD_ENV};
+use crate::exporter::{estate, get, serve, serve_on_the_clock, wait_for, PASSWORD_ENV};
 use crate::formats::{labels, parse_exposition};
 use crate::support::NOW;
 
@@ -159,5 +159,72 @@ fn instances_glob_and_shards_split_the_estate() {
     assert_eq!(
         seen,
         BTreeSet::from(["SQL16\\PROD".to_string(), "SQLAG02".to_string()])
+    );
+}
+
+/// One sample of an instance's metric.
+fn of_instance(body: &str, metric: &str, instance: &str) -> Option<f64> {
+    parse_exposition(body)
+        .get(&(metric.to_string(), labels(&[("instance", instance)])))
+        .copied()
+}
+
+/// The database series of one instance (names and labels).
+fn database_series(body: &str, instance: &str) -> BTreeSet<(String, Vec<(String, String)>)> {
+    parse_exposition(body)
+        .into_keys()
+        .filter(|(n, l)| {
+            n.starts_with("chainwatch_database_")
+                && l.iter().any(|(k, v)| k == "instance" && v == instance)
+        })
+        .collect()
+}
+
+#[test]
+fn an_instance_that_stops_is_down_and_stale_and_keeps_its_databases() {
+    let mut e = estate("stale", false, "");
+    let s = serve_on_the_clock(&e.config);
+    let before = wait_for(s.addr, "/metrics", 60, |b| {
+        of_instance(b, "chainwatch_instance_up", "SQLAG02") == Some(1.0)
+    });
+    let kept = database_series(&before, "SQLAG02");
+    assert!(kept.len() >= 5, "{kept:?}");
+    // SQLAG02's server stops after the first round: its port refuses.
+    let ag = e.servers.remove(1);
+    drop(ag);
+    let down = wait_for(s.addr, "/metrics", 60, |b| {
+        of_instance(b, "chainwatch_instance_up", "SQLAG02") == Some(0.0)
+    });
+    let age = |b: &str| of_instance(b, "chainwatch_instance_data_age_seconds", "SQLAG02").unwrap();
+    let first_age = age(&down);
+    let rounds_then = rounds(&down);
+    let later = wait_for(s.addr, "/metrics", 60, |b| {
+        rounds(b) >= rounds_then + 2.0 && age(b) > first_age
+    });
+    assert_eq!(
+        of_instance(&later, "chainwatch_instance_up", "SQLAG02"),
+        Some(0.0)
+    );
+    assert!(
+        age(&later) >= first_age + 2.0,
+        "data age {} then {}",
+        first_age,
+        age(&later)
+    );
+    // The last complete collection is still judged and served.
+    assert_eq!(database_series(&later, "SQLAG02"), kept);
+    assert_eq!(
+        of_instance(&later, "chainwatch_instance_up", "SQL16\\PROD"),
+        Some(1.0)
+    );
+    assert!(
+        of_instance(
+            &later,
+            "chainwatch_instance_data_age_seconds",
+            "SQL16\\PROD"
+        )
+        .unwrap()
+            < 10.0,
+        "the running instance stays fresh"
     );
 }

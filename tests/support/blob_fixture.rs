@@ -30,7 +30,11 @@ pub fn body(name: &str) -> Vec<u8> {
 }
 
 pub fn demo() -> Fixture {
-    let now = now();
+    demo_at(now())
+}
+
+/// The same container for the demo estate generated at `now`.
+pub fn demo_at(now: DateTime<Utc>) -> Fixture {
     let estate = chainwatch::sources::demo_estate(now).expect("demo estate");
     let history = history_files(&estate, now);
     let mut names: Vec<String> = history
