@@ -134,10 +134,12 @@ pub fn recoverability(
     let first_row = rows.first().and_then(|b| known_at(b));
     // A database is judged from when it existed while history was watched:
     // its creation when that came later than the watch began (and before its
-    // first backup), else its first backup.
+    // first backup), else its first backup; one with no backup at all, from
+    // when both it existed and history was watched (never backed up is the
+    // worst case, not an unjudged one).
     let born = match (database.create_date, first_row, watched_since) {
         (Some(c), Some(f), Some(w)) if c > w => Some(c.min(f)),
-        (Some(c), None, Some(w)) if c > w => Some(c),
+        (Some(c), None, Some(w)) => Some(c.max(w)),
         (_, f, _) => f,
     };
     let judged_from = born.map_or(to, |b| b.clamp(from, to));

@@ -326,7 +326,7 @@ struct Skipped<'a> {
 }
 
 /// Which databases a recoverability policy applies to (the tests the
-/// health state makes for Unknown, Dropped and Passive).
+/// health state makes for Unknown, Dropped, Passive and snapshots).
 fn skip_reason(inst: &Instance, db: &Database) -> Option<&'static str> {
     if db.is_system() {
         Some("system database")
@@ -334,6 +334,8 @@ fn skip_reason(inst: &Instance, db: &Database) -> Option<&'static str> {
         Some("backup history not collected")
     } else if db.dropped {
         Some("dropped (when is not known)")
+    } else if db.source_database_id.is_some() {
+        Some("database snapshot (cannot be backed up)")
     } else if db.mirroring_role == Some(MirroringRole::Mirror)
         || db.is_primary_replica == Some(false)
     {

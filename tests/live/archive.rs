@@ -417,6 +417,37 @@ fn time_outside_policy_is_exact_and_each_breach_names_its_backups() {
     assert!(open.breaches[0].ended_by.is_empty());
 }
 
+#[test]
+fn a_database_never_backed_up_is_unrecoverable_while_it_was_watched() {
+    let h = Hist::new();
+    let history = history_of(&h.rows, "Sales");
+    let context = Context {
+        roles: &Roles::default(),
+        in_estate: &|_| false,
+        policy: Default::default(),
+    };
+    let span = Span {
+        from: at(0),
+        to: at(600),
+        limit: Duration::minutes(60),
+        watched_since: Some(at(100)),
+    };
+    let mut db = Database::new_named("Sales");
+    db.exists = true;
+    // Created long before the watch began: judged from the watch.
+    db.create_date = Some(at(-60 * 24 * 400));
+    let p = recoverability("SQL01", &db, true, &history, &context, span);
+    assert_eq!(p.judged_from, at(100));
+    assert_eq!(p.seconds_outside_policy, 500 * 60);
+    assert_eq!(p.seconds_unrecoverable, 500 * 60);
+    assert_eq!(p.breaches.len(), 1);
+    // Created while it was watched: judged from its creation.
+    db.create_date = Some(at(400));
+    let p = recoverability("SQL01", &db, true, &history, &context, span);
+    assert_eq!(p.judged_from, at(400));
+    assert_eq!(p.seconds_unrecoverable, 200 * 60);
+}
+
 /// The exact answer against a brute force: the analysis run at the middle
 /// of every minute on the rows finished by then.
 #[test]
