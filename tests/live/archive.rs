@@ -706,7 +706,10 @@ fn cli_import_export_history_and_compliance() {
     ]);
     let md = String::from_utf8(md.stdout).unwrap();
     assert!(md.contains("| Instance | Database | Worst RPO |"), "{md}");
-    // A policy every database meets: exit 0. (The demo's worst is over a day.)
+    // A policy every database with a restorable backup meets (the demo's
+    // worst RPO is over a day): what breaches it are only the databases with
+    // no recoverable point at all (never backed up, their full purged, new,
+    // restoring), and a database snapshot is not judged.
     let out = run(&[
         "report",
         "compliance",
@@ -721,10 +724,39 @@ fn cli_import_export_history_and_compliance() {
     ]);
     assert_eq!(
         out.status.code(),
-        Some(0),
+        Some(1),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let breached: Vec<&serde_json::Value> = r["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["compliant"] == false)
+        .collect();
+    for d in &breached {
+        assert_eq!(
+            d["seconds_unrecoverable"], d["seconds_outside_policy"],
+            "{d}"
+        );
+    }
+    let names: Vec<&str> = breached
+        .iter()
+        .map(|d| d["database"].as_str().unwrap())
+        .collect();
+    for never in ["Warranty", "Documents"] {
+        assert!(names.contains(&never), "{never} in {names:?}");
+    }
+    assert!(r["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["database"] == "Inv_snap"
+            && s["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("database snapshot")));
 }
 
 #[test]
