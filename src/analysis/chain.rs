@@ -866,7 +866,9 @@ impl ProducerKey {
 }
 
 /// One break per foreign producer per run: its log backups, from the first
-/// to the last, may be interleaved with the main producer's.
+/// to the last, may be interleaved with the main producer's. A copy-only log
+/// (a tail-log backup the chain ends with) takes no part of the chain from
+/// its owner, whoever wrote it: the plan names its file like any other step.
 fn other_producer_breaks(logs: &[&BackupSet], runs: &[Run], main: &Producer) -> Vec<Break> {
     let main_key = ProducerKey::of(main);
     let mut out = Vec::new();
@@ -874,7 +876,7 @@ fn other_producer_breaks(logs: &[&BackupSet], runs: &[Run], main: &Producer) -> 
         let mut groups: Vec<(ProducerKey, Vec<usize>)> = Vec::new();
         for (i, log) in logs.iter().enumerate().take(run.end).skip(run.start) {
             let key = ProducerKey::of(&log.producer());
-            if key == main_key {
+            if key == main_key || log.is_copy_only {
                 continue;
             }
             match groups.iter_mut().find(|(k, _)| *k == key) {

@@ -84,6 +84,9 @@ pub fn not_judged(
     if db.dropped {
         return Some("dropped (when is not known)".into());
     }
+    if db.source_database_id.is_some() {
+        return Some("database snapshot (cannot be backed up)".into());
+    }
     let e = super::analyze_database(estate, inst, db, at)
         .health
         .expectation;

@@ -135,11 +135,15 @@ pub fn recoverability(
     // A database is judged from when it existed while history was watched:
     // its creation when that came later than the watch began (and before its
     // first backup), else its first backup. A new database gets the policy's
-    // grace for its first backup (`grace_new_database`), as `check` gives it.
+    // grace for its first backup (`grace_new_database`), as `check` gives it;
+    // one with no backup at all is judged from when both it existed and
+    // history was watched (never backed up is the worst case, not an
+    // unjudged one).
     let grace = context.policy.first_full_grace;
     let born = match (database.create_date, first_row, watched_since) {
         (Some(c), Some(f), Some(w)) if c > w => Some(if f < c { f } else { (c + grace).min(f) }),
         (Some(c), None, Some(w)) if c > w => Some(c + grace),
+        (Some(c), None, Some(w)) => Some(c.max(w)),
         (_, f, _) => f,
     };
     let judged_from = born.map_or(to, |b| b.clamp(from, to));

@@ -9,7 +9,7 @@ use super::history::{emit_available, emit_history};
 use super::inst::{Clock, Inst, Store, T};
 use super::kinds::{Ev, Kind, Model, Prod};
 use super::lsn::Activity;
-use super::plan::{cadence, mins, new_db, weekly};
+use super::plan::{cadence, daily, mins, new_db, weekly};
 use super::rng::Rng;
 use super::sim::DbSim;
 
@@ -117,11 +117,7 @@ fn portal(inst: &Inst, group: &str, group_db: String) -> DbSim {
 /// A healthy SIMPLE database with daily fulls to disk.
 fn ops(inst: &Inst) -> DbSim {
     let mut db = new_db(inst, "Ops", 5, Model::Simple, Activity::new(200, 40), 4_000);
-    let evs = (0..=20)
-        .rev()
-        .map(|d| Ev::new(inst.clock.at(d, 1, 0), 6, Kind::Full, Prod::Disk))
-        .collect();
-    db.run(evs);
+    db.run(daily(inst.clock, 0..=20, (1, 0), 6, Kind::Full, Prod::Disk));
     db
 }
 

@@ -13,19 +13,15 @@ pub fn emit_databases(inst: &mut Inst, sims: &[&DbSim], replica_id: Option<&str>
     let c = inst.clock;
     for db in sims.iter().filter(|d| d.dropped.is_none()) {
         let (model, model_desc) = db.model_now().catalog();
-        let (state, state_desc) = if db.cat.restoring {
-            (1, "RESTORING")
-        } else {
-            (0, "ONLINE")
-        };
+        let (state, state_desc) = state_of(db);
         let mut row = json!({
             "name": db.name,
             "database_id": db.id,
             "create_date": c.dt(db.branch().created),
             "compatibility_level": db.compat,
-            "is_read_only": false,
+            "is_read_only": db.cat.snapshot_of.is_some(),
             "is_in_standby": false,
-            "source_database_id": null,
+            "source_database_id": db.cat.snapshot_of,
             "state": state,
             "state_desc": state_desc,
             "recovery_model": model,
@@ -42,18 +38,44 @@ pub fn emit_databases(inst: &mut Inst, sims: &[&DbSim], replica_id: Option<&str>
 
         let br = db.branch();
         let parent = br.parent.as_ref();
-        let live_chain = db.model_now() != Model::Simple && !db.cat.restoring;
+        let live_chain = db.model_now() != Model::Simple
+            && state < 2
+            && !db.cat.restoring
+            && db.cat.snapshot_of.is_none();
+        // A database that cannot be opened (OFFLINE, SUSPECT, ...) shows no recovery facts.
+        let open = state < 2;
         let status = json!({
             "database_id": db.id,
-            "database_guid": br.database_guid,
-            "family_guid": db.family_guid,
-            "last_log_backup_lsn": inst.lsn_opt(db.chain_end().filter(|_| live_chain)),
-            "recovery_fork_guid": br.fork_guid,
-            "first_recovery_fork_guid": parent.map_or(br.fork_guid.clone(), |p| p.0.clone()),
-            "fork_point_lsn": inst.lsn_opt(parent.map(|p| p.1)),
+            "database_guid": open.then_some(&br.database_guid),
+            "family_guid": open.then_some(&db.family_guid),
+            "last_log_backup_lsn": inst.lsn_opt(db.next_log_lsn().filter(|_| live_chain)),
+            "recovery_fork_guid": open.then_some(&br.fork_guid),
+            "first_recovery_fork_guid": open.then(|| parent.map_or(br.fork_guid.clone(), |p| p.0.clone())),
+            "fork_point_lsn": inst.lsn_opt(parent.map(|p| p.1).filter(|_| open)),
         });
         inst.push(catalog::RECOVERY_STATUS, status);
         mirroring_row(inst, db);
+    }
+}
+
+/// `sys.databases.state` and `state_desc`.
+fn state_of(db: &DbSim) -> (u8, &'static str) {
+    if db.cat.restoring {
+        return (1, "RESTORING");
+    }
+    match db.cat.state {
+        Some(desc) => {
+            let code = match desc {
+                "RECOVERING" => 2,
+                "RECOVERY_PENDING" => 3,
+                "SUSPECT" => 4,
+                "EMERGENCY" => 5,
+                "OFFLINE" => 6,
+                _ => 0,
+            };
+            (code, desc)
+        }
+        None => (0, "ONLINE"),
     }
 }
 
@@ -113,6 +135,8 @@ pub enum InstanceDefaults {
     Off(i64),
     /// On: every new database is enrolled.
     On(i64),
+    /// Managed Backup was never configured on the instance.
+    Never,
 }
 
 /// `fn_backup_db_config` rows (every database, dropped ones flagged) and the instance defaults.
@@ -123,15 +147,17 @@ pub fn emit_managed_config(
     defaults: InstanceDefaults,
 ) {
     let (defaults_on, default_retention) = match defaults {
-        InstanceDefaults::Off(d) => (false, d),
-        InstanceDefaults::On(d) => (true, d),
+        InstanceDefaults::Off(d) => (false, Some(d)),
+        InstanceDefaults::On(d) => (true, Some(d)),
+        InstanceDefaults::Never => (false, None),
     };
-    let store = inst.store.expect("a container");
-    let url = if inst.major() == 12 {
-        format!("https://{}.blob.core.windows.net/", store.account)
-    } else {
-        store.url()
-    };
+    let url = inst.store.map(|store| {
+        if inst.major() == 12 {
+            format!("https://{}.blob.core.windows.net/", store.account)
+        } else {
+            store.url()
+        }
+    });
     let flag = if inst.major() == 12 {
         "is_smart_backup_enabled"
     } else {
@@ -149,7 +175,7 @@ pub fn emit_managed_config(
             "retention_days": db.retention,
         });
         row[flag] = json!(i32::from(configured && !db.cat.managed_off));
-        row["storage_url"] = json!(configured.then(|| url.clone()));
+        row["storage_url"] = json!(url.clone().filter(|_| configured));
         row["encryption_algorithm"] = json!(configured.then_some("NO_ENCRYPTION"));
         row["encryptor_type"] = Value::Null;
         row["encryptor_name"] = Value::Null;
@@ -162,7 +188,7 @@ pub fn emit_managed_config(
         "credential_name": credential,
         "retention_days": default_retention,
         "storage_url": url,
-        "encryption_algorithm": "NO_ENCRYPTION",
+        "encryption_algorithm": default_retention.map(|_| "NO_ENCRYPTION"),
         "encryptor_type": null,
         "encryptor_name": null,
     });

@@ -1,9 +1,10 @@
-//! Events that rewrite a database's history: a point-in-time restore over itself, lost logs.
+//! Events that rewrite a database's history: restores (to a point over itself, or of a full
+//! from another server), lost logs and purged history.
 
 use chrono::Duration;
 
 use super::inst::T;
-use super::kinds::{Branch, Kind, RestoreStep};
+use super::kinds::{Backup, Branch, ForkParent, Kind, RestoreStep};
 use super::lsn::Curve;
 use super::sim::DbSim;
 
@@ -60,28 +61,89 @@ impl DbSim {
                 stop_at: last.then_some(stop_at),
             });
         }
+        self.start_branch(
+            restore_done,
+            fp_count + 40,
+            None,
+            Some((fork, fp, k_first, k_count)),
+        );
+    }
+
+    /// Restores data backup `full` (taken here or on another server) as this database at
+    /// `done`. WITH RECOVERY it starts a new recovery fork at the backup's end, and the first
+    /// log taken afterwards spans it; WITH NORECOVERY the database stays RESTORING on the
+    /// backup's fork. Either way RESTORE gives it a new `database_guid`.
+    pub fn restore_full(&mut self, full: usize, done: T, recovery: bool) {
+        let b = &self.backups[full];
+        let branch = self.branch_at(b.start);
+        let end_count = self.count(branch, b.finish);
+        let parent: ForkParent = (b.last_fork.clone(), b.last, b.first, b.first_count);
+        let same_fork = (!recovery).then(|| b.last_fork.clone());
+        self.restores.push(RestoreStep {
+            date: done,
+            backup: full,
+            kind: "D",
+            recovery,
+            replace: false,
+            stop_at: None,
+        });
+        self.start_branch(done, end_count + 40, same_fork, recovery.then_some(parent));
+    }
+
+    /// A new line of history from `from`: a new `database_guid`, on recovery fork `fork`, or
+    /// on a new one (branching off `parent`) when None.
+    fn start_branch(
+        &mut self,
+        from: T,
+        base_count: u64,
+        fork: Option<String>,
+        parent: Option<ForkParent>,
+    ) {
         let curve = Curve::new(
             &mut self.rng,
-            restore_done,
+            from,
             self.clock.now + Duration::days(1),
-            fp_count + 40,
+            base_count,
             &self.act,
             self.clock.offset,
         );
-        let branch = Branch {
-            from: restore_done,
+        let database_guid = self.rng.guid();
+        let fork_guid = fork.unwrap_or_else(|| self.rng.guid());
+        self.branches.push(Branch {
+            from,
             curve,
-            database_guid: self.rng.guid(),
-            fork_guid: self.rng.guid(),
-            created: restore_done,
-            parent: Some((fork, fp, k_first, k_count)),
-        };
-        self.branches.push(branch);
+            database_guid,
+            fork_guid,
+            created: from,
+            parent,
+        });
     }
 
     /// Forgets regular log backups started in `[from, to)` (lost files and purged history).
     pub fn purge_logs(&mut self, from: T, to: T) {
-        self.backups
-            .retain(|b| !(b.kind == Kind::Log && b.start >= from && b.start < to));
+        self.forget(|b| b.kind == Kind::Log && b.start >= from && b.start < to);
+    }
+
+    /// `sp_delete_backuphistory @oldest_date = before`: forgets every backup finished before it.
+    pub fn purge_before(&mut self, before: T) {
+        self.forget(|b| b.finish < before);
+    }
+
+    /// Drops the backups `gone` says, and the restore steps of those backups.
+    fn forget(&mut self, gone: impl Fn(&Backup) -> bool) {
+        let mut index = Vec::with_capacity(self.backups.len());
+        let mut kept = 0;
+        for b in &self.backups {
+            index.push((!gone(b)).then_some(kept));
+            kept += usize::from(!gone(b));
+        }
+        self.backups.retain(|b| !gone(b));
+        self.restores.retain_mut(|r| match index[r.backup] {
+            Some(i) => {
+                r.backup = i;
+                true
+            }
+            None => false,
+        });
     }
 }

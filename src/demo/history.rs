@@ -4,7 +4,7 @@ use crate::model::catalog;
 use chrono::Duration;
 use serde_json::{json, Value};
 
-use super::inst::Inst;
+use super::inst::{software, Inst};
 use super::kinds::{Kind, Prod};
 use super::media::media;
 use super::rng::Rng;
@@ -56,7 +56,11 @@ pub fn emit_history(inst: &mut Inst, sims: &mut [&mut DbSim], replica: u8) {
 fn backup_rows(inst: &mut Inst, sim: &DbSim, bi: usize) {
     let b = &sim.backups[bi];
     let m = media(inst, sim, b);
-    let (major, minor, build) = inst.software();
+    // RESTORE copies a foreign backup's header: its server, machine and version.
+    let (server, machine, (major, minor, build)) = match b.prod {
+        Prod::Foreign(o) => (o.server, o.machine, software(o.version)),
+        _ => (inst.name, inst.machine, inst.software()),
+    };
     let c = inst.clock;
     let compressed = b.prod.compressed();
     let mut r = Rng::keyed(&format!("media/{}", b.uuid));
@@ -73,8 +77,8 @@ fn backup_rows(inst: &mut Inst, sim: &DbSim, bi: usize) {
         "name": m.name,
         "description": null,
         "user_name": m.user,
-        "server_name": inst.name,
-        "machine_name": inst.machine,
+        "server_name": server,
+        "machine_name": machine,
         "software_major_version": major,
         "software_minor_version": minor,
         "software_build_version": build,
@@ -98,8 +102,8 @@ fn backup_rows(inst: &mut Inst, sim: &DbSim, bi: usize) {
         "is_snapshot": b.prod == Prod::Vss,
         "is_copy_only": b.kind.copy_only(),
         "begins_log_chain": b.begins_chain,
-        "is_damaged": false,
-        "has_incomplete_metadata": false,
+        "is_damaged": b.damaged,
+        "has_incomplete_metadata": b.damaged,
         "is_force_offline": false,
         "first_recovery_fork_guid": b.first_fork,
         "last_recovery_fork_guid": b.last_fork,

@@ -103,6 +103,14 @@ const COMMON_TABLES: &[&str] = &[
     catalog::MAINTPLAN_LOGDETAIL,
 ];
 
+/// The major, minor and build numbers of a `ProductVersion`.
+pub fn software(version: &str) -> (u32, u32, u32) {
+    let mut it = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let major = it.next().unwrap_or(0);
+    let minor = it.next().unwrap_or(0);
+    (major, minor, it.next().unwrap_or(0))
+}
+
 impl Inst {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
@@ -115,11 +123,7 @@ impl Inst {
         store: Option<Store>,
         first_id: i64,
     ) -> Inst {
-        let major: u32 = version
-            .split('.')
-            .next()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let major = software(version).0;
         let mut inst = Inst {
             name,
             machine,
@@ -149,22 +153,12 @@ impl Inst {
     }
 
     pub fn major(&self) -> u32 {
-        self.version
-            .split('.')
-            .next()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
+        software(self.version).0
     }
 
     /// `software_major_version`, `software_minor_version`, `software_build_version`.
     pub fn software(&self) -> (u32, u32, u32) {
-        let mut it = self
-            .version
-            .split('.')
-            .map(|p| p.parse::<u32>().unwrap_or(0));
-        let major = it.next().unwrap_or(0);
-        let minor = it.next().unwrap_or(0);
-        (major, minor, it.next().unwrap_or(0))
+        software(self.version)
     }
 
     /// The rows of a table, created (empty) on first use.

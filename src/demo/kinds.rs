@@ -68,13 +68,34 @@ pub enum Prod {
     CopyUrl,
     AdHocDisk,
     LogShip,
-    Ola,
+    /// Ola Hallengren's `DatabaseBackup` to a share (`@NumberOfFiles` stripes for data backups).
+    Ola {
+        stripes: u8,
+    },
     MaintPlan,
     Vss,
     DpmLog,
     Disk,
     /// An Agent job's `BACKUP LOG … TO URL` (not Managed Backup).
     JobUrl,
+    /// Taken on another server; RESTORE copied its header into this msdb.
+    Foreign(&'static Origin),
+}
+
+/// Ola Hallengren's jobs writing one file per backup.
+pub const OLA: Prod = Prod::Ola { stripes: 1 };
+
+/// The server a restored backup was taken on, as its header names it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Origin {
+    pub server: &'static str,
+    pub machine: &'static str,
+    /// `ProductVersion` of that server (`software_*_version`).
+    pub version: &'static str,
+    /// The login that took the backup there.
+    pub user: &'static str,
+    /// Where the file was restored from (`physical_device_name` of the restore).
+    pub folder: &'static str,
 }
 
 impl Prod {
@@ -84,9 +105,10 @@ impl Prod {
             Prod::Managed { .. }
                 | Prod::CopyUrl
                 | Prod::LogShip
-                | Prod::Ola
+                | Prod::Ola { .. }
                 | Prod::Disk
                 | Prod::JobUrl
+                | Prod::Foreign(_)
         )
     }
 }
@@ -99,6 +121,8 @@ pub struct Ev {
     pub kind: Kind,
     pub prod: Prod,
     pub bulk: bool,
+    /// Taken WITH CONTINUE_AFTER_ERROR from a damaged database (a tail-log backup).
+    pub damaged: bool,
     pub replica: u8,
 }
 
@@ -110,11 +134,16 @@ impl Ev {
             kind,
             prod,
             bulk: false,
+            damaged: false,
             replica: 0,
         }
     }
     pub fn on(mut self, replica: u8) -> Ev {
         self.replica = replica;
+        self
+    }
+    pub fn damaged(mut self) -> Ev {
+        self.damaged = true;
         self
     }
 }
@@ -136,6 +165,8 @@ pub struct Backup {
     pub diff_base: Option<(u128, String)>,
     pub model: Model,
     pub bulk: bool,
+    /// `is_damaged` and `has_incomplete_metadata`.
+    pub damaged: bool,
     pub begins_chain: bool,
     pub first_fork: String,
     pub last_fork: String,
@@ -154,9 +185,12 @@ pub struct Branch {
     pub database_guid: String,
     pub fork_guid: String,
     pub created: T,
-    /// (previous fork, fork point LSN, first LSN and count of the first log on this branch)
-    pub parent: Option<(String, u128, u128, u64)>,
+    pub parent: Option<ForkParent>,
 }
+
+/// Where a branch left its parent: (previous fork, fork point LSN, first LSN and count of the
+/// first log on the branch).
+pub type ForkParent = (String, u128, u128, u64);
 
 /// One `restorehistory` row (backup is an index into `DbSim::backups`).
 #[derive(Clone, Debug)]
@@ -172,8 +206,12 @@ pub struct RestoreStep {
 /// Catalog facts beyond backups (`sys.databases`, mirroring, Stretch, Managed Backup switch).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Cat {
-    /// `state_desc` RESTORING (a mirror).
+    /// `state_desc` RESTORING (a mirror, or a restore left WITH NORECOVERY).
     pub restoring: bool,
+    /// Another `state_desc` than ONLINE or RESTORING: OFFLINE, SUSPECT, RECOVERY_PENDING, ...
+    pub state: Option<&'static str>,
+    /// A database snapshot of this `database_id` (`source_database_id`).
+    pub snapshot_of: Option<i64>,
     pub stretch: bool,
     /// This instance is the mirror of a mirroring session.
     pub mirror: bool,

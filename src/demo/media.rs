@@ -101,16 +101,21 @@ pub fn media(inst: &Inst, db: &DbSim, b: &Backup) -> Media {
             let utc = b.start.format("%Y%m%d%H%M%S");
             m.families = vec![format!("\\\\fs01\\logship\\{name}\\{name}_{utc}.trn")];
         }
-        Prod::Ola => {
+        Prod::Ola { stripes } => {
             let srv = server_token(inst);
             let kind = match b.kind {
                 Kind::Diff => "DIFF",
                 Kind::Log | Kind::CopyLog => "LOG",
                 _ => "FULL",
             };
-            m.families = vec![format!(
-                "\\\\fs01\\backup\\{srv}\\{name}\\{kind}\\{srv}_{name}_{kind}_{stamp}.{ext}"
-            )];
+            let stem =
+                format!("\\\\fs01\\backup\\{srv}\\{name}\\{kind}\\{srv}_{name}_{kind}_{stamp}");
+            // `@NumberOfFiles` stripes data backups as `…_1.bak` to `…_n.bak`.
+            m.families = if stripes <= 1 || ext == "trn" {
+                vec![format!("{stem}.{ext}")]
+            } else {
+                (1..=stripes).map(|i| format!("{stem}_{i}.{ext}")).collect()
+            };
         }
         Prod::MaintPlan => {
             let stem = maint_plan_stem(inst, name, b);
@@ -139,6 +144,11 @@ pub fn media(inst: &Inst, db: &DbSim, b: &Backup) -> Media {
             m.device_type = 9;
             m.block = 512;
             m.name = Some(format!("{name}-Transaction Log Backup"));
+        }
+        Prod::Foreign(o) => {
+            m.families = vec![format!("{}\\{name}_FULL_{stamp}.bak", o.folder)];
+            m.name = Some(format!("{name}-Full Database Backup"));
+            m.user = o.user;
         }
         Prod::Disk => {
             m.families = vec![format!("D:\\Backup\\{name}\\{name}_FULL_{stamp}.bak")];

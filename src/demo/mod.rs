@@ -1,4 +1,4 @@
-//! A deterministic demo estate: six instances with ~21 days of backup history whose rows follow
+//! A deterministic demo estate: seven instances with ~21 days of backup history whose rows follow
 //! SQL Server's LSN rules, plus named scenarios (conflicts, gaps, forks) for the analysis to find.
 //!
 //! The output depends only on `now`: every random choice comes from a fixed-seed generator.
@@ -19,6 +19,9 @@ mod sim;
 mod sql14;
 mod sql16;
 mod sql16_special;
+mod sql19;
+mod sql19_chains;
+mod sql19_states;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde_json::{json, Map, Value};
@@ -27,8 +30,8 @@ use crate::snapshot::{Snapshot, FORMAT};
 
 pub use scenarios::{Scenario, SCENARIOS};
 
-/// The six demo instances at `now` (floored to the minute), in document order.
-fn instances(now: DateTime<Utc>) -> (DateTime<Utc>, [inst::Inst; 6]) {
+/// The seven demo instances at `now` (floored to the minute), in document order.
+fn instances(now: DateTime<Utc>) -> (DateTime<Utc>, [inst::Inst; 7]) {
     let now = now.duration_trunc(TimeDelta::minutes(1)).unwrap_or(now);
     let naive = now.naive_utc();
     let (ag1, ag2) = ag::build(naive);
@@ -40,6 +43,7 @@ fn instances(now: DateTime<Utc>) -> (DateTime<Utc>, [inst::Inst; 6]) {
         ag2,
         ag14a,
         ag14b,
+        sql19::build(naive),
     ];
     for inst in &mut all {
         catalog::volumes(inst);

@@ -1,8 +1,10 @@
 //! Schedules (weekly fulls, log cadences) and the common set-up of a simulated database.
 
+use std::ops::RangeInclusive;
+
 use chrono::Duration;
 
-use super::inst::{Inst, T};
+use super::inst::{Clock, Inst, T};
 use super::kinds::{DbFile, Ev, Kind, Model, Prod};
 use super::lsn::Activity;
 use super::rng::Rng;
@@ -47,6 +49,30 @@ pub fn weekly(first: T, forced: &[T], until: T) -> Vec<T> {
             .unwrap_or(next);
     }
     out
+}
+
+/// One data backup a day at `hh:mm` local, on each of the local days `days_ago` before today
+/// (oldest first).
+pub fn daily(
+    clock: Clock,
+    days_ago: RangeInclusive<i64>,
+    (hh, mm): (u32, u32),
+    minutes: i64,
+    kind: Kind,
+    prod: Prod,
+) -> Vec<Ev> {
+    days_ago
+        .rev()
+        .map(|d| Ev::new(clock.at(d, hh, mm), minutes, kind, prod))
+        .collect()
+}
+
+/// An Agent job's log backups: one every `every` ± `jitter` minutes in `[from, until)`.
+pub fn log_job(db: &mut DbSim, from: T, until: T, every: i64, jitter: i64, prod: Prod) -> Vec<Ev> {
+    cadence(&mut db.rng, from, until, every, jitter, &[])
+        .into_iter()
+        .map(|t| Ev::new(t, 2, Kind::Log, prod))
+        .collect()
 }
 
 /// A Managed Backup style schedule: weekly fulls plus a log every `log_every` minutes.

@@ -29,6 +29,7 @@ const fn sc(
 
 const PROD: &str = "SQL16\\PROD";
 const LEGACY: &str = "SQL14\\LEGACY";
+const OPS: &str = "SQL19\\OPS";
 
 pub const SCENARIOS: &[Scenario] = &[
     sc(PROD, "Sales", "sales-healthy", "Healthy Managed Backup",
@@ -73,4 +74,38 @@ pub const SCENARIOS: &[Scenario] = &[
         "smart_admin-enabled (retention 30) but switched to SIMPLE ~5 days ago: weekly managed fulls and 2-hourly logs until then, no backup since (2014 Managed Backup supports FULL and BULK_LOGGED only); last_log_backup_lsn is null (recovery.now_simple)."),
     sc("SQLAG01", "Ops", "ops-simple", "SIMPLE recovery, daily fulls",
         "SIMPLE recovery with a daily full to disk and no log backups; last_log_backup_lsn is null; healthy."),
+    sc(OPS, "Timecards", "sql19-log-job-hung", "Log backups stopped hours ago",
+        "Not managed; Ola jobs: weekly fulls and a log about every 4 h until the log job hung about 10 hours ago; the chain is continuous, but the newest log is older than twice the routine interval and half an hour (log.late, a warning: critical only after a day)."),
+    sc(OPS, "Invoices", "sql19-diff-stopped", "Differential job stopped",
+        "Weekly fulls (10 and 3 days ago) and nightly differentials on their base until 4 days ago; no differential since the last full, so the newest restore base is more than two days old (diff.late); with differentials in use a full may be a month old, so the fulls are not late."),
+    sc(OPS, "Shipping", "sql19-full-failing", "Full job failing",
+        "Its full job has failed every night since the oldest full msdb still keeps (10 days ago) while 4-hourly logs continue from it: one continuous chain, but the newest full is past the 8-day limit (full.late)."),
+    sc(OPS, "Analytics", "sql19-stripe-missing", "A stripe's media row missing",
+        "Weekly fulls striped over 4 files (media_family_count 4, _1.bak.._4.bak); the newest full's backupmediafamily row for family 3 is gone, so it cannot start a restore and plans fall back to the full before it through a continuous chain (media.incomplete)."),
+    sc(OPS, "Tickets", "sql19-log-gap", "Log backups missing from msdb, no full since",
+        "Weekly fulls, 4-hourly logs; the rows of the logs started yesterday between 06:00 and 14:00 local are missing: exactly one LSN gap and no full after it, so the newest backups cannot be restored (chain.gap, chain.broken)."),
+    sc(OPS, "Documents", "sql19-history-purged", "Full purged from msdb",
+        "Monthly fulls; the newest finished about 11 days ago and the nightly sp_delete_backuphistory (10 days) deleted it with the oldest logs: the remaining logs continue each other but start past any full in history, their database_backup_lsn naming the purged full (chain.history_missing, chain.no_full)."),
+    sc(OPS, "Imports", "sql19-no-log-backups", "FULL recovery without log backups",
+        "FULL recovery, nightly fulls, left out of the log job (@Databases = 'USER_DATABASES, -Imports'); log_reuse_wait_desc LOG_BACKUP; no log backup in history (log.none)."),
+    sc(OPS, "Loader", "sql19-simple-switch", "Switched to SIMPLE for a bulk load",
+        "Not managed: nightly fulls and 4-hourly logs; SIMPLE from 20:00 to 23:30 local five days ago, no log until the next nightly full, whose next log has begins_log_chain = 1 and first_lsn = that full's first_lsn: exactly one break (chain.simple_switch)."),
+    sc(OPS, "Kanban", "sql19-dropped", "Dropped database, not managed",
+        "Dropped four days ago: not in sys.databases nor in fn_backup_db_config; its full and logs until the drop remain in msdb (database.dropped)."),
+    sc(OPS, "Dispatch", "sql19-suspect-tail", "SUSPECT with a damaged tail-log backup",
+        "SUSPECT since three hours ago (no recovery facts in sys.database_recovery_status); a DBA then took a tail-log backup WITH NO_TRUNCATE to D:\\adhoc: copy-only, is_damaged = 1, has_incomplete_metadata = 1, continuing the chain, so the plan to latest ends with it and restores it WITH CONTINUE_AFTER_ERROR (database.unavailable, chain.damaged_log)."),
+    sc(OPS, "Helpdesk", "sql19-offline", "OFFLINE database",
+        "OFFLINE since nine days ago (state 6); its full and logs from before remain and nothing more is expected (database.offline)."),
+    sc(OPS, "Sandbox", "sql19-new-database", "New database, first full not due",
+        "Created about five hours ago, FULL recovery, no backup yet: inside the 24-hour grace for a first full (backup.pending)."),
+    sc(OPS, "Hiring", "sql19-first-log-due", "First full taken, first log not due",
+        "Created this morning; a DBA took its first full to D:\\adhoc about two hours ago; no log backup yet, inside the 6-hour grace after the first full (log.pending)."),
+    sc(OPS, "Warranty", "sql19-never-backed-up", "Never backed up",
+        "Created years ago, FULL recovery, in no job and with no row in msdb (backup.none, critical)."),
+    sc(OPS, "Inv_snap", "sql19-snapshot", "Database snapshot",
+        "A database snapshot of Invoices (source_database_id 6, read-only) made yesterday evening: it cannot be backed up and is not judged (database.snapshot)."),
+    sc(OPS, "Budget", "sql19-restored-from-elsewhere", "Restored from another server",
+        "Restored six days ago WITH RECOVERY from a full taken on SQL12\\FIN (that backupset row has server_name SQL12\\FIN and software version 11; restorehistory D, recovery 1): new database_guid and recovery fork, same family_guid; a full at once, then weekly fulls and 4-hourly logs, the first spanning the fork point (database.origin, chain.fork_point)."),
+    sc(OPS, "ERP", "sql19-restoring", "Left RESTORING",
+        "Being moved from SQL12\\FIN: its full restored WITH NORECOVERY two hours ago (restorehistory D, recovery 0; no log restores, so not log shipping); state RESTORING (database.restoring)."),
 ];

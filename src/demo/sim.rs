@@ -123,6 +123,17 @@ impl DbSim {
         self.chain.map(|c| c.0)
     }
 
+    /// `sys.database_recovery_status.last_log_backup_lsn`: the end of the newest regular log,
+    /// else where the chain begins (the first full's first LSN) before any log was taken.
+    pub fn next_log_lsn(&self) -> Option<u128> {
+        self.chain_end().or_else(|| {
+            self.backups
+                .iter()
+                .find(|b| b.kind == Kind::Full && b.model != Model::Simple)
+                .map(|b| b.first)
+        })
+    }
+
     pub(super) fn branch_at(&self, t: T) -> usize {
         self.branches.iter().rposition(|b| b.from <= t).unwrap_or(0)
     }
@@ -206,6 +217,7 @@ impl DbSim {
             diff_base: None,
             model,
             bulk: e.bulk,
+            damaged: e.damaged,
             begins_chain: false,
             first_fork,
             last_fork,

@@ -10,7 +10,7 @@ use super::inst::{Clock, Inst, Store, T};
 use super::kinds::{Ev, Kind, Model, Prod};
 use super::lsn::Activity;
 use super::media::maint_plan_stem;
-use super::plan::{managed, mins, new_db, Plan};
+use super::plan::{daily, managed, mins, new_db, Plan};
 use super::rng::Rng;
 use super::sim::DbSim;
 
@@ -77,21 +77,13 @@ pub fn build(now: T) -> Inst {
     inst
 }
 
-/// Nightly data backups at `hh:mm` local for the last three weeks.
-fn nightly(db: &DbSim, hh: u32, mm: u32, minutes: i64, kind: Kind, prod: Prod) -> Vec<Ev> {
-    (0..=20)
-        .rev()
-        .map(|d| Ev::new(db.clock.at(d, hh, mm), minutes, kind, prod))
-        .collect()
-}
-
 /// Managed Backup plus a maintenance plan writing regular (non-copy-only) fulls to disk.
 fn hr(inst: &Inst) -> DbSim {
     let c = inst.clock;
     let mut db = new_db(inst, "HR", 6, Model::Full, Activity::new(500, 60), 9_000);
     db.retention = Some(14);
     let mut evs = Plan::new(c.at(20, 22, 0), 15, c.now).events(&mut db);
-    evs.extend(nightly(&db, 1, 0, 6, Kind::Full, Prod::MaintPlan));
+    evs.extend(daily(c, 0..=20, (1, 0), 6, Kind::Full, Prod::MaintPlan));
     db.run(evs);
     db
 }
@@ -109,7 +101,7 @@ fn payroll(inst: &Inst) -> DbSim {
     );
     db.retention = Some(21);
     let mut evs = Plan::new(c.at(21, 21, 15), 12, c.now).events(&mut db);
-    evs.extend(nightly(&db, 2, 0, 5, Kind::CopyFull, Prod::MaintPlan));
+    evs.extend(daily(c, 0..=20, (2, 0), 5, Kind::CopyFull, Prod::MaintPlan));
     db.run(evs);
     db
 }
@@ -132,7 +124,7 @@ fn finance(inst: &Inst) -> DbSim {
         .filter(|e| e.kind == Kind::Log)
         .map(|e| e.start)
         .collect();
-    evs.extend(nightly(&db, 0, 30, 2, Kind::Full, Prod::Vss));
+    evs.extend(daily(c, 0..=20, (0, 30), 2, Kind::Full, Prod::Vss));
     for h in 0..48 {
         let t = c.now - Duration::hours(48 - h);
         let t = t - mins(i64::from(chrono::Timelike::minute(&t))) + mins(15);

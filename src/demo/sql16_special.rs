@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::catalog::job;
 use super::inst::{Inst, T};
-use super::kinds::{Ev, Kind, Model, Prod};
+use super::kinds::{Ev, Kind, Model, Prod, OLA};
 use super::lsn::Activity;
 use super::media::media;
 use super::plan::{cadence, mins, new_db, Plan};
@@ -121,16 +121,16 @@ pub fn reporting(inst: &Inst) -> DbSim {
     for d in (0..=first).rev() {
         let t = c.at(d, 0, 15);
         if sunday(d) {
-            evs.push(Ev::new(t, 35, Kind::Full, Prod::Ola));
+            evs.push(Ev::new(t, 35, Kind::Full, OLA));
         } else {
-            evs.push(Ev::new(t, 8, Kind::Diff, Prod::Ola));
+            evs.push(Ev::new(t, 8, Kind::Diff, OLA));
         }
     }
     let from = c.at(first, 0, 15);
     let mut rng = Rng::keyed("SQL16/Reporting/log");
     for t in cadence(&mut rng, from + mins(15), c.now, 30, 0, &[]) {
         let start = t + mins(rng.range(0, 1));
-        evs.push(Ev::new(start, 2, Kind::Log, Prod::Ola));
+        evs.push(Ev::new(start, 2, Kind::Log, OLA));
     }
     db.run(evs);
     db

@@ -267,6 +267,26 @@ fn log_by_another_producer_is_flagged_but_keeps_continuity() {
 }
 
 #[test]
+fn a_copy_only_tail_log_to_another_place_is_no_second_producer() {
+    let mut h = healthy();
+    h.activity(3);
+    // The database fails; a DBA saves the tail WITH NO_TRUNCATE to a local disk.
+    let tail = h.tail_log(60 * 25 + 20, 1);
+    h.send_to_disk(tail, "D:\\adhoc\\Sales_tail.trn", "CONTOSO\\jdoe");
+    let a = analyse(&h.rows);
+    assert!(a.chain.is_tail(tail));
+    assert!(
+        a.chain
+            .breaks
+            .iter()
+            .all(|b| b.reason != BreakReason::OtherProducer),
+        "{:?}",
+        a.chain.breaks
+    );
+    assert_eq!(a.health.state, ChainState::Ok);
+}
+
+#[test]
 fn log_to_nul_cuts_the_chain() {
     let mut h = healthy();
     h.activity(3);

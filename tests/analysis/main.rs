@@ -11,6 +11,7 @@ mod agreement;
 mod chain;
 mod demo_findings;
 mod demo_generator;
+mod demo_ops;
 mod demo_scenarios;
 mod fuzz_corpus;
 mod layers;

@@ -22,7 +22,9 @@ use crate::support::ui::line_with as line;
 fn z_cycles_utc_server_and_local_time_and_every_time_names_its_zone() {
     let mut app = demo();
     assert_eq!(app.zone, Zone::Utc);
-    let screen = render(&app, 200, 30);
+    // Tall enough for every demo database (the healthy ones sort last).
+    let rows = 10 + app.report.databases.len() as u16;
+    let screen = render(&app, 200, rows);
     let header = screen.lines().next().unwrap();
     assert!(header.contains("now 2026-11-22 10:00Z"), "{header}");
     // SQL16\PROD runs at UTC+1 and SQL14\LEGACY at UTC-5 in the demo.
@@ -31,14 +33,14 @@ fn z_cycles_utc_server_and_local_time_and_every_time_names_its_zone() {
 
     press(&mut app, &chars("z"));
     assert_eq!(app.zone, Zone::Server);
-    let screen = render(&app, 200, 30);
+    let screen = render(&app, 200, rows);
     assert!(line(&screen, "Sales ").contains("+01"), "{screen}");
     assert!(line(&screen, "Accounts ").contains("-05"), "{screen}");
     assert!(screen.contains("times in server time"), "{screen}");
 
     press(&mut app, &chars("z"));
     assert_eq!(app.zone, Zone::Local);
-    let screen = render(&app, 200, 30);
+    let screen = render(&app, 200, rows);
     let header = screen.lines().next().unwrap();
     assert!(
         header.contains("now 2026-11-22 15:30+05:30 local time"),

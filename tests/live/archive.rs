@@ -393,6 +393,37 @@ fn time_outside_policy_is_exact_and_each_breach_names_its_backups() {
     assert!(open.breaches[0].ended_by.is_empty());
 }
 
+#[test]
+fn a_database_never_backed_up_is_unrecoverable_while_it_was_watched() {
+    let h = Hist::new();
+    let history = history_of(&h.rows, "Sales");
+    let context = Context {
+        roles: &Roles::default(),
+        in_estate: &|_| false,
+        policy: Default::default(),
+    };
+    let span = Span {
+        from: at(0),
+        to: at(600),
+        limit: Duration::minutes(60),
+        watched_since: Some(at(100)),
+    };
+    let mut db = Database::new_named("Sales");
+    db.exists = true;
+    // Created long before the watch began: judged from the watch.
+    db.create_date = Some(at(-60 * 24 * 400));
+    let p = recoverability("SQL01", &db, true, &history, &context, span);
+    assert_eq!(p.judged_from, at(100));
+    assert_eq!(p.seconds_outside_policy, 500 * 60);
+    assert_eq!(p.seconds_unrecoverable, 500 * 60);
+    assert_eq!(p.breaches.len(), 1);
+    // Created while it was watched: judged from its creation.
+    db.create_date = Some(at(400));
+    let p = recoverability("SQL01", &db, true, &history, &context, span);
+    assert_eq!(p.judged_from, at(400));
+    assert_eq!(p.seconds_unrecoverable, 200 * 60);
+}
+
 /// The exact answer against a brute force: the analysis run at the middle
 /// of every minute on the rows finished by then.
 #[test]
@@ -618,7 +649,10 @@ fn cli_import_export_history_and_compliance() {
         md.contains("| Instance | Database | RPO limit | Worst RPO |"),
         "{md}"
     );
-    // A policy every database meets: exit 0. (The demo's worst is over a day.)
+    // A policy every database with a restorable backup meets (the demo's
+    // worst RPO is over a day): what breaches it are only the databases with
+    // no recoverable point at all (never backed up, their full purged, new,
+    // restoring), and a database snapshot is not judged.
     let out = run(&[
         "report",
         "compliance",
@@ -633,10 +667,39 @@ fn cli_import_export_history_and_compliance() {
     ]);
     assert_eq!(
         out.status.code(),
-        Some(0),
+        Some(1),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let breached: Vec<&serde_json::Value> = r["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["compliant"] == false)
+        .collect();
+    for d in &breached {
+        assert_eq!(
+            d["seconds_unrecoverable"], d["seconds_outside_policy"],
+            "{d}"
+        );
+    }
+    let names: Vec<&str> = breached
+        .iter()
+        .map(|d| d["database"].as_str().unwrap())
+        .collect();
+    for never in ["Warranty", "Documents"] {
+        assert!(names.contains(&never), "{never} in {names:?}");
+    }
+    assert!(r["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["database"] == "Inv_snap"
+            && s["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("database snapshot")));
 }
 
 #[test]
