@@ -10,8 +10,7 @@ use crate::support::blob_fixture as fixture;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use azure_core::http::{RequestContent, Url};
-use azure_storage_blob::BlobContainerClient;
+use azure_core::http::RequestContent;
 use chainwatch::blob::sas::{ConnectionString, EMULATOR_KEY};
 use chrono::{Duration, Utc};
 
@@ -57,16 +56,7 @@ async fn container(az: &azurite::Azurite) -> (ConnectionString, fixture::Fixture
         az.blob_endpoint()
     ))
     .unwrap();
-    let writer = conn
-        .container_url("sql16-prod", "rwdlac", Utc::now() + Duration::hours(1))
-        .unwrap();
-    let client = BlobContainerClient::new(
-        Url::parse(&format!("{}?{}", writer.base, writer.sas_token().unwrap())).unwrap(),
-        None,
-        None,
-    )
-    .unwrap();
-    client.create(None).await.unwrap();
+    let client = crate::support::azurite::create_container(&conn, "sql16-prod").await;
     let fx = fixture::demo();
     let needed = fx.needed_log();
     let stripe = fx.a_stripe();

@@ -10,13 +10,11 @@ use crate::support::ui::render_plain;
 
 use std::time::{Duration as StdDuration, Instant};
 
-use azure_core::http::{RequestContent, Url};
-use azure_storage_blob::BlobContainerClient;
+use azure_core::http::RequestContent;
 use chainwatch::app::view::storage::Listing;
 use chainwatch::app::Action;
 use chainwatch::blob::sas::{ConnectionString, EMULATOR_KEY};
 use chainwatch::config::Config;
-use chrono::{Duration, Utc};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
@@ -42,16 +40,7 @@ async fn configured_container_is_listed_in_the_background() {
         az.blob_endpoint()
     ))
     .unwrap();
-    let writer = conn
-        .container_url("sql16-prod", "rwdlac", Utc::now() + Duration::hours(1))
-        .unwrap();
-    let client = BlobContainerClient::new(
-        Url::parse(&format!("{}?{}", writer.base, writer.sas_token().unwrap())).unwrap(),
-        None,
-        None,
-    )
-    .unwrap();
-    client.create(None).await.unwrap();
+    let client = crate::support::azurite::create_container(&conn, "sql16-prod").await;
     let fx = fixture::demo();
     // A log of Sales that the restore to latest needs: left out of storage.
     let needed = fx

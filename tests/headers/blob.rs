@@ -8,8 +8,7 @@ use crate::support::azurite;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use azure_core::http::{RequestContent, Url};
-use azure_storage_blob::BlobContainerClient;
+use azure_core::http::RequestContent;
 use chainwatch::blob::sas::{ConnectionString, EMULATOR_KEY};
 use chrono::{Duration, Utc};
 use serde_json::Value;
@@ -33,16 +32,7 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// Creates `container` and uploads every file under `dir`, named by its path relative to `dir`.
 async fn upload(conn: &ConnectionString, container: &str, dir: &Path) -> usize {
-    let writer = conn
-        .container_url(container, "rwdlac", Utc::now() + Duration::hours(1))
-        .unwrap();
-    let client = BlobContainerClient::new(
-        Url::parse(&format!("{}?{}", writer.base, writer.sas_token().unwrap())).unwrap(),
-        None,
-        None,
-    )
-    .unwrap();
-    client.create(None).await.unwrap();
+    let client = crate::support::azurite::create_container(conn, container).await;
     let mut files = Vec::new();
     files_under(dir, &mut files);
     for f in &files {

@@ -417,8 +417,16 @@ fn a_database_never_backed_up_is_unrecoverable_while_it_was_watched() {
     assert_eq!(p.seconds_outside_policy, 500 * 60);
     assert_eq!(p.seconds_unrecoverable, 500 * 60);
     assert_eq!(p.breaches.len(), 1);
-    // Created while it was watched: judged from its creation.
+    // Created while it was watched: judged from the end of its grace for a
+    // first backup (24 h by default, past this range: nothing to judge)...
     db.create_date = Some(at(400));
+    let p = recoverability("SQL01", &db, true, &history, &context, span);
+    assert_eq!(p.judged_from, at(600));
+    assert_eq!(p.seconds_unrecoverable, 0);
+    // ... or from its creation with no grace.
+    let mut policy = context.policy.clone();
+    policy.first_full_grace = Duration::zero();
+    let context = Context { policy, ..context };
     let p = recoverability("SQL01", &db, true, &history, &context, span);
     assert_eq!(p.judged_from, at(400));
     assert_eq!(p.seconds_unrecoverable, 200 * 60);

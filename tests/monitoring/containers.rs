@@ -3,10 +3,8 @@
 //! the same counts `check --format json` reports for the same config, in an
 //! exposition promtool accepts.
 
-use azure_core::http::{RequestContent, Url};
-use azure_storage_blob::BlobContainerClient;
+use azure_core::http::RequestContent;
 use chainwatch::blob::sas::{ConnectionString, EMULATOR_KEY};
-use chrono::{Duration, Utc};
 use serde_json::Value;
 
 use crate::exporter::{estate, serve_with_env, wait_for, PASSWORD_ENV};
@@ -25,16 +23,7 @@ async fn upload(az: &Azurite) -> String {
         az.blob_endpoint()
     );
     let conn = ConnectionString::parse(&conn_text).unwrap();
-    let writer = conn
-        .container_url("sql16-prod", "rwdlac", Utc::now() + Duration::hours(1))
-        .unwrap();
-    let client = BlobContainerClient::new(
-        Url::parse(&format!("{}?{}", writer.base, writer.sas_token().unwrap())).unwrap(),
-        None,
-        None,
-    )
-    .unwrap();
-    client.create(None).await.unwrap();
+    let client = crate::support::azurite::create_container(&conn, "sql16-prod").await;
     let fx = fixture::demo_at(crate::support::now());
     let needed = fx.needed_log();
     let mut uploads: Vec<(String, Vec<u8>)> = fx

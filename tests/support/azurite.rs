@@ -129,6 +129,30 @@ impl Drop for Azurite {
     }
 }
 
+/// Creates `name` in the emulator's account and returns a client for it
+/// (signed with a one-hour read-write SAS made from the account key).
+pub async fn create_container(
+    conn: &chainwatch::blob::sas::ConnectionString,
+    name: &str,
+) -> azure_storage_blob::BlobContainerClient {
+    let writer = conn
+        .container_url(
+            name,
+            "rwdlac",
+            chrono::Utc::now() + chrono::Duration::hours(1),
+        )
+        .unwrap();
+    let url = format!("{}?{}", writer.base, writer.sas_token().unwrap());
+    let client = azure_storage_blob::BlobContainerClient::new(
+        azure_core::http::Url::parse(&url).unwrap(),
+        None,
+        None,
+    )
+    .unwrap();
+    client.create(None).await.unwrap();
+    client
+}
+
 /// `... successfully listens on http(s)://127.0.0.1:PORT` → PORT.
 pub fn listening_port(line: &str) -> Option<u16> {
     let rest = line.split("successfully listens on http").nth(1)?;
