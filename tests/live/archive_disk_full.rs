@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::archive::{backup_sets_of, copies, demo, run, write_snapshot, TempDir};
+use crate::support::archive::{backup_sets_of, copies, demo, import, write_snapshot, TempDir};
 use chainwatch::archive::open_store;
 use chainwatch::model::catalog;
 
@@ -60,14 +60,7 @@ fn a_real_full_disk_stops_the_import_and_keeps_the_archive() {
     write_snapshot(&ps, &small);
     write_snapshot(&pb, &big);
 
-    let out = run(&[
-        "archive",
-        "import",
-        ps.to_str().unwrap(),
-        pb.to_str().unwrap(),
-        "--archive",
-        file.to_str().unwrap(),
-    ]);
+    let out = import(&[&ps, &pb], &file);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{err}");
     assert!(

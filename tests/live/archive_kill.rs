@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::archive::{backup_sets_of, bin, copies, run, write_snapshot, TempDir};
+use crate::support::archive::{backup_sets_of, bin, copies, import_ok, write_snapshot, TempDir};
 use crate::support::{demo_instances, TdsServer};
 use chainwatch::archive::{ArchiveStore, SqliteArchive};
 
@@ -108,18 +108,7 @@ fn a_writer_killed_mid_import_loses_nothing_committed() {
     assert_eq!(exported.instances, small.instances);
 
     // No stale lock: the interrupted file imports now.
-    let out = run(&[
-        "archive",
-        "import",
-        big_path.to_str().unwrap(),
-        "--archive",
-        file.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    import_ok(&[&big_path], &file);
     let mut expected = backup_sets_of(&small);
     expected.extend(backup_sets_of(&big));
     assert_eq!(stored(&file), expected);

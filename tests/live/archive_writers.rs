@@ -5,7 +5,9 @@
 
 use std::process::Stdio;
 
-use crate::support::archive::{backup_sets_of, bin, copies, run, write_snapshot, TempDir};
+use crate::support::archive::{
+    backup_sets_of, bin, copies, import, import_ok, write_snapshot, TempDir,
+};
 use chainwatch::archive::{ArchiveStore, SqliteArchive};
 
 fn stored(file: &std::path::Path) -> std::collections::HashMap<String, u64> {
@@ -68,13 +70,7 @@ fn a_writer_kept_waiting_is_told_the_archive_is_locked() {
     let holder = rusqlite::Connection::open(&file).unwrap();
     holder.execute_batch("BEGIN IMMEDIATE").unwrap();
     let started = std::time::Instant::now();
-    let out = run(&[
-        "archive",
-        "import",
-        path.to_str().unwrap(),
-        "--archive",
-        file.to_str().unwrap(),
-    ]);
+    let out = import(&[&path], &file);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
@@ -94,18 +90,7 @@ fn a_writer_kept_waiting_is_told_the_archive_is_locked() {
     holder.execute_batch("ROLLBACK").unwrap();
     drop(holder);
 
-    let out = run(&[
-        "archive",
-        "import",
-        path.to_str().unwrap(),
-        "--archive",
-        file.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    import_ok(&[&path], &file);
     let mut expected = backup_sets_of(&base);
     expected.extend(backup_sets_of(&more));
     assert_eq!(stored(&file), expected);

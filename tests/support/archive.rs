@@ -49,6 +49,24 @@ pub fn run(args: &[&str]) -> std::process::Output {
 }
 
 /// The demo estate `copies` times over, instances renamed `{prefix}{k}-NAME`.
+/// `chainwatch archive import SNAPSHOT… --archive FILE`.
+pub fn import(snapshots: &[&Path], archive: &Path) -> std::process::Output {
+    let mut args = vec!["archive".to_string(), "import".to_string()];
+    args.extend(snapshots.iter().map(|p| p.display().to_string()));
+    args.extend(["--archive".to_string(), archive.display().to_string()]);
+    run(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+/// [`import`], which must succeed.
+pub fn import_ok(snapshots: &[&Path], archive: &Path) {
+    let out = import(snapshots, archive);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 pub fn copies(prefix: &str, copies: usize) -> Snapshot {
     let demo = demo();
     let mut s = demo.clone();
