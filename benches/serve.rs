@@ -17,8 +17,7 @@ mod steady;
 #[path = "../tests/support/tds/mod.rs"]
 mod tds;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -58,21 +57,6 @@ fn instance(name: &str, addr: SocketAddr) -> InstanceConfig {
     .expect("connection string");
     i.name = name.into();
     i
-}
-
-fn get(addr: SocketAddr, path: &str) -> Option<(u16, usize)> {
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).ok()?;
-    let text = String::from_utf8_lossy(&raw);
-    let status = text.split_whitespace().nth(1)?.parse().ok()?;
-    Some((status, raw.len()))
 }
 
 fn pct(sorted: &[Duration], q: f64) -> Duration {
@@ -159,10 +143,10 @@ fn scrape(e: &Exporter, secs: u64) -> Scrapes {
     let until = Instant::now() + Duration::from_secs(secs);
     while Instant::now() < until {
         let t = Instant::now();
-        match get(e.addr, "/metrics") {
-            Some((200, n)) => {
+        match steady::get(e.addr, "/metrics") {
+            Some((200, body)) => {
                 out.latencies.push(t.elapsed());
-                out.bytes = n;
+                out.bytes = body.len();
             }
             _ => out.failures += 1,
         }

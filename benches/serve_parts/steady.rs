@@ -58,7 +58,8 @@ fn status_field(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-fn body(addr: SocketAddr, path: &str) -> Option<String> {
+/// One HTTP/1.1 GET: the status and the body (None when it cannot be read).
+pub fn get(addr: SocketAddr, path: &str) -> Option<(u16, String)> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
     write!(
@@ -70,7 +71,13 @@ fn body(addr: SocketAddr, path: &str) -> Option<String> {
     s.read_to_end(&mut raw).ok()?;
     let text = String::from_utf8_lossy(&raw).into_owned();
     let (head, body) = text.split_once("\r\n\r\n")?;
-    head.contains(" 200 ").then(|| body.to_string())
+    let status = head.split_whitespace().nth(1)?.parse().ok()?;
+    Some((status, body.to_string()))
+}
+
+/// The body of a 200 answer.
+fn body(addr: SocketAddr, path: &str) -> Option<String> {
+    get(addr, path).and_then(|(status, body)| (status == 200).then_some(body))
 }
 
 fn rounds_of(metrics: &str) -> Option<u64> {
