@@ -242,13 +242,15 @@ fn finding_lines<'a>(
     t: &Theme,
 ) -> Vec<Line<'a>> {
     let room = usize::from(area.height);
+    let width = usize::from(area.width);
+    let db_w = db_width(sorted);
     if let Some(at) = cursor {
         let window = rows::visible_window(sorted.len(), at, room);
         return sorted[window.clone()]
             .iter()
             .zip(window)
             .map(|(f, pos)| {
-                let line = finding_line(f, db_width(sorted), usize::from(area.width), None, t);
+                let line = finding_line(f, db_w, width, None, t);
                 match pos == at {
                     true => line.style(t.selection),
                     false => line,
@@ -256,8 +258,6 @@ fn finding_lines<'a>(
             })
             .collect();
     }
-    let width = usize::from(area.width);
-    let db_w = db_width(sorted);
     let take = match (sorted.len() > room, room) {
         (false, _) => room,
         (true, 0 | 1) => room,
