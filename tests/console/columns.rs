@@ -181,12 +181,16 @@ fn storage_findings_take_the_cursor_and_open_their_evidence() {
     let screen = render(&app, 80, 24);
     let start: String = opened.explanation.chars().take(30).collect();
     assert!(screen.contains(&start), "{start:?}:\n{screen}");
-    // Its backup sets are looked up in the database it names.
-    if let (Some(db), Some(&id)) = (opened.database.as_deref(), opened.evidence.first()) {
-        let report_db = app.evidence_database().expect("the database it names");
-        assert_eq!(report_db.database.name, db);
-        assert!(screen.contains(&id.to_string()), "set {id}:\n{screen}");
-    }
+    // Backup sets are looked up in the database it names, and the rows it
+    // rests on (the retention promise) are shown.
+    let db = opened
+        .database
+        .as_deref()
+        .expect("a retention finding names its database");
+    let report_db = app.evidence_database().expect("the database it names");
+    assert_eq!(report_db.database.name, db);
+    assert_eq!(report_db.instance, opened.instance);
+    assert!(screen.contains("retention_days = 14"), "{screen}");
     insta::assert_snapshot!("storage_finding_evidence_80x24", screen);
     let tiny = render(&app, 40, 10);
     insta::assert_snapshot!("storage_finding_evidence_40x10", tiny);
